@@ -1,0 +1,47 @@
+# customer-api: the two commands a new user needs are `make run` and `make test`.
+SHELL := /usr/bin/env bash
+.SHELLFLAGS := -euo pipefail -c
+CARGO ?= cargo
+PORT ?= 8000
+
+.PHONY: run test lint fmt bench build migrate demo-data db-start db-stop db-reset check-domain-purity
+
+run: ## Run the service on :8000 (starts a project-local PostgreSQL unless DATABASE_URL is set)
+	$(CARGO) build --release -p customer-api
+	KEEP_DB=1 scripts/with-db.sh env APP__SERVER__PORT=$${APP__SERVER__PORT:-$(PORT)} target/release/customer-api serve
+
+test: check-domain-purity ## Run every test (unit, repository, end-to-end) against a real PostgreSQL
+	scripts/with-db.sh $(CARGO) nextest run --workspace --no-fail-fast
+	$(CARGO) test --workspace --doc
+
+lint: ## Check formatting and run clippy with warnings as errors
+	$(CARGO) fmt --all -- --check
+	$(CARGO) clippy --workspace --all-targets -- -D warnings
+
+fmt: ## Format the code
+	$(CARGO) fmt --all
+
+bench: ## Benchmark the release binary against pgbench at BENCH_ROWS customers (default 1,000,000)
+	@echo "make bench: not built yet (see issue 6)" >&2; exit 1
+
+migrate: ## Apply database migrations to DATABASE_URL or the local server
+	$(CARGO) build --release -p customer-api
+	KEEP_DB=1 scripts/with-db.sh target/release/customer-api migrate
+
+demo-data: ## Fill the database with realistic customers (COUNT=10000 by default)
+	$(CARGO) build --release -p customer-api
+	KEEP_DB=1 scripts/with-db.sh target/release/customer-api seed --count $${COUNT:-10000}
+
+db-start: ## Start the project-local PostgreSQL
+	scripts/db.sh start
+
+db-stop: ## Stop the project-local PostgreSQL
+	scripts/db.sh stop
+
+db-reset: ## Stop the project-local PostgreSQL and delete its data
+	scripts/db.sh reset
+
+check-domain-purity: ## Fail when the domain crate depends on a web, database, runtime or config crate
+	@if $(CARGO) tree -p domain -e normal --prefix none | grep -E '^(diesel|actix|deadpool|tokio-postgres|tokio |config |sqlx|pq-sys)'; then \
+		echo "domain must stay pure: the crates above must not be among its dependencies" >&2; exit 1; \
+	else echo "domain purity: ok"; fi

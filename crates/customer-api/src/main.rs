@@ -1,0 +1,3 @@
+//! customer-api binary.
+
+fn main() {}

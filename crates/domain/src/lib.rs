@@ -1,0 +1,25 @@
+//! The customer domain: entity and value types, generators, ports and the use cases.
+//!
+//! Everything a customer *is* and every rule about how one is created, found, changed and
+//! removed lives here, free of any web framework, database driver, async runtime or config
+//! crate, so each rule is unit-tested against mock ports. Adapters (`infra-postgres`,
+//! `api-actix`) translate to and from these types; they never decide.
+
+pub mod error;
+pub mod generators;
+pub mod models;
+pub mod ports;
+pub mod service;
+
+pub use error::{Conflict, FieldViolation, RepositoryError, ServiceError, ValidationErrors};
+pub use models::*;
+pub use ports::{
+    Clock, CustomerRepository, IdSource, LocationLevel, RandomIds, RandomSuffixes, SuffixSource,
+    SystemClock, Verification,
+};
+pub use service::{CustomerService, CustomerUseCases};
+
+#[cfg(any(test, feature = "mock"))]
+pub use ports::{MockClock, MockCustomerRepository, MockIdSource, MockSuffixSource};
+#[cfg(any(test, feature = "mock"))]
+pub use service::MockCustomerUseCases;

@@ -1,0 +1,20 @@
+//! The types of the customer domain.
+
+mod customer;
+mod input;
+mod query;
+pub(crate) mod rules;
+mod stats;
+mod values;
+
+pub use customer::Customer;
+pub use input::{BulkUpdate, CustomerChanges, CustomerDraft, CustomerPatch, NewCustomer, Patch};
+pub use query::{
+    Cursor, CustomerPage, ListQuery, LocationFilter, PageRequest, SearchCriteria, SortField,
+    SortOrder,
+};
+pub use rules::{ValidationContext, parse_date_of_birth};
+pub use stats::{
+    BulkUpdateReport, CustomerStatistics, FailedUpdate, LocationCount, StatisticsWindow,
+};
+pub use values::{CustomerId, Email, Gender, Phone, Tags, Username, ValueError};

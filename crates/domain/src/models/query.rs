@@ -1,0 +1,317 @@
+//! Criteria for listing and searching customers, and the page they return.
+
+use chrono::{DateTime, Utc};
+
+use super::{Customer, Tags};
+use crate::error::ValidationErrors;
+
+/// Fields a search may sort by: a closed set, so no client text ever reaches SQL.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum SortField {
+    #[default]
+    CreatedAt,
+    UpdatedAt,
+    FirstName,
+    LastName,
+    Email,
+    Username,
+    CustomerId,
+    City,
+    Country,
+    LastLoginAt,
+    Id,
+}
+
+impl SortField {
+    /// Every sortable field with its name in the API.
+    pub const ALL: [(Self, &'static str); 11] = [
+        (Self::CreatedAt, "created_at"),
+        (Self::UpdatedAt, "updated_at"),
+        (Self::FirstName, "first_name"),
+        (Self::LastName, "last_name"),
+        (Self::Email, "email"),
+        (Self::Username, "username"),
+        (Self::CustomerId, "customer_id"),
+        (Self::City, "city"),
+        (Self::Country, "country"),
+        (Self::LastLoginAt, "last_login_at"),
+        (Self::Id, "id"),
+    ];
+
+    /// # Errors
+    /// When the name is not one of [`SortField::ALL`].
+    pub fn parse(raw: &str) -> Result<Self, ValidationErrors> {
+        Self::ALL
+            .iter()
+            .find(|(_, name)| *name == raw)
+            .map(|(f, _)| *f)
+            .ok_or_else(|| {
+                let names: Vec<&str> = Self::ALL.iter().map(|(_, n)| *n).collect();
+                ValidationErrors::single(
+                    "sort_by",
+                    format!("sort_by must be one of: {}", names.join(", ")),
+                    "value_error.enum",
+                )
+            })
+    }
+}
+
+/// Ascending or descending.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum SortOrder {
+    Asc,
+    #[default]
+    Desc,
+}
+
+impl SortOrder {
+    /// # Errors
+    /// When the text is neither `asc` nor `desc` (case ignored).
+    pub fn parse(raw: &str) -> Result<Self, ValidationErrors> {
+        match raw.to_ascii_lowercase().as_str() {
+            "asc" => Ok(Self::Asc),
+            "desc" => Ok(Self::Desc),
+            _ => Err(ValidationErrors::single(
+                "sort_order",
+                "sort_order must be asc or desc",
+                "value_error.enum",
+            )),
+        }
+    }
+}
+
+/// A position in the list ordered by `id`, for keyset pagination: the next page starts
+/// after this id, so its cost does not grow with depth.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Cursor {
+    /// The last `id` of the previous page.
+    pub after_id: i64,
+}
+
+impl Cursor {
+    const PREFIX: &'static str = "c1.";
+
+    /// The opaque text clients send back.
+    pub fn encode(self) -> String {
+        format!("{}{:x}", Self::PREFIX, self.after_id)
+    }
+
+    /// # Errors
+    /// When the text was not produced by [`Cursor::encode`].
+    pub fn decode(raw: &str) -> Result<Self, ValidationErrors> {
+        raw.strip_prefix(Self::PREFIX)
+            .and_then(|hex| i64::from_str_radix(hex, 16).ok())
+            .filter(|id| *id >= 0)
+            .map(|after_id| Self { after_id })
+            .ok_or_else(|| {
+                ValidationErrors::single("cursor", "invalid cursor", "value_error.cursor")
+            })
+    }
+}
+
+fn check_limit(limit: u64, max: u32) -> Result<u32, ValidationErrors> {
+    u32::try_from(limit)
+        .ok()
+        .filter(|l| (1..=max).contains(l))
+        .ok_or_else(|| {
+            ValidationErrors::single(
+                "limit",
+                format!("limit must be between 1 and {max}"),
+                "value_error.number.not_in_range",
+            )
+        })
+}
+
+fn check_offset(offset: u64, field: &str) -> Result<u64, ValidationErrors> {
+    // PostgreSQL's OFFSET is a signed 64-bit integer.
+    if i64::try_from(offset).is_err() {
+        return Err(ValidationErrors::single(
+            field,
+            format!("{field} is too large"),
+            "value_error.number.not_le",
+        ));
+    }
+    Ok(offset)
+}
+
+/// An offset page of a bounded size (1 to 1000).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PageRequest {
+    pub offset: u64,
+    pub limit: u32,
+}
+
+impl PageRequest {
+    /// Largest page any list endpoint returns.
+    pub const MAX_LIMIT: u32 = 1000;
+    /// Page size when the client names none.
+    pub const DEFAULT_LIMIT: u32 = 100;
+
+    /// # Errors
+    /// When `limit` is outside 1..=1000 or `skip` beyond a signed 64-bit integer.
+    pub fn new(skip: u64, limit: u64) -> Result<Self, ValidationErrors> {
+        Ok(Self {
+            offset: check_offset(skip, "skip")?,
+            limit: check_limit(limit, Self::MAX_LIMIT)?,
+        })
+    }
+}
+
+impl Default for PageRequest {
+    fn default() -> Self {
+        Self {
+            offset: 0,
+            limit: Self::DEFAULT_LIMIT,
+        }
+    }
+}
+
+/// `GET /customers`: an offset or keyset page, optionally only active or inactive customers.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ListQuery {
+    pub page: PageRequest,
+    pub is_active: Option<bool>,
+    /// When set, the page starts after this position and `page.offset` is ignored.
+    pub cursor: Option<Cursor>,
+}
+
+/// The filters of a search; text filters match case-insensitively, `query` as a substring of
+/// first name, last name, email, username, phone or company name.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SearchCriteria {
+    /// Free text, matched as a substring; `%`, `_` and `\` are literal.
+    pub query: Option<String>,
+    /// Substring of the first name.
+    pub first_name: Option<String>,
+    /// Substring of the last name.
+    pub last_name: Option<String>,
+    /// Substring of the email.
+    pub email: Option<String>,
+    /// Substring of the phone number.
+    pub phone: Option<String>,
+    /// Exact city, case ignored.
+    pub city: Option<String>,
+    /// Exact state, case ignored.
+    pub state: Option<String>,
+    /// Exact country, case ignored.
+    pub country: Option<String>,
+    pub is_active: Option<bool>,
+    pub is_verified: Option<bool>,
+    /// Substring of the company name.
+    pub company_name: Option<String>,
+    /// Customers having every one of these tags.
+    pub tags: Option<Tags>,
+    /// Created at or after (inclusive).
+    pub created_after: Option<DateTime<Utc>>,
+    /// Created at or before (inclusive).
+    pub created_before: Option<DateTime<Utc>>,
+    pub sort_by: SortField,
+    pub sort_order: SortOrder,
+    pub page: PageRequest,
+}
+
+impl SearchCriteria {
+    /// Largest page a search returns.
+    pub const MAX_LIMIT: u32 = 100;
+    /// Page size when the client names none.
+    pub const DEFAULT_LIMIT: u32 = 10;
+
+    /// Turns the seed's 1-based `page` and `limit` (1..=100) into an offset page.
+    ///
+    /// # Errors
+    /// When `page` is 0, `limit` is outside 1..=100, or the offset would overflow.
+    pub fn page_of(page: u64, limit: u64) -> Result<PageRequest, ValidationErrors> {
+        let limit = check_limit(limit, Self::MAX_LIMIT)?;
+        if page == 0 {
+            return Err(ValidationErrors::single(
+                "page",
+                "page must be at least 1",
+                "value_error.number.not_ge",
+            ));
+        }
+        let offset = (page - 1).checked_mul(u64::from(limit)).ok_or_else(|| {
+            ValidationErrors::single("page", "page is too large", "value_error.number.not_le")
+        })?;
+        Ok(PageRequest {
+            offset: check_offset(offset, "page")?,
+            limit,
+        })
+    }
+}
+
+/// Customers in a place; every given part must match (case ignored).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LocationFilter {
+    pub city: Option<String>,
+    pub state: Option<String>,
+    pub country: Option<String>,
+}
+
+/// One page of customers and the number matching the same filter.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CustomerPage {
+    pub customers: Vec<Customer>,
+    /// Customers matching the filter, on every page.
+    pub total: u64,
+    /// Where the next keyset page starts, when there may be one.
+    pub next_cursor: Option<Cursor>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn list_limit_must_be_between_1_and_1000() {
+        assert!(PageRequest::new(0, 0).is_err());
+        assert!(PageRequest::new(0, 1001).is_err());
+        assert_eq!(
+            PageRequest::new(5, 1000).unwrap(),
+            PageRequest {
+                offset: 5,
+                limit: 1000
+            }
+        );
+    }
+
+    #[test]
+    fn skip_beyond_a_signed_64_bit_integer_is_rejected() {
+        assert!(PageRequest::new(u64::MAX, 10).is_err());
+        assert!(PageRequest::new(i64::MAX as u64, 10).is_ok());
+    }
+
+    #[test]
+    fn search_page_is_one_based_and_limited_to_100() {
+        assert_eq!(
+            SearchCriteria::page_of(3, 10).unwrap(),
+            PageRequest {
+                offset: 20,
+                limit: 10
+            }
+        );
+        assert!(SearchCriteria::page_of(0, 10).is_err());
+        assert!(SearchCriteria::page_of(1, 101).is_err());
+        assert!(SearchCriteria::page_of(u64::MAX, 100).is_err());
+    }
+
+    #[test]
+    fn sort_field_and_order_come_from_closed_sets() {
+        assert_eq!(
+            SortField::parse("created_at").unwrap(),
+            SortField::CreatedAt
+        );
+        assert_eq!(SortField::parse("last_name").unwrap(), SortField::LastName);
+        assert!(SortField::parse("password; DROP TABLE customers").is_err());
+        assert_eq!(SortOrder::parse("ASC").unwrap(), SortOrder::Asc);
+        assert!(SortOrder::parse("sideways").is_err());
+    }
+
+    #[test]
+    fn cursor_round_trips_and_rejects_garbage() {
+        let c = Cursor { after_id: 123_456 };
+        assert_eq!(Cursor::decode(&c.encode()).unwrap(), c);
+        for bad in ["", "123", "c1.zz", "c1.-5", "c1."] {
+            assert!(Cursor::decode(bad).is_err(), "{bad}");
+        }
+    }
+}

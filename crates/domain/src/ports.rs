@@ -1,0 +1,178 @@
+//! The ports the use cases need from the outside world: storage, time and randomness.
+//!
+//! With the `mock` feature (and in this crate's tests) mockall generates `Mock*` types for
+//! each, so other crates' tests can use them too.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+
+use crate::error::RepositoryError;
+use crate::models::{
+    Customer, CustomerChanges, CustomerDraft, CustomerId, CustomerPage, CustomerStatistics,
+    ListQuery, LocationCount, LocationFilter, PageRequest, SearchCriteria, StatisticsWindow, Tags,
+    Username,
+};
+
+/// Which verification flag to set.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verification {
+    Email,
+    Phone,
+}
+
+/// Which column a distinct-values query groups by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LocationLevel {
+    Country,
+    City,
+    State,
+}
+
+/// Storage of customers. Uniqueness of customer id, username and email is the storage's to
+/// enforce: a colliding write fails with [`RepositoryError::Conflict`] naming the key.
+#[cfg_attr(any(test, feature = "mock"), mockall::automock)]
+#[async_trait]
+pub trait CustomerRepository: Send + Sync + 'static {
+    /// Stores a new customer and returns it as stored (with id and timestamps).
+    async fn insert(
+        &self,
+        customer_id: &CustomerId,
+        username: &Username,
+        draft: &CustomerDraft,
+    ) -> Result<Customer, RepositoryError>;
+
+    /// Which of these usernames are already taken, in one query.
+    async fn taken_usernames(&self, candidates: &[String]) -> Result<Vec<String>, RepositoryError>;
+
+    async fn find_by_customer_id(
+        &self,
+        id: &CustomerId,
+    ) -> Result<Option<Customer>, RepositoryError>;
+
+    async fn find_by_username(&self, username: &str) -> Result<Option<Customer>, RepositoryError>;
+
+    /// Case-insensitive lookup.
+    async fn find_by_email(&self, email: &str) -> Result<Option<Customer>, RepositoryError>;
+
+    /// A page ordered by `id`, with the total of the same filter.
+    async fn list(&self, query: &ListQuery) -> Result<CustomerPage, RepositoryError>;
+
+    /// A page of matches in the requested order, with the total of the same filter.
+    async fn search(&self, criteria: &SearchCriteria) -> Result<CustomerPage, RepositoryError>;
+
+    /// Applies the changes and returns the customer as stored, `None` when it does not exist.
+    async fn update(
+        &self,
+        id: &CustomerId,
+        changes: &CustomerChanges,
+    ) -> Result<Option<Customer>, RepositoryError>;
+
+    /// Applies the same changes (never an email) to every listed customer atomically and
+    /// returns the ids that existed and were changed.
+    async fn bulk_update(
+        &self,
+        ids: &[CustomerId],
+        changes: &CustomerChanges,
+    ) -> Result<Vec<CustomerId>, RepositoryError>;
+
+    /// Sets a verification flag; `false` when the customer does not exist.
+    async fn mark_verified(
+        &self,
+        id: &CustomerId,
+        what: Verification,
+    ) -> Result<bool, RepositoryError>;
+
+    /// Records a login time; `false` when the customer does not exist.
+    async fn record_login(
+        &self,
+        id: &CustomerId,
+        at: DateTime<Utc>,
+    ) -> Result<bool, RepositoryError>;
+
+    /// The seed's statistics for this window.
+    async fn statistics(
+        &self,
+        window: &StatisticsWindow,
+    ) -> Result<CustomerStatistics, RepositoryError>;
+
+    /// Customers having every one of the tags, ordered by `id`.
+    async fn find_by_tags(
+        &self,
+        tags: &Tags,
+        page: &PageRequest,
+    ) -> Result<Vec<Customer>, RepositoryError>;
+
+    /// Customers in the place, ordered by `id`.
+    async fn find_by_location(
+        &self,
+        filter: &LocationFilter,
+        page: &PageRequest,
+    ) -> Result<Vec<Customer>, RepositoryError>;
+
+    /// Distinct non-empty values of a location column with their customer counts, largest
+    /// first, optionally within one country (case ignored).
+    async fn locations(
+        &self,
+        level: LocationLevel,
+        country: Option<String>,
+    ) -> Result<Vec<LocationCount>, RepositoryError>;
+
+    /// Sets `is_active` to false; `false` when the customer does not exist.
+    async fn deactivate(&self, id: &CustomerId) -> Result<bool, RepositoryError>;
+
+    /// Removes the customer for good; `false` when it did not exist.
+    async fn delete(&self, id: &CustomerId) -> Result<bool, RepositoryError>;
+
+    /// Succeeds when the storage answers.
+    async fn ping(&self) -> Result<(), RepositoryError>;
+}
+
+/// The current time.
+#[cfg_attr(any(test, feature = "mock"), mockall::automock)]
+pub trait Clock: Send + Sync + 'static {
+    fn now(&self) -> DateTime<Utc>;
+}
+
+/// Where new UUIDs come from (customer ids, username fallbacks).
+#[cfg_attr(any(test, feature = "mock"), mockall::automock)]
+pub trait IdSource: Send + Sync + 'static {
+    fn new_uuid(&self) -> uuid::Uuid;
+}
+
+/// Where numeric username suffixes come from.
+#[cfg_attr(any(test, feature = "mock"), mockall::automock)]
+pub trait SuffixSource: Send + Sync + 'static {
+    /// A number in `low..high`.
+    fn number_in(&self, low: u64, high: u64) -> u64;
+}
+
+/// The real clock.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> DateTime<Utc> {
+        Utc::now()
+    }
+}
+
+/// Random version-4 UUIDs.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct RandomIds;
+
+impl IdSource for RandomIds {
+    fn new_uuid(&self) -> uuid::Uuid {
+        uuid::Uuid::new_v4()
+    }
+}
+
+/// Suffixes from the thread-local random generator.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct RandomSuffixes;
+
+impl SuffixSource for RandomSuffixes {
+    fn number_in(&self, low: u64, high: u64) -> u64 {
+        use rand::Rng;
+        rand::rng().random_range(low..high.max(low + 1))
+    }
+}

@@ -1,0 +1,422 @@
+//! The use cases of the customer service, and the one implementation of them.
+//!
+//! [`CustomerUseCases`] is the inbound port the HTTP adapter calls (mockable for its tests);
+//! [`CustomerService`] implements it over the outbound ports.
+
+use async_trait::async_trait;
+
+use crate::error::{Conflict, RepositoryError, ServiceError, ValidationErrors};
+use crate::generators;
+use crate::models::{
+    BulkUpdate, BulkUpdateReport, Customer, CustomerId, CustomerPage, CustomerPatch,
+    CustomerStatistics, FailedUpdate, ListQuery, LocationCount, LocationFilter, NewCustomer,
+    PageRequest, SearchCriteria, StatisticsWindow, Tags, ValidationContext,
+};
+use crate::ports::{
+    Clock, CustomerRepository, IdSource, LocationLevel, RandomIds, RandomSuffixes, SuffixSource,
+    SystemClock, Verification,
+};
+
+/// How many times a create is retried after a username or customer-id collision.
+pub const MAX_CREATE_ATTEMPTS: usize = 5;
+/// Longest text filter a search accepts.
+pub const MAX_FILTER_LEN: usize = 255;
+
+/// Everything clients can do with customers.
+#[cfg_attr(any(test, feature = "mock"), mockall::automock)]
+#[async_trait]
+pub trait CustomerUseCases: Send + Sync + 'static {
+    /// Creates a customer with a generated customer id and username.
+    async fn create(&self, input: NewCustomer) -> Result<Customer, ServiceError>;
+    async fn get(&self, customer_id: &str) -> Result<Customer, ServiceError>;
+    async fn get_by_username(&self, username: &str) -> Result<Customer, ServiceError>;
+    /// Case-insensitive.
+    async fn get_by_email(&self, email: &str) -> Result<Customer, ServiceError>;
+    async fn list(&self, query: ListQuery) -> Result<CustomerPage, ServiceError>;
+    async fn search(&self, criteria: SearchCriteria) -> Result<CustomerPage, ServiceError>;
+    /// Partial update; absent fields are kept, `null` clears nullable fields.
+    async fn update(
+        &self,
+        customer_id: &str,
+        patch: CustomerPatch,
+    ) -> Result<Customer, ServiceError>;
+    async fn bulk_update(&self, request: BulkUpdate) -> Result<BulkUpdateReport, ServiceError>;
+    async fn verify_email(&self, customer_id: &str) -> Result<(), ServiceError>;
+    async fn verify_phone(&self, customer_id: &str) -> Result<(), ServiceError>;
+    async fn record_login(&self, customer_id: &str) -> Result<(), ServiceError>;
+    async fn statistics(&self) -> Result<CustomerStatistics, ServiceError>;
+    /// Customers having every tag of the comma-separated list; returns the parsed tags too.
+    async fn by_tags(
+        &self,
+        tags: &str,
+        page: PageRequest,
+    ) -> Result<(Tags, Vec<Customer>), ServiceError>;
+    async fn by_location(
+        &self,
+        filter: LocationFilter,
+        page: PageRequest,
+    ) -> Result<Vec<Customer>, ServiceError>;
+    async fn locations(
+        &self,
+        level: LocationLevel,
+        country: Option<String>,
+    ) -> Result<Vec<LocationCount>, ServiceError>;
+    /// Soft delete: the customer stays retrievable with `is_active` false.
+    async fn deactivate(&self, customer_id: &str) -> Result<(), ServiceError>;
+    /// Hard delete.
+    async fn delete(&self, customer_id: &str) -> Result<(), ServiceError>;
+    /// Succeeds when the storage answers.
+    async fn health(&self) -> Result<(), ServiceError>;
+}
+
+/// The use cases over a repository, a clock and two sources of randomness.
+#[derive(Debug, Clone)]
+pub struct CustomerService<R, C = SystemClock, I = RandomIds, S = RandomSuffixes> {
+    repo: R,
+    clock: C,
+    ids: I,
+    suffixes: S,
+}
+
+impl<R: CustomerRepository> CustomerService<R> {
+    /// The service with the real clock and randomness.
+    pub fn new(repo: R) -> Self {
+        Self::with_sources(repo, SystemClock, RandomIds, RandomSuffixes)
+    }
+}
+
+/// A malformed customer id cannot match any customer: it is simply not found.
+fn parse_id(raw: &str) -> Result<CustomerId, ServiceError> {
+    CustomerId::parse(raw).map_err(|_| ServiceError::NotFound)
+}
+
+fn found<T>(value: Option<T>) -> Result<T, ServiceError> {
+    value.ok_or(ServiceError::NotFound)
+}
+
+fn existed(changed: bool) -> Result<(), ServiceError> {
+    if changed {
+        Ok(())
+    } else {
+        Err(ServiceError::NotFound)
+    }
+}
+
+/// Checks a free-text filter: bounded, no control characters (PostgreSQL rejects NUL).
+fn check_filter(field: &str, value: &Option<String>, errors: &mut ValidationErrors) {
+    if let Some(v) = value {
+        if v.chars().count() > MAX_FILTER_LEN {
+            errors.0.extend(
+                ValidationErrors::single(
+                    field,
+                    format!("ensure this value has at most {MAX_FILTER_LEN} characters"),
+                    "value_error.any_str.max_length",
+                )
+                .0,
+            );
+        } else if v.chars().any(char::is_control) {
+            errors.0.extend(
+                ValidationErrors::single(
+                    field,
+                    "must not contain control characters",
+                    "value_error.str.control_characters",
+                )
+                .0,
+            );
+        }
+    }
+}
+
+/// Trims a filter and drops it when empty.
+fn clean_filter(value: Option<String>) -> Option<String> {
+    value.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty())
+}
+
+impl<R, C, I, S> CustomerService<R, C, I, S>
+where
+    R: CustomerRepository,
+    C: Clock,
+    I: IdSource,
+    S: SuffixSource,
+{
+    /// The service with injected clock and randomness (for tests).
+    pub fn with_sources(repo: R, clock: C, ids: I, suffixes: S) -> Self {
+        Self {
+            repo,
+            clock,
+            ids,
+            suffixes,
+        }
+    }
+
+    fn context(&self) -> ValidationContext {
+        ValidationContext {
+            now: self.clock.now().naive_utc(),
+        }
+    }
+
+    /// The first free candidate of the rounds, else a UUID-derived name.
+    async fn free_username(&self, base: &str) -> Result<String, ServiceError> {
+        for round in 0..generators::SUFFIX_DIGITS_BY_ROUND.len() {
+            let candidates = generators::candidates(base, round, &self.suffixes);
+            let taken = self.repo.taken_usernames(&candidates).await?;
+            if let Some(free) = candidates.into_iter().find(|c| !taken.contains(c)) {
+                return Ok(free);
+            }
+        }
+        Ok(generators::uuid_username(base, &self.ids))
+    }
+}
+
+#[async_trait]
+impl<R, C, I, S> CustomerUseCases for CustomerService<R, C, I, S>
+where
+    R: CustomerRepository,
+    C: Clock,
+    I: IdSource,
+    S: SuffixSource,
+{
+    async fn create(&self, input: NewCustomer) -> Result<Customer, ServiceError> {
+        let draft = input.validate_into(&self.context())?;
+        let base = generators::username_base(&draft.first_name, &draft.last_name);
+        for _ in 0..MAX_CREATE_ATTEMPTS {
+            let username = generators::to_username(&self.free_username(&base).await?, &self.ids);
+            let customer_id = generators::customer_id(&self.ids);
+            match self.repo.insert(&customer_id, &username, &draft).await {
+                Ok(customer) => return Ok(customer),
+                // Someone took the name or the id between our check and our insert, or the
+                // 32-bit id collided: the database said no, so try fresh candidates.
+                Err(RepositoryError::Conflict(Conflict::Username | Conflict::CustomerId)) => {}
+                Err(other) => return Err(other.into()),
+            }
+        }
+        Err(ServiceError::GenerationExhausted(
+            "username and customer id",
+        ))
+    }
+
+    async fn get(&self, customer_id: &str) -> Result<Customer, ServiceError> {
+        found(
+            self.repo
+                .find_by_customer_id(&parse_id(customer_id)?)
+                .await?,
+        )
+    }
+
+    async fn get_by_username(&self, username: &str) -> Result<Customer, ServiceError> {
+        found(self.repo.find_by_username(username).await?)
+    }
+
+    async fn get_by_email(&self, email: &str) -> Result<Customer, ServiceError> {
+        found(self.repo.find_by_email(email.trim()).await?)
+    }
+
+    async fn list(&self, query: ListQuery) -> Result<CustomerPage, ServiceError> {
+        Ok(self.repo.list(&query).await?)
+    }
+
+    async fn search(&self, criteria: SearchCriteria) -> Result<CustomerPage, ServiceError> {
+        let criteria = SearchCriteria {
+            query: clean_filter(criteria.query),
+            first_name: clean_filter(criteria.first_name),
+            last_name: clean_filter(criteria.last_name),
+            email: clean_filter(criteria.email),
+            phone: clean_filter(criteria.phone),
+            city: clean_filter(criteria.city),
+            state: clean_filter(criteria.state),
+            country: clean_filter(criteria.country),
+            company_name: clean_filter(criteria.company_name),
+            tags: criteria.tags.filter(|t| !t.is_empty()),
+            ..criteria
+        };
+        let mut errors = ValidationErrors::default();
+        for (field, value) in [
+            ("query", &criteria.query),
+            ("first_name", &criteria.first_name),
+            ("last_name", &criteria.last_name),
+            ("email", &criteria.email),
+            ("phone", &criteria.phone),
+            ("city", &criteria.city),
+            ("state", &criteria.state),
+            ("country", &criteria.country),
+            ("company_name", &criteria.company_name),
+        ] {
+            check_filter(field, value, &mut errors);
+        }
+        if !errors.0.is_empty() {
+            return Err(errors.into());
+        }
+        Ok(self.repo.search(&criteria).await?)
+    }
+
+    async fn update(
+        &self,
+        customer_id: &str,
+        patch: CustomerPatch,
+    ) -> Result<Customer, ServiceError> {
+        let id = parse_id(customer_id)?;
+        let changes = patch.validate_into(&self.context(), "")?;
+        if changes.is_empty() {
+            return self.get(customer_id).await;
+        }
+        // An email held by another customer fails here on the unique index, which maps to
+        // `EmailTaken`; no check-then-write race is possible.
+        found(self.repo.update(&id, &changes).await?)
+    }
+
+    async fn bulk_update(&self, request: BulkUpdate) -> Result<BulkUpdateReport, ServiceError> {
+        if request.customer_ids.is_empty() || request.customer_ids.len() > BulkUpdate::MAX_IDS {
+            return Err(ValidationErrors::single(
+                "customer_ids",
+                format!("customer_ids must list 1 to {} ids", BulkUpdate::MAX_IDS),
+                "value_error.list",
+            )
+            .into());
+        }
+        if !request.updates.email.is_keep() {
+            return Err(ValidationErrors::single(
+                "updates.email",
+                "email cannot be changed by a bulk update",
+                "value_error.not_allowed",
+            )
+            .into());
+        }
+        let changes = request.updates.validate_into(&self.context(), "updates")?;
+
+        let mut requested: Vec<String> = Vec::new();
+        for raw in request.customer_ids {
+            if !requested.contains(&raw) {
+                requested.push(raw);
+            }
+        }
+        let mut failed_updates = Vec::new();
+        let mut valid = Vec::new();
+        for raw in &requested {
+            match CustomerId::parse(raw) {
+                Ok(id) => valid.push(id),
+                Err(_) => failed_updates.push(FailedUpdate {
+                    customer_id: raw.clone(),
+                    reason: "Customer not found".into(),
+                }),
+            }
+        }
+        let updated = if changes.is_empty() {
+            let mut existing = Vec::new();
+            for id in &valid {
+                if self.repo.find_by_customer_id(id).await?.is_some() {
+                    existing.push(id.clone());
+                }
+            }
+            existing
+        } else {
+            self.repo.bulk_update(&valid, &changes).await?
+        };
+        for id in &valid {
+            if !updated.contains(id) {
+                failed_updates.push(FailedUpdate {
+                    customer_id: id.to_string(),
+                    reason: "Customer not found".into(),
+                });
+            }
+        }
+        Ok(BulkUpdateReport {
+            updated_count: updated.len() as u64,
+            failed_updates,
+            total_processed: requested.len() as u64,
+        })
+    }
+
+    async fn verify_email(&self, customer_id: &str) -> Result<(), ServiceError> {
+        existed(
+            self.repo
+                .mark_verified(&parse_id(customer_id)?, Verification::Email)
+                .await?,
+        )
+    }
+
+    async fn verify_phone(&self, customer_id: &str) -> Result<(), ServiceError> {
+        existed(
+            self.repo
+                .mark_verified(&parse_id(customer_id)?, Verification::Phone)
+                .await?,
+        )
+    }
+
+    async fn record_login(&self, customer_id: &str) -> Result<(), ServiceError> {
+        let id = parse_id(customer_id)?;
+        existed(self.repo.record_login(&id, self.clock.now()).await?)
+    }
+
+    async fn statistics(&self) -> Result<CustomerStatistics, ServiceError> {
+        let window = StatisticsWindow::ending_at(self.clock.now());
+        Ok(self.repo.statistics(&window).await?)
+    }
+
+    async fn by_tags(
+        &self,
+        tags: &str,
+        page: PageRequest,
+    ) -> Result<(Tags, Vec<Customer>), ServiceError> {
+        let tags =
+            Tags::parse(tags).map_err(|e| ValidationErrors::single("tags", e.message, e.kind))?;
+        if tags.is_empty() {
+            return Err(ValidationErrors::single(
+                "tags",
+                "at least one tag is required",
+                "value_error.missing",
+            )
+            .into());
+        }
+        let customers = self.repo.find_by_tags(&tags, &page).await?;
+        Ok((tags, customers))
+    }
+
+    async fn by_location(
+        &self,
+        filter: LocationFilter,
+        page: PageRequest,
+    ) -> Result<Vec<Customer>, ServiceError> {
+        let filter = LocationFilter {
+            city: clean_filter(filter.city),
+            state: clean_filter(filter.state),
+            country: clean_filter(filter.country),
+        };
+        let mut errors = ValidationErrors::default();
+        check_filter("city", &filter.city, &mut errors);
+        check_filter("state", &filter.state, &mut errors);
+        check_filter("country", &filter.country, &mut errors);
+        if !errors.0.is_empty() {
+            return Err(errors.into());
+        }
+        Ok(self.repo.find_by_location(&filter, &page).await?)
+    }
+
+    async fn locations(
+        &self,
+        level: LocationLevel,
+        country: Option<String>,
+    ) -> Result<Vec<LocationCount>, ServiceError> {
+        let country = clean_filter(country);
+        let mut errors = ValidationErrors::default();
+        check_filter("country", &country, &mut errors);
+        if !errors.0.is_empty() {
+            return Err(errors.into());
+        }
+        Ok(self.repo.locations(level, country).await?)
+    }
+
+    async fn deactivate(&self, customer_id: &str) -> Result<(), ServiceError> {
+        existed(self.repo.deactivate(&parse_id(customer_id)?).await?)
+    }
+
+    async fn delete(&self, customer_id: &str) -> Result<(), ServiceError> {
+        existed(self.repo.delete(&parse_id(customer_id)?).await?)
+    }
+
+    async fn health(&self) -> Result<(), ServiceError> {
+        Ok(self.repo.ping().await?)
+    }
+}
+
+#[cfg(test)]
+mod tests;
