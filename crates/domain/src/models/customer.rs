@@ -67,6 +67,7 @@ impl Customer {
 
 #[cfg(test)]
 pub(crate) mod tests {
+    #![allow(clippy::unwrap_used)]
     use super::*;
 
     /// A complete customer for tests, with the seed's example values.

@@ -1,6 +1,8 @@
 //! The types of the customer domain.
 
 mod customer;
+#[cfg(test)]
+pub(crate) use customer::tests as customer_tests_support;
 mod input;
 mod query;
 pub(crate) mod rules;

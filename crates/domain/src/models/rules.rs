@@ -4,6 +4,11 @@
 //! garde errors carry only a message, so each message is prefixed with its stable kind and a
 //! unit separator; [`kind_of`] and [`message_of`] split them again when the report is read.
 
+#![expect(
+    clippy::ptr_arg,
+    reason = "garde hands custom rules the field itself, a &String"
+)]
+
 use chrono::{DateTime, NaiveDate, NaiveDateTime};
 
 use super::values::{Email, Gender, Phone, Tags, ValueError};
@@ -161,10 +166,11 @@ pub(crate) fn not_null<T>(value: &super::Patch<T>, _: &ValidationContext) -> gar
 /// When the text is none of these.
 pub fn parse_date_of_birth(raw: &str) -> Result<NaiveDateTime, ValueError> {
     let raw = raw.trim();
-    if let Ok(date) = NaiveDate::parse_from_str(raw, "%Y-%m-%d") {
-        if let Some(midnight) = date.and_hms_opt(0, 0, 0) {
-            return Ok(midnight);
-        }
+    if let Some(midnight) = NaiveDate::parse_from_str(raw, "%Y-%m-%d")
+        .ok()
+        .and_then(|date| date.and_hms_opt(0, 0, 0))
+    {
+        return Ok(midnight);
     }
     if let Ok(dt) = NaiveDateTime::parse_from_str(raw, "%Y-%m-%dT%H:%M:%S%.f") {
         return Ok(dt);
