@@ -1,0 +1,183 @@
+//! Turns diesel and pool errors into the domain's [`RepositoryError`], in one place.
+//!
+//! Unique violations are recognised by constraint name, so a new unique index never
+//! silently becomes someone else's conflict. The texts kept in `Unavailable` and
+//! `Unexpected` are for logs; the HTTP layer never shows them to clients.
+
+use diesel::result::{DatabaseErrorKind, Error as DieselError};
+use diesel_async::pooled_connection::PoolError as ManagerError;
+use diesel_async::pooled_connection::deadpool::PoolError;
+use domain::{Conflict, RepositoryError};
+
+/// The unique constraints of `customers` and the domain conflict each one means.
+const UNIQUE_CONSTRAINTS: [(&str, Conflict); 3] = [
+    ("customers_customer_id_key", Conflict::CustomerId),
+    ("customers_username_key", Conflict::Username),
+    ("customers_email_lower_key", Conflict::Email),
+];
+
+/// Maps a query error.
+pub(crate) fn from_diesel(err: DieselError) -> RepositoryError {
+    match &err {
+        DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, info) => {
+            let conflict = info.constraint_name().and_then(|name| {
+                UNIQUE_CONSTRAINTS
+                    .iter()
+                    .find(|(known, _)| *known == name)
+                    .map(|(_, conflict)| *conflict)
+            });
+            match conflict {
+                Some(conflict) => RepositoryError::Conflict(conflict),
+                None => RepositoryError::Unexpected(format!(
+                    "unique violation on an unknown constraint {:?}: {}",
+                    info.constraint_name(),
+                    info.message()
+                )),
+            }
+        }
+        // diesel-async reports a dropped or unreachable server as "unable to send".
+        DieselError::DatabaseError(
+            DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand,
+            info,
+        ) => RepositoryError::Unavailable(info.message().to_owned()),
+        DieselError::BrokenTransactionManager => RepositoryError::Unavailable(err.to_string()),
+        _ => RepositoryError::Unexpected(err.to_string()),
+    }
+}
+
+/// Maps a failure to get a connection from the pool: all of them mean the database cannot
+/// serve this request now, except a pool built without a runtime, which is a bug.
+pub(crate) fn from_pool(err: PoolError) -> RepositoryError {
+    match err {
+        PoolError::Timeout(kind) => {
+            RepositoryError::Unavailable(format!("no database connection in time ({kind:?})"))
+        }
+        PoolError::Closed => RepositoryError::Unavailable("the pool is closed".into()),
+        PoolError::Backend(ManagerError::ConnectionError(e)) => {
+            RepositoryError::Unavailable(format!("cannot connect: {e}"))
+        }
+        PoolError::Backend(ManagerError::QueryError(e)) => {
+            RepositoryError::Unavailable(format!("connection check failed: {e}"))
+        }
+        PoolError::PostCreateHook(e) => {
+            RepositoryError::Unavailable(format!("connection setup failed: {e}"))
+        }
+        PoolError::NoRuntimeSpecified => {
+            RepositoryError::Unexpected("the pool was built without a runtime".into())
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use deadpool::managed::TimeoutType;
+    use diesel::result::{ConnectionError, DatabaseErrorInformation};
+
+    use super::*;
+
+    #[derive(Debug)]
+    struct Info(Option<&'static str>);
+
+    impl DatabaseErrorInformation for Info {
+        fn message(&self) -> &str {
+            "duplicate key value violates unique constraint"
+        }
+        fn details(&self) -> Option<&str> {
+            None
+        }
+        fn hint(&self) -> Option<&str> {
+            None
+        }
+        fn table_name(&self) -> Option<&str> {
+            Some("customers")
+        }
+        fn column_name(&self) -> Option<&str> {
+            None
+        }
+        fn constraint_name(&self) -> Option<&str> {
+            self.0
+        }
+        fn statement_position(&self) -> Option<i32> {
+            None
+        }
+    }
+
+    fn database_error(kind: DatabaseErrorKind, constraint: Option<&'static str>) -> DieselError {
+        DieselError::DatabaseError(kind, Box::new(Info(constraint)))
+    }
+
+    #[test]
+    fn each_unique_constraint_maps_to_its_conflict() {
+        for (name, expected) in UNIQUE_CONSTRAINTS {
+            let err = from_diesel(database_error(
+                DatabaseErrorKind::UniqueViolation,
+                Some(name),
+            ));
+            assert!(
+                matches!(err, RepositoryError::Conflict(c) if c == expected),
+                "{name}: {err:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_unique_violation_on_an_unknown_constraint_is_unexpected() {
+        for constraint in [Some("customers_pkey"), None] {
+            let err = from_diesel(database_error(
+                DatabaseErrorKind::UniqueViolation,
+                constraint,
+            ));
+            assert!(matches!(err, RepositoryError::Unexpected(_)), "{err:?}");
+        }
+    }
+
+    #[test]
+    fn a_lost_connection_is_unavailable() {
+        for kind in [
+            DatabaseErrorKind::ClosedConnection,
+            DatabaseErrorKind::UnableToSendCommand,
+        ] {
+            let err = from_diesel(database_error(kind, None));
+            assert!(matches!(err, RepositoryError::Unavailable(_)), "{err:?}");
+        }
+    }
+
+    #[test]
+    fn other_database_errors_are_unexpected() {
+        for err in [
+            database_error(
+                DatabaseErrorKind::CheckViolation,
+                Some("customers_tags_length_check"),
+            ),
+            database_error(DatabaseErrorKind::Unknown, None),
+            DieselError::NotFound,
+        ] {
+            assert!(matches!(from_diesel(err), RepositoryError::Unexpected(_)));
+        }
+    }
+
+    #[test]
+    fn pool_timeouts_closed_pools_and_refused_connections_are_unavailable() {
+        let errors = [
+            PoolError::Timeout(TimeoutType::Wait),
+            PoolError::Timeout(TimeoutType::Create),
+            PoolError::Timeout(TimeoutType::Recycle),
+            PoolError::Closed,
+            PoolError::Backend(ManagerError::ConnectionError(
+                ConnectionError::BadConnection("connection refused".into()),
+            )),
+            PoolError::Backend(ManagerError::QueryError(DieselError::NotFound)),
+        ];
+        for err in errors {
+            assert!(matches!(from_pool(err), RepositoryError::Unavailable(_)));
+        }
+    }
+
+    #[test]
+    fn a_pool_without_runtime_is_a_bug_not_an_outage() {
+        assert!(matches!(
+            from_pool(PoolError::NoRuntimeSpecified),
+            RepositoryError::Unexpected(_)
+        ));
+    }
+}

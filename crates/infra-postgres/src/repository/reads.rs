@@ -1,0 +1,176 @@
+//! Lookups and `id`-ordered listings.
+
+use diesel::pg::Pg;
+use diesel::prelude::*;
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use domain::{
+    Cursor, Customer, CustomerId, CustomerPage, ListQuery, LocationFilter, PageRequest,
+    RepositoryError, Tags,
+};
+
+use super::totals::count_matching;
+use crate::errors::from_diesel;
+use crate::rows::{CustomerRow, into_customers};
+use crate::schema::customers;
+use crate::sql::lower;
+
+/// `LIMIT` and `OFFSET` of a page, as PostgreSQL's signed 64-bit integers.
+pub(super) fn limit_offset(page: &PageRequest) -> Result<(i64, i64), RepositoryError> {
+    let offset = i64::try_from(page.offset)
+        .map_err(|_| RepositoryError::Unexpected(format!("offset {} too large", page.offset)))?;
+    Ok((i64::from(page.limit), offset))
+}
+
+async fn first(
+    conn: &mut AsyncPgConnection,
+    query: customers::BoxedQuery<'_, Pg>,
+) -> Result<Option<Customer>, RepositoryError> {
+    query
+        .select(CustomerRow::as_select())
+        .first(conn)
+        .await
+        .optional()
+        .map_err(from_diesel)?
+        .map(CustomerRow::into_customer)
+        .transpose()
+}
+
+pub(super) async fn find_by_customer_id(
+    conn: &mut AsyncPgConnection,
+    id: &CustomerId,
+) -> Result<Option<Customer>, RepositoryError> {
+    let query = customers::table
+        .filter(customers::customer_id.eq(id.as_str()))
+        .into_boxed();
+    first(conn, query).await
+}
+
+pub(super) async fn find_by_username(
+    conn: &mut AsyncPgConnection,
+    username: &str,
+) -> Result<Option<Customer>, RepositoryError> {
+    let query = customers::table
+        .filter(customers::username.eq(username))
+        .into_boxed();
+    first(conn, query).await
+}
+
+/// Compares `lower(email)` on both sides: the unique index is on exactly that expression.
+pub(super) async fn find_by_email(
+    conn: &mut AsyncPgConnection,
+    email: &str,
+) -> Result<Option<Customer>, RepositoryError> {
+    let query = customers::table
+        .filter(lower(customers::email.nullable()).eq(lower(email)))
+        .into_boxed();
+    first(conn, query).await
+}
+
+/// One `username = ANY($1)` query for all candidates.
+pub(super) async fn taken_usernames(
+    conn: &mut AsyncPgConnection,
+    candidates: &[String],
+) -> Result<Vec<String>, RepositoryError> {
+    customers::table
+        .select(customers::username)
+        .filter(customers::username.eq_any(candidates))
+        .load(conn)
+        .await
+        .map_err(from_diesel)
+}
+
+fn list_filter<'a>(query: &ListQuery) -> customers::BoxedQuery<'a, Pg> {
+    let mut filter = customers::table.into_boxed();
+    if let Some(active) = query.is_active {
+        filter = filter.filter(customers::is_active.eq(active));
+    }
+    filter
+}
+
+/// A page by `id`, from an offset or after a cursor, and the total of the same filter.
+pub(super) async fn list(
+    conn: &AsyncPgConnection,
+    query: &ListQuery,
+) -> Result<CustomerPage, RepositoryError> {
+    let (limit, offset) = limit_offset(&query.page)?;
+    let mut page = list_filter(query)
+        .select(CustomerRow::as_select())
+        .order_by(customers::id.asc())
+        .limit(limit);
+    page = match query.cursor {
+        // Keyset pagination: the cost does not grow with depth, so the offset is ignored.
+        Some(cursor) => page.filter(customers::id.gt(cursor.after_id)),
+        None => page.offset(offset),
+    };
+    let mut page_conn = conn;
+    let (rows, total) = tokio::try_join!(
+        page.load::<CustomerRow>(&mut page_conn),
+        count_matching(conn, list_filter(query)),
+    )
+    .map_err(from_diesel)?;
+    let customers = into_customers(rows)?;
+    let next_cursor = (customers.len() == query.page.limit as usize)
+        .then(|| customers.last().map(|c| Cursor { after_id: c.id }))
+        .flatten();
+    Ok(CustomerPage {
+        customers,
+        total,
+        next_cursor,
+    })
+}
+
+/// Customers having every tag (`tags @> $1`, served by the GIN index), by `id`.
+pub(super) async fn find_by_tags(
+    conn: &mut AsyncPgConnection,
+    tags: &Tags,
+    page: &PageRequest,
+) -> Result<Vec<Customer>, RepositoryError> {
+    let (limit, offset) = limit_offset(page)?;
+    let rows = customers::table
+        .filter(customers::tags.contains(tags.as_slice()))
+        .select(CustomerRow::as_select())
+        .order_by(customers::id.asc())
+        .limit(limit)
+        .offset(offset)
+        .load(conn)
+        .await
+        .map_err(from_diesel)?;
+    into_customers(rows)
+}
+
+/// Customers in the place: each given part equal ignoring case, by `id`.
+pub(super) async fn find_by_location(
+    conn: &mut AsyncPgConnection,
+    filter: &LocationFilter,
+    page: &PageRequest,
+) -> Result<Vec<Customer>, RepositoryError> {
+    let (limit, offset) = limit_offset(page)?;
+    let mut query = customers::table.into_boxed();
+    if let Some(city) = filter.city.as_deref() {
+        query = query.filter(lower(customers::city).eq(lower(city)));
+    }
+    if let Some(state) = filter.state.as_deref() {
+        query = query.filter(lower(customers::state).eq(lower(state)));
+    }
+    if let Some(country) = filter.country.as_deref() {
+        query = query.filter(lower(customers::country).eq(lower(country)));
+    }
+    let rows = query
+        .select(CustomerRow::as_select())
+        .order_by(customers::id.asc())
+        .limit(limit)
+        .offset(offset)
+        .load(conn)
+        .await
+        .map_err(from_diesel)?;
+    into_customers(rows)
+}
+
+/// `SELECT 1`.
+pub(super) async fn ping(conn: &mut AsyncPgConnection) -> Result<(), RepositoryError> {
+    diesel::select(1_i32.into_sql::<diesel::sql_types::Integer>())
+        .get_result::<i32>(conn)
+        .await
+        .map(drop)
+        .map_err(from_diesel)
+}

@@ -1,0 +1,147 @@
+//! The advanced search: every filter of `SearchCriteria` in SQL, sorted by a closed set of
+//! columns (tie-broken by `id` so pages never overlap), with the total of the same filter.
+
+use diesel::pg::Pg;
+use diesel::prelude::*;
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use domain::{CustomerPage, RepositoryError, SearchCriteria, SortField, SortOrder};
+
+use super::reads::limit_offset;
+use super::totals::count_matching;
+use crate::errors::from_diesel;
+use crate::rows::{CustomerRow, into_customers};
+use crate::schema::customers::{self, dsl as c};
+use crate::sql::{contains_pattern, lower};
+
+type Query<'a> = customers::BoxedQuery<'a, Pg>;
+
+/// The criteria's filters; built once for the page and once for its total. Text filters
+/// are `ILIKE` substrings (each column has a trigram index) with wildcards escaped; places
+/// compare `lower(..)`, which the expression indexes cover.
+fn filtered(criteria: &SearchCriteria) -> Query<'static> {
+    let mut query = customers::table.into_boxed();
+    if let Some(term) = &criteria.query {
+        let p = contains_pattern(term);
+        query = query.filter(
+            c::first_name
+                .ilike(p.clone())
+                .or(c::last_name.ilike(p.clone()))
+                .or(c::email.ilike(p.clone()))
+                .or(c::username.ilike(p.clone()))
+                .or(c::phone.ilike(p.clone()))
+                .or(c::company_name.ilike(p)),
+        );
+    }
+    if let Some(v) = &criteria.first_name {
+        query = query.filter(c::first_name.ilike(contains_pattern(v)));
+    }
+    if let Some(v) = &criteria.last_name {
+        query = query.filter(c::last_name.ilike(contains_pattern(v)));
+    }
+    if let Some(v) = &criteria.email {
+        query = query.filter(c::email.ilike(contains_pattern(v)));
+    }
+    if let Some(v) = &criteria.phone {
+        query = query.filter(c::phone.ilike(contains_pattern(v)));
+    }
+    if let Some(v) = &criteria.company_name {
+        query = query.filter(c::company_name.ilike(contains_pattern(v)));
+    }
+    if let Some(v) = &criteria.city {
+        query = query.filter(lower(c::city).eq(lower(v.clone())));
+    }
+    if let Some(v) = &criteria.state {
+        query = query.filter(lower(c::state).eq(lower(v.clone())));
+    }
+    if let Some(v) = &criteria.country {
+        query = query.filter(lower(c::country).eq(lower(v.clone())));
+    }
+    if let Some(v) = criteria.is_active {
+        query = query.filter(c::is_active.eq(v));
+    }
+    if let Some(v) = criteria.is_verified {
+        query = query.filter(c::is_verified.eq(v));
+    }
+    if let Some(tags) = &criteria.tags {
+        query = query.filter(c::tags.contains(tags.as_slice().to_vec()));
+    }
+    if let Some(after) = criteria.created_after {
+        query = query.filter(c::created_at.ge(after));
+    }
+    if let Some(before) = criteria.created_before {
+        query = query.filter(c::created_at.le(before));
+    }
+    query
+}
+
+/// Orders by the field, then by `id` in the same direction. Nullable columns put customers
+/// without a value last in both directions: they are the least interesting either way.
+fn sorted(query: Query<'_>, field: SortField, order: SortOrder) -> Query<'_> {
+    macro_rules! by {
+        ($column:expr) => {
+            match order {
+                SortOrder::Asc => query.order_by(($column.asc(), c::id.asc())),
+                SortOrder::Desc => query.order_by(($column.desc(), c::id.desc())),
+            }
+        };
+    }
+    macro_rules! by_nullable {
+        ($column:expr) => {
+            match order {
+                SortOrder::Asc => query.order_by(($column.asc().nulls_last(), c::id.asc())),
+                SortOrder::Desc => query.order_by(($column.desc().nulls_last(), c::id.desc())),
+            }
+        };
+    }
+    match field {
+        SortField::CreatedAt => by!(c::created_at),
+        SortField::UpdatedAt => by!(c::updated_at),
+        SortField::FirstName => by!(c::first_name),
+        SortField::LastName => by!(c::last_name),
+        SortField::Email => by!(c::email),
+        SortField::Username => by!(c::username),
+        SortField::CustomerId => by!(c::customer_id),
+        SortField::City => by_nullable!(c::city),
+        SortField::Country => by_nullable!(c::country),
+        SortField::LastLoginAt => by_nullable!(c::last_login_at),
+        SortField::Id => match order {
+            SortOrder::Asc => query.order_by(c::id.asc()),
+            SortOrder::Desc => query.order_by(c::id.desc()),
+        },
+    }
+}
+
+/// A page of matches and the number of matches, pipelined on one connection.
+pub(super) async fn search(
+    conn: &AsyncPgConnection,
+    criteria: &SearchCriteria,
+) -> Result<CustomerPage, RepositoryError> {
+    let (limit, offset) = limit_offset(&criteria.page)?;
+    let page = sorted(filtered(criteria), criteria.sort_by, criteria.sort_order)
+        .select(CustomerRow::as_select())
+        .limit(limit)
+        .offset(offset);
+    let mut page_conn = conn;
+    let (rows, total) = tokio::try_join!(
+        page.load::<CustomerRow>(&mut page_conn),
+        count_matching(conn, filtered(criteria)),
+    )
+    .map_err(from_diesel)?;
+    Ok(CustomerPage {
+        customers: into_customers(rows)?,
+        total,
+        next_cursor: None,
+    })
+}
+
+/// The SQL of a search page, for `EXPLAIN` in measurements and tests.
+#[cfg(feature = "test-support")]
+pub fn search_sql(criteria: &SearchCriteria) -> String {
+    let limit = i64::from(criteria.page.limit);
+    let offset = i64::try_from(criteria.page.offset).unwrap_or(i64::MAX);
+    let page = sorted(filtered(criteria), criteria.sort_by, criteria.sort_order)
+        .select(CustomerRow::as_select())
+        .limit(limit)
+        .offset(offset);
+    diesel::debug_query::<Pg, _>(&page).to_string()
+}

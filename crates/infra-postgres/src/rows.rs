@@ -1,0 +1,161 @@
+//! Row types of `customers` and their conversions to and from the domain's types.
+//!
+//! Values are re-parsed on the way out: a stored value the domain no longer accepts is a
+//! data problem to report (`Unexpected`), not something to hand on silently.
+
+use chrono::{DateTime, NaiveDateTime, Utc};
+use diesel::prelude::*;
+use domain::{
+    Customer, CustomerDraft, CustomerId, Email, Gender, Phone, RepositoryError, Tags, Username,
+};
+
+use crate::schema::customers;
+
+/// A stored customer, column for column.
+#[derive(Debug, Queryable, Selectable)]
+#[diesel(table_name = customers, check_for_backend(diesel::pg::Pg))]
+pub(crate) struct CustomerRow {
+    id: i64,
+    customer_id: String,
+    username: String,
+    first_name: String,
+    last_name: String,
+    email: String,
+    phone: Option<String>,
+    address_line1: Option<String>,
+    address_line2: Option<String>,
+    city: Option<String>,
+    state: Option<String>,
+    postal_code: Option<String>,
+    country: Option<String>,
+    date_of_birth: Option<NaiveDateTime>,
+    gender: Option<String>,
+    company_name: Option<String>,
+    tax_id: Option<String>,
+    is_active: bool,
+    is_verified: bool,
+    email_verified: bool,
+    phone_verified: bool,
+    marketing_emails: bool,
+    marketing_sms: bool,
+    notes: Option<String>,
+    tags: Vec<String>,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+    last_login_at: Option<DateTime<Utc>>,
+}
+
+impl CustomerRow {
+    /// The domain customer, or `Unexpected` naming the row and column that no longer parse.
+    pub(crate) fn into_customer(self) -> Result<Customer, RepositoryError> {
+        let id = self.id;
+        let invalid = |column: &str, err: domain::ValueError| {
+            RepositoryError::Unexpected(format!(
+                "stored customer {id} has an invalid {column}: {err}"
+            ))
+        };
+        Ok(Customer {
+            id,
+            customer_id: CustomerId::parse(&self.customer_id)
+                .map_err(|e| invalid("customer_id", e))?,
+            username: Username::parse(&self.username).map_err(|e| invalid("username", e))?,
+            email: Email::parse(&self.email).map_err(|e| invalid("email", e))?,
+            phone: self
+                .phone
+                .as_deref()
+                .map(Phone::parse)
+                .transpose()
+                .map_err(|e| invalid("phone", e))?,
+            gender: self
+                .gender
+                .as_deref()
+                .map(Gender::parse)
+                .transpose()
+                .map_err(|e| invalid("gender", e))?,
+            tags: Tags::from_stored(self.tags),
+            first_name: self.first_name,
+            last_name: self.last_name,
+            address_line1: self.address_line1,
+            address_line2: self.address_line2,
+            city: self.city,
+            state: self.state,
+            postal_code: self.postal_code,
+            country: self.country,
+            date_of_birth: self.date_of_birth,
+            company_name: self.company_name,
+            tax_id: self.tax_id,
+            is_active: self.is_active,
+            is_verified: self.is_verified,
+            email_verified: self.email_verified,
+            phone_verified: self.phone_verified,
+            marketing_emails: self.marketing_emails,
+            marketing_sms: self.marketing_sms,
+            notes: self.notes,
+            created_at: self.created_at,
+            updated_at: self.updated_at,
+            last_login_at: self.last_login_at,
+        })
+    }
+}
+
+/// Converts every row, failing on the first that does not parse.
+pub(crate) fn into_customers(rows: Vec<CustomerRow>) -> Result<Vec<Customer>, RepositoryError> {
+    rows.into_iter().map(CustomerRow::into_customer).collect()
+}
+
+/// A new customer; the database fills in `id`, the status defaults and the timestamps.
+#[derive(Debug, Insertable)]
+#[diesel(table_name = customers, check_for_backend(diesel::pg::Pg))]
+pub(crate) struct NewCustomerRow<'a> {
+    customer_id: &'a str,
+    username: &'a str,
+    first_name: &'a str,
+    last_name: &'a str,
+    email: &'a str,
+    phone: Option<&'a str>,
+    address_line1: Option<&'a str>,
+    address_line2: Option<&'a str>,
+    city: Option<&'a str>,
+    state: Option<&'a str>,
+    postal_code: Option<&'a str>,
+    country: Option<&'a str>,
+    date_of_birth: Option<NaiveDateTime>,
+    gender: Option<&'static str>,
+    company_name: Option<&'a str>,
+    tax_id: Option<&'a str>,
+    marketing_emails: bool,
+    marketing_sms: bool,
+    notes: Option<&'a str>,
+    tags: &'a [String],
+}
+
+impl<'a> NewCustomerRow<'a> {
+    pub(crate) fn new(
+        customer_id: &'a CustomerId,
+        username: &'a Username,
+        draft: &'a CustomerDraft,
+    ) -> Self {
+        Self {
+            customer_id: customer_id.as_str(),
+            username: username.as_str(),
+            first_name: &draft.first_name,
+            last_name: &draft.last_name,
+            email: draft.email.as_str(),
+            phone: draft.phone.as_ref().map(Phone::as_str),
+            address_line1: draft.address_line1.as_deref(),
+            address_line2: draft.address_line2.as_deref(),
+            city: draft.city.as_deref(),
+            state: draft.state.as_deref(),
+            postal_code: draft.postal_code.as_deref(),
+            country: draft.country.as_deref(),
+            date_of_birth: draft.date_of_birth,
+            gender: draft.gender.map(Gender::as_str),
+            company_name: draft.company_name.as_deref(),
+            tax_id: draft.tax_id.as_deref(),
+            marketing_emails: draft.marketing_emails,
+            marketing_sms: draft.marketing_sms,
+            notes: draft.notes.as_deref(),
+            tags: draft.tags.as_slice(),
+        }
+    }
+}

@@ -1,0 +1,34 @@
+//! The diesel schema of `migrations/` (what `diesel print-schema` would write).
+
+diesel::table! {
+    customers (id) {
+        id -> Int8,
+        customer_id -> Varchar,
+        username -> Varchar,
+        first_name -> Varchar,
+        last_name -> Varchar,
+        email -> Varchar,
+        phone -> Nullable<Varchar>,
+        address_line1 -> Nullable<Varchar>,
+        address_line2 -> Nullable<Varchar>,
+        city -> Nullable<Varchar>,
+        state -> Nullable<Varchar>,
+        postal_code -> Nullable<Varchar>,
+        country -> Nullable<Varchar>,
+        date_of_birth -> Nullable<Timestamp>,
+        gender -> Nullable<Varchar>,
+        company_name -> Nullable<Varchar>,
+        tax_id -> Nullable<Varchar>,
+        is_active -> Bool,
+        is_verified -> Bool,
+        email_verified -> Bool,
+        phone_verified -> Bool,
+        marketing_emails -> Bool,
+        marketing_sms -> Bool,
+        notes -> Nullable<Text>,
+        tags -> Array<Text>,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+        last_login_at -> Nullable<Timestamptz>,
+    }
+}

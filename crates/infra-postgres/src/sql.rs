@@ -1,0 +1,49 @@
+//! Small SQL helpers the queries share: `lower()` and LIKE patterns built from user text.
+
+use diesel::expression::functions::declare_sql_function;
+use diesel::sql_types::{Nullable, Text};
+
+#[declare_sql_function]
+extern "SQL" {
+    /// PostgreSQL's `lower(text)`; the expression indexes are on exactly `lower(column)`.
+    fn lower(text: Nullable<Text>) -> Nullable<Text>;
+}
+
+/// A pattern matching `term` anywhere in a text, with LIKE's wildcards in `term` (`%`, `_`)
+/// and its escape character (`\`, the default) matched literally.
+pub(crate) fn contains_pattern(term: &str) -> String {
+    let mut pattern = String::with_capacity(term.len() + 2);
+    pattern.push('%');
+    for ch in term.chars() {
+        if matches!(ch, '\\' | '%' | '_') {
+            pattern.push('\\');
+        }
+        pattern.push(ch);
+    }
+    pattern.push('%');
+    pattern
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plain_text_is_wrapped_in_wildcards() {
+        assert_eq!(contains_pattern("john"), "%john%");
+        assert_eq!(contains_pattern(""), "%%");
+    }
+
+    #[test]
+    fn wildcards_and_backslashes_are_escaped() {
+        assert_eq!(contains_pattern("50%"), r"%50\%%");
+        assert_eq!(contains_pattern("a_b"), r"%a\_b%");
+        assert_eq!(contains_pattern(r"c:\x"), r"%c:\\x%");
+        assert_eq!(contains_pattern(r"\%_"), r"%\\\%\_%");
+    }
+
+    #[test]
+    fn other_characters_pass_through_unchanged() {
+        assert_eq!(contains_pattern("Ünïcödé 'q' \"x\""), "%Ünïcödé 'q' \"x\"%");
+    }
+}

@@ -1,0 +1,137 @@
+//! Per-test databases for this crate's tests and the end-to-end tests (feature
+//! `test-support`).
+//!
+//! [`TestDatabase::new`] clones a fresh database from a template that already has every
+//! migration applied (`CREATE DATABASE .. TEMPLATE` takes tens of milliseconds, migrating
+//! takes a second), so each test owns its data and tests run in parallel, also as separate
+//! processes under nextest. The template's name carries a hash of the migrations, so
+//! changing a migration builds a new one. Dropping the `TestDatabase` drops its database;
+//! what a crashed run left behind is swept when the next one starts.
+
+mod admin;
+mod names;
+
+use std::time::Duration;
+
+pub use crate::repository::search_sql;
+use crate::{PgCustomerRepository, Pool, PoolSettings, build_pool};
+
+/// The environment variable naming the server tests may create databases on.
+pub const DATABASE_URL_VAR: &str = "DATABASE_URL";
+
+/// A database that exists for one test and is dropped with this value.
+pub struct TestDatabase {
+    name: String,
+    url: String,
+    server_url: String,
+    pool: Pool,
+}
+
+impl std::fmt::Debug for TestDatabase {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TestDatabase")
+            .field("name", &self.name)
+            .finish_non_exhaustive()
+    }
+}
+
+impl TestDatabase {
+    /// A new database with every migration applied.
+    ///
+    /// # Panics
+    /// When `DATABASE_URL` is unset or the server refuses; a test cannot go on without it.
+    pub async fn new() -> Self {
+        Self::create(admin::Source::MigratedTemplate).await
+    }
+
+    /// A new database without any migration (for testing the migrations themselves).
+    ///
+    /// # Panics
+    /// As [`TestDatabase::new`].
+    pub async fn empty() -> Self {
+        Self::create(admin::Source::Empty).await
+    }
+
+    async fn create(source: admin::Source) -> Self {
+        let server_url = server_url();
+        let name = names::unique_test_name();
+        if let Err(err) = admin::create_database(&server_url, &name, source).await {
+            panic!("cannot create test database {name} on {DATABASE_URL_VAR}: {err}");
+        }
+        let url = names::with_database(&server_url, &name)
+            .unwrap_or_else(|err| panic!("{DATABASE_URL_VAR}: {err}"));
+        let pool = build_pool(&test_pool_settings(&url))
+            .unwrap_or_else(|err| panic!("cannot build the test pool: {err}"));
+        Self {
+            name,
+            url,
+            server_url,
+            pool,
+        }
+    }
+
+    /// The database's name (`cust_test_<pid>_<nanos>_<n>`).
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// A URL connecting to this database.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// A pool of up to 4 connections to this database.
+    pub fn pool(&self) -> &Pool {
+        &self.pool
+    }
+
+    /// The repository over [`TestDatabase::pool`].
+    pub fn repository(&self) -> PgCustomerRepository {
+        PgCustomerRepository::new(self.pool.clone())
+    }
+}
+
+impl Drop for TestDatabase {
+    /// Drops the database from a fresh thread with its own runtime, so it works whether or
+    /// not the test's runtime is still running, and waits for it so the process cannot
+    /// exit first.
+    fn drop(&mut self) {
+        self.pool.close();
+        let (server_url, name) = (self.server_url.clone(), self.name.clone());
+        let outcome =
+            std::thread::spawn(move || admin::drop_database_blocking(&server_url, &name)).join();
+        match outcome {
+            Ok(Ok(())) => {}
+            Ok(Err(err)) => eprintln!(
+                "warning: test database {} was not dropped: {err}",
+                self.name
+            ),
+            Err(_) => eprintln!("warning: dropping test database {} panicked", self.name),
+        }
+    }
+}
+
+/// The server URL from `DATABASE_URL`.
+///
+/// # Panics
+/// When it is unset, naming the command that provides one.
+pub fn server_url() -> String {
+    std::env::var(DATABASE_URL_VAR).unwrap_or_else(|_| {
+        panic!(
+            "{DATABASE_URL_VAR} is not set: these tests need a PostgreSQL server where they may \
+             create databases. Run them with `make test` (which starts a project-local server), \
+             or set {DATABASE_URL_VAR}=postgres://user@host:port/postgres"
+        )
+    })
+}
+
+/// Small pool, generous timeouts: tests run in parallel on a busy machine.
+fn test_pool_settings(url: &str) -> PoolSettings {
+    PoolSettings {
+        url: url.to_owned(),
+        max_size: 4,
+        wait_timeout: Duration::from_secs(30),
+        create_timeout: Duration::from_secs(30),
+        statement_timeout: Duration::from_secs(60),
+    }
+}

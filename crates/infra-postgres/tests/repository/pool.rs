@@ -1,0 +1,94 @@
+//! The pool: statement timeout on every connection, a floor of two connections, and
+//! "unavailable" when no connection can be had.
+
+use std::time::Duration;
+
+use diesel::QueryableByName;
+use diesel::sql_types::Text;
+use diesel_async::RunQueryDsl;
+use domain::{CustomerRepository, RepositoryError};
+use infra_postgres::{PgCustomerRepository, PoolSettings, build_pool, pool_status};
+
+use crate::support::ctx;
+
+#[derive(QueryableByName)]
+struct Setting {
+    #[diesel(sql_type = Text)]
+    statement_timeout: String,
+}
+
+#[tokio::test]
+async fn every_pooled_connection_has_the_configured_statement_timeout() {
+    let t = ctx().await;
+    let pool = build_pool(&PoolSettings {
+        statement_timeout: Duration::from_millis(1234),
+        ..PoolSettings::for_url(t.db.url())
+    })
+    .unwrap();
+    let (mut a, mut b) = (pool.get().await.unwrap(), pool.get().await.unwrap());
+    for conn in [&mut a, &mut b] {
+        let setting: Setting = diesel::sql_query("SHOW statement_timeout")
+            .get_result(&mut **conn)
+            .await
+            .unwrap();
+        assert_eq!(setting.statement_timeout, "1234ms");
+    }
+}
+
+#[tokio::test]
+async fn a_statement_running_past_the_timeout_is_cancelled() {
+    let t = ctx().await;
+    let pool = build_pool(&PoolSettings {
+        statement_timeout: Duration::from_millis(50),
+        ..PoolSettings::for_url(t.db.url())
+    })
+    .unwrap();
+    let mut conn = pool.get().await.unwrap();
+    let slow = diesel::sql_query("SELECT pg_sleep(5)")
+        .execute(&mut conn)
+        .await;
+    assert!(slow.is_err());
+}
+
+#[tokio::test]
+async fn a_pool_never_has_fewer_than_two_connections() {
+    let t = ctx().await;
+    let pool = build_pool(&PoolSettings {
+        max_size: 0,
+        ..PoolSettings::for_url(t.db.url())
+    })
+    .unwrap();
+    assert_eq!(pool_status(&pool).max_size, 2);
+}
+
+#[tokio::test]
+async fn an_exhausted_pool_makes_the_repository_unavailable() {
+    let t = ctx().await;
+    let pool = build_pool(&PoolSettings {
+        max_size: 2,
+        wait_timeout: Duration::from_millis(100),
+        ..PoolSettings::for_url(t.db.url())
+    })
+    .unwrap();
+    let held = (pool.get().await.unwrap(), pool.get().await.unwrap());
+    let status = pool_status(&pool);
+    assert_eq!((status.size, status.available), (2, 0));
+    let err = PgCustomerRepository::new(pool.clone())
+        .ping()
+        .await
+        .unwrap_err();
+    assert!(matches!(err, RepositoryError::Unavailable(_)), "{err:?}");
+    drop(held);
+    PgCustomerRepository::new(pool).ping().await.unwrap();
+}
+
+#[tokio::test]
+async fn an_unreachable_server_makes_the_repository_unavailable() {
+    let pool = build_pool(&PoolSettings {
+        create_timeout: Duration::from_secs(2),
+        ..PoolSettings::for_url("postgres://postgres@127.0.0.1:1/postgres")
+    })
+    .unwrap();
+    let err = PgCustomerRepository::new(pool).ping().await.unwrap_err();
+    assert!(matches!(err, RepositoryError::Unavailable(_)), "{err:?}");
+}

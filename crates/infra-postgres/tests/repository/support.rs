@@ -1,0 +1,118 @@
+//! Fixtures: drafts with sensible defaults, inserting them, and raw SQL for what the port
+//! does not offer (back-dating `created_at`, bulk rows).
+
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use chrono::{DateTime, TimeZone, Utc};
+use diesel::sql_types::{BigInt, Text, Timestamptz};
+use diesel_async::RunQueryDsl;
+use domain::{
+    Customer, CustomerDraft, CustomerId, CustomerRepository, Email, PageRequest, Tags, Username,
+};
+use infra_postgres::PgCustomerRepository;
+use infra_postgres::test_support::TestDatabase;
+
+/// A database and its repository.
+pub struct Ctx {
+    pub db: TestDatabase,
+    pub repo: PgCustomerRepository,
+}
+
+pub async fn ctx() -> Ctx {
+    let db = TestDatabase::new().await;
+    let repo = db.repository();
+    Ctx { db, repo }
+}
+
+/// A minimal valid draft for `first last <email>`.
+pub fn draft(first: &str, last: &str, email: &str) -> CustomerDraft {
+    CustomerDraft {
+        first_name: first.into(),
+        last_name: last.into(),
+        email: Email::parse(email).unwrap(),
+        phone: None,
+        address_line1: None,
+        address_line2: None,
+        city: None,
+        state: None,
+        postal_code: None,
+        country: None,
+        date_of_birth: None,
+        gender: None,
+        company_name: None,
+        tax_id: None,
+        marketing_emails: true,
+        marketing_sms: false,
+        notes: None,
+        tags: Tags::default(),
+    }
+}
+
+/// A customer id no other fixture in this process uses.
+pub fn next_customer_id() -> CustomerId {
+    static NEXT: AtomicU32 = AtomicU32::new(1);
+    CustomerId::parse(&format!(
+        "CUST_{:08X}",
+        NEXT.fetch_add(1, Ordering::Relaxed)
+    ))
+    .unwrap()
+}
+
+/// A username derived from the customer id, unique the same way.
+pub fn username_for(id: &CustomerId) -> Username {
+    Username::parse(&format!("user{}", id.as_str()[5..].to_ascii_lowercase())).unwrap()
+}
+
+/// Inserts the draft with fresh ids.
+pub async fn insert(repo: &PgCustomerRepository, draft: &CustomerDraft) -> Customer {
+    let id = next_customer_id();
+    repo.insert(&id, &username_for(&id), draft).await.unwrap()
+}
+
+/// Inserts `first last` with an email made from them.
+pub async fn person(repo: &PgCustomerRepository, first: &str, last: &str) -> Customer {
+    let email = format!(
+        "{}.{}@example.com",
+        first.to_lowercase(),
+        last.to_lowercase()
+    );
+    insert(repo, &draft(first, last, &email)).await
+}
+
+pub fn at(year: i32, month: u32, day: u32, hour: u32) -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(year, month, day, hour, 0, 0).unwrap()
+}
+
+/// Sets `created_at` (the port never writes it) with raw SQL.
+pub async fn set_created_at(db: &TestDatabase, customer: &Customer, when: DateTime<Utc>) {
+    let mut conn = db.pool().get().await.unwrap();
+    diesel::sql_query("UPDATE customers SET created_at = $1 WHERE customer_id = $2")
+        .bind::<Timestamptz, _>(when)
+        .bind::<Text, _>(customer.customer_id.as_str())
+        .execute(&mut conn)
+        .await
+        .unwrap();
+}
+
+/// Inserts `count` plain customers in one statement (for pagination at scale).
+pub async fn insert_many(db: &TestDatabase, count: i64) {
+    let mut conn = db.pool().get().await.unwrap();
+    diesel::sql_query(
+        "INSERT INTO customers (customer_id, username, first_name, last_name, email) \
+         SELECT 'CUST_' || upper(to_hex(268435456 + n)), 'bulk' || n, 'Bulk', 'Customer' || n, \
+                'bulk' || n || '@example.com' \
+         FROM generate_series(1, $1) AS n",
+    )
+    .bind::<BigInt, _>(count)
+    .execute(&mut conn)
+    .await
+    .unwrap();
+}
+
+pub fn page(offset: u64, limit: u32) -> PageRequest {
+    PageRequest { offset, limit }
+}
+
+pub fn ids(customers: &[Customer]) -> Vec<i64> {
+    customers.iter().map(|c| c.id).collect()
+}
