@@ -1,1 +1,32 @@
-//! HTTP adapter.
+//! HTTP adapter: the seed's customer API on actix-web.
+//!
+//! Request and response types (DTOs) translate between the seed's JSON and the domain's
+//! inputs; handlers call [`domain::CustomerUseCases`] and nothing else; every failure leaves
+//! as [`ApiError`] in FastAPI's `{"detail": ...}` shape, so existing clients of the seed
+//! keep working. The binary wires it in:
+//!
+//! ```no_run
+//! # use std::sync::Arc;
+//! # fn wire(service: Arc<dyn domain::CustomerUseCases>) {
+//! let data = api_actix::service_data(service);
+//! let settings = api_actix::ApiSettings::default();
+//! let _server = actix_web::HttpServer::new(move || {
+//!     actix_web::App::new()
+//!         .app_data(data.clone())
+//!         .configure(api_actix::configure(settings))
+//! });
+//! # }
+//! ```
+
+pub mod dto;
+pub mod error;
+pub mod extract;
+pub mod handlers;
+pub mod openapi;
+pub mod routes;
+pub mod settings;
+
+pub use error::ApiError;
+pub use openapi::{ApiDoc, openapi};
+pub use routes::{configure, service_data};
+pub use settings::ApiSettings;

@@ -1,0 +1,81 @@
+//! Field types and conversions shared by several request bodies.
+
+use chrono::NaiveDateTime;
+use domain::{FieldViolation, ValidationErrors};
+use serde::Deserialize;
+use utoipa::ToSchema;
+
+/// Tags, as the seed sends them (`"premium,tech"`) or as a list (`["premium", "tech"]`).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, ToSchema)]
+// The `expecting` text carries its kind before a unit separator; see `extract::describe`.
+#[serde(
+    untagged,
+    expecting = "type_error.tags\u{1f}tags must be a comma-separated string or an array of strings"
+)]
+pub enum TagsInput {
+    /// Comma-separated tags.
+    #[schema(example = "premium,tech")]
+    Csv(String),
+    /// One tag per element.
+    List(Vec<String>),
+}
+
+impl TagsInput {
+    /// The comma-separated form the domain parses.
+    pub fn into_csv(self) -> String {
+        match self {
+            Self::Csv(csv) => csv,
+            Self::List(tags) => tags.join(","),
+        }
+    }
+}
+
+/// `field` under `prefix` (`updates.date_of_birth`), or `field` alone.
+pub(crate) fn field_name(prefix: &str, field: &str) -> String {
+    if prefix.is_empty() {
+        field.to_owned()
+    } else {
+        format!("{prefix}.{field}")
+    }
+}
+
+/// Parses a date of birth, recording a violation of `field` when it is malformed.
+pub(crate) fn date_of_birth(
+    raw: &str,
+    field: String,
+    errors: &mut ValidationErrors,
+) -> Option<NaiveDateTime> {
+    domain::parse_date_of_birth(raw)
+        .map_err(|e| {
+            errors.0.push(FieldViolation {
+                field,
+                message: e.message,
+                kind: e.kind,
+            });
+        })
+        .ok()
+}
+
+/// `Ok(value)` when no violation was recorded.
+pub(crate) fn checked<T>(value: T, errors: ValidationErrors) -> Result<T, ValidationErrors> {
+    if errors.0.is_empty() {
+        Ok(value)
+    } else {
+        Err(errors)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tags_are_accepted_as_a_string_or_a_list() {
+        let csv: TagsInput = serde_json::from_str(r#""premium,tech""#).unwrap();
+        let list: TagsInput = serde_json::from_str(r#"["premium", "tech"]"#).unwrap();
+        assert_eq!(csv.into_csv(), "premium,tech");
+        assert_eq!(list.into_csv(), "premium,tech");
+        let err = serde_json::from_str::<TagsInput>("5").unwrap_err();
+        assert!(err.to_string().starts_with("type_error.tags\u{1f}"));
+    }
+}

@@ -1,0 +1,28 @@
+//! Request and response bodies and query parameters: the seed's JSON, with conversions to
+//! and from the domain's types. Parsing happens here; every rule lives in the domain.
+
+mod analytics;
+mod common;
+mod create;
+mod customer;
+mod de;
+mod fields;
+mod locations;
+mod params;
+mod search;
+mod update;
+
+pub use analytics::{CountMap, StatisticsResponse};
+pub use common::{HealthResponse, MessageResponse};
+pub use create::CreateCustomerRequest;
+pub use customer::CustomerResponse;
+pub use fields::TagsInput;
+pub use locations::{
+    CitiesResponse, CityCount, CountriesResponse, CountryCount, LocationFilters,
+    LocationSearchResponse, StateCount, StatesResponse, TagsSearchResponse,
+};
+pub use params::{CountryParams, ListParams, LocationParams, PageParams};
+pub use search::{CustomerListResponse, SearchRequest};
+pub use update::{
+    BulkUpdateRequest, BulkUpdateResponse, FailedUpdateResponse, UpdateCustomerRequest,
+};

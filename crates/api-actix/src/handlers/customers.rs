@@ -1,0 +1,236 @@
+//! Create, read, list, update and delete single customers.
+
+use actix_web::{HttpResponse, web};
+
+use super::Service;
+use super::responses::{BodyErrors, CustomerNotFound, EmailTaken, Invalid, ServerErrors};
+use crate::dto::{
+    CreateCustomerRequest, CustomerListResponse, CustomerResponse, ListParams, MessageResponse,
+    UpdateCustomerRequest,
+};
+use crate::error::{ApiError, Source};
+use crate::extract::{JsonBody, QueryParams};
+
+/// A value with control characters cannot belong to any stored customer (PostgreSQL would
+/// even refuse a NUL in the query), so such a lookup is answered without one.
+fn plausible(value: &str) -> Result<&str, ApiError> {
+    if value.chars().any(char::is_control) {
+        Err(ApiError::CUSTOMER_NOT_FOUND)
+    } else {
+        Ok(value)
+    }
+}
+
+/// Creates a customer with a generated `customer_id` and `username`.
+#[utoipa::path(
+    post,
+    path = "/api/v1/customers/",
+    tag = "customers",
+    request_body = CreateCustomerRequest,
+    responses(
+        (status = 201, description = "The new customer", body = CustomerResponse),
+        EmailTaken,
+        BodyErrors,
+        ServerErrors,
+    )
+)]
+#[tracing::instrument(skip_all, fields(customer_id = tracing::field::Empty))]
+pub async fn create_customer(
+    service: Service,
+    body: JsonBody<CreateCustomerRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let input = body
+        .into_inner()
+        .into_new_customer()
+        .map_err(|e| ApiError::validation(e, Source::Body))?;
+    let customer = service.create(input).await.map_err(ApiError::in_body)?;
+    tracing::Span::current().record("customer_id", customer.customer_id.as_str());
+    Ok(HttpResponse::Created().json(CustomerResponse::from(customer)))
+}
+
+/// A page of customers ordered by `id`, by offset (`skip`) or by keyset (`cursor`).
+#[utoipa::path(
+    get,
+    path = "/api/v1/customers/",
+    tag = "customers",
+    params(ListParams),
+    responses(
+        (status = 200, description = "A page of customers", body = CustomerListResponse),
+        Invalid,
+        ServerErrors,
+    )
+)]
+#[tracing::instrument(skip_all)]
+pub async fn list_customers(
+    service: Service,
+    params: QueryParams<ListParams>,
+) -> Result<web::Json<CustomerListResponse>, ApiError> {
+    let query = params
+        .into_inner()
+        .into_query()
+        .map_err(|e| ApiError::validation(e, Source::Query))?;
+    let requested = query.page;
+    let page = service.list(query).await.map_err(ApiError::in_query)?;
+    Ok(web::Json(CustomerListResponse::new(
+        page,
+        requested.offset,
+        requested.limit,
+    )))
+}
+
+/// The customer with this `customer_id`.
+#[utoipa::path(
+    get,
+    path = "/api/v1/customers/{customer_id}",
+    tag = "customers",
+    params(("customer_id" = String, Path, description = "`CUST_` and 8 hex digits", example = "CUST_A1B2C3D4")),
+    responses(
+        (status = 200, description = "The customer", body = CustomerResponse),
+        CustomerNotFound,
+        ServerErrors,
+    )
+)]
+#[tracing::instrument(skip_all, fields(customer_id = %customer_id))]
+pub async fn get_customer(
+    service: Service,
+    customer_id: web::Path<String>,
+) -> Result<web::Json<CustomerResponse>, ApiError> {
+    let customer = service.get(&customer_id).await.map_err(ApiError::in_path)?;
+    Ok(web::Json(customer.into()))
+}
+
+/// The customer with this username.
+#[utoipa::path(
+    get,
+    path = "/api/v1/customers/username/{username}",
+    tag = "customers",
+    params(("username" = String, Path, example = "johndoe1234")),
+    responses(
+        (status = 200, description = "The customer", body = CustomerResponse),
+        CustomerNotFound,
+        ServerErrors,
+    )
+)]
+// The username is derived from the customer's name: personal data, kept out of the logs.
+#[tracing::instrument(skip_all)]
+pub async fn get_customer_by_username(
+    service: Service,
+    username: web::Path<String>,
+) -> Result<web::Json<CustomerResponse>, ApiError> {
+    let customer = service
+        .get_by_username(plausible(&username)?)
+        .await
+        .map_err(ApiError::in_path)?;
+    Ok(web::Json(customer.into()))
+}
+
+/// The customer with this email, compared ignoring case. Encode reserved characters in the
+/// path (`%40` for `@` is optional; `+` is taken literally).
+#[utoipa::path(
+    get,
+    path = "/api/v1/customers/email/{email}",
+    tag = "customers",
+    params(("email" = String, Path, example = "john.doe@example.com")),
+    responses(
+        (status = 200, description = "The customer", body = CustomerResponse),
+        CustomerNotFound,
+        ServerErrors,
+    )
+)]
+#[tracing::instrument(skip_all)]
+pub async fn get_customer_by_email(
+    service: Service,
+    email: web::Path<String>,
+) -> Result<web::Json<CustomerResponse>, ApiError> {
+    let customer = service
+        .get_by_email(plausible(&email)?)
+        .await
+        .map_err(ApiError::in_path)?;
+    Ok(web::Json(customer.into()))
+}
+
+/// Changes the fields sent; an absent field is kept, `null` clears it.
+#[utoipa::path(
+    put,
+    path = "/api/v1/customers/{customer_id}",
+    tag = "customers",
+    params(("customer_id" = String, Path, example = "CUST_A1B2C3D4")),
+    request_body = UpdateCustomerRequest,
+    responses(
+        (status = 200, description = "The updated customer", body = CustomerResponse),
+        EmailTaken,
+        CustomerNotFound,
+        BodyErrors,
+        ServerErrors,
+    )
+)]
+#[tracing::instrument(skip_all, fields(customer_id = %customer_id))]
+pub async fn update_customer(
+    service: Service,
+    customer_id: web::Path<String>,
+    body: JsonBody<UpdateCustomerRequest>,
+) -> Result<web::Json<CustomerResponse>, ApiError> {
+    let patch = body
+        .into_inner()
+        .into_patch("")
+        .map_err(|e| ApiError::validation(e, Source::Body))?;
+    let customer = service
+        .update(&customer_id, patch)
+        .await
+        .map_err(ApiError::in_body)?;
+    Ok(web::Json(customer.into()))
+}
+
+/// Soft delete: `is_active` becomes false; the customer stays retrievable.
+#[utoipa::path(
+    delete,
+    path = "/api/v1/customers/{customer_id}",
+    tag = "customers",
+    params(("customer_id" = String, Path, example = "CUST_A1B2C3D4")),
+    responses(
+        (status = 200, description = "Deactivated", body = MessageResponse,
+            example = json!({"message": "Customer deactivated successfully"})),
+        CustomerNotFound,
+        ServerErrors,
+    )
+)]
+#[tracing::instrument(skip_all, fields(customer_id = %customer_id))]
+pub async fn deactivate_customer(
+    service: Service,
+    customer_id: web::Path<String>,
+) -> Result<web::Json<MessageResponse>, ApiError> {
+    service
+        .deactivate(&customer_id)
+        .await
+        .map_err(ApiError::in_path)?;
+    Ok(web::Json(MessageResponse::new(
+        "Customer deactivated successfully",
+    )))
+}
+
+/// Hard delete: the customer is removed for good.
+#[utoipa::path(
+    delete,
+    path = "/api/v1/customers/{customer_id}/hard",
+    tag = "customers",
+    params(("customer_id" = String, Path, example = "CUST_A1B2C3D4")),
+    responses(
+        (status = 200, description = "Deleted", body = MessageResponse,
+            example = json!({"message": "Customer permanently deleted"})),
+        CustomerNotFound,
+        ServerErrors,
+    )
+)]
+#[tracing::instrument(skip_all, fields(customer_id = %customer_id))]
+pub async fn delete_customer(
+    service: Service,
+    customer_id: web::Path<String>,
+) -> Result<web::Json<MessageResponse>, ApiError> {
+    service
+        .delete(&customer_id)
+        .await
+        .map_err(ApiError::in_path)?;
+    Ok(web::Json(MessageResponse::new(
+        "Customer permanently deleted",
+    )))
+}

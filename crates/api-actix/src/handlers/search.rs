@@ -1,0 +1,68 @@
+//! Operations on many customers: search and bulk update.
+
+use actix_web::web;
+
+use super::Service;
+use super::responses::{BodyErrors, ServerErrors};
+use crate::dto::{BulkUpdateRequest, BulkUpdateResponse, CustomerListResponse, SearchRequest};
+use crate::error::{ApiError, Source};
+use crate::extract::JsonBody;
+
+/// Customers matching every given filter, sorted and paged (`limit` at most 100).
+#[utoipa::path(
+    post,
+    path = "/api/v1/customers/search",
+    tag = "search",
+    request_body = SearchRequest,
+    responses(
+        (status = 200, description = "A page of matches", body = CustomerListResponse),
+        BodyErrors,
+        ServerErrors,
+    )
+)]
+#[tracing::instrument(skip_all)]
+pub async fn search_customers(
+    service: Service,
+    body: JsonBody<SearchRequest>,
+) -> Result<web::Json<CustomerListResponse>, ApiError> {
+    let criteria = body
+        .into_inner()
+        .into_criteria()
+        .map_err(|e| ApiError::validation(e, Source::Body))?;
+    let requested = criteria.page;
+    let page = service.search(criteria).await.map_err(ApiError::in_body)?;
+    Ok(web::Json(CustomerListResponse::new(
+        page,
+        requested.offset,
+        requested.limit,
+    )))
+}
+
+/// Applies the same changes to up to 1000 customers; unknown ids are reported, not fatal.
+#[utoipa::path(
+    post,
+    path = "/api/v1/customers/bulk-update",
+    tag = "customers",
+    request_body = BulkUpdateRequest,
+    responses(
+        (status = 200, description = "What was updated", body = BulkUpdateResponse),
+        BodyErrors,
+        ServerErrors,
+    )
+)]
+#[tracing::instrument(skip_all, fields(customers = tracing::field::Empty))]
+pub async fn bulk_update_customers(
+    service: Service,
+    body: JsonBody<BulkUpdateRequest>,
+) -> Result<web::Json<BulkUpdateResponse>, ApiError> {
+    let request = body
+        .into_inner()
+        .into_bulk_update()
+        .map_err(|e| ApiError::validation(e, Source::Body))?;
+    tracing::Span::current().record("customers", request.customer_ids.len());
+    let report = service
+        .bulk_update(request)
+        .await
+        .map_err(ApiError::in_body)?;
+    Ok(web::Json(report.into()))
+}

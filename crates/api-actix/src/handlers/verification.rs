@@ -1,0 +1,89 @@
+//! Verification flags and the last-login time.
+
+use actix_web::web;
+
+use super::Service;
+use super::responses::{CustomerNotFound, ServerErrors};
+use crate::dto::MessageResponse;
+use crate::error::ApiError;
+
+/// Marks the customer's email as verified.
+#[utoipa::path(
+    patch,
+    path = "/api/v1/customers/{customer_id}/verify-email",
+    tag = "verification",
+    params(("customer_id" = String, Path, example = "CUST_A1B2C3D4")),
+    responses(
+        (status = 200, description = "Verified", body = MessageResponse,
+            example = json!({"message": "Email verified successfully"})),
+        CustomerNotFound,
+        ServerErrors,
+    )
+)]
+#[tracing::instrument(skip_all, fields(customer_id = %customer_id))]
+pub async fn verify_email(
+    service: Service,
+    customer_id: web::Path<String>,
+) -> Result<web::Json<MessageResponse>, ApiError> {
+    service
+        .verify_email(&customer_id)
+        .await
+        .map_err(ApiError::in_path)?;
+    Ok(web::Json(MessageResponse::new(
+        "Email verified successfully",
+    )))
+}
+
+/// Marks the customer's phone as verified.
+#[utoipa::path(
+    patch,
+    path = "/api/v1/customers/{customer_id}/verify-phone",
+    tag = "verification",
+    params(("customer_id" = String, Path, example = "CUST_A1B2C3D4")),
+    responses(
+        (status = 200, description = "Verified", body = MessageResponse,
+            example = json!({"message": "Phone verified successfully"})),
+        CustomerNotFound,
+        ServerErrors,
+    )
+)]
+#[tracing::instrument(skip_all, fields(customer_id = %customer_id))]
+pub async fn verify_phone(
+    service: Service,
+    customer_id: web::Path<String>,
+) -> Result<web::Json<MessageResponse>, ApiError> {
+    service
+        .verify_phone(&customer_id)
+        .await
+        .map_err(ApiError::in_path)?;
+    Ok(web::Json(MessageResponse::new(
+        "Phone verified successfully",
+    )))
+}
+
+/// Records that the customer logged in now.
+#[utoipa::path(
+    patch,
+    path = "/api/v1/customers/{customer_id}/last-login",
+    tag = "verification",
+    params(("customer_id" = String, Path, example = "CUST_A1B2C3D4")),
+    responses(
+        (status = 200, description = "Recorded", body = MessageResponse,
+            example = json!({"message": "Last login updated successfully"})),
+        CustomerNotFound,
+        ServerErrors,
+    )
+)]
+#[tracing::instrument(skip_all, fields(customer_id = %customer_id))]
+pub async fn record_login(
+    service: Service,
+    customer_id: web::Path<String>,
+) -> Result<web::Json<MessageResponse>, ApiError> {
+    service
+        .record_login(&customer_id)
+        .await
+        .map_err(ApiError::in_path)?;
+    Ok(web::Json(MessageResponse::new(
+        "Last login updated successfully",
+    )))
+}

@@ -1,0 +1,126 @@
+//! Route registration: every path of the seed under `/api/v1/customers`, plus `/health`,
+//! `/openapi.json` and `/docs`, with JSON answers for unknown paths and methods.
+
+use std::sync::Arc;
+
+use actix_web::{Resource, web};
+use domain::CustomerUseCases;
+
+use crate::extract::{json_config, path_config, query_config};
+use crate::handlers::docs::{OpenApiJson, SwaggerConfig};
+use crate::handlers::{
+    analytics, customers, docs, fallback, health, locations, search, verification,
+};
+use crate::{ApiSettings, openapi};
+
+/// The use cases as the shared application data the handlers read.
+pub fn service_data(service: Arc<dyn CustomerUseCases>) -> web::Data<dyn CustomerUseCases> {
+    web::Data::from(service)
+}
+
+/// A resource whose other methods get a JSON 405 naming the allowed ones.
+fn resource(path: &str, allow: &'static str) -> Resource {
+    web::resource(path).default_service(fallback::method_not_allowed(allow))
+}
+
+/// Registers every route, the extractor configs and the JSON 404 fallback.
+///
+/// Use with `App::configure`; the app must also hold [`service_data`].
+pub fn configure(settings: ApiSettings) -> impl FnOnce(&mut web::ServiceConfig) {
+    move |cfg| {
+        let limit = settings.max_body_bytes;
+        cfg.app_data(web::PayloadConfig::new(limit))
+            .app_data(json_config(limit))
+            .app_data(path_config())
+            .app_data(query_config())
+            .service(resource("/health", "GET").route(web::get().to(health::health)))
+            .configure(docs_routes)
+            .service(customer_routes())
+            .default_service(web::to(fallback::not_found));
+    }
+}
+
+fn docs_routes(cfg: &mut web::ServiceConfig) {
+    // Serialising a derived document cannot fail; if it ever did, clients get an empty one
+    // rather than a server that refuses to start.
+    let json = openapi().to_json().unwrap_or_else(|err| {
+        tracing::error!(error = %err, "could not serialise the OpenAPI document");
+        "{}".to_owned()
+    });
+    let swagger = SwaggerConfig(Arc::new(utoipa_swagger_ui::Config::from("/openapi.json")));
+    cfg.service(
+        resource("/openapi.json", "GET")
+            .app_data(web::Data::new(OpenApiJson(Arc::new(json))))
+            .route(web::get().to(docs::openapi_json)),
+    )
+    .service(resource("/docs", "GET").route(web::get().to(docs::docs_redirect)))
+    .service(
+        resource("/docs/{file:.*}", "GET")
+            .app_data(web::Data::new(swagger))
+            .route(web::get().to(docs::swagger_ui)),
+    );
+}
+
+/// Fixed paths come before `/{customer_id}`: actix takes the first resource whose path
+/// matches, whatever the method, so `/search` registered later would be a 405.
+fn customer_routes() -> actix_web::Scope {
+    web::scope("/api/v1/customers")
+        .service(
+            web::resource(["", "/"])
+                .default_service(fallback::method_not_allowed("GET, POST"))
+                .route(web::get().to(customers::list_customers))
+                .route(web::post().to(customers::create_customer)),
+        )
+        .service(resource("/search", "POST").route(web::post().to(search::search_customers)))
+        .service(
+            resource("/bulk-update", "POST").route(web::post().to(search::bulk_update_customers)),
+        )
+        .service(
+            resource("/statistics/overview", "GET").route(web::get().to(analytics::statistics)),
+        )
+        .service(
+            resource("/available/countries", "GET")
+                .route(web::get().to(locations::available_countries)),
+        )
+        .service(
+            resource("/available/cities", "GET").route(web::get().to(locations::available_cities)),
+        )
+        .service(
+            resource("/available/states", "GET").route(web::get().to(locations::available_states)),
+        )
+        .service(
+            resource("/location/search", "GET")
+                .route(web::get().to(locations::customers_by_location)),
+        )
+        .service(resource("/tags/{tags}", "GET").route(web::get().to(locations::customers_by_tags)))
+        .service(
+            resource("/username/{username}", "GET")
+                .route(web::get().to(customers::get_customer_by_username)),
+        )
+        .service(
+            resource("/email/{email}", "GET")
+                .route(web::get().to(customers::get_customer_by_email)),
+        )
+        .service(
+            resource("/{customer_id}", "GET, PUT, DELETE")
+                .route(web::get().to(customers::get_customer))
+                .route(web::put().to(customers::update_customer))
+                .route(web::delete().to(customers::deactivate_customer)),
+        )
+        .service(
+            resource("/{customer_id}/hard", "DELETE")
+                .route(web::delete().to(customers::delete_customer)),
+        )
+        .service(
+            resource("/{customer_id}/verify-email", "PATCH")
+                .route(web::patch().to(verification::verify_email)),
+        )
+        .service(
+            resource("/{customer_id}/verify-phone", "PATCH")
+                .route(web::patch().to(verification::verify_phone)),
+        )
+        .service(
+            resource("/{customer_id}/last-login", "PATCH")
+                .route(web::patch().to(verification::record_login)),
+        )
+}

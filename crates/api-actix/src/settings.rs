@@ -1,0 +1,24 @@
+//! What the binary may tune in the HTTP adapter.
+
+use serde::Deserialize;
+
+/// Settings of the HTTP adapter; deserialisable so the binary can read them from its config.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(default)]
+pub struct ApiSettings {
+    /// Largest request body accepted, in bytes; larger bodies get 413.
+    pub max_body_bytes: usize,
+}
+
+impl ApiSettings {
+    /// 64 KiB: a customer with 10,000 characters of notes fits many times over.
+    pub const DEFAULT_MAX_BODY_BYTES: usize = 64 * 1024;
+}
+
+impl Default for ApiSettings {
+    fn default() -> Self {
+        Self {
+            max_body_bytes: Self::DEFAULT_MAX_BODY_BYTES,
+        }
+    }
+}

@@ -1,0 +1,158 @@
+//! `/openapi.json` and `/docs`.
+
+use std::collections::BTreeSet;
+
+use actix_web::http::StatusCode;
+use actix_web::test::TestRequest;
+use serde_json::Value;
+
+use crate::support::{send, untouched};
+
+/// Every route the router serves, as (method, OpenAPI path).
+const ROUTES: [(&str, &str); 20] = [
+    ("post", "/api/v1/customers/"),
+    ("get", "/api/v1/customers/"),
+    ("get", "/api/v1/customers/{customer_id}"),
+    ("put", "/api/v1/customers/{customer_id}"),
+    ("delete", "/api/v1/customers/{customer_id}"),
+    ("delete", "/api/v1/customers/{customer_id}/hard"),
+    ("get", "/api/v1/customers/username/{username}"),
+    ("get", "/api/v1/customers/email/{email}"),
+    ("post", "/api/v1/customers/search"),
+    ("post", "/api/v1/customers/bulk-update"),
+    ("patch", "/api/v1/customers/{customer_id}/verify-email"),
+    ("patch", "/api/v1/customers/{customer_id}/verify-phone"),
+    ("patch", "/api/v1/customers/{customer_id}/last-login"),
+    ("get", "/api/v1/customers/statistics/overview"),
+    ("get", "/api/v1/customers/tags/{tags}"),
+    ("get", "/api/v1/customers/location/search"),
+    ("get", "/api/v1/customers/available/countries"),
+    ("get", "/api/v1/customers/available/cities"),
+    ("get", "/api/v1/customers/available/states"),
+    ("get", "/health"),
+];
+
+async fn document() -> Value {
+    let reply = send(untouched(), TestRequest::get().uri("/openapi.json")).await;
+    assert_eq!(reply.status, StatusCode::OK);
+    assert_eq!(reply.content_type(), "application/json");
+    assert!(reply.json.is_object(), "{}", reply.text);
+    reply.json
+}
+
+#[actix_web::test]
+async fn the_openapi_document_lists_every_route_and_nothing_else() {
+    let doc = document().await;
+    assert!(doc["openapi"].as_str().is_some_and(|v| v.starts_with('3')));
+    let documented: BTreeSet<(String, String)> = doc["paths"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .flat_map(|(path, ops)| {
+            ops.as_object()
+                .unwrap()
+                .keys()
+                .filter(|k| *k != "parameters")
+                .map(move |method| (method.clone(), path.clone()))
+        })
+        .collect();
+    let expected: BTreeSet<(String, String)> = ROUTES
+        .iter()
+        .map(|(m, p)| ((*m).to_owned(), (*p).to_owned()))
+        .collect();
+    assert_eq!(documented, expected);
+}
+
+#[actix_web::test]
+async fn every_route_that_reaches_the_database_documents_500_and_503() {
+    let doc = document().await;
+    for (method, path) in ROUTES {
+        let responses = &doc["paths"][path][method]["responses"];
+        // /health turns every failure into its own 503 body.
+        let statuses: &[&str] = if path == "/health" {
+            &["503"]
+        } else {
+            &["500", "503"]
+        };
+        for status in statuses {
+            assert!(
+                responses[status].is_object(),
+                "{method} {path} lacks {status}"
+            );
+        }
+    }
+}
+
+#[actix_web::test]
+async fn routes_with_a_body_document_413_and_422_and_email_changes_document_400() {
+    let doc = document().await;
+    for (method, path) in [
+        ("post", "/api/v1/customers/"),
+        ("put", "/api/v1/customers/{customer_id}"),
+        ("post", "/api/v1/customers/search"),
+        ("post", "/api/v1/customers/bulk-update"),
+    ] {
+        let op = &doc["paths"][path][method];
+        assert!(op["requestBody"].is_object(), "{method} {path}");
+        for status in ["413", "422"] {
+            assert!(
+                op["responses"][status].is_object(),
+                "{method} {path} lacks {status}"
+            );
+        }
+    }
+    assert!(doc["paths"]["/api/v1/customers/"]["post"]["responses"]["400"].is_object());
+    assert!(doc["paths"]["/api/v1/customers/{customer_id}"]["put"]["responses"]["400"].is_object());
+    assert!(doc["paths"]["/api/v1/customers/"]["post"]["responses"]["201"].is_object());
+}
+
+#[actix_web::test]
+async fn the_document_describes_every_request_and_response_schema() {
+    let doc = document().await;
+    let schemas = doc["components"]["schemas"].as_object().unwrap();
+    for name in [
+        "CreateCustomerRequest",
+        "UpdateCustomerRequest",
+        "SearchRequest",
+        "BulkUpdateRequest",
+        "CustomerResponse",
+        "CustomerListResponse",
+        "BulkUpdateResponse",
+        "StatisticsResponse",
+        "TagsSearchResponse",
+        "LocationSearchResponse",
+        "CountriesResponse",
+        "CitiesResponse",
+        "StatesResponse",
+        "MessageResponse",
+        "HealthResponse",
+        "ErrorResponse",
+        "ValidationErrorResponse",
+    ] {
+        assert!(schemas.contains_key(name), "missing schema {name}");
+    }
+}
+
+#[actix_web::test]
+async fn swagger_ui_is_served_at_docs() {
+    let reply = send(untouched(), TestRequest::get().uri("/docs")).await;
+    assert!(reply.status.is_redirection());
+    assert_eq!(
+        reply.headers.get("location").and_then(|v| v.to_str().ok()),
+        Some("/docs/")
+    );
+    let reply = send(untouched(), TestRequest::get().uri("/docs/")).await;
+    assert_eq!(reply.status, StatusCode::OK);
+    assert!(reply.content_type().starts_with("text/html"));
+    assert!(reply.text.contains("swagger"), "{}", reply.text);
+    let reply = send(
+        untouched(),
+        TestRequest::get().uri("/docs/swagger-initializer.js"),
+    )
+    .await;
+    assert_eq!(reply.status, StatusCode::OK);
+    assert!(reply.text.contains("/openapi.json"));
+    let reply = send(untouched(), TestRequest::get().uri("/docs/no-such-file.js")).await;
+    assert_eq!(reply.status, StatusCode::NOT_FOUND);
+    assert_eq!(reply.json["detail"], "Not Found");
+}
