@@ -1,0 +1,197 @@
+//! Creating customers.
+
+use actix_web::http::StatusCode;
+use actix_web::test::TestRequest;
+use domain::{MockCustomerUseCases, ServiceError, ValidationErrors};
+use serde_json::json;
+
+use crate::support::{assert_invalid_at, john_doe, seed_create_body, send, untouched};
+
+#[actix_web::test]
+async fn creating_a_customer_answers_201_with_every_field_of_the_seed() {
+    let mut mock = MockCustomerUseCases::new();
+    mock.expect_create()
+        .withf(|input| {
+            input.email == "john.doe@example.com"
+                && input.tags.as_deref() == Some("premium,tech,new-york")
+                && input.date_of_birth.map(|d| d.to_string()).as_deref()
+                    == Some("1990-01-15 00:00:00")
+        })
+        .times(1)
+        .returning(|_| Ok(john_doe()));
+    let reply = send(
+        mock,
+        TestRequest::post()
+            .uri("/api/v1/customers/")
+            .set_json(seed_create_body()),
+    )
+    .await;
+    assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.text);
+    assert_eq!(
+        reply.json,
+        json!({
+            "id": 1,
+            "customer_id": "CUST_A1B2C3D4",
+            "username": "johndoe1234",
+            "first_name": "John",
+            "last_name": "Doe",
+            "email": "john.doe@example.com",
+            "phone": "+1-555-0123",
+            "address_line1": "123 Main Street",
+            "address_line2": null,
+            "city": "New York",
+            "state": "NY",
+            "postal_code": "10001",
+            "country": "USA",
+            "date_of_birth": "1990-01-15T00:00:00",
+            "gender": "male",
+            "company_name": "Tech Corp",
+            "tax_id": null,
+            "is_active": true,
+            "is_verified": false,
+            "email_verified": false,
+            "phone_verified": false,
+            "marketing_emails": true,
+            "marketing_sms": false,
+            "notes": "Premium customer",
+            "tags": "premium,tech,new-york",
+            "created_at": "2024-01-15T10:30:00Z",
+            "updated_at": "2024-01-15T10:30:00Z",
+            "last_login_at": null,
+            "full_name": "John Doe",
+            "full_address": "123 Main Street, New York, NY, 10001, USA"
+        })
+    );
+}
+
+#[actix_web::test]
+async fn creating_without_the_trailing_slash_works_too() {
+    let mut mock = MockCustomerUseCases::new();
+    mock.expect_create().returning(|_| Ok(john_doe()));
+    let reply = send(
+        mock,
+        TestRequest::post()
+            .uri("/api/v1/customers")
+            .set_json(json!({"first_name": "John", "last_name": "Doe", "email": "j@x.com"})),
+    )
+    .await;
+    assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.text);
+}
+
+#[actix_web::test]
+async fn tags_may_be_sent_as_a_list_and_unknown_fields_are_ignored() {
+    let mut mock = MockCustomerUseCases::new();
+    mock.expect_create()
+        .withf(|input| input.tags.as_deref() == Some("premium,tech"))
+        .returning(|_| Ok(john_doe()));
+    let reply = send(
+        mock,
+        TestRequest::post()
+            .uri("/api/v1/customers/")
+            .set_json(json!({
+                "first_name": "John", "last_name": "Doe", "email": "j@x.com",
+                "tags": ["premium", "tech"], "password": "ignored"
+            })),
+    )
+    .await;
+    assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.text);
+}
+
+#[actix_web::test]
+async fn creating_with_a_taken_email_answers_400_with_the_seeds_detail() {
+    let mut mock = MockCustomerUseCases::new();
+    mock.expect_create()
+        .returning(|_| Err(ServiceError::EmailTaken));
+    let reply = send(
+        mock,
+        TestRequest::post()
+            .uri("/api/v1/customers/")
+            .set_json(seed_create_body()),
+    )
+    .await;
+    assert_eq!(reply.status, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        reply.detail(),
+        &json!("Customer with this email already exists")
+    );
+    assert_eq!(reply.json["code"], json!("email_taken"));
+}
+
+#[actix_web::test]
+async fn a_rule_the_domain_enforces_answers_422_located_in_the_body() {
+    let mut mock = MockCustomerUseCases::new();
+    mock.expect_create().returning(|_| {
+        Err(ValidationErrors::single(
+            "email",
+            "value is not a valid email address",
+            "value_error.email",
+        )
+        .into())
+    });
+    let mut body = seed_create_body();
+    body["email"] = json!("not-an-email");
+    let reply = send(
+        mock,
+        TestRequest::post().uri("/api/v1/customers/").set_json(body),
+    )
+    .await;
+    assert_invalid_at(&reply, json!(["body", "email"]));
+    assert_eq!(reply.json["detail"][0]["type"], json!("value_error.email"));
+}
+
+#[actix_web::test]
+async fn a_missing_required_field_answers_422_at_that_field() {
+    let reply = send(
+        untouched(),
+        TestRequest::post()
+            .uri("/api/v1/customers/")
+            .set_json(json!({"last_name": "Doe", "email": "j@x.com"})),
+    )
+    .await;
+    assert_invalid_at(&reply, json!(["body", "first_name"]));
+    assert_eq!(
+        reply.json["detail"][0]["type"],
+        json!("value_error.missing")
+    );
+}
+
+#[actix_web::test]
+async fn a_value_of_the_wrong_type_answers_422_at_that_field() {
+    let mut body = seed_create_body();
+    body["marketing_emails"] = json!("often");
+    let reply = send(
+        untouched(),
+        TestRequest::post().uri("/api/v1/customers/").set_json(body),
+    )
+    .await;
+    assert_invalid_at(&reply, json!(["body", "marketing_emails"]));
+    assert_eq!(reply.json["detail"][0]["type"], json!("type_error.bool"));
+}
+
+#[actix_web::test]
+async fn a_malformed_date_of_birth_answers_422_without_calling_the_service() {
+    let mut body = seed_create_body();
+    body["date_of_birth"] = json!("15/01/1990");
+    let reply = send(
+        untouched(),
+        TestRequest::post().uri("/api/v1/customers/").set_json(body),
+    )
+    .await;
+    assert_invalid_at(&reply, json!(["body", "date_of_birth"]));
+}
+
+#[actix_web::test]
+async fn a_date_of_birth_without_time_is_accepted() {
+    let mut mock = MockCustomerUseCases::new();
+    mock.expect_create()
+        .withf(|input| input.date_of_birth.is_some())
+        .returning(|_| Ok(john_doe()));
+    let mut body = seed_create_body();
+    body["date_of_birth"] = json!("1990-01-15");
+    let reply = send(
+        mock,
+        TestRequest::post().uri("/api/v1/customers/").set_json(body),
+    )
+    .await;
+    assert_eq!(reply.status, StatusCode::CREATED);
+}
