@@ -1,1 +1,13 @@
-//! customer-api binary crate.
+//! The customer-api binary crate: the composition root. It reads settings, sets up logging,
+//! builds the pool, runs migrations, wires the PostgreSQL adapter into the domain service and
+//! the service into the HTTP adapter, and serves. Nothing here decides a business rule.
+
+pub mod cli;
+pub mod metrics;
+pub mod observe;
+pub mod settings;
+pub mod startup;
+pub mod telemetry;
+
+pub use settings::Settings;
+pub use startup::Application;

@@ -1,0 +1,48 @@
+//! The command line: `serve` (default), `migrate`.
+
+use clap::{Parser, Subcommand};
+
+use crate::settings::Settings;
+use crate::startup::Application;
+
+/// Customer management REST service.
+#[derive(Debug, Parser)]
+#[command(name = "customer-api", version, about)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// What to do.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve the REST API (the default).
+    Serve,
+    /// Apply pending database migrations and exit.
+    Migrate,
+}
+
+/// Runs the chosen command with the loaded settings.
+///
+/// # Errors
+/// When the command fails; the message says why.
+pub async fn run(cli: Cli, settings: Settings) -> anyhow::Result<()> {
+    match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => {
+            let app = Application::build(&settings).await?;
+            tracing::info!(
+                "listening on http://{}:{} (docs at /docs, health at /health)",
+                settings.server.host,
+                app.port()
+            );
+            app.run_until_stopped().await?;
+            tracing::info!("stopped");
+        }
+        Command::Migrate => {
+            let pool = infra_postgres::build_pool(&settings.database.pool())?;
+            infra_postgres::run_migrations(&pool).await?;
+            tracing::info!("database migrations are up to date");
+        }
+    }
+    Ok(())
+}

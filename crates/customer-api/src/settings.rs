@@ -1,0 +1,284 @@
+//! Layered configuration: compiled-in defaults, then `config/default.toml` and
+//! `config/{APP_ENV}.toml` from the config directory, then environment variables
+//! (`APP__SERVER__PORT=9000`; `DATABASE_URL` as a fallback for the database URL).
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::Context;
+use config::{Config, Environment, File, FileFormat};
+use serde::Deserialize;
+
+/// The defaults every build carries, so the binary runs with no file beside it.
+const BUILT_IN_DEFAULTS: &str = include_str!("../../../config/default.toml");
+
+/// Which environment file is layered over the defaults.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AppEnv {
+    Development,
+    Test,
+    Production,
+}
+
+impl AppEnv {
+    /// Reads `APP_ENV` (default `development`).
+    ///
+    /// # Errors
+    /// When `APP_ENV` names no known environment.
+    pub fn from_env() -> anyhow::Result<Self> {
+        match std::env::var("APP_ENV").as_deref().unwrap_or("development") {
+            "development" | "dev" => Ok(Self::Development),
+            "test" => Ok(Self::Test),
+            "production" | "prod" => Ok(Self::Production),
+            other => anyhow::bail!("APP_ENV={other:?} is not one of development, test, production"),
+        }
+    }
+
+    fn file_stem(self) -> &'static str {
+        match self {
+            Self::Development => "development",
+            Self::Test => "test",
+            Self::Production => "production",
+        }
+    }
+}
+
+/// Every setting of the service.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Settings {
+    pub server: ServerSettings,
+    pub database: DatabaseSettings,
+    pub telemetry: TelemetrySettings,
+}
+
+/// The HTTP listener.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServerSettings {
+    pub host: String,
+    /// 0 picks a free port (tests).
+    pub port: u16,
+    /// 0 means one worker per core.
+    pub workers: usize,
+    pub max_body_bytes: usize,
+    pub shutdown_timeout_secs: u64,
+}
+
+/// The PostgreSQL connection pool.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DatabaseSettings {
+    pub url: String,
+    pub max_connections: usize,
+    pub wait_timeout_ms: u64,
+    pub connect_timeout_ms: u64,
+    pub statement_timeout_ms: u64,
+    pub migrate_on_start: bool,
+}
+
+/// Log format and level.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TelemetrySettings {
+    pub format: LogFormat,
+    pub level: String,
+}
+
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Pretty,
+    Json,
+}
+
+impl DatabaseSettings {
+    /// The pool settings the PostgreSQL adapter takes.
+    pub fn pool(&self) -> infra_postgres::PoolSettings {
+        infra_postgres::PoolSettings {
+            url: self.url.clone(),
+            max_size: self.max_connections,
+            wait_timeout: Duration::from_millis(self.wait_timeout_ms),
+            create_timeout: Duration::from_millis(self.connect_timeout_ms),
+            statement_timeout: Duration::from_millis(self.statement_timeout_ms),
+        }
+    }
+}
+
+impl Settings {
+    /// Loads the settings for `APP_ENV` from `APP_CONFIG_DIR` (default `./config`) and the
+    /// environment.
+    ///
+    /// # Errors
+    /// When a file is malformed, a value has the wrong type (the message names the key), or
+    /// a value is out of range.
+    pub fn load() -> anyhow::Result<Self> {
+        let dir = std::env::var_os("APP_CONFIG_DIR")
+            .map_or_else(|| PathBuf::from("config"), PathBuf::from);
+        let env = AppEnv::from_env()?;
+        let vars: Vec<(String, String)> = std::env::vars().collect();
+        Self::load_from(&dir, env, &vars)
+    }
+
+    /// Loads from an explicit directory, environment and variable list (for tests).
+    ///
+    /// # Errors
+    /// As [`Settings::load`].
+    pub fn load_from(
+        dir: &std::path::Path,
+        env: AppEnv,
+        vars: &[(String, String)],
+    ) -> anyhow::Result<Self> {
+        let app_vars: config::Map<String, String> = vars
+            .iter()
+            .filter(|(k, _)| k.starts_with("APP__"))
+            .cloned()
+            .collect();
+        let mut builder = Config::builder()
+            .add_source(File::from_str(BUILT_IN_DEFAULTS, FileFormat::Toml))
+            .add_source(File::from(dir.join("default.toml")).required(false))
+            .add_source(File::from(dir.join(format!("{}.toml", env.file_stem()))).required(false));
+        // DATABASE_URL is what most tools export; APP__DATABASE__URL still wins over it.
+        let app_url_set = app_vars.contains_key("APP__DATABASE__URL");
+        if let Some((_, url)) = vars
+            .iter()
+            .find(|(k, _)| k == "DATABASE_URL" && !app_url_set)
+        {
+            builder = builder.set_override("database.url", url.as_str())?;
+        }
+        let settings: Self = builder
+            .add_source(
+                Environment::with_prefix("APP")
+                    .prefix_separator("__")
+                    .separator("__")
+                    .try_parsing(true)
+                    .source(Some(app_vars)),
+            )
+            .build()
+            .context("reading configuration")?
+            .try_deserialize()
+            .context("invalid configuration")?;
+        settings.validate()?;
+        Ok(settings)
+    }
+
+    fn validate(&self) -> anyhow::Result<()> {
+        anyhow::ensure!(
+            self.database.max_connections >= 2,
+            "database.max_connections must be at least 2 (got {})",
+            self.database.max_connections
+        );
+        anyhow::ensure!(
+            self.server.max_body_bytes >= 1024,
+            "server.max_body_bytes must be at least 1024 (got {})",
+            self.server.max_body_bytes
+        );
+        anyhow::ensure!(
+            !self.database.url.trim().is_empty(),
+            "database.url must not be empty"
+        );
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn vars(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    fn repo_config() -> PathBuf {
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../config")
+    }
+
+    #[test]
+    fn defaults_load_with_no_files_and_no_variables() {
+        let s = Settings::load_from(
+            std::path::Path::new("/nonexistent"),
+            AppEnv::Development,
+            &[],
+        )
+        .unwrap();
+        assert_eq!(s.server.port, 8000);
+        assert_eq!(s.server.max_body_bytes, 65536);
+        assert_eq!(s.telemetry.format, LogFormat::Pretty);
+    }
+
+    #[test]
+    fn the_environment_file_overrides_the_defaults() {
+        let s = Settings::load_from(&repo_config(), AppEnv::Production, &[]).unwrap();
+        assert_eq!(s.server.host, "0.0.0.0");
+        assert_eq!(s.telemetry.format, LogFormat::Json);
+    }
+
+    #[test]
+    fn an_app_variable_overrides_a_nested_key() {
+        let s = Settings::load_from(
+            &repo_config(),
+            AppEnv::Development,
+            &vars(&[("APP__SERVER__PORT", "9000")]),
+        )
+        .unwrap();
+        assert_eq!(s.server.port, 9000);
+    }
+
+    #[test]
+    fn database_url_is_used_but_app_database_url_wins() {
+        let only = vars(&[("DATABASE_URL", "postgres://a@h/x")]);
+        let s = Settings::load_from(&repo_config(), AppEnv::Development, &only).unwrap();
+        assert_eq!(s.database.url, "postgres://a@h/x");
+        let both = vars(&[
+            ("DATABASE_URL", "postgres://a@h/x"),
+            ("APP__DATABASE__URL", "postgres://b@h/y"),
+        ]);
+        let s = Settings::load_from(&repo_config(), AppEnv::Development, &both).unwrap();
+        assert_eq!(s.database.url, "postgres://b@h/y");
+    }
+
+    #[test]
+    fn a_value_of_the_wrong_type_fails_naming_the_key() {
+        let err = Settings::load_from(
+            &repo_config(),
+            AppEnv::Development,
+            &vars(&[("APP__SERVER__PORT", "eighty")]),
+        )
+        .unwrap_err();
+        assert!(format!("{err:#}").contains("server.port"), "{err:#}");
+    }
+
+    #[test]
+    fn an_unknown_key_fails_naming_it() {
+        let err = Settings::load_from(
+            &repo_config(),
+            AppEnv::Development,
+            &vars(&[("APP__SERVER__PROT", "1")]),
+        )
+        .unwrap_err();
+        assert!(format!("{err:#}").contains("prot"), "{err:#}");
+    }
+
+    #[test]
+    fn a_pool_smaller_than_two_is_refused() {
+        let err = Settings::load_from(
+            &repo_config(),
+            AppEnv::Development,
+            &vars(&[("APP__DATABASE__MAX_CONNECTIONS", "1")]),
+        )
+        .unwrap_err();
+        assert!(
+            err.to_string().contains("database.max_connections"),
+            "{err:#}"
+        );
+    }
+
+    #[test]
+    fn app_env_names_are_checked() {
+        assert_eq!(AppEnv::Test.file_stem(), "test");
+    }
+}

@@ -1,0 +1,159 @@
+//! Spawns the application against a fresh database and offers a small HTTP client.
+
+use std::path::PathBuf;
+
+use customer_api::Application;
+use customer_api::settings::{AppEnv, Settings};
+use infra_postgres::test_support::TestDatabase;
+use serde_json::{Value, json};
+
+/// A running application and a client pointed at it.
+pub struct TestApp {
+    pub base: String,
+    pub client: reqwest::Client,
+    /// Kept so the database lives as long as the app (dropped with it).
+    _db: TestDatabase,
+}
+
+/// Starts the app on port 0 with the `test` settings and its own database.
+pub async fn spawn_app() -> TestApp {
+    let db = TestDatabase::new().await;
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../config");
+    let vars = vec![("APP__DATABASE__URL".to_string(), db.url().to_string())];
+    let settings = Settings::load_from(&dir, AppEnv::Test, &vars).expect("test settings load");
+    let app = Application::build(&settings)
+        .await
+        .expect("application builds");
+    let base = format!("http://127.0.0.1:{}", app.port());
+    tokio::spawn(app.run_until_stopped());
+    TestApp {
+        base,
+        client: reqwest::Client::new(),
+        _db: db,
+    }
+}
+
+impl TestApp {
+    /// `base` + `/api/v1/customers` + `path`.
+    pub fn url(&self, path: &str) -> String {
+        format!("{}/api/v1/customers{path}", self.base)
+    }
+
+    pub async fn post(&self, path: &str, body: &Value) -> (u16, Value) {
+        into_parts(
+            self.client
+                .post(self.url(path))
+                .json(body)
+                .send()
+                .await
+                .expect("request"),
+        )
+        .await
+    }
+
+    pub async fn put(&self, path: &str, body: &Value) -> (u16, Value) {
+        into_parts(
+            self.client
+                .put(self.url(path))
+                .json(body)
+                .send()
+                .await
+                .expect("request"),
+        )
+        .await
+    }
+
+    pub async fn get(&self, path: &str) -> (u16, Value) {
+        into_parts(
+            self.client
+                .get(self.url(path))
+                .send()
+                .await
+                .expect("request"),
+        )
+        .await
+    }
+
+    pub async fn patch(&self, path: &str) -> (u16, Value) {
+        into_parts(
+            self.client
+                .patch(self.url(path))
+                .send()
+                .await
+                .expect("request"),
+        )
+        .await
+    }
+
+    pub async fn delete(&self, path: &str) -> (u16, Value) {
+        into_parts(
+            self.client
+                .delete(self.url(path))
+                .send()
+                .await
+                .expect("request"),
+        )
+        .await
+    }
+
+    /// Creates a customer and returns its body, failing the test unless the answer is 201.
+    pub async fn create(&self, body: &Value) -> Value {
+        let (status, created) = self.post("/", body).await;
+        assert_eq!(status, 201, "{created}");
+        created
+    }
+}
+
+/// Status and JSON body (`Null` when the body is not JSON).
+pub async fn into_parts(res: reqwest::Response) -> (u16, Value) {
+    let status = res.status().as_u16();
+    let text = res.text().await.expect("body");
+    (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+}
+
+/// A minimal valid customer with a unique email.
+pub fn customer(first: &str, last: &str, email: &str) -> Value {
+    json!({"first_name": first, "last_name": last, "email": email})
+}
+
+/// The seed's full create example.
+pub fn seed_john_doe() -> Value {
+    json!({
+        "first_name": "John",
+        "last_name": "Doe",
+        "email": "john.doe@example.com",
+        "phone": "+1-555-0123",
+        "address_line1": "123 Main Street",
+        "city": "New York",
+        "state": "NY",
+        "postal_code": "10001",
+        "country": "USA",
+        "date_of_birth": "1990-01-15T00:00:00",
+        "gender": "male",
+        "company_name": "Tech Corp",
+        "marketing_emails": true,
+        "marketing_sms": false,
+        "notes": "Premium customer",
+        "tags": "premium,tech,new-york"
+    })
+}
+
+/// Asserts the FastAPI-style 422 body and returns its `loc`s.
+pub fn validation_locs(body: &Value) -> Vec<Vec<String>> {
+    let detail = body["detail"]
+        .as_array()
+        .unwrap_or_else(|| panic!("422 detail is a list: {body}"));
+    detail
+        .iter()
+        .map(|d| {
+            assert!(d["msg"].is_string(), "{d}");
+            assert!(d["type"].is_string(), "{d}");
+            d["loc"]
+                .as_array()
+                .unwrap_or_else(|| panic!("loc is a list: {d}"))
+                .iter()
+                .map(|p| p.as_str().map_or_else(|| p.to_string(), str::to_owned))
+                .collect()
+        })
+        .collect()
+}

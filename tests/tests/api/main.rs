@@ -1,0 +1,16 @@
+//! End-to-end tests: the real application on a random port, its own fresh database, a real
+//! HTTP client. One binary, one module per area.
+
+#![expect(
+    clippy::expect_used,
+    clippy::unwrap_used,
+    reason = "test helpers fail the test loudly"
+)]
+
+mod helpers;
+
+mod concurrency;
+mod customers;
+mod errors;
+mod operations;
+mod queries;
