@@ -24,6 +24,30 @@ pub(crate) fn contains_pattern(term: &str) -> String {
     pattern
 }
 
+/// `EXPLAIN (ANALYZE, BUFFERS)` of a query, keeping its bound values (for measurements).
+#[cfg(feature = "test-support")]
+#[derive(Debug, diesel::query_builder::QueryId)]
+pub(crate) struct ExplainAnalyze<Q>(pub(crate) Q);
+
+#[cfg(feature = "test-support")]
+impl<Q> diesel::query_builder::Query for ExplainAnalyze<Q> {
+    type SqlType = Text;
+}
+
+#[cfg(feature = "test-support")]
+impl<Q> diesel::query_builder::QueryFragment<diesel::pg::Pg> for ExplainAnalyze<Q>
+where
+    Q: diesel::query_builder::QueryFragment<diesel::pg::Pg>,
+{
+    fn walk_ast<'b>(
+        &'b self,
+        mut out: diesel::query_builder::AstPass<'_, 'b, diesel::pg::Pg>,
+    ) -> diesel::QueryResult<()> {
+        out.push_sql("EXPLAIN (ANALYZE, BUFFERS) ");
+        self.0.walk_ast(out.reborrow())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

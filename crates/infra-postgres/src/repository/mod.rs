@@ -7,7 +7,7 @@
 mod reads;
 mod search;
 #[cfg(feature = "test-support")]
-pub use search::search_sql;
+pub use search::{SearchPlans, explain_search};
 mod statistics;
 mod totals;
 mod writes;

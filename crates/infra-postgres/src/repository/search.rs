@@ -134,14 +134,52 @@ pub(super) async fn search(
     })
 }
 
-/// The SQL of a search page, for `EXPLAIN` in measurements and tests.
+/// A search's SQL as diesel generates it and PostgreSQL's `EXPLAIN (ANALYZE, BUFFERS)` of
+/// its page and total queries, run with the real bound values (for measurements).
 #[cfg(feature = "test-support")]
-pub fn search_sql(criteria: &SearchCriteria) -> String {
-    let limit = i64::from(criteria.page.limit);
-    let offset = i64::try_from(criteria.page.offset).unwrap_or(i64::MAX);
-    let page = sorted(filtered(criteria), criteria.sort_by, criteria.sort_order)
-        .select(CustomerRow::as_select())
-        .limit(limit)
-        .offset(offset);
-    diesel::debug_query::<Pg, _>(&page).to_string()
+#[derive(Debug, Clone)]
+pub struct SearchPlans {
+    /// The page query with its binds, as `diesel::debug_query` shows it.
+    pub page_sql: String,
+    /// The plan of the page query, one line per row.
+    pub page_plan: Vec<String>,
+    /// The count query with its binds.
+    pub count_sql: String,
+    /// The plan of the count query.
+    pub count_plan: Vec<String>,
+}
+
+/// Explains (and runs) the page and total queries of a search.
+///
+/// # Errors
+/// When the database fails.
+#[cfg(feature = "test-support")]
+pub async fn explain_search(
+    pool: &crate::Pool,
+    criteria: &SearchCriteria,
+) -> Result<SearchPlans, RepositoryError> {
+    use crate::sql::ExplainAnalyze;
+    let (limit, offset) = limit_offset(&criteria.page)?;
+    let page = || {
+        sorted(filtered(criteria), criteria.sort_by, criteria.sort_order)
+            .select(CustomerRow::as_select())
+            .limit(limit)
+            .offset(offset)
+    };
+    let count = || filtered(criteria).count();
+    let mut conn = pool.get().await.map_err(crate::errors::from_pool)?;
+    let page_plan = ExplainAnalyze(page())
+        .load::<String>(&mut conn)
+        .await
+        .map_err(from_diesel)?;
+    let count_plan = ExplainAnalyze(count())
+        .load::<String>(&mut conn)
+        .await
+        .map_err(from_diesel)?;
+    Ok(SearchPlans {
+        page_sql: diesel::debug_query::<Pg, _>(&page()).to_string(),
+        page_plan,
+        count_sql: diesel::debug_query::<Pg, _>(&count()).to_string(),
+        count_plan,
+    })
 }

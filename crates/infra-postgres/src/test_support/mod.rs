@@ -13,7 +13,7 @@ mod names;
 
 use std::time::Duration;
 
-pub use crate::repository::search_sql;
+pub use crate::repository::{SearchPlans, explain_search};
 use crate::{PgCustomerRepository, Pool, PoolSettings, build_pool};
 
 /// The environment variable naming the server tests may create databases on.

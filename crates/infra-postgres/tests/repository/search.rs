@@ -333,3 +333,29 @@ async fn the_total_counts_every_match_and_pages_past_the_end_are_empty() {
     assert!(result.customers.is_empty());
     assert_eq!(result.total, 5);
 }
+
+#[tokio::test]
+async fn explain_search_shows_the_generated_sql_and_both_plans() {
+    let t = ctx().await;
+    let plans = infra_postgres::test_support::explain_search(t.db.pool(), &query("50%_x"))
+        .await
+        .unwrap();
+    assert!(plans.page_sql.contains("ILIKE"), "{}", plans.page_sql);
+    assert!(
+        plans.page_sql.contains(r#""%50\\%\\_x%""#),
+        "{}",
+        plans.page_sql
+    );
+    assert!(
+        plans.count_sql.starts_with("SELECT COUNT(*)"),
+        "{}",
+        plans.count_sql
+    );
+    assert!(plans.page_plan.iter().any(|l| l.contains("Execution Time")));
+    assert!(
+        plans
+            .count_plan
+            .iter()
+            .any(|l| l.contains("Execution Time"))
+    );
+}

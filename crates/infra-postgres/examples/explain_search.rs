@@ -1,0 +1,52 @@
+//! Prints the SQL diesel generates for a search and PostgreSQL's `EXPLAIN (ANALYZE,
+//! BUFFERS)` of its page and total queries, against an existing database:
+//!
+//! ```text
+//! cargo run -p infra-postgres --features test-support --example explain_search -- \
+//!     postgres://postgres@127.0.0.1:5432/cust_explain_1m john usa
+//! ```
+//!
+//! (`tests/sql/generate_customers.sql` fills a database with a million customers.)
+
+use std::process::ExitCode;
+
+use domain::{SearchCriteria, SortField, SortOrder};
+use infra_postgres::test_support::explain_search;
+use infra_postgres::{PoolSettings, build_pool};
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let [url, query, rest @ ..] = args.as_slice() else {
+        eprintln!("usage: explain_search DATABASE_URL QUERY [COUNTRY]");
+        return ExitCode::FAILURE;
+    };
+    let criteria = SearchCriteria {
+        query: Some(query.clone()),
+        country: rest.first().cloned(),
+        sort_by: SortField::CreatedAt,
+        sort_order: SortOrder::Desc,
+        page: SearchCriteria::page_of(1, 10).unwrap_or_default(),
+        ..SearchCriteria::default()
+    };
+    let pool = match build_pool(&PoolSettings::for_url(url.as_str())) {
+        Ok(pool) => pool,
+        Err(err) => {
+            eprintln!("{err}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match explain_search(&pool, &criteria).await {
+        Ok(plans) => {
+            println!("-- page\n{}\n", plans.page_sql);
+            println!("{}\n", plans.page_plan.join("\n"));
+            println!("-- total\n{}\n", plans.count_sql);
+            println!("{}", plans.count_plan.join("\n"));
+            ExitCode::SUCCESS
+        }
+        Err(err) => {
+            eprintln!("{err}");
+            ExitCode::FAILURE
+        }
+    }
+}
