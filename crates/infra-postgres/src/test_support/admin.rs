@@ -3,26 +3,18 @@
 //! lock on the maintenance database, so parallel test processes never race: only one
 //! builds a template, and none clones a template while another drops it.
 
-use std::path::Path;
 use std::time::{Duration, Instant};
 
 use diesel::QueryableByName;
 use diesel::sql_types::{BigInt, Text};
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 
-use super::names::{
-    TEMPLATE_PREFIX, building_name, parse_test_name, quoted, template_name, with_database,
-};
+use super::names::{building_name, quoted, template_name, with_database};
+use super::sweep::sweep;
 use crate::{PoolSettings, build_pool, run_migrations};
 
 /// Advisory lock key of the test-database bookkeeping ("custtest" in ASCII).
 const ADMIN_LOCK: i64 = 0x6375_7374_7465_7374;
-
-/// A test database this old whose creating process is gone is a crashed run's leftover.
-const STALE_AFTER: Duration = Duration::from_secs(5 * 60);
-
-/// Where `/proc` cannot tell whether the creator lives, only much older ones are swept.
-const STALE_AFTER_UNKNOWN_PID: Duration = Duration::from_secs(24 * 60 * 60);
 
 /// What a new test database starts from.
 #[derive(Debug, Clone, Copy)]
@@ -34,18 +26,12 @@ pub(super) enum Source {
 }
 
 #[derive(QueryableByName)]
-struct Name {
-    #[diesel(sql_type = Text)]
-    name: String,
-}
-
-#[derive(QueryableByName)]
 struct Count {
     #[diesel(sql_type = BigInt)]
     n: i64,
 }
 
-async fn execute(conn: &mut AsyncPgConnection, sql: &str) -> Result<(), String> {
+pub(super) async fn execute(conn: &mut AsyncPgConnection, sql: &str) -> Result<(), String> {
     diesel::sql_query(sql)
         .execute(conn)
         .await
@@ -167,49 +153,6 @@ async fn wait_until_unused(conn: &mut AsyncPgConnection, name: &str) -> Result<(
             return Err(format!("{name} is still in use after 10 s"));
         }
         tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    Ok(())
-}
-
-/// Whether the process that created a database is still running: `None` without `/proc`.
-fn creator_alive(pid: u32) -> Option<bool> {
-    Path::new("/proc/self")
-        .exists()
-        .then(|| Path::new(&format!("/proc/{pid}")).exists())
-}
-
-/// Drops what crashed runs left: test databases whose creator is gone and that are a few
-/// minutes old (by force: nobody legitimate is connected), half-built templates, and
-/// templates of other migrations when nobody uses them.
-async fn sweep(conn: &mut AsyncPgConnection, current_template: &str) -> Result<(), String> {
-    let names: Vec<Name> = diesel::sql_query(
-        "SELECT datname::text AS name FROM pg_database \
-         WHERE datname LIKE 'cust\\_test\\_%' OR datname LIKE 'cust\\_tpl\\_%'",
-    )
-    .load(conn)
-    .await
-    .map_err(|e| e.to_string())?;
-    for Name { name } in names {
-        let Ok(sql_name) = quoted(&name) else {
-            continue;
-        };
-        if let Some(test) = parse_test_name(&name) {
-            let stale = match creator_alive(test.pid) {
-                Some(alive) => !alive && test.age > STALE_AFTER,
-                None => test.age > STALE_AFTER_UNKNOWN_PID,
-            };
-            if stale {
-                execute(
-                    conn,
-                    &format!("DROP DATABASE IF EXISTS {sql_name} WITH (FORCE)"),
-                )
-                .await?;
-            }
-        } else if name.starts_with(TEMPLATE_PREFIX) && name != current_template {
-            // Without FORCE: a template someone is connected to (a build in progress under
-            // another lock scope, a person looking) is left alone; the error is expected.
-            let _in_use = execute(conn, &format!("DROP DATABASE IF EXISTS {sql_name}")).await;
-        }
     }
     Ok(())
 }

@@ -10,6 +10,7 @@
 
 mod admin;
 mod names;
+mod sweep;
 
 use std::time::Duration;
 
@@ -114,9 +115,12 @@ impl Drop for TestDatabase {
 /// The server URL from `DATABASE_URL`.
 ///
 /// # Panics
-/// When it is unset, naming the command that provides one.
+/// When it is unset or empty, naming the command that provides one.
 pub fn server_url() -> String {
-    std::env::var(DATABASE_URL_VAR).unwrap_or_else(|_| {
+    let url = std::env::var(DATABASE_URL_VAR)
+        .ok()
+        .filter(|url| !url.is_empty());
+    url.unwrap_or_else(|| {
         panic!(
             "{DATABASE_URL_VAR} is not set: these tests need a PostgreSQL server where they may \
              create databases. Run them with `make test` (which starts a project-local server), \
