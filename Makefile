@@ -4,7 +4,7 @@ SHELL := /usr/bin/env bash
 CARGO ?= cargo
 PORT ?= 8000
 
-.PHONY: run test lint fmt bench build migrate demo-data db-start db-stop db-reset check-domain-purity
+.PHONY: run test chaos lint fmt bench build migrate demo-data db-start db-stop db-reset check-domain-purity
 
 run: ## Run the service on :8000 (starts a project-local PostgreSQL unless DATABASE_URL is set)
 	$(CARGO) build --release -p customer-api
@@ -13,6 +13,9 @@ run: ## Run the service on :8000 (starts a project-local PostgreSQL unless DATAB
 test: check-domain-purity ## Run every test (unit, repository, end-to-end) against a real PostgreSQL
 	scripts/with-db.sh $(CARGO) nextest run --workspace --no-fail-fast
 	$(CARGO) test --workspace --doc
+
+chaos: ## Database-fault tests: each starts, crashes and restarts a PostgreSQL of its own
+	$(CARGO) nextest run -p customer-api --test chaos --run-ignored only --no-fail-fast
 
 lint: ## Check formatting and run clippy with warnings as errors
 	$(CARGO) fmt --all -- --check

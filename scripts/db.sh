@@ -32,6 +32,7 @@
 #   LOCAL_PG_BIN      directory with postgres, initdb and pg_ctl (default: the
 #                     newest /usr/lib/postgresql/<version>/bin)
 #   LOCAL_PG_OS_USER  OS user that runs the server when invoked as root
+#   LOCAL_PG_STOP_MODE  pg_ctl shutdown mode for stop: fast (default) or immediate
 set -euo pipefail
 
 # Everything written to stdout goes to stderr, except what is written
@@ -490,7 +491,7 @@ stop_located() { # stop the server of $DATA if it runs
     if [[ -n $BIN ]]; then pg_ctl=$BIN/pg_ctl; fi
     log "stopping the server of $DATA (pid $pid)"
     if [[ -n $pg_ctl ]] && { ((EUID != 0)) || [[ -n $RUN_AS ]]; }; then
-        as_pg "$pg_ctl" -D "$DATA" -m fast -w -t 120 stop >&2 && return 0
+        as_pg "$pg_ctl" -D "$DATA" -m "${LOCAL_PG_STOP_MODE:-fast}" -w -t 120 stop >&2 && return 0
         log "pg_ctl stop failed"
     fi
     # Fallback: SIGINT is PostgreSQL's "fast shutdown", sent to our own postmaster only.

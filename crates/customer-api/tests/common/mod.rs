@@ -1,0 +1,215 @@
+//! Support for tests that run the real `customer-api` binary as child processes, and (for
+//! the chaos tests) a private PostgreSQL server they may stop and start.
+
+#![allow(
+    dead_code,
+    reason = "each test binary uses a different part of this module"
+)]
+
+use std::net::TcpListener;
+use std::path::PathBuf;
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+/// The workspace root.
+pub fn repo_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// A TCP port that was free a moment ago.
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// A PostgreSQL server of the test's own, run through `scripts/db.sh` with a private data
+/// directory and port; reset (stopped and deleted) when dropped.
+pub struct PrivatePostgres {
+    data: PathBuf,
+    port: u16,
+    pub url: String,
+}
+
+impl PrivatePostgres {
+    /// Creates and starts a fresh server.
+    pub fn start() -> Self {
+        let port = free_port();
+        let data = PathBuf::from(format!(
+            "/var/tmp/customer-api-chaos-{}-{port}",
+            std::process::id()
+        ));
+        let mut server = Self {
+            data,
+            port,
+            url: String::new(),
+        };
+        server.url = server.db_sh("start", "fast");
+        assert!(
+            server.url.starts_with("postgres://"),
+            "db.sh start printed {:?}",
+            server.url
+        );
+        server
+    }
+
+    fn db_sh(&self, command: &str, stop_mode: &str) -> String {
+        let out = Command::new(repo_root().join("scripts/db.sh"))
+            .arg(command)
+            .env("LOCAL_PG_DATA", &self.data)
+            .env("LOCAL_PG_PORT", self.port.to_string())
+            .env("LOCAL_PG_STOP_MODE", stop_mode)
+            .stderr(Stdio::inherit())
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "db.sh {command} failed");
+        String::from_utf8(out.stdout)
+            .unwrap()
+            .trim()
+            .lines()
+            .last()
+            .unwrap_or_default()
+            .to_owned()
+    }
+
+    /// Starts it again after a stop.
+    pub fn resume(&self) {
+        self.db_sh("start", "fast");
+    }
+
+    /// Immediate shutdown: connections are cut, nothing is flushed gracefully.
+    pub fn crash(&self) {
+        self.db_sh("stop", "immediate");
+    }
+}
+
+impl Drop for PrivatePostgres {
+    fn drop(&mut self) {
+        let _ = Command::new(repo_root().join("scripts/db.sh"))
+            .arg("reset")
+            .env("LOCAL_PG_DATA", &self.data)
+            .env("LOCAL_PG_PORT", self.port.to_string())
+            .env("LOCAL_PG_STOP_MODE", "immediate")
+            .status();
+    }
+}
+
+/// A running `customer-api serve` process.
+pub struct Service {
+    child: Child,
+    pub base: String,
+}
+
+impl Service {
+    /// Starts the binary with the `test` settings against `database_url` and waits until it
+    /// answers HTTP (whatever `/health` says).
+    pub async fn start(database_url: &str, extra_env: &[(&str, &str)]) -> Self {
+        let port = free_port();
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_customer-api"));
+        cmd.arg("serve")
+            .env("APP_ENV", "test")
+            .env("APP_CONFIG_DIR", repo_root().join("config"))
+            .env("APP__DATABASE__URL", database_url)
+            .env("APP__SERVER__PORT", port.to_string())
+            .env_remove("DATABASE_URL")
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit());
+        for (k, v) in extra_env {
+            cmd.env(k, v);
+        }
+        let service = Self {
+            child: cmd.spawn().unwrap(),
+            base: format!("http://127.0.0.1:{port}"),
+        };
+        let client = reqwest::Client::new();
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while client
+            .get(format!("{}/health", service.base))
+            .send()
+            .await
+            .is_err()
+        {
+            assert!(
+                Instant::now() < deadline,
+                "the service did not start listening"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        service
+    }
+
+    /// Sends SIGTERM.
+    pub fn terminate(&self) {
+        let status = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(status.success());
+    }
+
+    /// Waits for the process to exit.
+    pub async fn wait(&mut self, limit: Duration) -> ExitStatus {
+        let deadline = Instant::now() + limit;
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the service did not exit within {limit:?}"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// `/health`'s status code, or `None` when the request fails.
+    pub async fn health(&self, client: &reqwest::Client) -> Option<u16> {
+        client
+            .get(format!("{}/health", self.base))
+            .send()
+            .await
+            .ok()
+            .map(|r| r.status().as_u16())
+    }
+
+    /// Creates a customer; returns the status and body, or `None` when no answer came.
+    pub async fn create(
+        &self,
+        client: &reqwest::Client,
+        first: &str,
+        email: &str,
+    ) -> Option<(u16, Value)> {
+        let res = client
+            .post(format!("{}/api/v1/customers/", self.base))
+            .json(&json!({"first_name": first, "last_name": "Doe", "email": email}))
+            .send()
+            .await
+            .ok()?;
+        let status = res.status().as_u16();
+        let body = res.json().await.unwrap_or(Value::Null);
+        Some((status, body))
+    }
+}
+
+impl Drop for Service {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Polls `check` until it is true or `limit` passes.
+pub async fn eventually(limit: Duration, mut check: impl AsyncFnMut() -> bool) -> bool {
+    let deadline = Instant::now() + limit;
+    while Instant::now() < deadline {
+        if check().await {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    false
+}

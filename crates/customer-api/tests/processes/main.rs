@@ -1,0 +1,122 @@
+//! Races across two service processes sharing one database: uniqueness holds because the
+//! database decides it, not one process's memory.
+
+#![expect(clippy::unwrap_used, clippy::expect_used, reason = "tests fail loudly")]
+
+#[path = "../common/mod.rs"]
+mod common;
+
+use std::collections::HashSet;
+
+use common::Service;
+use futures::future::join_all;
+use infra_postgres::test_support::TestDatabase;
+
+#[tokio::test]
+async fn thirty_two_john_does_across_two_processes_get_distinct_usernames() {
+    let db = TestDatabase::new().await;
+    let (a, b) = (
+        Service::start(db.url(), &[]).await,
+        Service::start(db.url(), &[]).await,
+    );
+    let client = reqwest::Client::new();
+    let results = join_all((0..32).map(|i| {
+        let (service, client) = (if i % 2 == 0 { &a } else { &b }, &client);
+        async move {
+            service
+                .create(client, "John", &format!("john{i}@example.com"))
+                .await
+        }
+    }))
+    .await;
+    let mut usernames = HashSet::new();
+    for result in results {
+        let (status, body) = result.expect("an answer");
+        assert_eq!(status, 201, "{body}");
+        usernames.insert(body["username"].as_str().unwrap().to_owned());
+    }
+    assert_eq!(usernames.len(), 32);
+}
+
+#[tokio::test]
+async fn sixteen_creates_of_one_email_across_two_processes_make_one_customer() {
+    let db = TestDatabase::new().await;
+    let (a, b) = (
+        Service::start(db.url(), &[]).await,
+        Service::start(db.url(), &[]).await,
+    );
+    let client = reqwest::Client::new();
+    let results = join_all((0..16).map(|i| {
+        let (service, client) = (if i % 2 == 0 { &a } else { &b }, &client);
+        let email = if i % 4 < 2 {
+            "same@example.com"
+        } else {
+            "SAME@Example.com"
+        };
+        async move { service.create(client, "Ann", email).await }
+    }))
+    .await;
+    let statuses: Vec<u16> = results
+        .iter()
+        .map(|r| r.as_ref().expect("an answer").0)
+        .collect();
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 201).count(),
+        1,
+        "{statuses:?}"
+    );
+    for (status, body) in results.into_iter().flatten().filter(|(s, _)| *s != 201) {
+        assert_eq!(status, 400);
+        assert_eq!(body["detail"], "Customer with this email already exists");
+    }
+}
+
+#[tokio::test]
+async fn sigterm_under_load_finishes_in_flight_requests_and_exits_0() {
+    let db = TestDatabase::new().await;
+    let mut service = Service::start(db.url(), &[]).await;
+    let client = reqwest::Client::new();
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let workers = (0..8).map(|w| {
+        let (service, client, stop) = (&service, &client, stop.clone());
+        async move {
+            let mut answers = Vec::new();
+            let mut i = 0;
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                i += 1;
+                // `None` is a refused or closed connection: fine once shutdown began.
+                answers.push(
+                    service
+                        .create(client, "Ann", &format!("w{w}-{i}@example.com"))
+                        .await
+                        .map(|(s, _)| s),
+                );
+                if answers.last().is_some_and(Option::is_none) {
+                    break;
+                }
+            }
+            answers
+        }
+    });
+    let load = join_all(workers);
+    let terminate = async {
+        tokio::time::sleep(std::time::Duration::from_millis(800)).await;
+        service.terminate();
+        tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+        stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    };
+    let (answers, ()) = tokio::join!(load, terminate);
+    let answers: Vec<Option<u16>> = answers.into_iter().flatten().collect();
+    let ok = answers.iter().filter(|a| **a == Some(201)).count();
+    assert!(ok > 0, "some requests were served before the signal");
+    assert!(
+        answers.iter().all(|a| matches!(a, None | Some(201))),
+        "every answered request succeeded: {:?}",
+        answers
+            .iter()
+            .filter(|a| !matches!(a, None | Some(201)))
+            .collect::<Vec<_>>()
+    );
+    let status = service.wait(std::time::Duration::from_secs(40)).await;
+    assert!(status.success(), "exit status {status:?}");
+}
