@@ -3,7 +3,7 @@
 //! PostgreSQL server so it can crash it. Run with `make chaos` (they are `#[ignore]`d in the
 //! default run because each starts a server of its own).
 
-#![expect(clippy::unwrap_used, clippy::expect_used, reason = "tests fail loudly")]
+#![allow(clippy::unwrap_used, clippy::expect_used, reason = "tests fail loudly")]
 
 #[path = "../common/mod.rs"]
 mod common;

@@ -1,7 +1,7 @@
 //! Races across two service processes sharing one database: uniqueness holds because the
 //! database decides it, not one process's memory.
 
-#![expect(clippy::unwrap_used, clippy::expect_used, reason = "tests fail loudly")]
+#![allow(clippy::unwrap_used, clippy::expect_used, reason = "tests fail loudly")]
 
 #[path = "../common/mod.rs"]
 mod common;
