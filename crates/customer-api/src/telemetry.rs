@@ -2,6 +2,9 @@
 //! carries its request id. Personal data (emails, phones, names) is never logged: requests
 //! are logged by route pattern, not by path.
 
+use tracing::Metadata;
+use tracing_subscriber::Layer;
+use tracing_subscriber::filter::FilterFn;
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
 use tracing_subscriber::{EnvFilter, fmt};

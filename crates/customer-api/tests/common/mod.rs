@@ -108,6 +108,25 @@ impl Service {
     /// Starts the binary with the `test` settings against `database_url` and waits until it
     /// answers HTTP (whatever `/health` says).
     pub async fn start(database_url: &str, extra_env: &[(&str, &str)]) -> Self {
+        Self::launch(database_url, extra_env, Stdio::null()).await
+    }
+
+    /// As [`Service::start`], with every log line written to `log`.
+    pub async fn start_logging_to(
+        database_url: &str,
+        extra_env: &[(&str, &str)],
+        log: &std::path::Path,
+    ) -> Self {
+        Self::launch(
+            database_url,
+            extra_env,
+            std::fs::File::create(log).unwrap().into(),
+        )
+        .await
+    }
+
+    /// `logs` receives the service's log lines (its stdout).
+    async fn launch(database_url: &str, extra_env: &[(&str, &str)], logs: Stdio) -> Self {
         let port = free_port();
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_customer-api"));
         cmd.arg("serve")
@@ -116,7 +135,7 @@ impl Service {
             .env("APP__DATABASE__URL", database_url)
             .env("APP__SERVER__PORT", port.to_string())
             .env_remove("DATABASE_URL")
-            .stdout(Stdio::null())
+            .stdout(logs)
             .stderr(Stdio::inherit());
         for (k, v) in extra_env {
             cmd.env(k, v);

@@ -120,3 +120,69 @@ async fn sigterm_under_load_finishes_in_flight_requests_and_exits_0() {
     let status = service.wait(std::time::Duration::from_secs(40)).await;
     assert!(status.success(), "exit status {status:?}");
 }
+
+#[tokio::test]
+async fn no_personal_data_reaches_the_logs_at_any_level() {
+    let db = TestDatabase::new().await;
+    let log = std::env::temp_dir().join(format!("customer-api-pii-{}.log", std::process::id()));
+    let mut service = Service::start_logging_to(db.url(), &[("RUST_LOG", "trace")], &log).await;
+    let client = reqwest::Client::new();
+    let base = format!("{}/api/v1/customers", service.base);
+    let body = serde_json::json!({
+        "first_name": "Zebulon", "last_name": "Quixotic", "email": "zebulon.secret@example.com",
+        "phone": "+1-555-0199", "city": "Springfield", "notes": "confidential-note"
+    });
+    let created: serde_json::Value = client
+        .post(format!("{base}/"))
+        .json(&body)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let id = created["customer_id"].as_str().unwrap().to_owned();
+    client
+        .post(format!("{base}/"))
+        .json(&body)
+        .send()
+        .await
+        .unwrap(); // 400 duplicate
+    client
+        .get(format!("{base}/email/zebulon.secret@example.com"))
+        .send()
+        .await
+        .unwrap();
+    client
+        .get(format!("{base}/username/zebulonquixotic"))
+        .send()
+        .await
+        .unwrap();
+    client
+        .post(format!("{base}/search"))
+        .json(&serde_json::json!({"query": "Zebulon", "email": "zebulon.secret"}))
+        .send()
+        .await
+        .unwrap();
+    client
+        .put(format!("{base}/{id}"))
+        .json(&serde_json::json!({"phone": "not a phone zebulon.secret@example.com"}))
+        .send()
+        .await
+        .unwrap();
+    service.terminate();
+    service.wait(std::time::Duration::from_secs(30)).await;
+    let logs = std::fs::read_to_string(&log).unwrap();
+    let _ = std::fs::remove_file(&log);
+    assert!(logs.contains("request finished"), "the log was captured");
+    for secret in [
+        "zebulon",
+        "Zebulon",
+        "Quixotic",
+        "555-0199",
+        "confidential-note",
+        "Springfield",
+    ] {
+        assert!(!logs.contains(secret), "{secret} appears in the logs");
+    }
+}
