@@ -22,17 +22,87 @@ pub fn init(settings: &TelemetrySettings) -> anyhow::Result<()> {
             .map_err(|e| anyhow::anyhow!("telemetry.level {:?} is invalid: {e}", settings.level))?,
     };
     let registry = tracing_subscriber::registry().with(filter);
+    let no_pii = FilterFn::new(without_personal_data);
     match settings.format {
-        LogFormat::Pretty => registry.with(fmt::layer().with_target(false)).try_init()?,
+        LogFormat::Pretty => registry
+            .with(fmt::layer().with_target(false).with_filter(no_pii))
+            .try_init()?,
         LogFormat::Json => registry
             .with(
                 fmt::layer()
                     .json()
                     .with_current_span(true)
                     .with_span_list(false)
-                    .flatten_event(true),
+                    .flatten_event(true)
+                    .with_filter(no_pii),
             )
             .try_init()?,
     }
     Ok(())
+}
+
+/// Drops the events of dependencies that print personal data, whatever `RUST_LOG` says:
+/// tokio-postgres logs every statement with its bound parameters (emails, names, phones)
+/// at debug level, and actix-http traces request lines (paths hold emails).
+fn without_personal_data(meta: &Metadata<'_>) -> bool {
+    const LEAKY: [&str; 2] = ["tokio_postgres", "actix_http"];
+    let leaky = LEAKY.iter().any(|prefix| meta.target().starts_with(prefix));
+    !(leaky && *meta.level() > tracing::Level::INFO)
+}
+
+#[cfg(test)]
+mod tests {
+    use tracing::Level;
+    use tracing::callsite::Identifier;
+    use tracing::field::FieldSet;
+    use tracing::metadata::Kind;
+
+    use super::*;
+
+    struct Site;
+    impl tracing::Callsite for Site {
+        fn set_interest(&self, _: tracing::subscriber::Interest) {}
+        fn metadata(&self) -> &Metadata<'_> {
+            unimplemented!("not used by the filter")
+        }
+    }
+    static SITE: Site = Site;
+
+    fn meta(target: &'static str, level: Level) -> Metadata<'static> {
+        let fields = FieldSet::new(&[], Identifier(&SITE));
+        Metadata::new(
+            "event",
+            target,
+            level,
+            None,
+            None,
+            None,
+            fields,
+            Kind::EVENT,
+        )
+    }
+
+    #[test]
+    fn statement_parameters_of_tokio_postgres_are_never_logged() {
+        assert!(!without_personal_data(&meta(
+            "tokio_postgres::query",
+            Level::DEBUG
+        )));
+        assert!(!without_personal_data(&meta(
+            "actix_http::h1",
+            Level::TRACE
+        )));
+    }
+
+    #[test]
+    fn warnings_of_dependencies_and_our_own_debug_lines_are_kept() {
+        assert!(without_personal_data(&meta(
+            "tokio_postgres::connection",
+            Level::WARN
+        )));
+        assert!(without_personal_data(&meta(
+            "api_actix::handlers",
+            Level::DEBUG
+        )));
+    }
 }
