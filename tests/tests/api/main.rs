@@ -12,5 +12,6 @@ mod helpers;
 mod concurrency;
 mod customers;
 mod errors;
+mod hostile;
 mod operations;
 mod queries;
