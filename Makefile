@@ -4,7 +4,7 @@ SHELL := /usr/bin/env bash
 CARGO ?= cargo
 PORT ?= 8000
 
-.PHONY: run test chaos lint fmt bench build migrate demo-data db-start db-stop db-reset check-domain-purity
+.PHONY: run test chaos fuzz lint fmt bench build migrate demo-data db-start db-stop db-reset check-domain-purity
 
 run: ## Run the service on :8000 (starts a project-local PostgreSQL unless DATABASE_URL is set)
 	$(CARGO) build --release -p customer-api
@@ -16,6 +16,9 @@ test: check-domain-purity ## Run every test (unit, repository, end-to-end) again
 
 chaos: ## Database-fault tests: each starts, crashes and restarts a PostgreSQL of its own
 	$(CARGO) nextest run -p customer-api --test chaos --run-ignored only --no-fail-fast
+
+fuzz: ## Bounded schemathesis run against the service's own /openapi.json: no 5xx, no contradiction
+	scripts/with-db.sh scripts/fuzz.sh
 
 lint: ## Check formatting and run clippy with warnings as errors
 	$(CARGO) fmt --all -- --check

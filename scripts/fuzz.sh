@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# Property-based fuzzing of the running service against its own OpenAPI document with
+# schemathesis (from PyPI, installed into target/fuzz-venv). Bounded: FUZZ_EXAMPLES cases per
+# operation (default 40) and FUZZ_MAX_TIME seconds (default 240). Fails on any 5xx or any
+# response that contradicts the document. Needs DATABASE_URL (scripts/with-db.sh gives one).
+set -euo pipefail
+cd "$(dirname -- "${BASH_SOURCE[0]}")/.."
+
+: "${DATABASE_URL:?run through scripts/with-db.sh (make fuzz does)}"
+SCHEMATHESIS_VERSION=4.32.5
+venv=target/fuzz-venv
+if ! "$venv/bin/st" --version 2>/dev/null | grep -q "$SCHEMATHESIS_VERSION"; then
+    python3 -m venv "$venv"
+    "$venv/bin/pip" install --quiet "schemathesis==$SCHEMATHESIS_VERSION"
+fi
+
+# A database of its own on the same server, recreated each run.
+server_url=${DATABASE_URL%/*}
+db=customer_api_fuzz
+psql_bin=$(command -v psql || ls -d /usr/lib/postgresql/*/bin/psql 2>/dev/null | sort -V | tail -n 1)
+"$psql_bin" "$server_url/postgres" -qAt -v ON_ERROR_STOP=1 \
+    -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" -c "CREATE DATABASE $db" >/dev/null
+
+cargo build --quiet -p customer-api
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+log=target/fuzz-service.log
+APP_ENV=test APP__SERVER__PORT=$port APP__DATABASE__URL="$server_url/$db" \
+    target/debug/customer-api serve >"$log" 2>&1 &
+pid=$!
+cleanup() {
+    kill "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+    "$psql_bin" "$server_url/postgres" -qAt -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" >/dev/null || true
+}
+trap cleanup EXIT
+for _ in $(seq 1 100); do
+    curl -fsS "http://127.0.0.1:$port/health" >/dev/null 2>&1 && break
+    sleep 0.2
+done
+
+"$venv/bin/st" run "http://127.0.0.1:$port/openapi.json" \
+    --checks all \
+    --exclude-checks positive_data_acceptance,ensure_resource_availability,use_after_free,ignored_auth,object_level_authorization \
+    --max-examples "${FUZZ_EXAMPLES:-40}" \
+    --max-time "${FUZZ_MAX_TIME:-240}" \
+    --seed "${FUZZ_SEED:-20261126}" \
+    --workers 2 \
+    --generation-allow-x00 true \
+    --request-timeout 10 \
+    --no-color
