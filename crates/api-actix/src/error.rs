@@ -7,6 +7,11 @@ use domain::{ServiceError, ValidationErrors};
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use crate::security::AuthError;
+
+/// The realm named in `WWW-Authenticate`.
+const REALM: &str = "customer-api";
+
 /// Where a rejected value came from: the first element of an error's `loc`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Source {
@@ -102,6 +107,12 @@ pub enum ApiError {
     /// 400: another customer already has this email.
     #[error("Customer with this email already exists")]
     EmailTaken,
+    /// 401: no bearer token, or one that cannot be trusted; answered with `WWW-Authenticate`.
+    #[error("{0}")]
+    Unauthorized(AuthError),
+    /// 403: the token's role does not allow this, or a CORS origin is refused.
+    #[error("{0}")]
+    Forbidden(&'static str),
     /// 404: no customer, or no route, matches.
     #[error("{0}")]
     NotFound(&'static str),
@@ -117,6 +128,12 @@ pub enum ApiError {
     /// 422: one or more values were rejected.
     #[error("validation failed: {0:?}")]
     Validation(Vec<FieldError>),
+    /// 429: this client exceeded its rate limit; answered with `Retry-After`.
+    #[error("Too many requests")]
+    TooManyRequests {
+        /// Whole seconds until the client may try again.
+        retry_after_secs: u64,
+    },
     /// 500: a bug or an unexpected failure; the cause is logged, never sent.
     #[error("internal error: {0}")]
     Internal(String),
@@ -190,6 +207,10 @@ impl ApiError {
     fn code(&self) -> &'static str {
         match self {
             Self::EmailTaken => "email_taken",
+            Self::Unauthorized(AuthError::Missing) => "not_authenticated",
+            Self::Unauthorized(_) => "invalid_token",
+            Self::Forbidden(_) => "forbidden",
+            Self::TooManyRequests { .. } => "rate_limited",
             Self::NotFound(_) => "not_found",
             Self::MethodNotAllowed { .. } => "method_not_allowed",
             Self::PayloadTooLarge => "payload_too_large",
@@ -204,6 +225,9 @@ impl ResponseError for ApiError {
     fn status_code(&self) -> StatusCode {
         match self {
             Self::EmailTaken => StatusCode::BAD_REQUEST,
+            Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            Self::Forbidden(_) => StatusCode::FORBIDDEN,
+            Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
@@ -243,7 +267,29 @@ impl ResponseError for ApiError {
                     code,
                 })
             }
-            Self::EmailTaken | Self::NotFound(_) | Self::PayloadTooLarge => {
+            Self::Unauthorized(reason) => {
+                // RFC 6750: a missing token gets the bare challenge, a rejected one says why.
+                let challenge = match reason {
+                    AuthError::Missing => format!("Bearer realm=\"{REALM}\""),
+                    _ => format!(
+                        "Bearer realm=\"{REALM}\", error=\"invalid_token\", \
+                         error_description=\"{reason}\""
+                    ),
+                };
+                response.insert_header((header::WWW_AUTHENTICATE, challenge));
+                response.json(ErrorResponse {
+                    detail: self.to_string(),
+                    code,
+                })
+            }
+            Self::TooManyRequests { retry_after_secs } => {
+                response.insert_header((header::RETRY_AFTER, retry_after_secs.to_string()));
+                response.json(ErrorResponse {
+                    detail: self.to_string(),
+                    code,
+                })
+            }
+            Self::EmailTaken | Self::Forbidden(_) | Self::NotFound(_) | Self::PayloadTooLarge => {
                 response.json(ErrorResponse {
                     detail: self.to_string(),
                     code,

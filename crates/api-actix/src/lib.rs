@@ -24,6 +24,7 @@ pub mod extract;
 pub mod handlers;
 pub mod openapi;
 pub mod routes;
+pub mod security;
 pub mod settings;
 
 pub use error::ApiError;

@@ -4,6 +4,7 @@ use utoipa::OpenApi;
 
 use crate::error::{ErrorResponse, FieldError, LocPart, ValidationErrorResponse};
 use crate::handlers::{analytics, customers, health, locations, search, verification};
+use crate::security::openapi::SecurityAddon;
 
 /// Every route of the API with its parameters, bodies and answers.
 #[derive(Debug, OpenApi)]
@@ -37,6 +38,7 @@ use crate::handlers::{analytics, customers, health, locations, search, verificat
         health::health,
     ),
     components(schemas(ErrorResponse, ValidationErrorResponse, FieldError, LocPart)),
+    modifiers(&SecurityAddon),
     tags(
         (name = "customers", description = "Create, read, update and delete customers"),
         (name = "search", description = "Search with filters, sorting and pages"),

@@ -1,0 +1,116 @@
+//! CORS for browsers on other origins, off unless origins are configured.
+//!
+//! Written here rather than taken from `actix-cors` because that crate answers a refused
+//! preflight in plain text, and every error of this API is `{"detail": ...}`. Tokens travel in
+//! the `Authorization` header, never in cookies, so credentials are never allowed.
+
+use actix_web::body::{EitherBody, MessageBody};
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::http::{Method, StatusCode};
+use actix_web::middleware::Next;
+use actix_web::{HttpResponse, ResponseError, web};
+
+use super::Security;
+use crate::error::ApiError;
+
+const ALLOW_METHODS: &str = "GET, POST, PUT, PATCH, DELETE";
+const ALLOW_HEADERS: &str = "authorization, content-type, x-request-id";
+const EXPOSE_HEADERS: &str = "x-request-id, retry-after, www-authenticate";
+/// How long a browser may reuse a preflight answer, in seconds.
+const MAX_AGE: &str = "600";
+
+/// Which origins may call the API from a browser.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CorsPolicy {
+    origins: Vec<String>,
+    any: bool,
+}
+
+impl CorsPolicy {
+    /// Origins as `scheme://host[:port]`; `*` allows every origin; none turns CORS off.
+    pub fn new<S: AsRef<str>>(origins: &[S]) -> Self {
+        let origins: Vec<String> = origins
+            .iter()
+            .map(|o| o.as_ref().trim().trim_end_matches('/').to_ascii_lowercase())
+            .filter(|o| !o.is_empty())
+            .collect();
+        Self {
+            any: origins.iter().any(|o| o == "*"),
+            origins,
+        }
+    }
+
+    /// Whether any origin is configured.
+    pub fn is_enabled(&self) -> bool {
+        !self.origins.is_empty()
+    }
+
+    fn allows(&self, origin: &str) -> bool {
+        self.any || self.origins.iter().any(|o| o.eq_ignore_ascii_case(origin))
+    }
+
+    fn allow_origin(&self, origin: &HeaderValue) -> HeaderValue {
+        if self.any {
+            HeaderValue::from_static("*")
+        } else {
+            origin.clone()
+        }
+    }
+}
+
+/// Answers preflights and marks answers to allowed origins; without configured origins, or
+/// without an `Origin` header, requests pass untouched.
+///
+/// # Errors
+/// Passes on errors of the inner services.
+pub async fn cors(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, actix_web::Error> {
+    let security = req.app_data::<web::Data<Security>>().cloned();
+    let policy = security.as_ref().map(|s| s.cors_policy());
+    let origin = req.headers().get(header::ORIGIN).cloned();
+    let (Some(policy), Some(origin)) = (policy.filter(|p| p.is_enabled()), origin) else {
+        return Ok(next.call(req).await?.map_into_left_body());
+    };
+    let allowed = origin.to_str().is_ok_and(|o| policy.allows(o));
+    let preflight = req.method() == Method::OPTIONS
+        && req
+            .headers()
+            .contains_key(header::ACCESS_CONTROL_REQUEST_METHOD);
+    if preflight {
+        let response = if allowed {
+            HttpResponse::build(StatusCode::NO_CONTENT)
+                .insert_header((
+                    header::ACCESS_CONTROL_ALLOW_ORIGIN,
+                    policy.allow_origin(&origin),
+                ))
+                .insert_header((header::ACCESS_CONTROL_ALLOW_METHODS, ALLOW_METHODS))
+                .insert_header((header::ACCESS_CONTROL_ALLOW_HEADERS, ALLOW_HEADERS))
+                .insert_header((header::ACCESS_CONTROL_MAX_AGE, MAX_AGE))
+                .insert_header((
+                    header::VARY,
+                    "Origin, Access-Control-Request-Method, Access-Control-Request-Headers",
+                ))
+                .finish()
+        } else {
+            ApiError::Forbidden("Origin not allowed").error_response()
+        };
+        return Ok(req.into_response(response).map_into_right_body());
+    }
+    let mut res = next.call(req).await?;
+    let headers = res.headers_mut();
+    headers.append(header::VARY, HeaderValue::from_static("Origin"));
+    if allowed {
+        headers.insert(
+            header::ACCESS_CONTROL_ALLOW_ORIGIN,
+            policy.allow_origin(&origin),
+        );
+        headers.insert(
+            header::ACCESS_CONTROL_EXPOSE_HEADERS,
+            HeaderValue::from_static(EXPOSE_HEADERS),
+        );
+    }
+    Ok(res.map_into_left_body())
+}
