@@ -1,0 +1,139 @@
+//! Email addresses.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+use super::ValueError;
+
+/// A syntactically valid email address, trimmed; equality ignores letter case.
+#[derive(Debug, Clone, Eq, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct Email(String);
+
+impl Email {
+    /// Longest address the model stores.
+    pub const MAX_LEN: usize = 255;
+
+    /// # Errors
+    /// When the address is longer than 255 characters or not of the form `local@domain.tld`.
+    pub fn parse(raw: &str) -> Result<Self, ValueError> {
+        let email = raw.trim();
+        let invalid = || ValueError::new("value_error.email", "value is not a valid email address");
+        if email.chars().count() > Self::MAX_LEN {
+            return Err(ValueError::new(
+                "value_error.email",
+                "email must be at most 255 characters",
+            ));
+        }
+        let (local, domain) = email.split_once('@').ok_or_else(invalid)?;
+        let local_ok = !local.is_empty()
+            && local.len() <= 64
+            && !local.starts_with('.')
+            && !local.ends_with('.')
+            && !local.contains("..")
+            && local
+                .chars()
+                .all(|c| c.is_alphanumeric() || "!#$%&'*+-/=?^_`{|}~.".contains(c));
+        let labels: Vec<&str> = domain.split('.').collect();
+        let domain_ok = labels.len() >= 2
+            && labels.iter().all(|l| {
+                !l.is_empty()
+                    && l.len() <= 63
+                    && !l.starts_with('-')
+                    && !l.ends_with('-')
+                    && l.chars().all(|c| c.is_alphanumeric() || c == '-')
+            })
+            && labels.last().is_some_and(|tld| {
+                tld.chars().count() >= 2 && tld.chars().all(char::is_alphabetic)
+            });
+        if local_ok && domain_ok {
+            Ok(Self(email.to_owned()))
+        } else {
+            Err(invalid())
+        }
+    }
+
+    /// The address as entered (trimmed).
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl PartialEq for Email {
+    fn eq(&self, other: &Self) -> bool {
+        self.0.to_lowercase() == other.0.to_lowercase()
+    }
+}
+
+impl TryFrom<String> for Email {
+    type Error = ValueError;
+    fn try_from(value: String) -> Result<Self, Self::Error> {
+        Self::parse(&value)
+    }
+}
+
+impl From<Email> for String {
+    fn from(value: Email) -> Self {
+        value.0
+    }
+}
+
+impl fmt::Display for Email {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    #[test]
+    fn email_is_trimmed_and_compared_ignoring_case() {
+        let a = Email::parse("  John.Doe@Example.com ").unwrap();
+        assert_eq!(a.as_str(), "John.Doe@Example.com");
+        assert_eq!(a, Email::parse("john.doe@example.com").unwrap());
+    }
+
+    #[test]
+    fn email_accepts_plus_and_subdomains() {
+        for ok in [
+            "a+b@x.co",
+            "first.last@mail.example.org",
+            "o'brien@x.ie",
+            "üser@bücher.de",
+        ] {
+            assert!(Email::parse(ok).is_ok(), "{ok}");
+        }
+    }
+
+    #[test]
+    fn email_rejects_malformed_addresses() {
+        for bad in [
+            "",
+            "plain",
+            "@x.com",
+            "a@",
+            "a@b",
+            "a@@b.com",
+            "a b@c.com",
+            "a@b..com",
+            "a@-b.com",
+            "a@b.c",
+            ".a@b.com",
+            "a.@b.com",
+            "a..b@c.com",
+            "a@b.c0m",
+            "a\0@b.com",
+        ] {
+            assert!(Email::parse(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn email_longer_than_255_characters_is_rejected() {
+        let long = format!("{}@{}.com", "a".repeat(64), "b".repeat(200));
+        assert!(long.len() > 255);
+        assert!(Email::parse(&long).is_err());
+    }
+}

@@ -1,0 +1,90 @@
+//! Phone numbers.
+
+use serde::{Deserialize, Serialize};
+
+use super::ValueError;
+
+/// A phone number as people type it: digits, spaces and `+ - ( ) .`, 7 to 15 digits.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct Phone(String);
+
+impl Phone {
+    /// Longest number the model stores.
+    pub const MAX_LEN: usize = 20;
+
+    /// # Errors
+    /// When it has other characters, a `+` anywhere but first, too few or too many digits.
+    pub fn parse(raw: &str) -> Result<Self, ValueError> {
+        let phone = raw.trim();
+        let err = |m: &str| ValueError::new("value_error.phone", m);
+        if phone.chars().count() > Self::MAX_LEN {
+            return Err(err("phone must be at most 20 characters"));
+        }
+        if !phone
+            .chars()
+            .all(|c| c.is_ascii_digit() || " +-().".contains(c))
+        {
+            return Err(err(
+                "phone may contain only digits, spaces and the characters + - ( ) .",
+            ));
+        }
+        if phone.rfind('+').is_some_and(|i| i > 0) {
+            return Err(err("phone may have a + only at the start"));
+        }
+        let digits = phone.chars().filter(char::is_ascii_digit).count();
+        if !(7..=15).contains(&digits) {
+            return Err(err("phone must have 7 to 15 digits"));
+        }
+        Ok(Self(phone.to_owned()))
+    }
+
+    /// The number as entered (trimmed).
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl TryFrom<String> for Phone {
+    type Error = ValueError;
+    fn try_from(value: String) -> Result<Self, Self::Error> {
+        Self::parse(&value)
+    }
+}
+
+impl From<Phone> for String {
+    fn from(value: Phone) -> Self {
+        value.0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    #[test]
+    fn phone_accepts_what_people_type() {
+        for ok in [
+            "+1-555-0123",
+            "(555) 123 4567",
+            "555.123.4567",
+            "+44 20 7946 0958",
+            "1234567",
+        ] {
+            assert!(Phone::parse(ok).is_ok(), "{ok}");
+        }
+    }
+
+    #[test]
+    fn phone_rejects_letters_misplaced_plus_and_wrong_digit_counts() {
+        for bad in [
+            "555-CALL-NOW",
+            "1-555+0123",
+            "123456",
+            "1234567890123456",
+            "+1 (555) 012-3456 789 0",
+            "12345\u{0}67",
+        ] {
+            assert!(Phone::parse(bad).is_err(), "{bad:?}");
+        }
+    }
+}

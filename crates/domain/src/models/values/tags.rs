@@ -1,0 +1,121 @@
+//! Tags: a normalised set shown as a comma-separated string.
+
+use serde::{Deserialize, Serialize};
+
+use super::ValueError;
+
+/// A set of tags: trimmed, lower-cased, without duplicates, in first-seen order.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct Tags(Vec<String>);
+
+impl Tags {
+    /// Longest comma-separated form the model stores.
+    pub const MAX_LEN: usize = 500;
+    /// Longest single tag.
+    pub const MAX_TAG_LEN: usize = 50;
+
+    /// Parses the comma-separated form (`"premium, Tech,premium"` gives `premium,tech`).
+    ///
+    /// # Errors
+    /// When a tag is longer than 50 characters or has control characters, or the joined form
+    /// is longer than 500 characters.
+    pub fn parse(raw: &str) -> Result<Self, ValueError> {
+        Self::from_iter_checked(raw.split(','))
+    }
+
+    /// Builds the set from separate tags, with the same rules as [`Tags::parse`].
+    ///
+    /// # Errors
+    /// As [`Tags::parse`].
+    pub fn from_iter_checked<'a>(
+        raw: impl IntoIterator<Item = &'a str>,
+    ) -> Result<Self, ValueError> {
+        let mut tags: Vec<String> = Vec::new();
+        for tag in raw {
+            let tag = tag.trim().to_lowercase();
+            if tag.is_empty() {
+                continue;
+            }
+            if tag.chars().any(char::is_control) {
+                return Err(ValueError::new(
+                    "value_error.tags",
+                    "tags must not contain control characters",
+                ));
+            }
+            if tag.chars().count() > Self::MAX_TAG_LEN {
+                return Err(ValueError::new(
+                    "value_error.tags",
+                    "each tag must be at most 50 characters",
+                ));
+            }
+            if !tags.contains(&tag) {
+                tags.push(tag);
+            }
+        }
+        let joined = tags.join(",");
+        if joined.chars().count() > Self::MAX_LEN {
+            return Err(ValueError::new(
+                "value_error.tags",
+                "tags must be at most 500 characters in all",
+            ));
+        }
+        Ok(Self(tags))
+    }
+
+    /// Wraps tags read back from storage, which were checked when written.
+    pub fn from_stored(tags: Vec<String>) -> Self {
+        Self(tags)
+    }
+
+    /// The tags, in order.
+    pub fn as_slice(&self) -> &[String] {
+        &self.0
+    }
+
+    /// True when there is no tag.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// The comma-separated form the API shows, `None` when there is no tag.
+    pub fn to_csv(&self) -> Option<String> {
+        (!self.0.is_empty()).then(|| self.0.join(","))
+    }
+}
+
+impl TryFrom<String> for Tags {
+    type Error = ValueError;
+    fn try_from(value: String) -> Result<Self, Self::Error> {
+        Self::parse(&value)
+    }
+}
+
+impl From<Tags> for String {
+    fn from(value: Tags) -> Self {
+        value.0.join(",")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    #[test]
+    fn tags_are_trimmed_lower_cased_and_deduplicated_in_order() {
+        let tags = Tags::parse(" Premium, tech ,,premium,New-York ").unwrap();
+        assert_eq!(tags.as_slice(), ["premium", "tech", "new-york"]);
+        assert_eq!(tags.to_csv().as_deref(), Some("premium,tech,new-york"));
+    }
+
+    #[test]
+    fn empty_tags_show_as_none() {
+        assert_eq!(Tags::parse(" , ").unwrap().to_csv(), None);
+    }
+
+    #[test]
+    fn tags_longer_than_their_limits_are_rejected() {
+        assert!(Tags::parse(&"x".repeat(51)).is_err());
+        let many: Vec<String> = (0..60).map(|i| format!("tag{i:05}")).collect();
+        assert!(Tags::parse(&many.join(",")).is_err());
+    }
+}
