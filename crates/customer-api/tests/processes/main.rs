@@ -176,7 +176,10 @@ async fn no_personal_data_reaches_the_logs_at_any_level() {
     let _ = std::fs::remove_file(&log);
     assert!(logs.contains("request finished"), "the log was captured");
     // tokio-postgres prints bound parameters with each statement at debug level.
-    assert!(!logs.contains("executing statement"), "statement parameters were logged");
+    assert!(
+        !logs.contains("executing statement"),
+        "statement parameters were logged"
+    );
     for secret in [
         "zebulon",
         "Zebulon",
