@@ -20,6 +20,8 @@ pub enum Command {
     Serve,
     /// Apply pending database migrations and exit.
     Migrate,
+    /// Print a bearer token signed with auth.hs256_secret, for local use.
+    Token(crate::token::TokenArgs),
 }
 
 /// Runs the chosen command with the loaded settings.
@@ -43,6 +45,7 @@ pub async fn run(cli: Cli, settings: Settings) -> anyhow::Result<()> {
             infra_postgres::run_migrations(&pool).await?;
             tracing::info!("database migrations are up to date");
         }
+        Command::Token(args) => crate::token::run(&settings, &args)?,
     }
     Ok(())
 }

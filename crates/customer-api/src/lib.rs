@@ -8,6 +8,7 @@ pub mod observe;
 pub mod settings;
 pub mod startup;
 pub mod telemetry;
+pub mod token;
 
 pub use settings::Settings;
 pub use startup::Application;

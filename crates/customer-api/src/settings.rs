@@ -2,12 +2,16 @@
 //! `config/{APP_ENV}.toml` from the config directory, then environment variables
 //! (`APP__SERVER__PORT=9000`; `DATABASE_URL` as a fallback for the database URL).
 
+mod security;
+
 use std::path::PathBuf;
 use std::time::Duration;
 
 use anyhow::Context;
 use config::{Config, Environment, File, FileFormat};
 use serde::Deserialize;
+
+pub use security::{AuthSettings, CorsSettings, RateLimitSettings, Secret};
 
 /// The defaults every build carries, so the binary runs with no file beside it.
 const BUILT_IN_DEFAULTS: &str = include_str!("../../../config/default.toml");
@@ -50,6 +54,9 @@ pub struct Settings {
     pub server: ServerSettings,
     pub database: DatabaseSettings,
     pub telemetry: TelemetrySettings,
+    pub auth: AuthSettings,
+    pub rate_limit: RateLimitSettings,
+    pub cors: CorsSettings,
 }
 
 /// The HTTP listener.
@@ -153,6 +160,8 @@ impl Settings {
                     .prefix_separator("__")
                     .separator("__")
                     .try_parsing(true)
+                    .list_separator(",")
+                    .with_list_parse_key("cors.allowed_origins")
                     .source(Some(app_vars)),
             )
             .build()
@@ -178,7 +187,18 @@ impl Settings {
             !self.database.url.trim().is_empty(),
             "database.url must not be empty"
         );
+        self.auth.validate()?;
+        self.rate_limit.validate()?;
+        self.cors.validate()?;
         Ok(())
+    }
+
+    /// The HTTP adapter's access control: authentication, rate limits and CORS.
+    ///
+    /// # Errors
+    /// When the authentication key cannot be read or used.
+    pub fn security(&self) -> anyhow::Result<api_actix::security::Security> {
+        security::security(&self.auth, &self.rate_limit, &self.cors)
     }
 }
 
@@ -192,6 +212,8 @@ mod tests {
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect()
     }
+
+    const SECRET: &str = "0123456789abcdef0123456789abcdef";
 
     fn repo_config() -> PathBuf {
         PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../config")
@@ -212,7 +234,8 @@ mod tests {
 
     #[test]
     fn the_environment_file_overrides_the_defaults() {
-        let s = Settings::load_from(&repo_config(), AppEnv::Production, &[]).unwrap();
+        let secret = vars(&[("APP__AUTH__HS256_SECRET", SECRET)]);
+        let s = Settings::load_from(&repo_config(), AppEnv::Production, &secret).unwrap();
         assert_eq!(s.server.host, "0.0.0.0");
         assert_eq!(s.telemetry.format, LogFormat::Json);
     }

@@ -9,6 +9,7 @@ use actix_web::dev::Server;
 use actix_web::middleware::from_fn;
 use actix_web::{App, HttpResponse, HttpServer, web};
 use anyhow::Context;
+use api_actix::security;
 use domain::{CustomerService, CustomerUseCases};
 use infra_postgres::{PgCustomerRepository, Pool};
 
@@ -60,9 +61,23 @@ impl Application {
             max_body_bytes: settings.server.max_body_bytes,
         };
         let use_cases = api_actix::service_data(service);
+        // Built once, outside the factory: every worker shares one rate limiter.
+        let security = web::Data::new(settings.security().context("configuring access control")?);
+        tracing::info!(
+            authentication = settings.auth.enabled,
+            rate_limit = settings.rate_limit.enabled,
+            cors = !settings.cors.allowed_origins.is_empty(),
+            "access control configured"
+        );
         let mut server = HttpServer::new(move || {
+            // The last wrap runs first: observe stays outermost so refusals are logged and
+            // counted too; headers go on every answer, CORS answers preflights before auth.
             App::new()
+                .wrap(from_fn(security::access_control))
+                .wrap(from_fn(security::cors))
+                .wrap(from_fn(security::security_headers))
                 .wrap(from_fn(observe))
+                .app_data(security.clone())
                 .app_data(metrics.clone())
                 .app_data(pool_data.clone())
                 .app_data(use_cases.clone())
