@@ -17,9 +17,19 @@ pub struct TestApp {
 
 /// Starts the app on port 0 with the `test` settings and its own database.
 pub async fn spawn_app() -> TestApp {
+    spawn_app_with(&[]).await
+}
+
+/// Like [`spawn_app`], with these `APP__...` variables over the `test` settings.
+pub async fn spawn_app_with(extra: &[(&str, &str)]) -> TestApp {
     let db = TestDatabase::new().await;
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../config");
-    let vars = vec![("APP__DATABASE__URL".to_string(), db.url().to_string())];
+    let mut vars = vec![("APP__DATABASE__URL".to_string(), db.url().to_string())];
+    vars.extend(
+        extra
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned())),
+    );
     let settings = Settings::load_from(&dir, AppEnv::Test, &vars).expect("test settings load");
     let app = Application::build(&settings)
         .await

@@ -15,3 +15,4 @@ mod errors;
 mod hostile;
 mod operations;
 mod queries;
+mod security;
