@@ -1,15 +1,13 @@
-//! Bearer tokens: verifying them (HS256 shared secret or RS256 public key) and minting them
-//! (HS256, for local use and tests).
+//! Verifying bearer tokens: HS256 with a shared secret or RS256 with a public key.
 //!
 //! Claims: `sub` (who), `role` (`reader`, `writer` or `admin`), `aud` (must be the configured
 //! audience), `exp` (required), `iat`, and `iss` when an issuer is configured.
 
 use std::fmt;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use jsonwebtoken::errors::ErrorKind;
-use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
-use serde::{Deserialize, Serialize};
+use jsonwebtoken::{Algorithm, DecodingKey, Validation};
+use serde::Deserialize;
 
 use super::roles::Role;
 
@@ -92,6 +90,7 @@ impl fmt::Debug for VerificationKey<'_> {
 }
 
 /// Checks bearer tokens: signature, algorithm, `exp`, `aud` and, when configured, `iss`.
+/// [`super::TokenIssuer`] signs tokens it accepts.
 pub struct Authenticator {
     key: DecodingKey,
     validation: Validation,
@@ -167,98 +166,5 @@ impl Authenticator {
                 }
                 _ => AuthError::Invalid,
             })
-    }
-}
-
-/// The claims a minted token carries.
-#[derive(Debug, Serialize)]
-struct MintedClaims<'a> {
-    sub: &'a str,
-    role: Role,
-    aud: &'a str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    iss: Option<&'a str>,
-    iat: u64,
-    exp: u64,
-}
-
-/// Signs tokens the matching [`Authenticator`] accepts.
-pub struct TokenIssuer {
-    key: EncodingKey,
-    algorithm: Algorithm,
-    audience: String,
-    issuer: Option<String>,
-}
-
-impl fmt::Debug for TokenIssuer {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("TokenIssuer")
-            .field("algorithm", &self.algorithm)
-            .field("audience", &self.audience)
-            .field("issuer", &self.issuer)
-            .finish_non_exhaustive()
-    }
-}
-
-impl TokenIssuer {
-    /// An HS256 issuer with the shared secret the service verifies with.
-    pub fn hs256(secret: &[u8], audience: &str, issuer: Option<&str>) -> Self {
-        Self {
-            key: EncodingKey::from_secret(secret),
-            algorithm: Algorithm::HS256,
-            audience: audience.to_owned(),
-            issuer: issuer.map(str::to_owned),
-        }
-    }
-
-    /// An RS256 issuer from a private key in PEM format (identity providers and tests).
-    ///
-    /// # Errors
-    /// When the PEM holds no usable RSA private key.
-    pub fn rs256_pem(pem: &[u8], audience: &str, issuer: Option<&str>) -> Result<Self, TokenError> {
-        Ok(Self {
-            key: EncodingKey::from_rsa_pem(pem)
-                .map_err(|e| TokenError::InvalidKey(e.to_string()))?,
-            algorithm: Algorithm::RS256,
-            audience: audience.to_owned(),
-            issuer: issuer.map(str::to_owned),
-        })
-    }
-
-    /// A token for `subject` with `role`, valid from now for `ttl`.
-    ///
-    /// # Errors
-    /// When the subject is empty or signing fails.
-    pub fn mint(&self, subject: &str, role: Role, ttl: Duration) -> Result<String, TokenError> {
-        let now = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |d| d.as_secs());
-        self.mint_at(subject, role, now, ttl)
-    }
-
-    /// A token issued at `issued_at` (seconds since the epoch): tests make expired ones.
-    ///
-    /// # Errors
-    /// As [`TokenIssuer::mint`].
-    pub fn mint_at(
-        &self,
-        subject: &str,
-        role: Role,
-        issued_at: u64,
-        ttl: Duration,
-    ) -> Result<String, TokenError> {
-        if subject.trim().is_empty() {
-            return Err(TokenError::EmptySubject);
-        }
-        let claims = MintedClaims {
-            sub: subject,
-            role,
-            aud: &self.audience,
-            iss: self.issuer.as_deref(),
-            iat: issued_at,
-            exp: issued_at.saturating_add(ttl.as_secs()),
-        };
-        jsonwebtoken::encode(&Header::new(self.algorithm), &claims, &self.key)
-            .map_err(|e| TokenError::Signing(e.to_string()))
     }
 }

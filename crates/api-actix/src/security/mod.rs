@@ -22,6 +22,7 @@ mod access;
 mod cors;
 mod headers;
 mod jwt;
+mod mint;
 pub mod openapi;
 mod rate_limit;
 mod roles;
@@ -29,7 +30,8 @@ mod roles;
 pub use access::{access_control, client_ip};
 pub use cors::{CorsPolicy, cors};
 pub use headers::{API_CSP, DOCS_CSP, security_headers};
-pub use jwt::{AuthError, Authenticator, Principal, TokenError, TokenIssuer, VerificationKey};
+pub use jwt::{AuthError, Authenticator, Principal, TokenError, VerificationKey};
+pub use mint::TokenIssuer;
 pub use rate_limit::{Clock, RateLimiter, SystemClock, retry_after_secs};
 pub use roles::{Access, ROUTE_ACCESS, Role, UnknownRole, access_for};
 

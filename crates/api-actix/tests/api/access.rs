@@ -237,3 +237,21 @@ async fn with_authentication_off_every_route_is_open() {
         reply.text
     );
 }
+
+#[actix_web::test]
+async fn an_app_wired_without_its_security_data_fails_closed() {
+    let app = actix_web::test::init_service(
+        actix_web::App::new()
+            .app_data(api_actix::service_data(std::sync::Arc::new(
+                crate::security_support::database_down(),
+            )))
+            .wrap(actix_web::middleware::from_fn(
+                api_actix::security::access_control,
+            ))
+            .configure(api_actix::configure(api_actix::ApiSettings::default())),
+    )
+    .await;
+    let req = TestRequest::get().uri("/api/v1/customers/").to_request();
+    let res = actix_web::test::call_service(&app, req).await;
+    assert_eq!(res.status(), StatusCode::INTERNAL_SERVER_ERROR);
+}
