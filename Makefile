@@ -3,12 +3,14 @@ SHELL := /usr/bin/env bash
 .SHELLFLAGS := -euo pipefail -c
 CARGO ?= cargo
 PORT ?= 8000
+# Where cargo puts binaries (honours CARGO_TARGET_DIR).
+TARGET_DIR := $(or $(CARGO_TARGET_DIR),target)
 
 .PHONY: run test chaos fuzz lint fmt bench build migrate demo-data db-start db-stop db-reset check-domain-purity
 
 run: ## Run the service on :8000 (starts a project-local PostgreSQL unless DATABASE_URL is set)
 	$(CARGO) build --release -p customer-api
-	KEEP_DB=1 scripts/with-db.sh env APP__SERVER__PORT=$${APP__SERVER__PORT:-$(PORT)} target/release/customer-api serve
+	KEEP_DB=1 scripts/with-db.sh env APP__SERVER__PORT=$${APP__SERVER__PORT:-$(PORT)} $(TARGET_DIR)/release/customer-api serve
 
 test: check-domain-purity ## Run every test (unit, repository, end-to-end) against a real PostgreSQL
 	scripts/with-db.sh $(CARGO) nextest run --workspace --no-fail-fast
@@ -32,11 +34,11 @@ bench: ## Benchmark the release binary against pgbench at BENCH_ROWS customers (
 
 migrate: ## Apply database migrations to DATABASE_URL or the local server
 	$(CARGO) build --release -p customer-api
-	KEEP_DB=1 scripts/with-db.sh target/release/customer-api migrate
+	KEEP_DB=1 scripts/with-db.sh $(TARGET_DIR)/release/customer-api migrate
 
 demo-data: ## Fill the database with realistic customers (COUNT=10000 by default)
 	$(CARGO) build --release -p customer-api
-	KEEP_DB=1 scripts/with-db.sh target/release/customer-api seed --count $${COUNT:-10000}
+	KEEP_DB=1 scripts/with-db.sh $(TARGET_DIR)/release/customer-api seed --count $${COUNT:-10000}
 
 db-start: ## Start the project-local PostgreSQL
 	scripts/db.sh start
