@@ -1,4 +1,4 @@
-//! The command line: `serve` (default), `migrate`.
+//! The command line: `serve` (default), `migrate`, `seed`.
 
 use clap::{Parser, Subcommand};
 
@@ -22,6 +22,16 @@ pub enum Command {
     Migrate,
     /// Print a bearer token signed with auth.hs256_secret, for local use.
     Token(crate::token::TokenArgs),
+    /// Apply migrations, then generate realistic customers (the same seed gives the same
+    /// customers) and exit.
+    Seed {
+        /// How many customers to generate.
+        #[arg(long)]
+        count: u64,
+        /// Which data set.
+        #[arg(long, default_value_t = 42)]
+        seed: u32,
+    },
 }
 
 /// Runs the chosen command with the loaded settings.
@@ -46,6 +56,19 @@ pub async fn run(cli: Cli, settings: Settings) -> anyhow::Result<()> {
             tracing::info!("database migrations are up to date");
         }
         Command::Token(args) => crate::token::run(&settings, &args)?,
+        Command::Seed { count, seed } => {
+            let pool = infra_postgres::build_pool(&settings.database.pool())?;
+            infra_postgres::run_migrations(&pool).await?;
+            let options = infra_postgres::SeedOptions::ending_now(count, seed);
+            let report = infra_postgres::seed_customers(&pool, &options).await?;
+            tracing::info!(
+                inserted = report.inserted,
+                requested = report.requested,
+                rebuilt_indexes = report.rebuilt_indexes,
+                seconds = report.elapsed.as_secs_f64(),
+                "seeded customers"
+            );
+        }
     }
     Ok(())
 }

@@ -14,6 +14,7 @@ mod pool;
 mod repository;
 mod rows;
 mod schema;
+mod seed;
 mod sql;
 
 #[cfg(feature = "test-support")]
@@ -22,3 +23,4 @@ pub mod test_support;
 pub use migrations::{MigrationError, revert_all_migrations, run_migrations};
 pub use pool::{Pool, PoolBuildError, PoolSettings, PoolStatus, build_pool, pool_status};
 pub use repository::PgCustomerRepository;
+pub use seed::{SeedError, SeedOptions, SeedReport, seed_customers};

@@ -16,6 +16,7 @@ mod lookups;
 mod migrations;
 mod pool;
 mod search;
+mod seed;
 mod sorting;
 mod statistics;
 mod support;

@@ -1,0 +1,170 @@
+//! `seed_customers`: generated customers are valid domain customers, unique where the
+//! schema says so, realistic, deterministic, and the indexes survive the load.
+
+use std::collections::HashSet;
+
+use chrono::{TimeZone, Utc};
+use diesel::QueryableByName;
+use diesel::sql_types::{BigInt, Text};
+use diesel_async::RunQueryDsl;
+use domain::{Customer, CustomerRepository, ListQuery, PageRequest};
+use infra_postgres::test_support::TestDatabase;
+use infra_postgres::{SeedOptions, seed_customers};
+
+#[derive(QueryableByName, Debug, PartialEq, Eq)]
+struct Line {
+    #[diesel(sql_type = Text)]
+    line: String,
+}
+
+#[derive(QueryableByName)]
+struct Count {
+    #[diesel(sql_type = BigInt)]
+    n: i64,
+}
+
+fn options(count: u64, seed: u32) -> SeedOptions {
+    SeedOptions {
+        count,
+        seed,
+        until: Utc.with_ymd_and_hms(2025, 6, 1, 12, 0, 0).unwrap(),
+    }
+}
+
+async fn lines(db: &TestDatabase, sql: &str) -> Vec<String> {
+    let mut conn = db.pool().get().await.unwrap();
+    let rows: Vec<Line> = diesel::sql_query(sql).load(&mut conn).await.unwrap();
+    rows.into_iter().map(|r| r.line).collect()
+}
+
+async fn count(db: &TestDatabase, sql: &str) -> i64 {
+    let mut conn = db.pool().get().await.unwrap();
+    diesel::sql_query(sql)
+        .get_result::<Count>(&mut conn)
+        .await
+        .unwrap()
+        .n
+}
+
+async fn index_definitions(db: &TestDatabase) -> Vec<String> {
+    lines(
+        db,
+        "SELECT indexdef AS line FROM pg_indexes WHERE tablename = 'customers' ORDER BY 1",
+    )
+    .await
+}
+
+/// Every customer, read through the repository (which re-parses every stored value).
+async fn all_customers(db: &TestDatabase) -> Vec<Customer> {
+    let repo = db.repository();
+    let mut out = Vec::new();
+    let mut cursor = None;
+    loop {
+        let query = ListQuery {
+            page: PageRequest {
+                offset: 0,
+                limit: 1000,
+            },
+            is_active: None,
+            cursor,
+        };
+        let page = repo.list(&query).await.unwrap();
+        out.extend(page.customers);
+        if page.next_cursor.is_none() {
+            return out;
+        }
+        cursor = page.next_cursor;
+    }
+}
+
+#[tokio::test]
+async fn seeding_an_empty_table_gives_valid_unique_realistic_customers_and_keeps_every_index() {
+    let db = TestDatabase::new().await;
+    let before = index_definitions(&db).await;
+    let report = seed_customers(db.pool(), &options(2000, 7)).await.unwrap();
+    assert_eq!((report.requested, report.inserted), (2000, 2000));
+    assert_eq!(
+        report.rebuilt_indexes,
+        before.len() - 1,
+        "all but the primary key"
+    );
+    assert_eq!(index_definitions(&db).await, before);
+
+    let customers = all_customers(&db).await;
+    assert_eq!(customers.len(), 2000);
+    let distinct = |f: fn(&Customer) -> String| customers.iter().map(f).collect::<HashSet<_>>();
+    assert_eq!(distinct(|c| c.customer_id.to_string()).len(), 2000);
+    assert_eq!(distinct(|c| c.username.to_string()).len(), 2000);
+    assert_eq!(distinct(|c| c.email.as_str().to_lowercase()).len(), 2000);
+    let suffixed = customers
+        .iter()
+        .filter(|c| {
+            c.username
+                .as_str()
+                .ends_with(|ch: char| ch.is_ascii_digit())
+        })
+        .count();
+    // Even among 2,000 customers hundreds share a name (at a million, 99%).
+    assert!(
+        suffixed > 300,
+        "names collide, so usernames need suffixes: {suffixed}"
+    );
+    assert!(distinct(|c| c.country.clone().unwrap_or_default()).len() >= 20);
+    assert!(distinct(|c| c.city.clone().unwrap_or_default()).len() >= 40);
+    assert!(customers.iter().any(|c| !c.tags.is_empty()));
+    assert!(
+        customers
+            .iter()
+            .any(|c| c.gender.is_some() && c.date_of_birth.is_some())
+    );
+    let until = options(1, 7).until;
+    assert!(
+        customers
+            .iter()
+            .all(|c| c.created_at <= until && c.created_at > until - chrono::Days::new(731))
+    );
+
+    // The identity goes on after the generated ids.
+    let next = crate::support::person(&db.repository(), "Zed", "Next").await;
+    assert_eq!(next.id, 2001);
+}
+
+#[tokio::test]
+async fn the_same_seed_gives_the_same_customers_and_another_seed_others() {
+    let digest = "SELECT md5(string_agg(c::text, '|' ORDER BY id)) AS line FROM customers AS c";
+    let mut digests = Vec::new();
+    for seed in [3, 3, 4] {
+        let db = TestDatabase::new().await;
+        seed_customers(db.pool(), &options(300, seed))
+            .await
+            .unwrap();
+        digests.push(lines(&db, digest).await);
+    }
+    assert_eq!(digests[0], digests[1]);
+    assert_ne!(digests[0], digests[2]);
+}
+
+#[tokio::test]
+async fn seeding_a_table_with_customers_keeps_them_and_skips_collisions() {
+    let db = TestDatabase::new().await;
+    crate::support::person(&db.repository(), "Ann", "Existing").await;
+    let first = seed_customers(db.pool(), &options(500, 9)).await.unwrap();
+    assert_eq!((first.inserted, first.rebuilt_indexes), (500, 0));
+    let again = seed_customers(db.pool(), &options(500, 9)).await.unwrap();
+    assert_eq!(
+        again.inserted, 0,
+        "the same rows collide on every unique key"
+    );
+    assert_eq!(count(&db, "SELECT count(*) AS n FROM customers").await, 501);
+}
+
+#[tokio::test]
+async fn a_count_out_of_range_is_refused() {
+    let db = TestDatabase::new().await;
+    assert!(seed_customers(db.pool(), &options(0, 1)).await.is_err());
+    assert!(
+        seed_customers(db.pool(), &options(1 << 32, 1))
+            .await
+            .is_err()
+    );
+}
