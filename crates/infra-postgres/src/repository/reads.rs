@@ -105,7 +105,7 @@ pub(super) async fn list(
     let mut page_conn = conn;
     let (rows, total) = tokio::try_join!(
         page.load::<CustomerRow>(&mut page_conn),
-        count_matching(conn, list_filter(query)),
+        count_matching(conn, || list_filter(query)),
     )
     .map_err(from_diesel)?;
     let customers = into_customers(rows)?;

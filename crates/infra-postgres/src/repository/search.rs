@@ -124,7 +124,7 @@ pub(super) async fn search(
     let mut page_conn = conn;
     let (rows, total) = tokio::try_join!(
         page.load::<CustomerRow>(&mut page_conn),
-        count_matching(conn, filtered(criteria)),
+        count_matching(conn, || filtered(criteria)),
     )
     .map_err(from_diesel)?;
     Ok(CustomerPage {

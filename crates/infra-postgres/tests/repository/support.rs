@@ -109,6 +109,15 @@ pub async fn insert_many(db: &TestDatabase, count: i64) {
     .unwrap();
 }
 
+/// Refreshes the planner's statistics (what autovacuum does after enough changes).
+pub async fn analyze(db: &TestDatabase) {
+    let mut conn = db.pool().get().await.unwrap();
+    diesel::sql_query("ANALYZE customers")
+        .execute(&mut conn)
+        .await
+        .unwrap();
+}
+
 pub fn page(offset: u64, limit: u32) -> PageRequest {
     PageRequest { offset, limit }
 }
