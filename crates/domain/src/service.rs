@@ -3,6 +3,9 @@
 //! [`CustomerUseCases`] is the inbound port the HTTP adapter calls (mockable for its tests);
 //! [`CustomerService`] implements it over the outbound ports.
 
+use std::sync::Arc;
+use std::time::Duration;
+
 use async_trait::async_trait;
 
 use crate::error::{Conflict, RepositoryError, ServiceError, ValidationErrors};
@@ -76,6 +79,8 @@ pub struct CustomerService<R, C = SystemClock, I = RandomIds, S = RandomSuffixes
     clock: C,
     ids: I,
     suffixes: S,
+    /// Shared by clones, so every worker serves (and refreshes) the same value.
+    statistics: Arc<RefreshingCache<CustomerStatistics>>,
 }
 
 impl<R: CustomerRepository> CustomerService<R> {
@@ -146,7 +151,18 @@ where
             clock,
             ids,
             suffixes,
+            statistics: Arc::new(RefreshingCache::new(Duration::ZERO)),
         }
+    }
+
+    /// Serves the statistics overview from a cache fresh for `ttl` (zero, the default,
+    /// computes it on every call). Over a million customers the statistics take about a
+    /// second, so a few seconds of staleness buys answers in microseconds; when the TTL
+    /// has passed, one caller recomputes while the others get the previous value.
+    #[must_use]
+    pub fn with_statistics_ttl(mut self, ttl: Duration) -> Self {
+        self.statistics = Arc::new(RefreshingCache::new(ttl));
+        self
     }
 
     fn context(&self) -> ValidationContext {
@@ -348,8 +364,11 @@ where
     }
 
     async fn statistics(&self) -> Result<CustomerStatistics, ServiceError> {
-        let window = StatisticsWindow::ending_at(self.clock.now());
-        Ok(self.repo.statistics(&window).await?)
+        let compute = || async {
+            let window = StatisticsWindow::ending_at(self.clock.now());
+            Ok(self.repo.statistics(&window).await?)
+        };
+        self.statistics.get(|| self.clock.now(), compute).await
     }
 
     async fn by_tags(
@@ -418,5 +437,10 @@ where
     }
 }
 
+mod refreshing;
+use refreshing::RefreshingCache;
+
+#[cfg(test)]
+mod statistics_tests;
 #[cfg(test)]
 mod tests;
