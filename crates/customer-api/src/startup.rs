@@ -46,9 +46,10 @@ impl Application {
         if settings.database.migrate_on_start {
             migrate_or_retry_in_background(pool.clone()).await;
         }
-        let service: Arc<dyn CustomerUseCases> = Arc::new(CustomerService::new(
-            PgCustomerRepository::new(pool.clone()),
-        ));
+        let service: Arc<dyn CustomerUseCases> = Arc::new(
+            CustomerService::new(PgCustomerRepository::new(pool.clone()))
+                .with_statistics_ttl(Duration::from_millis(settings.statistics.cache_ttl_ms)),
+        );
 
         let listener = TcpListener::bind((settings.server.host.as_str(), settings.server.port))
             .with_context(|| {
