@@ -12,8 +12,8 @@ use crate::error::{Conflict, RepositoryError, ServiceError, ValidationErrors};
 use crate::generators;
 use crate::models::{
     BulkUpdate, BulkUpdateReport, Customer, CustomerId, CustomerPage, CustomerPatch,
-    CustomerStatistics, FailedUpdate, ListQuery, LocationCount, LocationFilter, NewCustomer,
-    PageRequest, SearchCriteria, StatisticsWindow, Tags, ValidationContext,
+    CustomerStatistics, Email, FailedUpdate, ListQuery, LocationCount, LocationFilter, NewCustomer,
+    PageRequest, SearchCriteria, StatisticsWindow, Tags, Username, ValidationContext,
 };
 use crate::ports::{
     Clock, CustomerRepository, IdSource, LocationLevel, RandomIds, RandomSuffixes, SuffixSource,
@@ -220,11 +220,16 @@ where
     }
 
     async fn get_by_username(&self, username: &str) -> Result<Customer, ServiceError> {
-        found(self.repo.find_by_username(username).await?)
+        // Text that is no valid username cannot match one: answered without a query.
+        let username = Username::parse(username).map_err(|_| ServiceError::NotFound)?;
+        found(self.repo.find_by_username(username.as_str()).await?)
     }
 
     async fn get_by_email(&self, email: &str) -> Result<Customer, ServiceError> {
-        found(self.repo.find_by_email(email.trim()).await?)
+        // Stored emails are valid, so anything else cannot match (and PostgreSQL would
+        // refuse a NUL byte in the query).
+        let email = Email::parse(email).map_err(|_| ServiceError::NotFound)?;
+        found(self.repo.find_by_email(email.as_str()).await?)
     }
 
     async fn list(&self, query: ListQuery) -> Result<CustomerPage, ServiceError> {

@@ -347,6 +347,31 @@ async fn get_returns_not_found_when_the_repository_has_none() {
 }
 
 #[tokio::test]
+async fn lookups_by_text_that_cannot_be_stored_are_not_found_without_a_query() {
+    let svc = service(MockCustomerRepository::new());
+    for username in ["", "John", "a\0b", &"a".repeat(51)] {
+        assert!(
+            matches!(
+                svc.get_by_username(username).await,
+                Err(ServiceError::NotFound)
+            ),
+            "{username:?}"
+        );
+    }
+    for email in [
+        "",
+        "nope",
+        "a\0b@example.com",
+        &format!("{}@x.com", "a".repeat(300)),
+    ] {
+        assert!(
+            matches!(svc.get_by_email(email).await, Err(ServiceError::NotFound)),
+            "{email:?}"
+        );
+    }
+}
+
+#[tokio::test]
 async fn get_by_email_trims_the_address() {
     let mut repo = MockCustomerRepository::new();
     repo.expect_find_by_email()
