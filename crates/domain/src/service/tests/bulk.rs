@@ -1,0 +1,111 @@
+//! Bulk updates: per-id reports, what cannot change.
+
+use super::*;
+
+fn bulk(ids: &[&str], updates: CustomerPatch) -> BulkUpdate {
+    BulkUpdate {
+        customer_ids: ids.iter().map(|s| s.to_string()).collect(),
+        updates,
+    }
+}
+
+fn notes_patch() -> CustomerPatch {
+    CustomerPatch {
+        notes: Patch::Set("Bulk updated customer".into()),
+        marketing_emails: Patch::Set(false),
+        ..CustomerPatch::default()
+    }
+}
+
+#[tokio::test]
+async fn bulk_update_reports_each_id_that_failed_and_updates_the_rest() {
+    let mut repo = MockCustomerRepository::new();
+    repo.expect_bulk_update()
+        .withf(|ids, _| ids.len() == 2)
+        .times(1)
+        .returning(|ids, _| Ok(vec![ids[0].clone()]));
+    let report = service(repo)
+        .bulk_update(bulk(
+            &["CUST_A1B2C3D4", "CUST_B2C3D4E5", "garbage"],
+            notes_patch(),
+        ))
+        .await
+        .unwrap();
+    assert_eq!(report.updated_count, 1);
+    assert_eq!(report.total_processed, 3);
+    let failed: Vec<&str> = report
+        .failed_updates
+        .iter()
+        .map(|f| f.customer_id.as_str())
+        .collect();
+    assert_eq!(failed, ["garbage", "CUST_B2C3D4E5"]);
+    assert!(
+        report
+            .failed_updates
+            .iter()
+            .all(|f| f.reason == "Customer not found")
+    );
+}
+
+#[tokio::test]
+async fn bulk_update_counts_a_repeated_id_once() {
+    let mut repo = MockCustomerRepository::new();
+    repo.expect_bulk_update()
+        .withf(|ids, _| ids.len() == 1)
+        .returning(|ids, _| Ok(ids.to_vec()));
+    let report = service(repo)
+        .bulk_update(bulk(&["CUST_A1B2C3D4", "CUST_A1B2C3D4"], notes_patch()))
+        .await
+        .unwrap();
+    assert_eq!((report.updated_count, report.total_processed), (1, 1));
+}
+
+#[tokio::test]
+async fn bulk_update_cannot_set_email() {
+    let updates = CustomerPatch {
+        email: Patch::Set("x@y.com".into()),
+        ..CustomerPatch::default()
+    };
+    let got = violations(
+        service(MockCustomerRepository::new())
+            .bulk_update(bulk(&["CUST_A1B2C3D4"], updates))
+            .await
+            .unwrap_err(),
+    );
+    assert_eq!(
+        got,
+        vec![("updates.email".into(), "value_error.not_allowed")]
+    );
+}
+
+#[tokio::test]
+async fn bulk_update_validates_the_changes_with_their_path() {
+    let updates = CustomerPatch {
+        phone: Patch::Set("abc".into()),
+        ..CustomerPatch::default()
+    };
+    let got = violations(
+        service(MockCustomerRepository::new())
+            .bulk_update(bulk(&["CUST_A1B2C3D4"], updates))
+            .await
+            .unwrap_err(),
+    );
+    assert_eq!(got, vec![("updates.phone".into(), "value_error.phone")]);
+}
+
+#[tokio::test]
+async fn bulk_update_needs_between_1_and_1000_ids() {
+    let svc = service(MockCustomerRepository::new());
+    assert!(svc.bulk_update(bulk(&[], notes_patch())).await.is_err());
+    let many: Vec<String> = (0..=BulkUpdate::MAX_IDS)
+        .map(|i| format!("CUST_{i:08X}"))
+        .collect();
+    let request = BulkUpdate {
+        customer_ids: many,
+        updates: notes_patch(),
+    };
+    assert!(matches!(
+        svc.bulk_update(request).await,
+        Err(ServiceError::Validation(_))
+    ));
+}

@@ -1,0 +1,88 @@
+//! The use cases against mock ports: every rule decided here has a test that fails when the
+//! rule breaks. Shared fixtures here, one module per area.
+
+use std::sync::{Arc, Mutex};
+
+use chrono::{DateTime, Utc};
+use mockall::predicate::eq;
+
+use super::*;
+use crate::models::{CustomerChanges, Patch, Username};
+use crate::ports::{MockClock, MockCustomerRepository, MockIdSource, MockSuffixSource};
+
+pub(super) type TestService =
+    CustomerService<MockCustomerRepository, MockClock, MockIdSource, MockSuffixSource>;
+
+pub(super) fn now() -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339("2024-06-01T12:00:00Z")
+        .unwrap()
+        .to_utc()
+}
+
+pub(super) fn clock() -> MockClock {
+    let mut c = MockClock::new();
+    c.expect_now().returning(now);
+    c
+}
+
+/// UUIDs counting up from 1, so each customer id differs.
+pub(super) fn ids() -> MockIdSource {
+    let mut ids = MockIdSource::new();
+    let mut n: u128 = 0;
+    ids.expect_new_uuid().returning(move || {
+        n += 1;
+        uuid::Uuid::from_u128(n << 96)
+    });
+    ids
+}
+
+/// Suffixes counting up from the low bound.
+pub(super) fn suffixes() -> MockSuffixSource {
+    let mut s = MockSuffixSource::new();
+    let mut n = 0;
+    s.expect_number_in().returning(move |low, _| {
+        n += 1;
+        low + n
+    });
+    s
+}
+
+pub(super) fn service(repo: MockCustomerRepository) -> TestService {
+    CustomerService::with_sources(repo, clock(), ids(), suffixes())
+}
+
+pub(super) fn john() -> NewCustomer {
+    NewCustomer {
+        first_name: "John".into(),
+        last_name: "Doe".into(),
+        email: "john.doe@example.com".into(),
+        phone: Some("+1-555-0123".into()),
+        ..NewCustomer::default()
+    }
+}
+
+pub(super) fn stored(
+    id: &CustomerId,
+    username: &Username,
+    draft: &crate::models::CustomerDraft,
+) -> Customer {
+    let mut c = crate::models::customer_tests_support::john_doe();
+    c.customer_id = id.clone();
+    c.username = username.clone();
+    c.email = draft.email.clone();
+    c
+}
+
+pub(super) fn violations(err: ServiceError) -> Vec<(String, &'static str)> {
+    match err {
+        ServiceError::Validation(v) => v.0.into_iter().map(|f| (f.field, f.kind)).collect(),
+        other => panic!("expected a validation error, got {other:?}"),
+    }
+}
+
+mod bulk;
+mod create;
+mod lookups;
+mod queries;
+mod records;
+mod update;
