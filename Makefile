@@ -30,7 +30,8 @@ fmt: ## Format the code
 	$(CARGO) fmt --all
 
 bench: ## Benchmark the release binary against pgbench at BENCH_ROWS customers (default 1,000,000)
-	@echo "make bench: not built yet (see issue 6)" >&2; exit 1
+	$(CARGO) build --release -p customer-api
+	scripts/with-db.sh bench/run.sh
 
 migrate: ## Apply database migrations to DATABASE_URL or the local server
 	$(CARGO) build --release -p customer-api

@@ -57,7 +57,7 @@ impl PgCustomerRepository {
 
 #[async_trait]
 impl CustomerRepository for PgCustomerRepository {
-    #[tracing::instrument(name = "db.insert", skip_all)]
+    #[tracing::instrument(level = "debug", name = "db.insert", skip_all)]
     async fn insert(
         &self,
         customer_id: &CustomerId,
@@ -67,12 +67,12 @@ impl CustomerRepository for PgCustomerRepository {
         writes::insert(&mut *self.conn().await?, customer_id, username, draft).await
     }
 
-    #[tracing::instrument(name = "db.taken_usernames", skip_all)]
+    #[tracing::instrument(level = "debug", name = "db.taken_usernames", skip_all)]
     async fn taken_usernames(&self, candidates: &[String]) -> Result<Vec<String>, RepositoryError> {
         reads::taken_usernames(&mut *self.conn().await?, candidates).await
     }
 
-    #[tracing::instrument(name = "db.find_by_customer_id", skip_all)]
+    #[tracing::instrument(level = "debug", name = "db.find_by_customer_id", skip_all)]
     async fn find_by_customer_id(
         &self,
         id: &CustomerId,
@@ -80,27 +80,27 @@ impl CustomerRepository for PgCustomerRepository {
         reads::find_by_customer_id(&mut *self.conn().await?, id).await
     }
 
-    #[tracing::instrument(name = "db.find_by_username", skip_all)]
+    #[tracing::instrument(level = "debug", name = "db.find_by_username", skip_all)]
     async fn find_by_username(&self, username: &str) -> Result<Option<Customer>, RepositoryError> {
         reads::find_by_username(&mut *self.conn().await?, username).await
     }
 
-    #[tracing::instrument(name = "db.find_by_email", skip_all)]
+    #[tracing::instrument(level = "debug", name = "db.find_by_email", skip_all)]
     async fn find_by_email(&self, email: &str) -> Result<Option<Customer>, RepositoryError> {
         reads::find_by_email(&mut *self.conn().await?, email).await
     }
 
-    #[tracing::instrument(name = "db.list", skip_all)]
+    #[tracing::instrument(level = "debug", name = "db.list", skip_all)]
     async fn list(&self, query: &ListQuery) -> Result<CustomerPage, RepositoryError> {
         reads::list(&*self.conn().await?, query).await
     }
 
-    #[tracing::instrument(name = "db.search", skip_all)]
+    #[tracing::instrument(level = "debug", name = "db.search", skip_all)]
     async fn search(&self, criteria: &SearchCriteria) -> Result<CustomerPage, RepositoryError> {
         search::search(&*self.conn().await?, criteria).await
     }
 
-    #[tracing::instrument(name = "db.update", skip_all)]
+    #[tracing::instrument(level = "debug", name = "db.update", skip_all)]
     async fn update(
         &self,
         id: &CustomerId,
@@ -109,7 +109,7 @@ impl CustomerRepository for PgCustomerRepository {
         writes::update(&mut *self.conn().await?, id, changes).await
     }
 
-    #[tracing::instrument(name = "db.bulk_update", skip_all)]
+    #[tracing::instrument(level = "debug", name = "db.bulk_update", skip_all)]
     async fn bulk_update(
         &self,
         ids: &[CustomerId],
@@ -118,7 +118,7 @@ impl CustomerRepository for PgCustomerRepository {
         writes::bulk_update(&mut *self.conn().await?, ids, changes).await
     }
 
-    #[tracing::instrument(name = "db.mark_verified", skip_all)]
+    #[tracing::instrument(level = "debug", name = "db.mark_verified", skip_all)]
     async fn mark_verified(
         &self,
         id: &CustomerId,
@@ -127,7 +127,7 @@ impl CustomerRepository for PgCustomerRepository {
         writes::mark_verified(&mut *self.conn().await?, id, what).await
     }
 
-    #[tracing::instrument(name = "db.record_login", skip_all)]
+    #[tracing::instrument(level = "debug", name = "db.record_login", skip_all)]
     async fn record_login(
         &self,
         id: &CustomerId,
@@ -136,7 +136,7 @@ impl CustomerRepository for PgCustomerRepository {
         writes::record_login(&mut *self.conn().await?, id, at).await
     }
 
-    #[tracing::instrument(name = "db.statistics", skip_all)]
+    #[tracing::instrument(level = "debug", name = "db.statistics", skip_all)]
     async fn statistics(
         &self,
         window: &StatisticsWindow,
@@ -144,7 +144,7 @@ impl CustomerRepository for PgCustomerRepository {
         statistics::statistics(&*self.conn().await?, window).await
     }
 
-    #[tracing::instrument(name = "db.find_by_tags", skip_all)]
+    #[tracing::instrument(level = "debug", name = "db.find_by_tags", skip_all)]
     async fn find_by_tags(
         &self,
         tags: &Tags,
@@ -153,7 +153,7 @@ impl CustomerRepository for PgCustomerRepository {
         reads::find_by_tags(&mut *self.conn().await?, tags, page).await
     }
 
-    #[tracing::instrument(name = "db.find_by_location", skip_all)]
+    #[tracing::instrument(level = "debug", name = "db.find_by_location", skip_all)]
     async fn find_by_location(
         &self,
         filter: &LocationFilter,
@@ -162,7 +162,7 @@ impl CustomerRepository for PgCustomerRepository {
         reads::find_by_location(&mut *self.conn().await?, filter, page).await
     }
 
-    #[tracing::instrument(name = "db.locations", skip_all)]
+    #[tracing::instrument(level = "debug", name = "db.locations", skip_all)]
     async fn locations(
         &self,
         level: LocationLevel,
@@ -171,17 +171,17 @@ impl CustomerRepository for PgCustomerRepository {
         statistics::locations(&*self.conn().await?, level, country.as_deref()).await
     }
 
-    #[tracing::instrument(name = "db.deactivate", skip_all)]
+    #[tracing::instrument(level = "debug", name = "db.deactivate", skip_all)]
     async fn deactivate(&self, id: &CustomerId) -> Result<bool, RepositoryError> {
         writes::deactivate(&mut *self.conn().await?, id).await
     }
 
-    #[tracing::instrument(name = "db.delete", skip_all)]
+    #[tracing::instrument(level = "debug", name = "db.delete", skip_all)]
     async fn delete(&self, id: &CustomerId) -> Result<bool, RepositoryError> {
         writes::delete(&mut *self.conn().await?, id).await
     }
 
-    #[tracing::instrument(name = "db.ping", skip_all)]
+    #[tracing::instrument(level = "debug", name = "db.ping", skip_all)]
     async fn ping(&self) -> Result<(), RepositoryError> {
         reads::ping(&mut *self.conn().await?).await
     }

@@ -8,7 +8,7 @@ use domain::{
     RepositoryError, Tags,
 };
 
-use super::totals::count_matching;
+use super::totals::{Scope, count_matching};
 use crate::errors::from_diesel;
 use crate::rows::{CustomerRow, into_customers};
 use crate::schema::customers;
@@ -35,14 +35,21 @@ async fn first(
         .transpose()
 }
 
+/// Not boxed, unlike the filters built at run time: a query of static type is found in the
+/// connection's prepared-statement cache by its type, without rendering its SQL again.
 pub(super) async fn find_by_customer_id(
     conn: &mut AsyncPgConnection,
     id: &CustomerId,
 ) -> Result<Option<Customer>, RepositoryError> {
-    let query = customers::table
+    customers::table
         .filter(customers::customer_id.eq(id.as_str()))
-        .into_boxed();
-    first(conn, query).await
+        .select(CustomerRow::as_select())
+        .first(conn)
+        .await
+        .optional()
+        .map_err(from_diesel)?
+        .map(CustomerRow::into_customer)
+        .transpose()
 }
 
 pub(super) async fn find_by_username(
@@ -56,14 +63,20 @@ pub(super) async fn find_by_username(
 }
 
 /// Compares `lower(email)` on both sides: the unique index is on exactly that expression.
+/// Not boxed, as [`find_by_customer_id`].
 pub(super) async fn find_by_email(
     conn: &mut AsyncPgConnection,
     email: &str,
 ) -> Result<Option<Customer>, RepositoryError> {
-    let query = customers::table
+    customers::table
         .filter(lower(customers::email.nullable()).eq(lower(email)))
-        .into_boxed();
-    first(conn, query).await
+        .select(CustomerRow::as_select())
+        .first(conn)
+        .await
+        .optional()
+        .map_err(from_diesel)?
+        .map(CustomerRow::into_customer)
+        .transpose()
 }
 
 /// One `username = ANY($1)` query for all candidates.
@@ -87,6 +100,14 @@ fn list_filter<'a>(query: &ListQuery) -> customers::BoxedQuery<'a, Pg> {
     filter
 }
 
+fn list_scope(query: &ListQuery) -> Scope {
+    if query.is_active.is_some() {
+        Scope::Filtered
+    } else {
+        Scope::Table
+    }
+}
+
 /// A page by `id`, from an offset or after a cursor, and the total of the same filter.
 pub(super) async fn list(
     conn: &AsyncPgConnection,
@@ -105,7 +126,7 @@ pub(super) async fn list(
     let mut page_conn = conn;
     let (rows, total) = tokio::try_join!(
         page.load::<CustomerRow>(&mut page_conn),
-        count_matching(conn, || list_filter(query)),
+        count_matching(conn, list_scope(query), || list_filter(query)),
     )
     .map_err(from_diesel)?;
     let customers = into_customers(rows)?;

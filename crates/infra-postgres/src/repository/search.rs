@@ -7,7 +7,7 @@ use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use domain::{CustomerPage, RepositoryError, SearchCriteria, SortField, SortOrder};
 
 use super::reads::limit_offset;
-use super::totals::count_matching;
+use super::totals::{Scope, count_matching};
 use crate::errors::from_diesel;
 use crate::rows::{CustomerRow, into_customers};
 use crate::schema::customers::{self, dsl as c};
@@ -124,7 +124,7 @@ pub(super) async fn search(
     let mut page_conn = conn;
     let (rows, total) = tokio::try_join!(
         page.load::<CustomerRow>(&mut page_conn),
-        count_matching(conn, || filtered(criteria)),
+        count_matching(conn, Scope::Filtered, || filtered(criteria)),
     )
     .map_err(from_diesel)?;
     Ok(CustomerPage {

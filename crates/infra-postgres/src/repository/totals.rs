@@ -1,14 +1,14 @@
 //! How many customers match a filter, cheaply at any size: exact up to
-//! [`EXACT_TOTAL_LIMIT`], PostgreSQL's estimate above it.
+//! [`EXACT_TOTAL_LIMIT`], an estimate above it.
 //!
 //! An exact `count(*)` visits every match: over a million customers that is a third of a
 //! second for every page of the list, and thousands of heap pages for a search of a common
 //! name. Counting stops after `EXACT_TOTAL_LIMIT + 1` matches instead (`SELECT count(*)
 //! FROM (... LIMIT n)`), so small tables and selective filters get exact totals at the
-//! cost of at most that many index entries; when the limit is reached, the total is the
-//! planner's row estimate for the same filter (`EXPLAIN`, no execution), never less than
-//! the limit + 1. Both statements are pipelined with the page on one connection.
-
+//! cost of at most that many index entries. When the limit is reached the total is
+//! PostgreSQL's estimate, never less than what was counted: for the whole table the
+//! planner's own arithmetic over `pg_class` (rows per page at the last `ANALYZE` times the
+//! current number of pages), for a filter the row estimate of `EXPLAIN` (planned, not run).
 use diesel::QueryResult;
 use diesel::pg::Pg;
 use diesel::prelude::*;
@@ -58,40 +58,79 @@ impl<Q: QueryFragment<Pg>> QueryFragment<Pg> for ExplainJson<Q> {
 }
 
 /// The planner's row estimate of the top plan node, from `EXPLAIN (FORMAT JSON)`.
-fn estimated_rows(plan_json: &str) -> Option<u64> {
+fn estimated_rows(plan_json: &str) -> Option<f64> {
     let plan: serde_json::Value = serde_json::from_str(plan_json).ok()?;
-    let rows = plan.get(0)?.get("Plan")?.get("Plan Rows")?.as_f64()?;
-    // Estimates are non-negative and well inside u64; `as` saturates anyway.
-    Some(rows.max(0.0).round() as u64)
+    plan.get(0)?.get("Plan")?.get("Plan Rows")?.as_f64()
 }
 
-/// The total of `filter` (built twice: once per statement); shares the connection so both
-/// statements are pipelined with the page they belong to.
+/// What a filter narrows the table to, for the estimate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Scope {
+    /// Every customer: the estimate is the table's size, as the planner reckons it.
+    Table,
+    /// Some customers: the estimate is the planner's for the filter.
+    Filtered,
+}
+
+/// The planner's estimate of the table's rows without planning a query: the row density
+/// of the last `ANALYZE` times the table's current size (what the planner itself does);
+/// `NULL` before any `ANALYZE`.
+const TABLE_ESTIMATE_SQL: &str = "\
+SELECT (CASE WHEN reltuples < 0 THEN NULL ELSE reltuples / greatest(relpages, 1)
+        * (pg_relation_size(oid) / current_setting('block_size')::float8) END)::float8 AS rows
+FROM pg_class WHERE oid = 'customers'::regclass";
+
+#[derive(QueryableByName)]
+struct TableEstimate {
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Double>)]
+    rows: Option<f64>,
+}
+
+/// The total of `filter` (a builder: each statement needs its own copy). The bounded count
+/// shares the connection so it is pipelined with the page; so is the table estimate, which
+/// costs next to nothing. A filtered estimate needs the planner, so it is asked for only
+/// when the count reached the limit.
 pub(super) async fn count_matching(
     conn: &AsyncPgConnection,
+    scope: Scope,
     filter: impl Fn() -> customers::BoxedQuery<'static, Pg>,
 ) -> QueryResult<u64> {
     let mut count_conn = conn;
-    let mut explain_conn = conn;
+    let mut estimate_conn = conn;
     let count = CountUpTo {
         query: filter().select(customers::id),
         limit: EXACT_TOTAL_LIMIT + 1,
     };
-    let explain = ExplainJson(filter().select(customers::id));
-    let (counted, plan) = tokio::try_join!(
-        count.get_result::<i64>(&mut count_conn),
-        explain.get_result::<String>(&mut explain_conn),
-    )?;
-    Ok(total_from(counted, &plan))
+    match scope {
+        Scope::Table => {
+            let (counted, estimate) = tokio::try_join!(
+                count.get_result::<i64>(&mut count_conn),
+                diesel::sql_query(TABLE_ESTIMATE_SQL)
+                    .get_result::<TableEstimate>(&mut estimate_conn),
+            )?;
+            Ok(total_from(counted, estimate.rows))
+        }
+        Scope::Filtered => {
+            let counted = count.get_result::<i64>(&mut count_conn).await?;
+            if counted <= EXACT_TOTAL_LIMIT {
+                return Ok(total_from(counted, None));
+            }
+            let plan = ExplainJson(filter().select(customers::id))
+                .get_result::<String>(&mut estimate_conn)
+                .await?;
+            Ok(total_from(counted, estimated_rows(&plan)))
+        }
+    }
 }
 
-/// The exact count when under the limit, else the estimate (at least the limit + 1).
-fn total_from(counted: i64, plan_json: &str) -> u64 {
+/// The exact count when under the limit, else the estimate (at least the count).
+fn total_from(counted: i64, estimate: Option<f64>) -> u64 {
     let counted = u64::try_from(counted).unwrap_or_default();
     if counted <= EXACT_TOTAL_LIMIT as u64 {
         return counted;
     }
-    estimated_rows(plan_json).map_or(counted, |estimate| estimate.max(counted))
+    // Estimates are non-negative and far inside u64; `as` saturates anyway.
+    estimate.map_or(counted, |rows| (rows.max(0.0).round() as u64).max(counted))
 }
 
 #[cfg(test)]
@@ -102,19 +141,19 @@ mod tests {
 
     #[test]
     fn below_the_limit_the_count_is_the_total() {
-        assert_eq!(total_from(17, PLAN), 17);
-        assert_eq!(total_from(1000, PLAN), 1000);
+        assert_eq!(total_from(17, Some(5.0)), 17);
+        assert_eq!(total_from(1000, estimated_rows(PLAN)), 1000);
     }
 
     #[test]
     fn above_the_limit_the_estimate_is_the_total() {
-        assert_eq!(total_from(1001, PLAN), 998_877);
+        assert_eq!(total_from(1001, estimated_rows(PLAN)), 998_877);
     }
 
     #[test]
-    fn an_estimate_below_what_was_counted_is_raised_to_it() {
-        let low = r#"[{"Plan": {"Plan Rows": 12}}]"#;
-        assert_eq!(total_from(1001, low), 1001);
-        assert_eq!(total_from(1001, "not json"), 1001);
+    fn an_estimate_below_what_was_counted_or_missing_gives_the_count() {
+        assert_eq!(total_from(1001, Some(12.0)), 1001);
+        assert_eq!(total_from(1001, None), 1001);
+        assert_eq!(estimated_rows("not json"), None);
     }
 }

@@ -1,0 +1,192 @@
+#!/usr/bin/env bash
+# `make bench`: the release binary against BENCH_ROWS customers, driven by wrk, next to
+# pgbench running the equivalent SQL (the limit: what PostgreSQL alone does here).
+#
+# Needs DATABASE_URL (make bench gets it from scripts/with-db.sh) and the release binary.
+# Uses a database of its own, customer_api_bench, on that server: created, migrated and
+# seeded on first use; reused while it holds the same BENCH_ROWS and BENCH_SEED under the
+# same migrations (rows a previous run created are deleted first).
+#
+# Environment: BENCH_ROWS (1000000), BENCH_SEED (42), BENCH_DURATION (seconds per scenario,
+# 10), BENCH_CONNECTIONS (32), BENCH_PORT (18080), BENCH_LIMIT (list page size, 50).
+set -euo pipefail
+
+ROWS=${BENCH_ROWS:-1000000}
+SEED=${BENCH_SEED:-42}
+DURATION=${BENCH_DURATION:-10}
+CONNECTIONS=${BENCH_CONNECTIONS:-32}
+PORT=${BENCH_PORT:-18080}
+LIMIT=${BENCH_LIMIT:-50}
+ROOT=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/.." && pwd -P)
+BIN=$ROOT/target/release/customer-api
+OUT=$ROOT/target/bench
+BENCH_DB=customer_api_bench
+cd "$ROOT"
+mkdir -p "$OUT"
+
+log() { printf 'bench: %s\n' "$*" >&2; }
+die() {
+    printf 'bench: error: %s\n' "$*" >&2
+    exit 1
+}
+
+[[ -n ${DATABASE_URL:-} ]] || die "DATABASE_URL is not set (run through make bench)"
+[[ -x $BIN ]] || die "$BIN is missing (cargo build --release -p customer-api)"
+
+# ---------------------------------------------------------------------------- tools
+install_packages() {
+    local sudo=()
+    ((EUID == 0)) || sudo=(sudo -n)
+    log "installing $*"
+    "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -q >&2 &&
+        "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -q "$@" >&2 ||
+        die "could not install $*; install them and run again"
+}
+missing=()
+command -v wrk >/dev/null || missing+=(wrk)
+command -v pgbench >/dev/null || missing+=(postgresql-client)
+command -v psql >/dev/null || missing+=(postgresql-client)
+((${#missing[@]} == 0)) || install_packages "${missing[@]}"
+
+# ---------------------------------------------------------------------------- database
+server_url=${DATABASE_URL%%\?*}
+server_url=${server_url%/*}
+BENCH_URL=$server_url/$BENCH_DB
+ADMIN_URL=$server_url/postgres
+psql_at() { psql -X -q -v ON_ERROR_STOP=1 -At "$@"; }
+migrations_hash=$(cat migrations/*/up.sql | sha256sum | cut -c1-16)
+wanted="$ROWS $SEED $migrations_hash"
+
+have=""
+if [[ $(psql_at "$ADMIN_URL" -c "SELECT 1 FROM pg_database WHERE datname = '$BENCH_DB'") == 1 ]]; then
+    have=$(psql_at "$BENCH_URL" -c "SELECT rows || ' ' || seed || ' ' || migrations FROM bench_meta" 2>/dev/null || true)
+fi
+if [[ $have == "$wanted" ]]; then
+    log "reusing $BENCH_DB ($ROWS customers, seed $SEED); deleting rows earlier runs created"
+    psql_at "$BENCH_URL" -c "DELETE FROM customers WHERE id > $ROWS" -c "VACUUM ANALYZE customers"
+else
+    log "creating $BENCH_DB with $ROWS customers (seed $SEED)"
+    psql_at "$ADMIN_URL" -c "DROP DATABASE IF EXISTS $BENCH_DB" -c "CREATE DATABASE $BENCH_DB"
+    started=$SECONDS
+    APP__DATABASE__URL=$BENCH_URL "$BIN" seed --count "$ROWS" --seed "$SEED" >"$OUT/seed.log" 2>&1 ||
+        die "seeding failed: $(tail -n 5 "$OUT/seed.log")"
+    log "seeded in $((SECONDS - started)) s"
+    psql_at "$BENCH_URL" -c "CREATE TABLE bench_meta (rows bigint, seed int, migrations text)" \
+        -c "INSERT INTO bench_meta VALUES ($ROWS, $SEED, '$migrations_hash')"
+fi
+
+# A sample of existing customers for the lookups: Lua tables for wrk, literal statements
+# for pgbench (one picked at random per transaction).
+psql_at "$BENCH_URL" -F $'\t' -c "SELECT customer_id, email FROM customers
+    TABLESAMPLE BERNOULLI (least(100, 200000.0 / $ROWS)) REPEATABLE (7) WHERE id <= $ROWS LIMIT 2000" >"$OUT/sample.tsv"
+{
+    echo "ids = {"
+    cut -f1 "$OUT/sample.tsv" | sed 's/.*/  "&",/'
+    echo "}"
+    echo "emails = {"
+    cut -f2 "$OUT/sample.tsv" | sed 's/.*/  "&",/'
+    echo "}"
+} >"$OUT/sample.lua"
+pgbench_lookup() { # $1: column, $2: field of the sample, $3: SQL of the condition
+    echo "\\set k random(1, 100)"
+    head -n 100 "$OUT/sample.tsv" | cut -f"$2" | awk -v cond="$3" '{
+        printf "%s :k = %d\nSELECT * FROM customers WHERE %s LIMIT 1;\n", (NR == 1 ? "\\if" : "\\elif"), NR, sprintf(cond, $0)
+    }'
+    echo "\\endif"
+}
+pgbench_lookup customer_id 1 "customer_id = '%s'" >"$OUT/get_by_id.sql"
+pgbench_lookup email 2 "lower(email) = lower('%s')" >"$OUT/get_by_email.sql"
+
+# ---------------------------------------------------------------------------- service
+# The production configuration as deployed, except: the database, the port, no
+# authentication (tokens are not what is measured) and no per-client rate limit (all of
+# wrk's connections come from one address, which the limiter would rightly throttle).
+APP_ENV=production APP__DATABASE__URL=$BENCH_URL APP__SERVER__HOST=127.0.0.1 \
+    APP__SERVER__PORT=$PORT APP__AUTH__ENABLED=false APP__RATE_LIMIT__ENABLED=false \
+    "$BIN" serve >"$OUT/service.log" 2>&1 &
+SERVICE_PID=$!
+cleanup() {
+    if kill -0 "$SERVICE_PID" 2>/dev/null; then
+        kill -TERM "$SERVICE_PID" 2>/dev/null || true
+        wait "$SERVICE_PID" 2>/dev/null || true
+    fi
+}
+trap cleanup EXIT
+for _ in $(seq 1 100); do
+    curl -fsS "http://127.0.0.1:$PORT/health" >/dev/null 2>&1 && break
+    kill -0 "$SERVICE_PID" 2>/dev/null || die "the service exited: $(tail -n 5 "$OUT/service.log")"
+    sleep 0.2
+done
+
+# ---------------------------------------------------------------------------- scenarios
+export BENCH_SAMPLE=$OUT/sample.lua BENCH_RUN
+BENCH_RUN=$(date +%s)
+results=()
+run_wrk() { # $1 script, rest: env assignments; prints "rps p50 p99 errors"
+    local script=$1
+    shift
+    env "$@" wrk -t2 -c"$CONNECTIONS" -d"${DURATION}s" -s "bench/wrk/$script" \
+        "http://127.0.0.1:$PORT" >"$OUT/wrk.out" 2>&1 || true
+    grep '^RESULT' "$OUT/wrk.out" | cut -d' ' -f2- || echo "0 0 0 -1"
+}
+run_pgbench() { # $1 script file, rest: pgbench -D assignments; prints tps
+    local file=$1
+    shift
+    local defines=()
+    for d in "$@"; do defines+=(-D "$d"); done
+    pgbench -n -M prepared -c "$CONNECTIONS" -j 2 -T "$DURATION" "${defines[@]}" \
+        -f "$file" "$BENCH_URL" >"$OUT/pgbench.out" 2>&1 || true
+    sed -n 's/^tps = \([0-9.]*\).*/\1/p' "$OUT/pgbench.out" | head -n 1 | grep . || echo 0
+}
+scenario() { # name, wrk script, wrk env (space-separated), pgbench file, pgbench defines
+    local name=$1 script=$2 env_vars=$3 pg_file=$4 pg_defines=$5 wrk_result tps
+    log "$name: wrk"
+    # shellcheck disable=SC2086 # word splitting of the assignments is intended
+    wrk_result=$(run_wrk "$script" $env_vars)
+    log "$name: pgbench"
+    # shellcheck disable=SC2086
+    tps=$(run_pgbench "$pg_file" $pg_defines)
+    results+=("$name $wrk_result $tps")
+}
+
+half=$((ROWS / 2))
+cursor=$(printf 'c1.%x' $((LIMIT * 9999)))
+log "warming up"
+run_wrk get_by_id.lua >/dev/null
+scenario "get by customer_id" get_by_id.lua "" "$OUT/get_by_id.sql" ""
+scenario "get by email" get_by_email.lua "" "$OUT/get_by_email.sql" ""
+scenario "search (text + country)" search.lua "" bench/pgbench/search.sql ""
+scenario "list first page" get_path.lua "BENCH_PATH=/api/v1/customers/?limit=$LIMIT" \
+    bench/pgbench/list_offset.sql "offset=0 limit=$LIMIT"
+scenario "list skip=$half" get_path.lua "BENCH_PATH=/api/v1/customers/?limit=$LIMIT&skip=$half" \
+    bench/pgbench/list_offset.sql "offset=$half limit=$LIMIT"
+scenario "list page 10000 (cursor)" get_path.lua "BENCH_PATH=/api/v1/customers/?limit=$LIMIT&cursor=$cursor" \
+    bench/pgbench/list_after.sql "after=$((LIMIT * 9999)) limit=$LIMIT"
+scenario "statistics overview" get_path.lua "BENCH_PATH=/api/v1/customers/statistics/overview" \
+    bench/pgbench/statistics.sql ""
+scenario "create" create.lua "" bench/pgbench/create.sql ""
+
+rss_kib=$(awk '/^VmHWM/ {print $2}' "/proc/$SERVICE_PID/status")
+cleanup
+trap - EXIT
+psql_at "$BENCH_URL" -c "DELETE FROM customers WHERE id > $ROWS" || true
+
+# ---------------------------------------------------------------------------- report
+{
+    echo
+    echo "customer-api benchmark, $(date -u '+%Y-%m-%d %H:%M UTC'): $ROWS customers, $CONNECTIONS connections, ${DURATION} s per scenario, $(nproc) cores"
+    echo
+    echo "| scenario | requests/s | p50 ms | p99 ms | errors | limit TPS (pgbench) | ratio |"
+    echo "|---|---:|---:|---:|---:|---:|---:|"
+    for line in "${results[@]}"; do
+        # name has spaces: the last five fields are the numbers.
+        echo "$line" | awk '{
+            n = NF; name = $1; for (i = 2; i <= n - 5; i++) name = name " " $i
+            rps = $(n-4); tps = $n
+            ratio = (tps > 0) ? sprintf("%.2f", rps / tps) : "-"
+            printf "| %s | %.0f | %.1f | %.1f | %d | %.0f | %s |\n", name, rps, $(n-3), $(n-2), $(n-1), tps, ratio
+        }'
+    done
+    echo
+    echo "Peak resident memory of the service (VmHWM): $((rss_kib / 1024)) MiB"
+} | tee "$OUT/report.md"
