@@ -54,7 +54,8 @@ server_url=${server_url%/*}
 BENCH_URL=$server_url/$BENCH_DB
 ADMIN_URL=$server_url/postgres
 psql_at() { psql -X -q -v ON_ERROR_STOP=1 -At "$@"; }
-migrations_hash=$(cat migrations/*/up.sql | sha256sum | cut -c1-16)
+# The data set changes with the migrations and with the generator.
+migrations_hash=$(cat migrations/*/up.sql crates/infra-postgres/src/seed/*.rs | sha256sum | cut -c1-16)
 wanted="$ROWS $SEED $migrations_hash"
 
 have=""

@@ -7,7 +7,7 @@ use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use domain::{CustomerPage, RepositoryError, SearchCriteria, SortField, SortOrder};
 
 use super::reads::limit_offset;
-use super::totals::{Scope, count_matching};
+use super::totals::{PageShown, estimate_matching, total_of_search};
 use crate::errors::from_diesel;
 use crate::rows::{CustomerRow, into_customers};
 use crate::schema::customers::{self, dsl as c};
@@ -111,7 +111,9 @@ fn sorted(query: Query<'_>, field: SortField, order: SortOrder) -> Query<'_> {
     }
 }
 
-/// A page of matches and the number of matches, pipelined on one connection.
+/// A page of matches and the number of matches: the page and the planner's estimate are
+/// pipelined on one connection; counting follows only when it is cheap (see
+/// [`total_of_search`]).
 pub(super) async fn search(
     conn: &AsyncPgConnection,
     criteria: &SearchCriteria,
@@ -122,11 +124,19 @@ pub(super) async fn search(
         .limit(limit)
         .offset(offset);
     let mut page_conn = conn;
-    let (rows, total) = tokio::try_join!(
+    let (rows, estimate) = tokio::try_join!(
         page.load::<CustomerRow>(&mut page_conn),
-        count_matching(conn, Scope::Filtered, || filtered(criteria)),
+        estimate_matching(conn, filtered(criteria)),
     )
     .map_err(from_diesel)?;
+    let shown = PageShown {
+        offset: criteria.page.offset,
+        limit: criteria.page.limit,
+        rows: rows.len() as u64,
+    };
+    let total = total_of_search(conn, shown, estimate, || filtered(criteria))
+        .await
+        .map_err(from_diesel)?;
     Ok(CustomerPage {
         customers: into_customers(rows)?,
         total,

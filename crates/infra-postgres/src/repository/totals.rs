@@ -123,6 +123,61 @@ pub(super) async fn count_matching(
     }
 }
 
+/// Which part of the matches a page showed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct PageShown {
+    pub offset: u64,
+    pub limit: u32,
+    pub rows: u64,
+}
+
+/// The planner's row estimate for the filter (`EXPLAIN`: planned, not run).
+pub(super) async fn estimate_matching(
+    conn: &AsyncPgConnection,
+    filter: customers::BoxedQuery<'static, Pg>,
+) -> QueryResult<Option<f64>> {
+    let mut conn = conn;
+    let plan = ExplainJson(filter.select(customers::id))
+        .get_result::<String>(&mut conn)
+        .await?;
+    Ok(estimated_rows(&plan))
+}
+
+/// The total of a search, given its page and the planner's estimate.
+///
+/// Counting text matches is what costs: every candidate row runs six `ILIKE`s, and for a
+/// term of middling frequency even a bounded count reads tens of thousands of rows (a
+/// second at a million customers). So the count runs only when it is cheap: a page that
+/// is not full ends the matches (the total is exact and free); otherwise the count runs
+/// when the planner expects at most [`EXACT_TOTAL_LIMIT`] matches (then it uses the
+/// indexes, and on a small table anything is cheap); above that, the estimate is the total,
+/// never less than the matches already seen.
+pub(super) async fn total_of_search(
+    conn: &AsyncPgConnection,
+    shown: PageShown,
+    estimate: Option<f64>,
+    filter: impl Fn() -> customers::BoxedQuery<'static, Pg>,
+) -> QueryResult<u64> {
+    let seen = shown.offset + shown.rows;
+    if shown.rows > 0 && shown.rows < u64::from(shown.limit) {
+        return Ok(seen);
+    }
+    if let Some(expected) = estimate.filter(|rows| *rows > EXACT_TOTAL_LIMIT as f64) {
+        if shown.rows > 0 {
+            // Estimates are non-negative and far inside u64; `as` saturates anyway.
+            return Ok((expected.round() as u64).max(seen));
+        }
+    }
+    let mut conn = conn;
+    let counted = CountUpTo {
+        query: filter().select(customers::id),
+        limit: EXACT_TOTAL_LIMIT + 1,
+    }
+    .get_result::<i64>(&mut conn)
+    .await?;
+    Ok(total_from(counted, estimate))
+}
+
 /// The exact count when under the limit, else the estimate (at least the count).
 fn total_from(counted: i64, estimate: Option<f64>) -> u64 {
     let counted = u64::try_from(counted).unwrap_or_default();

@@ -8,6 +8,10 @@
 //! - emails end in `n` after a local part of letters and dots only, so two rows differ;
 //! - usernames are the domain's base (letters of first + last name, at most 20), bare for
 //!   the first row of each base and followed by `n` for the others.
+//!
+//! `created_at` grows with `n` (so with `id`, as in a table filled over time), over the two
+//! years before `$21`, with sign-ups growing linearly: row `n` of `N` is at
+//! `start + 2 years * sqrt(n / N)`.
 
 /// The 32-bit permutation of `x0` (an expression in `0..2^32`) as nested SQL.
 fn permutation(x0: &str) -> String {
@@ -34,7 +38,7 @@ pub(super) fn insert_sql(with_ids: bool) -> String {
     marketing_sms, tags, created_at, updated_at, last_login_at)
 WITH g AS MATERIALIZED (
     SELECT r.*, left($2[fi] || $5[li], 20) AS base, ($21::timestamptz
-               - 63072000 * (1 - sqrt((c % 1000000)::float8 / 1000000)) * interval '1 second')
+               - 63072000 * (1 - sqrt(n::float8 / $20)) * interval '1 second')
                AS created_at
     FROM (
         SELECT r.*,
