@@ -150,7 +150,9 @@ impl SearchRequest {
 #[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 pub struct CustomerListResponse {
     pub customers: Vec<CustomerResponse>,
-    /// Customers matching the same filter on every page.
+    /// Customers matching the same filter on every page: exact up to 1,000, above that
+    /// PostgreSQL's estimate (counting a million rows on every page would cost more than
+    /// the page itself), never below 1,001.
     #[schema(example = 150)]
     pub total: u64,
     /// 1-based page number.
