@@ -162,11 +162,11 @@ pub(super) async fn total_of_search(
     if shown.rows > 0 && shown.rows < u64::from(shown.limit) {
         return Ok(seen);
     }
-    if let Some(expected) = estimate.filter(|rows| *rows > EXACT_TOTAL_LIMIT as f64) {
-        if shown.rows > 0 {
-            // Estimates are non-negative and far inside u64; `as` saturates anyway.
-            return Ok((expected.round() as u64).max(seen));
-        }
+    if let Some(expected) = estimate.filter(|rows| *rows > EXACT_TOTAL_LIMIT as f64)
+        && shown.rows > 0
+    {
+        // Estimates are non-negative and far inside u64; `as` saturates anyway.
+        return Ok((expected.round() as u64).max(seen));
     }
     let mut conn = conn;
     let counted = CountUpTo {
