@@ -46,6 +46,7 @@ missing=()
 command -v wrk >/dev/null || missing+=(wrk)
 command -v pgbench >/dev/null || missing+=(postgresql-client)
 command -v psql >/dev/null || missing+=(postgresql-client)
+command -v curl >/dev/null || missing+=(curl)
 ((${#missing[@]} == 0)) || install_packages "${missing[@]}"
 
 # ---------------------------------------------------------------------------- database
