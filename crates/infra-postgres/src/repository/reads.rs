@@ -35,8 +35,9 @@ async fn first(
         .transpose()
 }
 
-/// Not boxed, unlike the filters built at run time: a query of static type is found in the
-/// connection's prepared-statement cache by its type, without rendering its SQL again.
+/// Not boxed, unlike the filters built at run time: a query of static type is looked up in
+/// the connection's prepared-statement cache by its type rather than by hashing its SQL
+/// text (diesel-async still renders the SQL on every call).
 pub(super) async fn find_by_customer_id(
     conn: &mut AsyncPgConnection,
     id: &CustomerId,
