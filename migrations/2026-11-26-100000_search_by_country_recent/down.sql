@@ -1,0 +1,1 @@
+DROP INDEX IF EXISTS customers_country_created_at_idx;
