@@ -25,53 +25,6 @@ pub const MAX_CREATE_ATTEMPTS: usize = 5;
 /// Longest text filter a search accepts.
 pub const MAX_FILTER_LEN: usize = 255;
 
-/// Everything clients can do with customers.
-#[cfg_attr(any(test, feature = "mock"), mockall::automock)]
-#[async_trait]
-pub trait CustomerUseCases: Send + Sync + 'static {
-    /// Creates a customer with a generated customer id and username.
-    async fn create(&self, input: NewCustomer) -> Result<Customer, ServiceError>;
-    async fn get(&self, customer_id: &str) -> Result<Customer, ServiceError>;
-    async fn get_by_username(&self, username: &str) -> Result<Customer, ServiceError>;
-    /// Case-insensitive.
-    async fn get_by_email(&self, email: &str) -> Result<Customer, ServiceError>;
-    async fn list(&self, query: ListQuery) -> Result<CustomerPage, ServiceError>;
-    async fn search(&self, criteria: SearchCriteria) -> Result<CustomerPage, ServiceError>;
-    /// Partial update; absent fields are kept, `null` clears nullable fields.
-    async fn update(
-        &self,
-        customer_id: &str,
-        patch: CustomerPatch,
-    ) -> Result<Customer, ServiceError>;
-    async fn bulk_update(&self, request: BulkUpdate) -> Result<BulkUpdateReport, ServiceError>;
-    async fn verify_email(&self, customer_id: &str) -> Result<(), ServiceError>;
-    async fn verify_phone(&self, customer_id: &str) -> Result<(), ServiceError>;
-    async fn record_login(&self, customer_id: &str) -> Result<(), ServiceError>;
-    async fn statistics(&self) -> Result<CustomerStatistics, ServiceError>;
-    /// Customers having every tag of the comma-separated list; returns the parsed tags too.
-    async fn by_tags(
-        &self,
-        tags: &str,
-        page: PageRequest,
-    ) -> Result<(Tags, Vec<Customer>), ServiceError>;
-    async fn by_location(
-        &self,
-        filter: LocationFilter,
-        page: PageRequest,
-    ) -> Result<Vec<Customer>, ServiceError>;
-    async fn locations(
-        &self,
-        level: LocationLevel,
-        country: Option<String>,
-    ) -> Result<Vec<LocationCount>, ServiceError>;
-    /// Soft delete: the customer stays retrievable with `is_active` false.
-    async fn deactivate(&self, customer_id: &str) -> Result<(), ServiceError>;
-    /// Hard delete.
-    async fn delete(&self, customer_id: &str) -> Result<(), ServiceError>;
-    /// Succeeds when the storage answers.
-    async fn health(&self) -> Result<(), ServiceError>;
-}
-
 /// The use cases over a repository, a clock and two sources of randomness.
 #[derive(Debug, Clone)]
 pub struct CustomerService<R, C = SystemClock, I = RandomIds, S = RandomSuffixes> {
@@ -443,7 +396,11 @@ where
 }
 
 mod refreshing;
+mod use_cases;
 use refreshing::RefreshingCache;
+pub use use_cases::CustomerUseCases;
+#[cfg(any(test, feature = "mock"))]
+pub use use_cases::MockCustomerUseCases;
 
 #[cfg(test)]
 mod statistics_tests;
