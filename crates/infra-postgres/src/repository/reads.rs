@@ -21,6 +21,11 @@ pub(super) fn limit_offset(page: &PageRequest) -> Result<(i64, i64), RepositoryE
     Ok((i64::from(page.limit), offset))
 }
 
+/// The row, if any, as a domain customer.
+fn at_most_one(row: Option<CustomerRow>) -> Result<Option<Customer>, RepositoryError> {
+    row.map(CustomerRow::into_customer).transpose()
+}
+
 async fn first(
     conn: &mut AsyncPgConnection,
     query: customers::BoxedQuery<'_, Pg>,
@@ -30,9 +35,8 @@ async fn first(
         .first(conn)
         .await
         .optional()
-        .map_err(from_diesel)?
-        .map(CustomerRow::into_customer)
-        .transpose()
+        .map_err(from_diesel)
+        .and_then(at_most_one)
 }
 
 /// Not boxed, unlike the filters built at run time: a query of static type is looked up in
@@ -48,9 +52,8 @@ pub(super) async fn find_by_customer_id(
         .first(conn)
         .await
         .optional()
-        .map_err(from_diesel)?
-        .map(CustomerRow::into_customer)
-        .transpose()
+        .map_err(from_diesel)
+        .and_then(at_most_one)
 }
 
 pub(super) async fn find_by_username(
@@ -75,9 +78,8 @@ pub(super) async fn find_by_email(
         .first(conn)
         .await
         .optional()
-        .map_err(from_diesel)?
-        .map(CustomerRow::into_customer)
-        .transpose()
+        .map_err(from_diesel)
+        .and_then(at_most_one)
 }
 
 /// One `username = ANY($1)` query for all candidates.
