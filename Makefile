@@ -6,7 +6,7 @@ PORT ?= 8000
 # Where cargo puts binaries (honours CARGO_TARGET_DIR).
 TARGET_DIR := $(or $(CARGO_TARGET_DIR),target)
 
-.PHONY: run test chaos fuzz lint fmt bench build migrate demo-data db-start db-stop db-reset check-domain-purity
+.PHONY: run test chaos fuzz lint fmt bench build migrate demo-data db-start db-stop db-reset check-domain-purity fresh-machine-check
 
 run: ## Run the service on :8000 (starts a project-local PostgreSQL unless DATABASE_URL is set)
 	$(CARGO) build --release -p customer-api
@@ -49,6 +49,9 @@ db-stop: ## Stop the project-local PostgreSQL
 
 db-reset: ## Stop the project-local PostgreSQL and delete its data
 	scripts/db.sh reset
+
+fresh-machine-check: ## As root: in a debootstrapped Debian chroot without PostgreSQL, prove make run installs it and serves /health (minutes; needs network)
+	scripts/fresh-machine-check.sh
 
 check-domain-purity: ## Fail when the domain crate depends on a web, database, runtime or config crate
 	@if $(CARGO) tree -p domain -e normal --prefix none | grep -E '^(diesel|actix|deadpool|tokio-postgres|tokio |config |sqlx|pq-sys)'; then \
