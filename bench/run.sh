@@ -8,7 +8,8 @@
 # same migrations (rows a previous run created are deleted first).
 #
 # Environment: BENCH_ROWS (1000000), BENCH_SEED (42), BENCH_DURATION (seconds per scenario,
-# 10), BENCH_CONNECTIONS (32), BENCH_PORT (18080), BENCH_LIMIT (list page size, 50).
+# 10), BENCH_CONNECTIONS (32), BENCH_PORT (18080), BENCH_LIMIT (list page size, 50),
+# BENCH_ONLY (a regular expression: run only the scenarios whose names match it).
 set -euo pipefail
 
 ROWS=${BENCH_ROWS:-1000000}
@@ -17,6 +18,7 @@ DURATION=${BENCH_DURATION:-10}
 CONNECTIONS=${BENCH_CONNECTIONS:-32}
 PORT=${BENCH_PORT:-18080}
 LIMIT=${BENCH_LIMIT:-50}
+ONLY=${BENCH_ONLY:-}
 ROOT=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/.." && pwd -P)
 BIN=$ROOT/target/release/customer-api
 OUT=$ROOT/target/bench
@@ -142,6 +144,7 @@ run_pgbench() { # $1 script file, rest: pgbench -D assignments; prints tps
 }
 scenario() { # name, wrk script, wrk env (space-separated), pgbench file, pgbench defines
     local name=$1 script=$2 env_vars=$3 pg_file=$4 pg_defines=$5 wrk_result tps
+    [[ -z $ONLY || $name =~ $ONLY ]] || return 0
     log "$name: wrk"
     # shellcheck disable=SC2086 # word splitting of the assignments is intended
     wrk_result=$(run_wrk "$script" $env_vars)
