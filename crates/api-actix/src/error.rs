@@ -204,6 +204,15 @@ impl ApiError {
         Self::from_service(err, Source::Path)
     }
 
+    /// What went wrong on the server side of a 5xx answer, for the logs only: clients get a
+    /// fixed message. `None` for client errors.
+    pub fn server_cause(&self) -> Option<&str> {
+        match self {
+            Self::Internal(cause) | Self::Unavailable(cause) => Some(cause),
+            _ => None,
+        }
+    }
+
     fn code(&self) -> &'static str {
         match self {
             Self::EmailTaken => "email_taken",
@@ -245,21 +254,16 @@ impl ResponseError for ApiError {
                 detail: errors.clone(),
                 code,
             }),
-            Self::Internal(cause) => {
-                // The cause may name tables, queries or values: it goes to the logs only.
-                tracing::error!(error.cause = %cause, "request failed");
-                response.json(ErrorResponse {
-                    detail: "Internal server error".to_owned(),
-                    code,
-                })
-            }
-            Self::Unavailable(cause) => {
-                tracing::warn!(error.cause = %cause, "database unavailable");
-                response.json(ErrorResponse {
-                    detail: "Database unavailable".to_owned(),
-                    code,
-                })
-            }
+            // The cause may name tables, queries or values: it never goes to the client;
+            // the request's log line takes it (`ApiError::server_cause`).
+            Self::Internal(_) => response.json(ErrorResponse {
+                detail: "Internal server error".to_owned(),
+                code,
+            }),
+            Self::Unavailable(_) => response.json(ErrorResponse {
+                detail: "Database unavailable".to_owned(),
+                code,
+            }),
             Self::MethodNotAllowed { allow } => {
                 response.insert_header((header::ALLOW, *allow));
                 response.json(ErrorResponse {

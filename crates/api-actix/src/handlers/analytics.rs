@@ -17,7 +17,7 @@ use crate::error::ApiError;
         ServerErrors,
     )
 )]
-#[tracing::instrument(skip_all)]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn statistics(service: Service) -> Result<web::Json<StatisticsResponse>, ApiError> {
     let stats = service.statistics().await.map_err(ApiError::in_query)?;
     Ok(web::Json(stats.into()))

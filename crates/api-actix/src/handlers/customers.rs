@@ -24,7 +24,7 @@ use crate::extract::{JsonBody, QueryParams};
         ServerErrors,
     )
 )]
-#[tracing::instrument(skip_all, fields(customer_id = tracing::field::Empty))]
+#[tracing::instrument(level = "debug", skip_all, fields(customer_id = tracing::field::Empty))]
 pub async fn create_customer(
     service: Service,
     body: JsonBody<CreateCustomerRequest>,
@@ -50,7 +50,7 @@ pub async fn create_customer(
         ServerErrors,
     )
 )]
-#[tracing::instrument(skip_all)]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn list_customers(
     service: Service,
     params: QueryParams<ListParams>,
@@ -80,7 +80,7 @@ pub async fn list_customers(
         ServerErrors,
     )
 )]
-#[tracing::instrument(skip_all, fields(customer_id = %customer_id))]
+#[tracing::instrument(level = "debug", skip_all, fields(customer_id = %customer_id))]
 pub async fn get_customer(
     service: Service,
     customer_id: web::Path<String>,
@@ -102,7 +102,7 @@ pub async fn get_customer(
     )
 )]
 // The username is derived from the customer's name: personal data, kept out of the logs.
-#[tracing::instrument(skip_all)]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn get_customer_by_username(
     service: Service,
     username: web::Path<String>,
@@ -127,7 +127,7 @@ pub async fn get_customer_by_username(
         ServerErrors,
     )
 )]
-#[tracing::instrument(skip_all)]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn get_customer_by_email(
     service: Service,
     email: web::Path<String>,
@@ -154,7 +154,7 @@ pub async fn get_customer_by_email(
         ServerErrors,
     )
 )]
-#[tracing::instrument(skip_all, fields(customer_id = %customer_id))]
+#[tracing::instrument(level = "debug", skip_all, fields(customer_id = %customer_id))]
 pub async fn update_customer(
     service: Service,
     customer_id: web::Path<String>,
@@ -184,7 +184,7 @@ pub async fn update_customer(
         ServerErrors,
     )
 )]
-#[tracing::instrument(skip_all, fields(customer_id = %customer_id))]
+#[tracing::instrument(level = "debug", skip_all, fields(customer_id = %customer_id))]
 pub async fn deactivate_customer(
     service: Service,
     customer_id: web::Path<String>,
@@ -211,7 +211,7 @@ pub async fn deactivate_customer(
         ServerErrors,
     )
 )]
-#[tracing::instrument(skip_all, fields(customer_id = %customer_id))]
+#[tracing::instrument(level = "debug", skip_all, fields(customer_id = %customer_id))]
 pub async fn delete_customer(
     service: Service,
     customer_id: web::Path<String>,

@@ -24,7 +24,7 @@ fn health_body(state: &str) -> HealthResponse {
             example = json!({"status": "unavailable", "database": "unavailable"})),
     )
 )]
-#[tracing::instrument(skip_all)]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn health(service: Service) -> HttpResponse {
     match service.health().await {
         Ok(()) => HttpResponse::Ok().json(health_body("ok")),

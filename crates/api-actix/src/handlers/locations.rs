@@ -28,7 +28,7 @@ use crate::extract::QueryParams;
         ServerErrors,
     )
 )]
-#[tracing::instrument(skip_all)]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn customers_by_tags(
     service: Service,
     tags: web::Path<String>,
@@ -60,7 +60,7 @@ pub async fn customers_by_tags(
         ServerErrors,
     )
 )]
-#[tracing::instrument(skip_all)]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn customers_by_location(
     service: Service,
     params: QueryParams<LocationParams>,
@@ -94,7 +94,7 @@ pub async fn customers_by_location(
         ServerErrors,
     )
 )]
-#[tracing::instrument(skip_all)]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn available_countries(
     service: Service,
 ) -> Result<web::Json<CountriesResponse>, ApiError> {
@@ -130,7 +130,7 @@ fn given(country: Option<&String>) -> Option<String> {
         ServerErrors,
     )
 )]
-#[tracing::instrument(skip_all)]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn available_cities(
     service: Service,
     params: QueryParams<CountryParams>,
@@ -161,7 +161,7 @@ pub async fn available_cities(
         ServerErrors,
     )
 )]
-#[tracing::instrument(skip_all)]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn available_states(
     service: Service,
     params: QueryParams<CountryParams>,

@@ -20,7 +20,7 @@ use crate::extract::JsonBody;
         ServerErrors,
     )
 )]
-#[tracing::instrument(skip_all)]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn search_customers(
     service: Service,
     body: JsonBody<SearchRequest>,
@@ -50,7 +50,7 @@ pub async fn search_customers(
         ServerErrors,
     )
 )]
-#[tracing::instrument(skip_all, fields(customers = tracing::field::Empty))]
+#[tracing::instrument(level = "debug", skip_all, fields(customers = tracing::field::Empty))]
 pub async fn bulk_update_customers(
     service: Service,
     body: JsonBody<BulkUpdateRequest>,

@@ -20,7 +20,7 @@ use crate::error::ApiError;
         ServerErrors,
     )
 )]
-#[tracing::instrument(skip_all, fields(customer_id = %customer_id))]
+#[tracing::instrument(level = "debug", skip_all, fields(customer_id = %customer_id))]
 pub async fn verify_email(
     service: Service,
     customer_id: web::Path<String>,
@@ -47,7 +47,7 @@ pub async fn verify_email(
         ServerErrors,
     )
 )]
-#[tracing::instrument(skip_all, fields(customer_id = %customer_id))]
+#[tracing::instrument(level = "debug", skip_all, fields(customer_id = %customer_id))]
 pub async fn verify_phone(
     service: Service,
     customer_id: web::Path<String>,
@@ -74,7 +74,7 @@ pub async fn verify_phone(
         ServerErrors,
     )
 )]
-#[tracing::instrument(skip_all, fields(customer_id = %customer_id))]
+#[tracing::instrument(level = "debug", skip_all, fields(customer_id = %customer_id))]
 pub async fn record_login(
     service: Service,
     customer_id: web::Path<String>,
