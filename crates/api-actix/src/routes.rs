@@ -34,8 +34,10 @@ pub fn configure(settings: ApiSettings) -> impl FnOnce(&mut web::ServiceConfig) 
             .app_data(path_config())
             .app_data(query_config())
             .service(resource("/health", "GET").route(web::get().to(health::health)))
-            .configure(docs_routes)
+            // Before the documentation: `/docs/{file:.*}` is a regular expression that every
+            // request registered after it would try first.
             .service(customer_routes())
+            .configure(docs_routes)
             .default_service(web::to(fallback::not_found));
     }
 }
@@ -63,6 +65,11 @@ fn docs_routes(cfg: &mut web::ServiceConfig) {
 
 /// Fixed paths come before `/{customer_id}`: actix takes the first resource whose path
 /// matches, whatever the method, so `/search` registered later would be a 405.
+///
+/// Each path with a parameter is a regular expression tried in order, so the most used,
+/// `/{customer_id}` (one segment), comes first among them; it cannot take the two-segment
+/// paths after it. `/email/{email}` and the other two-segment lookups stay before
+/// `/{customer_id}/hard` and friends, which `/email/hard` would also match.
 fn customer_routes() -> actix_web::Scope {
     web::scope("/api/v1/customers")
         .service(
@@ -92,6 +99,12 @@ fn customer_routes() -> actix_web::Scope {
             resource("/location/search", "GET")
                 .route(web::get().to(locations::customers_by_location)),
         )
+        .service(
+            resource("/{customer_id}", "GET, PUT, DELETE")
+                .route(web::get().to(customers::get_customer))
+                .route(web::put().to(customers::update_customer))
+                .route(web::delete().to(customers::deactivate_customer)),
+        )
         .service(resource("/tags/{tags}", "GET").route(web::get().to(locations::customers_by_tags)))
         .service(
             resource("/username/{username}", "GET")
@@ -100,12 +113,6 @@ fn customer_routes() -> actix_web::Scope {
         .service(
             resource("/email/{email}", "GET")
                 .route(web::get().to(customers::get_customer_by_email)),
-        )
-        .service(
-            resource("/{customer_id}", "GET, PUT, DELETE")
-                .route(web::get().to(customers::get_customer))
-                .route(web::put().to(customers::update_customer))
-                .route(web::delete().to(customers::deactivate_customer)),
         )
         .service(
             resource("/{customer_id}/hard", "DELETE")
