@@ -19,10 +19,44 @@ struct Histogram {
     count: u64,
 }
 
+/// Counts and latencies of one route pattern and method.
+#[derive(Debug, Default)]
+struct Series {
+    statuses: BTreeMap<u16, u64>,
+    latency: Histogram,
+}
+
+/// route pattern → method → series. Keyed by `String` so that a request finds its series
+/// with the borrowed names and allocates only the first time a route is seen.
 #[derive(Debug, Default)]
 struct State {
-    requests: BTreeMap<(String, String, u16), u64>,
-    latency: BTreeMap<(String, String), Histogram>,
+    routes: BTreeMap<String, BTreeMap<String, Series>>,
+}
+
+impl State {
+    fn record(&mut self, route: &str, method: &str, status: u16, secs: f64) {
+        if !self
+            .routes
+            .get(route)
+            .is_some_and(|m| m.contains_key(method))
+        {
+            self.routes
+                .entry(route.to_owned())
+                .or_default()
+                .insert(method.to_owned(), Series::default());
+        }
+        if let Some(series) = self.routes.get_mut(route).and_then(|m| m.get_mut(method)) {
+            *series.statuses.entry(status).or_default() += 1;
+            let h = &mut series.latency;
+            for (bucket, bound) in h.counts.iter_mut().zip(BUCKETS) {
+                if secs <= bound {
+                    *bucket += 1;
+                }
+            }
+            h.sum += secs;
+            h.count += 1;
+        }
+    }
 }
 
 /// A snapshot of the pool for the gauges.
@@ -43,25 +77,9 @@ pub struct Metrics {
 impl Metrics {
     /// Counts one finished request.
     pub fn observe(&self, route: &str, method: &str, status: u16, elapsed: Duration) {
-        let Ok(mut state) = self.state.lock() else {
-            return;
-        };
-        *state
-            .requests
-            .entry((route.to_owned(), method.to_owned(), status))
-            .or_default() += 1;
-        let h = state
-            .latency
-            .entry((route.to_owned(), method.to_owned()))
-            .or_default();
-        let secs = elapsed.as_secs_f64();
-        for (bucket, bound) in h.counts.iter_mut().zip(BUCKETS) {
-            if secs <= bound {
-                *bucket += 1;
-            }
+        if let Ok(mut state) = self.state.lock() {
+            state.record(route, method, status, elapsed.as_secs_f64());
         }
-        h.sum += secs;
-        h.count += 1;
     }
 
     /// The text exposition of every metric.
@@ -75,18 +93,27 @@ impl Metrics {
             "# HELP http_requests_total HTTP requests by route pattern, method and status.\n",
         );
         out.push_str("# TYPE http_requests_total counter\n");
-        for ((route, method, status), n) in &state.requests {
-            let _ = writeln!(
-                out,
-                "http_requests_total{{route=\"{}\",method=\"{method}\",status=\"{status}\"}} {n}",
-                escape(route)
-            );
+        let series = || {
+            state.routes.iter().flat_map(|(route, methods)| {
+                methods
+                    .iter()
+                    .map(move |(method, series)| (route, method, series))
+            })
+        };
+        for (route, method, series) in series() {
+            for (status, n) in &series.statuses {
+                let _ = writeln!(
+                    out,
+                    "http_requests_total{{route=\"{}\",method=\"{method}\",status=\"{status}\"}} {n}",
+                    escape(route)
+                );
+            }
         }
         out.push_str(
             "# HELP http_request_duration_seconds Request latency by route pattern and method.\n",
         );
         out.push_str("# TYPE http_request_duration_seconds histogram\n");
-        for ((route, method), h) in &state.latency {
+        for (route, method, Series { latency: h, .. }) in series() {
             let labels = format!("route=\"{}\",method=\"{method}\"", escape(route));
             for (count, bound) in h.counts.iter().zip(BUCKETS) {
                 let _ = writeln!(
