@@ -4,6 +4,11 @@ use clap::Parser;
 use customer_api::cli::{self, Cli};
 use customer_api::{Settings, telemetry};
 
+/// mimalloc rather than glibc's allocator: requests allocate and free many small buffers
+/// across threads, where glibc's `malloc`/`free` cost several percent of the CPU.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();

@@ -109,6 +109,16 @@ pub enum LogFormat {
     Json,
 }
 
+impl ServerSettings {
+    /// HTTP workers to run: `workers`, or one per core when 0.
+    pub fn worker_count(&self) -> usize {
+        match self.workers {
+            0 => std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get),
+            n => n,
+        }
+    }
+}
+
 impl DatabaseSettings {
     /// The pool settings the PostgreSQL adapter takes.
     pub fn pool(&self) -> infra_postgres::PoolSettings {

@@ -3,6 +3,7 @@
 
 use std::net::TcpListener;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use actix_web::dev::Server;
@@ -10,8 +11,8 @@ use actix_web::middleware::from_fn;
 use actix_web::{App, HttpResponse, HttpServer, web};
 use anyhow::Context;
 use api_actix::security;
-use domain::{CustomerService, CustomerUseCases};
-use infra_postgres::{PgCustomerRepository, Pool};
+use domain::{CustomerService, CustomerUseCases, StatisticsCache};
+use infra_postgres::{PgCustomerRepository, Pool, PoolSettings};
 
 use crate::metrics::{Metrics, PoolGauges};
 use crate::observe::observe;
@@ -41,15 +42,31 @@ impl Application {
     /// # Errors
     /// When the address cannot be bound or the pool settings are invalid.
     pub async fn build(settings: &Settings) -> anyhow::Result<Self> {
-        let pool = infra_postgres::build_pool(&settings.database.pool())
-            .context("building the database pool")?;
+        let pool_settings = settings.database.pool();
         if settings.database.migrate_on_start {
-            migrate_or_retry_in_background(pool.clone()).await;
+            // A pool of its own, dropped once the migrations are applied.
+            let migrations = infra_postgres::build_pool(&PoolSettings {
+                max_size: 1,
+                ..pool_settings.clone()
+            })
+            .context("building the database pool")?;
+            migrate_or_retry_in_background(migrations).await;
         }
-        let service: Arc<dyn CustomerUseCases> = Arc::new(
-            CustomerService::new(PgCustomerRepository::new(pool.clone()))
-                .with_statistics_ttl(Duration::from_millis(settings.statistics.cache_ttl_ms)),
-        );
+        let workers = settings.server.worker_count();
+        let pools = WorkerPools::build(&pool_settings, workers)?;
+        let statistics =
+            StatisticsCache::new(Duration::from_millis(settings.statistics.cache_ttl_ms));
+        let services: Vec<_> = pools
+            .0
+            .iter()
+            .map(|pool| {
+                let service: Arc<dyn CustomerUseCases> = Arc::new(
+                    CustomerService::new(PgCustomerRepository::new(pool.clone()))
+                        .with_statistics_cache(statistics.clone()),
+                );
+                api_actix::service_data(service)
+            })
+            .collect();
 
         let listener = TcpListener::bind((settings.server.host.as_str(), settings.server.port))
             .with_context(|| {
@@ -57,11 +74,10 @@ impl Application {
             })?;
         let port = listener.local_addr()?.port();
         let metrics = web::Data::new(Metrics::default());
-        let pool_data = web::Data::new(pool);
+        let pools = web::Data::new(pools);
         let api = api_actix::ApiSettings {
             max_body_bytes: settings.server.max_body_bytes,
         };
-        let use_cases = api_actix::service_data(service);
         // Built once, outside the factory: every worker shares one rate limiter.
         let security = web::Data::new(settings.security().context("configuring access control")?);
         tracing::info!(
@@ -70,7 +86,11 @@ impl Application {
             cors = !settings.cors.allowed_origins.is_empty(),
             "access control configured"
         );
-        let mut server = HttpServer::new(move || {
+        let next_worker = Arc::new(AtomicUsize::new(0));
+        let server = HttpServer::new(move || {
+            // The factory runs on each worker's thread: each takes a service over a pool of
+            // its own, so its connections' tasks run on its own runtime.
+            let worker = next_worker.fetch_add(1, Ordering::Relaxed) % services.len();
             // The last wrap runs first: observe stays outermost so refusals are logged and
             // counted too; headers go on every answer, CORS answers preflights before auth.
             App::new()
@@ -80,16 +100,14 @@ impl Application {
                 .wrap(from_fn(observe))
                 .app_data(security.clone())
                 .app_data(metrics.clone())
-                .app_data(pool_data.clone())
-                .app_data(use_cases.clone())
+                .app_data(pools.clone())
+                .app_data(services[worker].clone())
                 .route("/metrics", web::get().to(metrics_endpoint))
                 .configure(api_actix::configure(api))
         })
+        .workers(workers)
         .listen(listener)?
         .shutdown_timeout(settings.server.shutdown_timeout_secs);
-        if settings.server.workers > 0 {
-            server = server.workers(settings.server.workers);
-        }
         Ok(Self {
             port,
             server: server.run(),
@@ -133,15 +151,55 @@ async fn migrate_or_retry_in_background(pool: Pool) {
     }
 }
 
-async fn metrics_endpoint(metrics: web::Data<Metrics>, pool: web::Data<Pool>) -> HttpResponse {
-    let status = infra_postgres::pool_status(&pool);
-    let gauges = PoolGauges {
-        max_size: status.max_size,
-        size: status.size,
-        available: status.available,
-        waiting: status.waiting,
-    };
+/// One pool per HTTP worker.
+///
+/// A connection's task runs on the runtime that opened it. With one pool for all workers,
+/// half of the queries were handed from one worker's thread to the other's and back (two
+/// wake-ups per query); a worker that only uses connections it opened itself never does.
+struct WorkerPools(Vec<Pool>);
+
+impl std::fmt::Debug for WorkerPools {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("WorkerPools").field(&self.0.len()).finish()
+    }
+}
+
+impl WorkerPools {
+    /// `workers` pools sharing `settings.max_size` connections between them. No connection
+    /// is opened here: each worker opens its own on first use.
+    fn build(settings: &PoolSettings, workers: usize) -> anyhow::Result<Self> {
+        let per_worker = settings.max_size.div_ceil(workers.max(1));
+        (0..workers.max(1))
+            .map(|_| {
+                infra_postgres::build_pool(&PoolSettings {
+                    max_size: per_worker,
+                    ..settings.clone()
+                })
+                .context("building the database pool")
+            })
+            .collect::<anyhow::Result<_>>()
+            .map(Self)
+    }
+
+    /// The pools' sizes and waiters, summed.
+    fn gauges(&self) -> PoolGauges {
+        self.0
+            .iter()
+            .map(infra_postgres::pool_status)
+            .fold(PoolGauges::default(), |sum, status| PoolGauges {
+                max_size: sum.max_size + status.max_size,
+                size: sum.size + status.size,
+                available: sum.available + status.available,
+                waiting: sum.waiting + status.waiting,
+            })
+    }
+}
+
+async fn metrics_endpoint(
+    metrics: web::Data<Metrics>,
+    pools: web::Data<WorkerPools>,
+) -> HttpResponse {
     HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4; charset=utf-8")
-        .body(metrics.render(gauges))
+        .body(metrics.render(pools.gauges()))
 }

@@ -17,7 +17,7 @@ pub use ports::{
     Clock, CustomerRepository, IdSource, LocationLevel, RandomIds, RandomSuffixes, SuffixSource,
     SystemClock, Verification,
 };
-pub use service::{CustomerService, CustomerUseCases};
+pub use service::{CustomerService, CustomerUseCases, StatisticsCache};
 
 #[cfg(any(test, feature = "mock"))]
 pub use ports::{MockClock, MockCustomerRepository, MockIdSource, MockSuffixSource};

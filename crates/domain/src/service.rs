@@ -43,6 +43,17 @@ impl<R: CustomerRepository> CustomerService<R> {
     }
 }
 
+/// A statistics overview cache that services can share ([`CustomerService::with_statistics_cache`]).
+#[derive(Debug, Clone)]
+pub struct StatisticsCache(Arc<RefreshingCache<CustomerStatistics>>);
+
+impl StatisticsCache {
+    /// A cache whose value is fresh for `ttl`; zero computes on every call.
+    pub fn new(ttl: Duration) -> Self {
+        Self(Arc::new(RefreshingCache::new(ttl)))
+    }
+}
+
 /// A malformed customer id cannot match any customer: it is simply not found.
 fn parse_id(raw: &str) -> Result<CustomerId, ServiceError> {
     CustomerId::parse(raw).map_err(|_| ServiceError::NotFound)
@@ -113,8 +124,16 @@ where
     /// second, so a few seconds of staleness buys answers in microseconds; when the TTL
     /// has passed, one caller recomputes while the others get the previous value.
     #[must_use]
-    pub fn with_statistics_ttl(mut self, ttl: Duration) -> Self {
-        self.statistics = Arc::new(RefreshingCache::new(ttl));
+    pub fn with_statistics_ttl(self, ttl: Duration) -> Self {
+        self.with_statistics_cache(StatisticsCache::new(ttl))
+    }
+
+    /// Serves the statistics overview from `cache`, which other services may share: one
+    /// service per HTTP worker, each over database connections of its own, still serving
+    /// (and refreshing) one value.
+    #[must_use]
+    pub fn with_statistics_cache(mut self, cache: StatisticsCache) -> Self {
+        self.statistics = cache.0;
         self
     }
 

@@ -94,3 +94,13 @@ async fn a_failed_computation_is_reported_and_retried_on_the_next_call() {
     ));
     assert_eq!(service.statistics().await.unwrap().total_customers, 9);
 }
+
+#[tokio::test]
+async fn services_sharing_a_cache_serve_one_value() {
+    let cache = StatisticsCache::new(Duration::from_secs(60));
+    let first = CustomerService::new(counting_repo(1)).with_statistics_cache(cache.clone());
+    // No expectations: any call to this repository's statistics would fail the test.
+    let second = CustomerService::new(MockCustomerRepository::new()).with_statistics_cache(cache);
+    assert_eq!(first.statistics().await.unwrap().total_customers, 1);
+    assert_eq!(second.statistics().await.unwrap().total_customers, 1);
+}
