@@ -2,6 +2,8 @@
 //! carries its request id. Personal data (emails, phones, names) is never logged: requests
 //! are logged by route pattern, not by path.
 
+use std::io::IsTerminal;
+
 use tracing::Metadata;
 use tracing_subscriber::Layer;
 use tracing_subscriber::filter::FilterFn;
@@ -25,7 +27,13 @@ pub fn init(settings: &TelemetrySettings) -> anyhow::Result<()> {
     let no_pii = FilterFn::new(without_personal_data);
     match settings.format {
         LogFormat::Pretty => registry
-            .with(fmt::layer().with_target(false).with_filter(no_pii))
+            .with(
+                fmt::layer()
+                    .with_target(false)
+                    // Colours only for a terminal, not in files or collectors.
+                    .with_ansi(std::io::stdout().is_terminal())
+                    .with_filter(no_pii),
+            )
             .try_init()?,
         LogFormat::Json => registry
             .with(
