@@ -133,6 +133,14 @@ pub(super) async fn list(
     )
     .map_err(from_diesel)?;
     let customers = into_customers(rows)?;
+    // An estimate may lag behind: the total is never less than the rows before and on a
+    // page that has any (without a cursor, where they are known).
+    let seen = match query.cursor {
+        _ if customers.is_empty() => 0,
+        Some(_) => customers.len() as u64,
+        None => query.page.offset.saturating_add(customers.len() as u64),
+    };
+    let total = total.max(seen);
     let next_cursor = (customers.len() == query.page.limit as usize)
         .then(|| customers.last().map(|c| Cursor { after_id: c.id }))
         .flatten();

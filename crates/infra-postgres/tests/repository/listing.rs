@@ -2,7 +2,7 @@
 
 use domain::{Cursor, CustomerRepository, ListQuery};
 
-use crate::support::{analyze, ctx, ids, insert_many, page, person};
+use crate::support::{analyze, ctx, delete_all_but, ids, insert_many, page, person};
 
 #[tokio::test]
 async fn list_returns_a_page_by_id_with_the_total() {
@@ -158,4 +158,35 @@ async fn above_1000_matches_the_total_is_an_estimate_of_at_least_1001_below_it_e
         .await
         .unwrap();
     assert_eq!(inactive.total, 1);
+}
+
+#[tokio::test]
+async fn a_small_table_is_counted_exactly_even_when_its_statistics_are_stale() {
+    let t = ctx().await;
+    insert_many(&t.db, 3000).await;
+    analyze(&t.db).await;
+    // The statistics still say 3,000 rows; the table has 40.
+    delete_all_but(&t.db, 40).await;
+    let result = t.repo.list(&ListQuery::default()).await.unwrap();
+    assert_eq!(result.total, 40);
+}
+
+#[tokio::test]
+async fn a_table_estimated_far_above_the_limit_takes_the_estimate_without_counting() {
+    let t = ctx().await;
+    insert_many(&t.db, 12_000).await;
+    analyze(&t.db).await;
+    let fresh = t.repo.list(&ListQuery::default()).await.unwrap();
+    assert!(
+        (11_400..=12_600).contains(&fresh.total),
+        "estimate {} for 12,000 rows",
+        fresh.total
+    );
+    // Until the next ANALYZE the estimate still sees the table's pages full: the
+    // documented price of not counting (a count would say 500).
+    delete_all_but(&t.db, 500).await;
+    let stale = t.repo.list(&ListQuery::default()).await.unwrap();
+    assert!(stale.total > 10_000, "{}", stale.total);
+    analyze(&t.db).await;
+    assert_eq!(t.repo.list(&ListQuery::default()).await.unwrap().total, 500);
 }

@@ -109,6 +109,16 @@ pub async fn insert_many(db: &TestDatabase, count: i64) {
     .unwrap();
 }
 
+/// Deletes every customer after the first `keep` ids, leaving the statistics as they were.
+pub async fn delete_all_but(db: &TestDatabase, keep: i64) {
+    let mut conn = db.pool().get().await.unwrap();
+    diesel::sql_query("DELETE FROM customers WHERE id > $1")
+        .bind::<BigInt, _>(keep)
+        .execute(&mut conn)
+        .await
+        .unwrap();
+}
+
 /// Refreshes the planner's statistics (what autovacuum does after enough changes).
 pub async fn analyze(db: &TestDatabase) {
     let mut conn = db.pool().get().await.unwrap();
