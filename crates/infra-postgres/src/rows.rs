@@ -103,30 +103,33 @@ pub(crate) fn into_customers(rows: Vec<CustomerRow>) -> Result<Vec<Customer>, Re
     rows.into_iter().map(CustomerRow::into_customer).collect()
 }
 
-/// A new customer; the database fills in `id`, the status defaults and the timestamps.
-#[derive(Debug, Insertable)]
-#[diesel(table_name = customers, check_for_backend(diesel::pg::Pg))]
+/// A new customer's column values; the database fills in `id`, the status defaults and
+/// the timestamps. Inserted as a tuple of `column.eq(value)` (see `writes::insert`), not
+/// through `#[derive(Insertable)]`: the derive writes `DEFAULT` for a `None`, so the SQL
+/// depends on which fields are set and diesel re-parses and re-plans every insert instead
+/// of reusing one prepared statement.
+#[derive(Debug)]
 pub(crate) struct NewCustomerRow<'a> {
-    customer_id: &'a str,
-    username: &'a str,
-    first_name: &'a str,
-    last_name: &'a str,
-    email: &'a str,
-    phone: Option<&'a str>,
-    address_line1: Option<&'a str>,
-    address_line2: Option<&'a str>,
-    city: Option<&'a str>,
-    state: Option<&'a str>,
-    postal_code: Option<&'a str>,
-    country: Option<&'a str>,
-    date_of_birth: Option<NaiveDateTime>,
-    gender: Option<&'static str>,
-    company_name: Option<&'a str>,
-    tax_id: Option<&'a str>,
-    marketing_emails: bool,
-    marketing_sms: bool,
-    notes: Option<&'a str>,
-    tags: &'a [String],
+    pub(crate) customer_id: &'a str,
+    pub(crate) username: &'a str,
+    pub(crate) first_name: &'a str,
+    pub(crate) last_name: &'a str,
+    pub(crate) email: &'a str,
+    pub(crate) phone: Option<&'a str>,
+    pub(crate) address_line1: Option<&'a str>,
+    pub(crate) address_line2: Option<&'a str>,
+    pub(crate) city: Option<&'a str>,
+    pub(crate) state: Option<&'a str>,
+    pub(crate) postal_code: Option<&'a str>,
+    pub(crate) country: Option<&'a str>,
+    pub(crate) date_of_birth: Option<NaiveDateTime>,
+    pub(crate) gender: Option<&'static str>,
+    pub(crate) company_name: Option<&'a str>,
+    pub(crate) tax_id: Option<&'a str>,
+    pub(crate) marketing_emails: bool,
+    pub(crate) marketing_sms: bool,
+    pub(crate) notes: Option<&'a str>,
+    pub(crate) tags: &'a [String],
 }
 
 impl<'a> NewCustomerRow<'a> {

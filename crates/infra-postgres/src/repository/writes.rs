@@ -22,8 +22,32 @@ pub(super) async fn insert(
     username: &Username,
     draft: &CustomerDraft,
 ) -> Result<Customer, RepositoryError> {
+    use customers::dsl as c;
+    let row = NewCustomerRow::new(customer_id, username, draft);
+    // Every column bound, `NULL`s included: one SQL text, prepared once per connection.
     diesel::insert_into(customers::table)
-        .values(NewCustomerRow::new(customer_id, username, draft))
+        .values((
+            c::customer_id.eq(row.customer_id),
+            c::username.eq(row.username),
+            c::first_name.eq(row.first_name),
+            c::last_name.eq(row.last_name),
+            c::email.eq(row.email),
+            c::phone.eq(row.phone),
+            c::address_line1.eq(row.address_line1),
+            c::address_line2.eq(row.address_line2),
+            c::city.eq(row.city),
+            c::state.eq(row.state),
+            c::postal_code.eq(row.postal_code),
+            c::country.eq(row.country),
+            c::date_of_birth.eq(row.date_of_birth),
+            c::gender.eq(row.gender),
+            c::company_name.eq(row.company_name),
+            c::tax_id.eq(row.tax_id),
+            c::marketing_emails.eq(row.marketing_emails),
+            c::marketing_sms.eq(row.marketing_sms),
+            c::notes.eq(row.notes),
+            c::tags.eq(row.tags),
+        ))
         .returning(CustomerRow::as_returning())
         .get_result(conn)
         .await
@@ -140,4 +164,72 @@ pub(super) async fn delete(
             .execute(conn)
             .await,
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::{Arc, Mutex};
+
+    use diesel::connection::InstrumentationEvent;
+    use diesel_async::AsyncConnection;
+    use domain::{Email, Gender, Tags};
+
+    use super::*;
+    use crate::test_support::TestDatabase;
+
+    fn draft(n: u32, optional: bool) -> CustomerDraft {
+        CustomerDraft {
+            first_name: "Ann".into(),
+            last_name: "Lee".into(),
+            email: Email::parse(&format!("ann{n}@example.com")).unwrap(),
+            phone: None,
+            address_line1: None,
+            address_line2: None,
+            city: optional.then(|| "Oslo".into()),
+            state: None,
+            postal_code: None,
+            country: optional.then(|| "Norway".into()),
+            date_of_birth: None,
+            gender: optional.then_some(Gender::Female),
+            company_name: None,
+            tax_id: None,
+            marketing_emails: true,
+            marketing_sms: false,
+            notes: None,
+            tags: Tags::default(),
+        }
+    }
+
+    /// The SQL of every statement the connection prepared and cached.
+    fn record_cached(conn: &mut AsyncPgConnection) -> Arc<Mutex<Vec<String>>> {
+        let cached = Arc::new(Mutex::new(Vec::new()));
+        let sink = Arc::clone(&cached);
+        conn.set_instrumentation(move |event: InstrumentationEvent<'_>| {
+            if let InstrumentationEvent::CacheQuery { sql, .. } = event {
+                sink.lock().unwrap().push(sql.to_owned());
+            }
+        });
+        cached
+    }
+
+    #[tokio::test]
+    async fn inserts_with_and_without_optional_fields_share_one_prepared_statement() {
+        let db = TestDatabase::new().await;
+        let mut conn = AsyncPgConnection::establish(db.url()).await.unwrap();
+        let cached = record_cached(&mut conn);
+        for n in 0..4 {
+            let id = CustomerId::parse(&format!("CUST_0000000{n}")).unwrap();
+            let username = Username::parse(&format!("annlee{n}")).unwrap();
+            insert(&mut conn, &id, &username, &draft(n, n % 2 == 0))
+                .await
+                .unwrap();
+        }
+        let inserts = cached
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|sql| sql.starts_with("INSERT"))
+            .count();
+        assert_eq!(inserts, 1);
+    }
 }
