@@ -68,8 +68,8 @@ fn docs_routes(cfg: &mut web::ServiceConfig) {
 ///
 /// Each path with a parameter is a regular expression tried in order, so the most used,
 /// `/{customer_id}` (one segment), comes first among them; it cannot take the two-segment
-/// paths after it. `/email/{email}` and the other two-segment lookups stay before
-/// `/{customer_id}/hard` and friends, which `/email/hard` would also match.
+/// paths after it. The two-segment lookups follow, by how often clients use them, and stay
+/// before `/{customer_id}/hard` and friends, which `/email/hard` would also match.
 fn customer_routes() -> actix_web::Scope {
     web::scope("/api/v1/customers")
         .service(
@@ -105,15 +105,15 @@ fn customer_routes() -> actix_web::Scope {
                 .route(web::put().to(customers::update_customer))
                 .route(web::delete().to(customers::deactivate_customer)),
         )
-        .service(resource("/tags/{tags}", "GET").route(web::get().to(locations::customers_by_tags)))
-        .service(
-            resource("/username/{username}", "GET")
-                .route(web::get().to(customers::get_customer_by_username)),
-        )
         .service(
             resource("/email/{email}", "GET")
                 .route(web::get().to(customers::get_customer_by_email)),
         )
+        .service(
+            resource("/username/{username}", "GET")
+                .route(web::get().to(customers::get_customer_by_username)),
+        )
+        .service(resource("/tags/{tags}", "GET").route(web::get().to(locations::customers_by_tags)))
         .service(
             resource("/{customer_id}/hard", "DELETE")
                 .route(web::delete().to(customers::delete_customer)),

@@ -1,6 +1,9 @@
 //! The customer as the API shows it: every field of the seed's response plus
 //! `address_line2`, `tax_id`, `full_name` and `full_address`.
 
+use std::sync::LazyLock;
+
+use chrono::format::{Item, StrftimeItems};
 use chrono::{DateTime, NaiveDateTime, SecondsFormat, Utc};
 use domain::Customer;
 use serde::Serialize;
@@ -80,7 +83,10 @@ pub(crate) fn utc_timestamp(at: DateTime<Utc>) -> String {
 
 /// `1990-01-15T00:00:00`; a fraction only when there is one.
 fn local_timestamp(at: NaiveDateTime) -> String {
-    at.format("%Y-%m-%dT%H:%M:%S%.f").to_string()
+    // Parsed once: `format` with a string parses it again for every value.
+    static ITEMS: LazyLock<Vec<Item<'static>>> =
+        LazyLock::new(|| StrftimeItems::new("%Y-%m-%dT%H:%M:%S%.f").collect());
+    at.format_with_items(ITEMS.iter()).to_string()
 }
 
 impl From<Customer> for CustomerResponse {

@@ -1,6 +1,9 @@
 //! The body of `POST /api/v1/customers/search`, and the page envelope that it and
 //! `GET /api/v1/customers/` answer with.
 
+use actix_web::body::BoxBody;
+use actix_web::http::header::ContentType;
+use actix_web::{HttpRequest, HttpResponse, Responder, ResponseError};
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use domain::{
     CustomerPage, FieldViolation, SearchCriteria, SortField, SortOrder, Tags, ValidationErrors,
@@ -10,6 +13,7 @@ use utoipa::ToSchema;
 
 use super::CustomerResponse;
 use super::fields::{TagsInput, checked};
+use crate::ApiError;
 
 /// Search filters; every field is optional. Text filters match case-insensitively.
 #[derive(Debug, Clone, Default, Deserialize, ToSchema)]
@@ -167,6 +171,22 @@ pub struct CustomerListResponse {
     /// Opaque cursor for the next page (`cursor` query parameter of the list), `null` at the
     /// end or for searches.
     pub next_cursor: Option<String>,
+}
+
+/// Serialised into a buffer sized for the page up front (a customer takes about 750
+/// bytes of JSON): a page of 50 grows an empty buffer a dozen times, copying it each time.
+impl Responder for CustomerListResponse {
+    type Body = BoxBody;
+
+    fn respond_to(self, _req: &HttpRequest) -> HttpResponse {
+        let mut body = Vec::with_capacity(256 + 1024 * self.customers.len());
+        match serde_json::to_writer(&mut body, &self) {
+            Ok(()) => HttpResponse::Ok()
+                .content_type(ContentType::json())
+                .body(body),
+            Err(err) => ApiError::Internal(format!("serialising a page: {err}")).error_response(),
+        }
+    }
 }
 
 impl CustomerListResponse {

@@ -54,18 +54,18 @@ pub async fn create_customer(
 pub async fn list_customers(
     service: Service,
     params: QueryParams<ListParams>,
-) -> Result<web::Json<CustomerListResponse>, ApiError> {
+) -> Result<CustomerListResponse, ApiError> {
     let query = params
         .into_inner()
         .into_query()
         .map_err(|e| ApiError::validation(e, Source::Query))?;
     let requested = query.page;
     let page = service.list(query).await.map_err(ApiError::in_query)?;
-    Ok(web::Json(CustomerListResponse::new(
+    Ok(CustomerListResponse::new(
         page,
         requested.offset,
         requested.limit,
-    )))
+    ))
 }
 
 /// The customer with this `customer_id`.

@@ -24,18 +24,18 @@ use crate::extract::JsonBody;
 pub async fn search_customers(
     service: Service,
     body: JsonBody<SearchRequest>,
-) -> Result<web::Json<CustomerListResponse>, ApiError> {
+) -> Result<CustomerListResponse, ApiError> {
     let criteria = body
         .into_inner()
         .into_criteria()
         .map_err(|e| ApiError::validation(e, Source::Body))?;
     let requested = criteria.page;
     let page = service.search(criteria).await.map_err(ApiError::in_body)?;
-    Ok(web::Json(CustomerListResponse::new(
+    Ok(CustomerListResponse::new(
         page,
         requested.offset,
         requested.limit,
-    )))
+    ))
 }
 
 /// Applies the same changes to up to 1000 customers; unknown ids are reported, not fatal.
