@@ -13,6 +13,7 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     let settings = Settings::load()?;
-    telemetry::init(&settings.telemetry)?;
+    // Held to the end: dropping it flushes the last log lines.
+    let _logs = telemetry::init(&settings.telemetry)?;
     cli::run(cli, settings).await
 }

@@ -2,9 +2,10 @@
 //! carries its request id. Personal data (emails, phones, names) is never logged: requests
 //! are logged by route pattern, not by path.
 
-use std::io::IsTerminal;
+use std::io::{BufWriter, IsTerminal};
 
 use tracing::Metadata;
+use tracing_appender::non_blocking::{NonBlockingBuilder, WorkerGuard};
 use tracing_subscriber::Layer;
 use tracing_subscriber::filter::FilterFn;
 use tracing_subscriber::layer::SubscriberExt;
@@ -15,14 +16,23 @@ use crate::settings::{LogFormat, TelemetrySettings};
 
 /// Installs the global subscriber; `RUST_LOG` overrides the configured level.
 ///
+/// Lines are written to stdout by a thread of their own, in batches: under load one
+/// `write` carries many lines instead of each request paying a system call (a third of a
+/// lookup's CPU time went to its log line). Nothing is dropped: when the queue is full,
+/// loggers wait. Keep the returned guard alive until exit; dropping it flushes the rest.
+///
 /// # Errors
 /// When the level is not a valid filter directive or a subscriber is already installed.
-pub fn init(settings: &TelemetrySettings) -> anyhow::Result<()> {
+pub fn init(settings: &TelemetrySettings) -> anyhow::Result<WorkerGuard> {
     let filter = match std::env::var("RUST_LOG") {
         Ok(directives) if !directives.is_empty() => EnvFilter::try_new(directives)?,
         _ => EnvFilter::try_new(&settings.level)
             .map_err(|e| anyhow::anyhow!("telemetry.level {:?} is invalid: {e}", settings.level))?,
     };
+    let ansi = std::io::stdout().is_terminal();
+    let (writer, guard) = NonBlockingBuilder::default()
+        .lossy(false)
+        .finish(BufWriter::with_capacity(64 * 1024, std::io::stdout()));
     let registry = tracing_subscriber::registry().with(filter);
     let no_pii = FilterFn::new(without_personal_data);
     match settings.format {
@@ -31,7 +41,8 @@ pub fn init(settings: &TelemetrySettings) -> anyhow::Result<()> {
                 fmt::layer()
                     .with_target(false)
                     // Colours only for a terminal, not in files or collectors.
-                    .with_ansi(std::io::stdout().is_terminal())
+                    .with_ansi(ansi)
+                    .with_writer(writer)
                     .with_filter(no_pii),
             )
             .try_init()?,
@@ -42,11 +53,12 @@ pub fn init(settings: &TelemetrySettings) -> anyhow::Result<()> {
                     .with_current_span(true)
                     .with_span_list(false)
                     .flatten_event(true)
+                    .with_writer(writer)
                     .with_filter(no_pii),
             )
             .try_init()?,
     }
-    Ok(())
+    Ok(guard)
 }
 
 /// Drops the events of dependencies that print personal data, whatever `RUST_LOG` says:
