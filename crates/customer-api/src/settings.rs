@@ -90,6 +90,9 @@ pub struct DatabaseSettings {
     pub wait_timeout_ms: u64,
     pub connect_timeout_ms: u64,
     pub statement_timeout_ms: u64,
+    /// The planner's cost of a random page read in the service's sessions; 0 keeps the
+    /// server's.
+    pub random_page_cost: f64,
     pub migrate_on_start: bool,
 }
 
@@ -128,6 +131,7 @@ impl DatabaseSettings {
             wait_timeout: Duration::from_millis(self.wait_timeout_ms),
             create_timeout: Duration::from_millis(self.connect_timeout_ms),
             statement_timeout: Duration::from_millis(self.statement_timeout_ms),
+            random_page_cost: (self.random_page_cost > 0.0).then_some(self.random_page_cost),
         }
     }
 }

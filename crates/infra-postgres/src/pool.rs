@@ -21,7 +21,7 @@ pub type Pool = diesel_async::pooled_connection::deadpool::Pool<AsyncPgConnectio
 const MIN_POOL_SIZE: usize = 2;
 
 /// How to connect and how long to wait; plain std types so the binary's config maps onto it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct PoolSettings {
     /// `postgres://user:password@host:port/database`.
     pub url: String,
@@ -34,11 +34,14 @@ pub struct PoolSettings {
     pub create_timeout: Duration,
     /// Server-side limit on any single statement (`0` disables it).
     pub statement_timeout: Duration,
+    /// The planner's cost of a random page read for this service's sessions; `None`
+    /// keeps the server's (4, which assumes spinning disks).
+    pub random_page_cost: Option<f64>,
 }
 
 impl PoolSettings {
     /// Settings for `url` with moderate defaults: 10 connections, 5 s to wait or connect,
-    /// 30 s per statement.
+    /// 30 s per statement, the server's planner costs.
     pub fn for_url(url: impl Into<String>) -> Self {
         Self {
             url: url.into(),
@@ -46,6 +49,7 @@ impl PoolSettings {
             wait_timeout: Duration::from_secs(5),
             create_timeout: Duration::from_secs(5),
             statement_timeout: Duration::from_secs(30),
+            random_page_cost: None,
         }
     }
 }
@@ -87,7 +91,10 @@ pub fn build_pool(settings: &PoolSettings) -> Result<Pool, PoolBuildError> {
         settings.url.clone(),
         config,
     );
-    let statement_timeout_ms = settings.statement_timeout.as_millis().to_string();
+    let session = SessionSettings {
+        statement_timeout_ms: settings.statement_timeout.as_millis().to_string(),
+        random_page_cost: settings.random_page_cost.map(|cost| cost.to_string()),
+    };
     let pool = Pool::builder(manager)
         .max_size(settings.max_size.max(MIN_POOL_SIZE))
         .runtime(Runtime::Tokio1)
@@ -98,9 +105,10 @@ pub fn build_pool(settings: &PoolSettings) -> Result<Pool, PoolBuildError> {
             recycle: Some(settings.create_timeout),
         })
         .post_create(Hook::async_fn(move |conn, _metrics| {
-            let timeout = statement_timeout_ms.clone();
+            let session = session.clone();
             Box::pin(async move {
-                set_statement_timeout(conn, timeout)
+                session
+                    .apply(conn)
                     .await
                     .map_err(|e| HookError::Backend(ManagerError::QueryError(e)))
             })
@@ -120,13 +128,32 @@ pub fn pool_status(pool: &Pool) -> PoolStatus {
     }
 }
 
-async fn set_statement_timeout(
+/// What every new connection sets for its session.
+#[derive(Debug, Clone)]
+struct SessionSettings {
+    statement_timeout_ms: String,
+    random_page_cost: Option<String>,
+}
+
+impl SessionSettings {
+    async fn apply(&self, conn: &mut AsyncPgConnection) -> diesel::QueryResult<()> {
+        // `set_config` takes the values as bound parameters, unlike `SET`.
+        set_config(conn, "statement_timeout", &self.statement_timeout_ms).await?;
+        if let Some(cost) = &self.random_page_cost {
+            set_config(conn, "random_page_cost", cost).await?;
+        }
+        Ok(())
+    }
+}
+
+async fn set_config(
     conn: &mut AsyncPgConnection,
-    milliseconds: String,
+    name: &str,
+    value: &str,
 ) -> diesel::QueryResult<()> {
-    // `set_config` takes the value as a bound parameter, unlike `SET`.
-    diesel::sql_query("SELECT set_config('statement_timeout', $1, false)")
-        .bind::<Text, _>(milliseconds)
+    diesel::sql_query("SELECT set_config($1, $2, false)")
+        .bind::<Text, _>(name)
+        .bind::<Text, _>(value)
         .execute(conn)
         .await
         .map(drop)

@@ -137,5 +137,6 @@ fn test_pool_settings(url: &str) -> PoolSettings {
         wait_timeout: Duration::from_secs(30),
         create_timeout: Duration::from_secs(30),
         statement_timeout: Duration::from_secs(60),
+        random_page_cost: None,
     }
 }

@@ -35,6 +35,34 @@ async fn every_pooled_connection_has_the_configured_statement_timeout() {
     }
 }
 
+#[derive(QueryableByName)]
+struct Cost {
+    #[diesel(sql_type = Text)]
+    random_page_cost: String,
+}
+
+async fn random_page_cost(pool: &infra_postgres::Pool) -> String {
+    let mut conn = pool.get().await.unwrap();
+    let cost: Cost = diesel::sql_query("SHOW random_page_cost")
+        .get_result(&mut *conn)
+        .await
+        .unwrap();
+    cost.random_page_cost
+}
+
+#[tokio::test]
+async fn a_configured_random_page_cost_is_set_for_the_session_else_the_servers_is_kept() {
+    let t = ctx().await;
+    let tuned = build_pool(&PoolSettings {
+        random_page_cost: Some(1.1),
+        ..PoolSettings::for_url(t.db.url())
+    })
+    .unwrap();
+    assert_eq!(random_page_cost(&tuned).await, "1.1");
+    let plain = build_pool(&PoolSettings::for_url(t.db.url())).unwrap();
+    assert_eq!(random_page_cost(&plain).await, "4");
+}
+
 #[tokio::test]
 async fn a_statement_running_past_the_timeout_is_cancelled() {
     let t = ctx().await;
