@@ -172,31 +172,17 @@ mod tests {
 
     use diesel::connection::InstrumentationEvent;
     use diesel_async::AsyncConnection;
-    use domain::{Email, Gender, Tags};
+    use domain::Gender;
 
     use super::*;
-    use crate::test_support::TestDatabase;
+    use crate::test_support::{self, TestDatabase};
 
     fn draft(n: u32, optional: bool) -> CustomerDraft {
         CustomerDraft {
-            first_name: "Ann".into(),
-            last_name: "Lee".into(),
-            email: Email::parse(&format!("ann{n}@example.com")).unwrap(),
-            phone: None,
-            address_line1: None,
-            address_line2: None,
             city: optional.then(|| "Oslo".into()),
-            state: None,
-            postal_code: None,
             country: optional.then(|| "Norway".into()),
-            date_of_birth: None,
             gender: optional.then_some(Gender::Female),
-            company_name: None,
-            tax_id: None,
-            marketing_emails: true,
-            marketing_sms: false,
-            notes: None,
-            tags: Tags::default(),
+            ..test_support::draft("Ann", "Lee", &format!("ann{n}@example.com"))
         }
     }
 

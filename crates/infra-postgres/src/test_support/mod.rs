@@ -16,6 +16,7 @@ use std::time::Duration;
 
 pub use crate::repository::{SearchPlans, explain_search};
 use crate::{PgCustomerRepository, Pool, PoolSettings, build_pool};
+use domain::{CustomerDraft, Email, Tags};
 
 /// The environment variable naming the server tests may create databases on.
 pub const DATABASE_URL_VAR: &str = "DATABASE_URL";
@@ -138,5 +139,33 @@ fn test_pool_settings(url: &str) -> PoolSettings {
         create_timeout: Duration::from_secs(30),
         statement_timeout: Duration::from_secs(60),
         random_page_cost: None,
+    }
+}
+
+/// A minimal valid draft for `first last <email>`.
+///
+/// # Panics
+/// When `email` is not a valid address.
+#[expect(clippy::expect_used, reason = "a test fixture given a literal address")]
+pub fn draft(first: &str, last: &str, email: &str) -> CustomerDraft {
+    CustomerDraft {
+        first_name: first.into(),
+        last_name: last.into(),
+        email: Email::parse(email).expect("a valid fixture email"),
+        phone: None,
+        address_line1: None,
+        address_line2: None,
+        city: None,
+        state: None,
+        postal_code: None,
+        country: None,
+        date_of_birth: None,
+        gender: None,
+        company_name: None,
+        tax_id: None,
+        marketing_emails: true,
+        marketing_sms: false,
+        notes: None,
+        tags: Tags::default(),
     }
 }

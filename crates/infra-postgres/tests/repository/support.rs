@@ -6,11 +6,10 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use chrono::{DateTime, TimeZone, Utc};
 use diesel::sql_types::{BigInt, Text, Timestamptz};
 use diesel_async::RunQueryDsl;
-use domain::{
-    Customer, CustomerDraft, CustomerId, CustomerRepository, Email, PageRequest, Tags, Username,
-};
+use domain::{Customer, CustomerDraft, CustomerId, CustomerRepository, PageRequest, Username};
 use infra_postgres::PgCustomerRepository;
 use infra_postgres::test_support::TestDatabase;
+pub use infra_postgres::test_support::draft;
 
 /// A database and its repository.
 pub struct Ctx {
@@ -22,30 +21,6 @@ pub async fn ctx() -> Ctx {
     let db = TestDatabase::new().await;
     let repo = db.repository();
     Ctx { db, repo }
-}
-
-/// A minimal valid draft for `first last <email>`.
-pub fn draft(first: &str, last: &str, email: &str) -> CustomerDraft {
-    CustomerDraft {
-        first_name: first.into(),
-        last_name: last.into(),
-        email: Email::parse(email).unwrap(),
-        phone: None,
-        address_line1: None,
-        address_line2: None,
-        city: None,
-        state: None,
-        postal_code: None,
-        country: None,
-        date_of_birth: None,
-        gender: None,
-        company_name: None,
-        tax_id: None,
-        marketing_emails: true,
-        marketing_sms: false,
-        notes: None,
-        tags: Tags::default(),
-    }
 }
 
 /// A customer id no other fixture in this process uses.
