@@ -4,7 +4,7 @@ SELECT count(*), count(*) FILTER (WHERE is_active), count(*) FILTER (WHERE is_ve
        count(*) FILTER (WHERE created_at >= date_trunc('day', now())),
        count(*) FILTER (WHERE created_at >= now() - interval '7 days'),
        count(*) FILTER (WHERE created_at >= now() - interval '30 days'),
-       avg(extract(epoch FROM ((now() AT TIME ZONE 'UTC') - date_of_birth)) / 31557600.0)
+       avg(date_part('epoch', (now() AT TIME ZONE 'UTC') - date_of_birth)) / 31557600.0
 FROM customers;
 SELECT country, count(*) FROM customers WHERE country <> '' GROUP BY country
 ORDER BY count(*) DESC, country LIMIT 100;
