@@ -1,7 +1,9 @@
 //! Builds the application from settings: pool, migrations, the service, the HTTP server.
 //! Tests build it too, on port 0, against their own database.
 
+use std::future::Future;
 use std::net::TcpListener;
+use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
@@ -11,7 +13,7 @@ use actix_web::middleware::from_fn;
 use actix_web::{App, HttpResponse, HttpServer, web};
 use anyhow::Context;
 use api_actix::security;
-use domain::{CustomerService, CustomerUseCases, StatisticsCache};
+use domain::{CustomerService, CustomerUseCases, Spawner, StatisticsCache};
 use infra_postgres::{PgCustomerRepository, Pool, PoolSettings};
 
 use crate::metrics::{Metrics, PoolGauges};
@@ -62,7 +64,8 @@ impl Application {
             .map(|pool| {
                 let service: Arc<dyn CustomerUseCases> = Arc::new(
                     CustomerService::new(PgCustomerRepository::new(pool.clone()))
-                        .with_statistics_cache(statistics.clone()),
+                        .with_statistics_cache(statistics.clone())
+                        .with_background_refresh(Arc::new(TokioSpawner)),
                 );
                 api_actix::service_data(service)
             })
@@ -148,6 +151,17 @@ async fn migrate_or_retry_in_background(pool: Pool) {
                 }
             });
         }
+    }
+}
+
+/// Tokio's `spawn` for the domain's background work. Called while serving a request, so
+/// the task runs on that worker's runtime, with that worker's connections.
+#[derive(Debug)]
+struct TokioSpawner;
+
+impl Spawner for TokioSpawner {
+    fn spawn(&self, task: Pin<Box<dyn Future<Output = ()> + Send>>) {
+        tokio::spawn(task);
     }
 }
 

@@ -16,8 +16,8 @@ use crate::models::{
     PageRequest, SearchCriteria, StatisticsWindow, Tags, Username, ValidationContext,
 };
 use crate::ports::{
-    Clock, CustomerRepository, IdSource, LocationLevel, RandomIds, RandomSuffixes, SuffixSource,
-    SystemClock, Verification,
+    Clock, CustomerRepository, IdSource, LocationLevel, RandomIds, RandomSuffixes, Spawner,
+    SuffixSource, SystemClock, Verification,
 };
 
 /// How many times a create is retried after a username or customer-id collision.
@@ -28,12 +28,16 @@ pub const MAX_FILTER_LEN: usize = 255;
 /// The use cases over a repository, a clock and two sources of randomness.
 #[derive(Debug, Clone)]
 pub struct CustomerService<R, C = SystemClock, I = RandomIds, S = RandomSuffixes> {
-    repo: R,
+    /// Shared with the background refresh of the statistics.
+    repo: Arc<R>,
     clock: C,
     ids: I,
     suffixes: S,
     /// Shared by clones, so every worker serves (and refreshes) the same value.
     statistics: Arc<RefreshingCache<CustomerStatistics>>,
+    /// Where stale statistics are refreshed without a request waiting; `None` makes the
+    /// request that finds them stale recompute them.
+    spawner: Option<Arc<dyn Spawner>>,
 }
 
 impl<R: CustomerRepository> CustomerService<R> {
@@ -111,18 +115,20 @@ where
     /// The service with injected clock and randomness (for tests).
     pub fn with_sources(repo: R, clock: C, ids: I, suffixes: S) -> Self {
         Self {
-            repo,
+            repo: Arc::new(repo),
             clock,
             ids,
             suffixes,
             statistics: Arc::new(RefreshingCache::new(Duration::ZERO)),
+            spawner: None,
         }
     }
 
     /// Serves the statistics overview from a cache fresh for `ttl` (zero, the default,
     /// computes it on every call). Over a million customers the statistics take about a
     /// second, so a few seconds of staleness buys answers in microseconds; when the TTL
-    /// has passed, one caller recomputes while the others get the previous value.
+    /// has passed, one caller recomputes while the others get the previous value (with
+    /// [`CustomerService::with_background_refresh`] that caller does not wait either).
     #[must_use]
     pub fn with_statistics_ttl(self, ttl: Duration) -> Self {
         self.with_statistics_cache(StatisticsCache::new(ttl))
@@ -134,6 +140,14 @@ where
     #[must_use]
     pub fn with_statistics_cache(mut self, cache: StatisticsCache) -> Self {
         self.statistics = cache.0;
+        self
+    }
+
+    /// Refreshes stale statistics in a task given to `spawner` (the runtime's `spawn`), so
+    /// no request waits for a recomputation once a first value exists.
+    #[must_use]
+    pub fn with_background_refresh(mut self, spawner: Arc<dyn Spawner>) -> Self {
+        self.spawner = Some(spawner);
         self
     }
 
@@ -341,11 +355,20 @@ where
     }
 
     async fn statistics(&self) -> Result<CustomerStatistics, ServiceError> {
-        let compute = || async {
+        // Owns what it needs: it may run in a task of its own.
+        let compute = || {
+            let repo = Arc::clone(&self.repo);
             let window = StatisticsWindow::ending_at(self.clock.now());
-            Ok(self.repo.statistics(&window).await?)
+            async move { Ok(repo.statistics(&window).await?) }
         };
-        self.statistics.get(|| self.clock.now(), compute).await
+        match &self.spawner {
+            Some(spawner) => {
+                self.statistics
+                    .get_or_refresh_in_background(|| self.clock.now(), compute, spawner.as_ref())
+                    .await
+            }
+            None => self.statistics.get(|| self.clock.now(), compute).await,
+        }
     }
 
     async fn by_tags(

@@ -7,16 +7,22 @@
 //! under load costs one computation, not one per request. Only before the very first value
 //! exists do callers wait, for that one computation. Errors are not cached.
 //!
+//! With a [`Spawner`] ([`RefreshingCache::get_or_refresh_in_background`]) not even the
+//! caller that starts a refresh waits: it gets the previous value too, and a background
+//! task computes and stores the new one.
+//!
 //! Pure: a `std` mutex held only for a few instructions, never across an await, and a
 //! hand-written future to wait on; time comes from the caller (the service's `Clock`).
 
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
 use chrono::{DateTime, TimeDelta, Utc};
+
+use crate::ports::Spawner;
 
 /// The cached value, when it was computed, and who waits for the computation under way.
 #[derive(Debug)]
@@ -87,6 +93,60 @@ impl<T: Clone> RefreshingCache<T> {
         }
     }
 
+    /// As [`RefreshingCache::get`], except that a caller finding the value stale returns
+    /// it at once and leaves the refresh to a task given to `spawner`: once a value exists
+    /// no caller waits for a computation. A failed refresh is dropped (the previous value
+    /// stays) and the next caller after it starts another.
+    ///
+    /// # Errors
+    /// `compute`'s error, when this caller computed the first value and that failed.
+    pub async fn get_or_refresh_in_background<E, F, Fut>(
+        self: &Arc<Self>,
+        now: impl Fn() -> DateTime<Utc>,
+        compute: F,
+        spawner: &dyn Spawner,
+    ) -> Result<T, E>
+    where
+        T: Send + 'static,
+        E: 'static,
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = Result<T, E>> + Send + 'static,
+    {
+        if self.ttl.is_zero() {
+            return compute().await;
+        }
+        loop {
+            match self.turn(now()) {
+                Turn::Serve(value) => return Ok(value),
+                Turn::Wait => RefreshDone { cache: &**self }.await,
+                Turn::Refresh => {
+                    let started = now();
+                    let Some(previous) = self.current() else {
+                        // Nothing to serve yet: this caller computes, the others wait.
+                        let _leader = Leader { cache: &**self };
+                        let value = compute().await?;
+                        self.lock().value = Some((value.clone(), started));
+                        return Ok(value);
+                    };
+                    let leader = OwnedLeader(Arc::clone(self));
+                    let refresh = compute();
+                    spawner.spawn(Box::pin(async move {
+                        if let Ok(value) = refresh.await {
+                            leader.0.lock().value = Some((value, started));
+                        }
+                        drop(leader);
+                    }));
+                    return Ok(previous);
+                }
+            }
+        }
+    }
+
+    /// The value held, fresh or not.
+    fn current(&self) -> Option<T> {
+        self.lock().value.as_ref().map(|(value, _)| value.clone())
+    }
+
     fn turn(&self, now: DateTime<Utc>) -> Turn<T> {
         let mut state = self.lock();
         match (&state.value, state.refreshing) {
@@ -101,23 +161,35 @@ impl<T: Clone> RefreshingCache<T> {
     }
 }
 
-/// Ends a refresh when dropped: lets the next caller refresh and wakes the waiters.
+impl<T> RefreshingCache<T> {
+    /// Lets the next caller refresh and wakes the waiters.
+    fn end_refresh(&self) {
+        let waiters = {
+            let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+            state.refreshing = false;
+            std::mem::take(&mut state.waiters)
+        };
+        waiters.into_iter().for_each(Waker::wake);
+    }
+}
+
+/// Ends a refresh when dropped, also when the caller is cancelled mid-way.
 struct Leader<'a, T> {
     cache: &'a RefreshingCache<T>,
 }
 
 impl<T> Drop for Leader<'_, T> {
     fn drop(&mut self) {
-        let waiters = {
-            let mut state = self
-                .cache
-                .state
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner);
-            state.refreshing = false;
-            std::mem::take(&mut state.waiters)
-        };
-        waiters.into_iter().for_each(Waker::wake);
+        self.cache.end_refresh();
+    }
+}
+
+/// [`Leader`] for a refresh running in a task of its own.
+struct OwnedLeader<T>(Arc<RefreshingCache<T>>);
+
+impl<T> Drop for OwnedLeader<T> {
+    fn drop(&mut self) {
+        self.0.end_refresh();
     }
 }
 

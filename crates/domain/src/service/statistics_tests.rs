@@ -6,6 +6,9 @@ use std::time::Duration;
 
 use chrono::{DateTime, TimeDelta, Utc};
 
+use std::future::Future;
+use std::pin::Pin;
+
 use super::*;
 use crate::ports::{MockClock, MockCustomerRepository, MockIdSource, MockSuffixSource};
 
@@ -103,4 +106,52 @@ async fn services_sharing_a_cache_serve_one_value() {
     let second = CustomerService::new(MockCustomerRepository::new()).with_statistics_cache(cache);
     assert_eq!(first.statistics().await.unwrap().total_customers, 1);
     assert_eq!(second.statistics().await.unwrap().total_customers, 1);
+}
+
+/// Holds spawned tasks until the test runs them.
+#[derive(Default)]
+pub(super) struct HeldTasks(std::sync::Mutex<Vec<Pin<Box<dyn Future<Output = ()> + Send>>>>);
+
+impl std::fmt::Debug for HeldTasks {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("HeldTasks").field(&self.len()).finish()
+    }
+}
+
+impl Spawner for HeldTasks {
+    fn spawn(&self, task: Pin<Box<dyn Future<Output = ()> + Send>>) {
+        self.0.lock().unwrap().push(task);
+    }
+}
+
+impl HeldTasks {
+    pub(super) fn len(&self) -> usize {
+        self.0.lock().unwrap().len()
+    }
+    pub(super) async fn run_all(&self) {
+        let tasks = std::mem::take(&mut *self.0.lock().unwrap());
+        for task in tasks {
+            task.await;
+        }
+    }
+}
+
+#[tokio::test]
+async fn with_background_refresh_stale_statistics_are_served_while_a_task_recomputes() {
+    let seconds = Arc::new(AtomicI64::new(0));
+    let tasks = Arc::new(HeldTasks::default());
+    let service = CustomerService::with_sources(
+        counting_repo(2),
+        clock(Arc::clone(&seconds)),
+        MockIdSource::new(),
+        MockSuffixSource::new(),
+    )
+    .with_statistics_ttl(Duration::from_secs(5))
+    .with_background_refresh(Arc::clone(&tasks) as Arc<dyn Spawner>);
+    assert_eq!(service.statistics().await.unwrap().total_customers, 1);
+    seconds.store(5, Ordering::SeqCst);
+    assert_eq!(service.statistics().await.unwrap().total_customers, 1);
+    assert_eq!(tasks.len(), 1);
+    tasks.run_all().await;
+    assert_eq!(service.statistics().await.unwrap().total_customers, 2);
 }

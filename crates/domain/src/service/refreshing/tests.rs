@@ -6,6 +6,7 @@ use chrono::TimeZone;
 use tokio::sync::oneshot;
 
 use super::*;
+use crate::service::statistics_tests::HeldTasks;
 
 /// A clock whose time the test sets, in seconds after a fixed instant.
 #[derive(Default)]
@@ -126,4 +127,80 @@ async fn a_cancelled_refresh_lets_the_next_caller_refresh() {
         assert!(never.as_mut().poll(&mut cx).is_pending());
     }
     assert_eq!(c.get(|| clock.now(), || counted(&calls, 5)).await, Ok(5));
+}
+
+/// A computation owning what it needs, as a background task requires.
+fn owned(
+    calls: &Arc<AtomicUsize>,
+    value: Result<u32, String>,
+) -> impl Future<Output = Result<u32, String>> + Send + use<> {
+    let calls = Arc::clone(calls);
+    async move {
+        calls.fetch_add(1, Ordering::SeqCst);
+        value
+    }
+}
+
+#[tokio::test]
+async fn with_a_spawner_a_stale_value_is_served_at_once_and_refreshed_in_the_background() {
+    let (clock, calls, tasks) = (
+        TestClock::default(),
+        Arc::new(AtomicUsize::new(0)),
+        HeldTasks::default(),
+    );
+    let c = Arc::new(cache(5));
+    let calls_ref = &calls;
+    let get = |value: u32| {
+        c.get_or_refresh_in_background(|| clock.now(), move || owned(calls_ref, Ok(value)), &tasks)
+    };
+    // The first value is computed by its caller.
+    assert_eq!(get(1).await, Ok(1));
+    assert_eq!((calls.load(Ordering::SeqCst), tasks.len()), (1, 0));
+    // Stale: served as it is, the refresh handed to a task, which has not run yet.
+    clock.set(5);
+    assert_eq!(get(2).await, Ok(1));
+    assert_eq!((calls.load(Ordering::SeqCst), tasks.len()), (1, 1));
+    // While it is under way nobody starts another.
+    assert_eq!(get(3).await, Ok(1));
+    assert_eq!(tasks.len(), 1);
+    tasks.run_all().await;
+    assert_eq!(get(4).await, Ok(2));
+    assert_eq!(calls.load(Ordering::SeqCst), 2);
+}
+
+#[tokio::test]
+async fn a_failed_background_refresh_keeps_the_value_and_the_next_caller_starts_another() {
+    let (clock, calls, tasks) = (
+        TestClock::default(),
+        Arc::new(AtomicUsize::new(0)),
+        HeldTasks::default(),
+    );
+    let c = Arc::new(cache(5));
+    let calls_ref = &calls;
+    let get = |value: Result<u32, String>| {
+        c.get_or_refresh_in_background(|| clock.now(), move || owned(calls_ref, value), &tasks)
+    };
+    assert_eq!(get(Ok(1)).await, Ok(1));
+    clock.set(5);
+    assert_eq!(get(Err("down".into())).await, Ok(1));
+    tasks.run_all().await;
+    assert_eq!(get(Ok(7)).await, Ok(1));
+    assert_eq!(tasks.len(), 1);
+    tasks.run_all().await;
+    assert_eq!(get(Ok(8)).await, Ok(7));
+}
+
+#[tokio::test]
+async fn with_a_spawner_a_failed_first_computation_is_the_callers_error() {
+    let (clock, calls, tasks) = (
+        TestClock::default(),
+        Arc::new(AtomicUsize::new(0)),
+        HeldTasks::default(),
+    );
+    let c = Arc::new(cache(5));
+    let first = c
+        .get_or_refresh_in_background(|| clock.now(), || owned(&calls, Err("down".into())), &tasks)
+        .await;
+    assert_eq!(first, Err("down".to_owned()));
+    assert_eq!(tasks.len(), 0);
 }
