@@ -126,12 +126,13 @@ done
 export BENCH_SAMPLE=$OUT/sample.lua BENCH_RUN
 BENCH_RUN=$(date +%s)
 results=()
+WRK_OUT=$OUT/wrk.out
 run_wrk() { # $1 script, rest: env assignments; prints "rps p50 p99 errors"
     local script=$1
     shift
     env "$@" wrk -t2 -c"$CONNECTIONS" -d"${DURATION}s" -s "bench/wrk/$script" \
-        "http://127.0.0.1:$PORT" >"$OUT/wrk.out" 2>&1 || true
-    grep '^RESULT' "$OUT/wrk.out" | cut -d' ' -f2- || echo "0 0 0 -1"
+        "http://127.0.0.1:$PORT" >"$WRK_OUT" 2>&1 || true
+    grep '^RESULT' "$WRK_OUT" | cut -d' ' -f2- || echo "0 0 0 -1"
 }
 run_pgbench() { # $1 script file, rest: pgbench -D assignments; prints tps
     local file=$1
@@ -145,6 +146,8 @@ run_pgbench() { # $1 script file, rest: pgbench -D assignments; prints tps
 scenario() { # name, wrk script, wrk env (space-separated), pgbench file, pgbench defines
     local name=$1 script=$2 env_vars=$3 pg_file=$4 pg_defines=$5 wrk_result tps
     [[ -z $ONLY || $name =~ $ONLY ]] || return 0
+    # Each scenario's wrk output (with its errors by kind) stays for a look afterwards.
+    WRK_OUT=$OUT/wrk-${name//[^a-z0-9]/_}.out
     log "$name: wrk"
     # shellcheck disable=SC2086 # word splitting of the assignments is intended
     wrk_result=$(run_wrk "$script" $env_vars)

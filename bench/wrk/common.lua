@@ -30,6 +30,8 @@ function done(summary, latency, requests)
   local seconds = summary.duration / 1e6
   local e = summary.errors
   local errors = e.connect + e.read + e.write + e.timeout + e.status
+  io.write(string.format("ERRORS connect %d read %d write %d timeout %d status %d\n",
+    e.connect, e.read, e.write, e.timeout, e.status))
   io.write(string.format("RESULT %.1f %.2f %.2f %d\n",
     summary.requests / seconds,
     latency:percentile(50) / 1000,
