@@ -29,6 +29,7 @@ use crate::pool::Pool;
 #[derive(Clone)]
 pub struct PgCustomerRepository {
     pool: Pool,
+    large_table: totals::LargeTableEstimate,
 }
 
 impl std::fmt::Debug for PgCustomerRepository {
@@ -42,7 +43,10 @@ impl std::fmt::Debug for PgCustomerRepository {
 impl PgCustomerRepository {
     /// A repository drawing connections from `pool` (migrations must have run).
     pub fn new(pool: Pool) -> Self {
-        Self { pool }
+        Self {
+            pool,
+            large_table: totals::LargeTableEstimate::default(),
+        }
     }
 
     /// The pool this repository uses.
@@ -92,7 +96,7 @@ impl CustomerRepository for PgCustomerRepository {
 
     #[tracing::instrument(level = "debug", name = "db.list", skip_all)]
     async fn list(&self, query: &ListQuery) -> Result<CustomerPage, RepositoryError> {
-        reads::list(&*self.conn().await?, query).await
+        reads::list(&*self.conn().await?, query, &self.large_table).await
     }
 
     #[tracing::instrument(level = "debug", name = "db.search", skip_all)]

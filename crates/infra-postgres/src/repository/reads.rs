@@ -8,7 +8,7 @@ use domain::{
     RepositoryError, Tags,
 };
 
-use super::totals::{Scope, count_matching};
+use super::totals::{LargeTableEstimate, Scope, count_matching};
 use crate::errors::from_diesel;
 use crate::rows::{CustomerRow, into_customers};
 use crate::schema::customers;
@@ -115,6 +115,7 @@ fn list_scope(query: &ListQuery) -> Scope {
 pub(super) async fn list(
     conn: &AsyncPgConnection,
     query: &ListQuery,
+    large_table: &LargeTableEstimate,
 ) -> Result<CustomerPage, RepositoryError> {
     let (limit, offset) = limit_offset(&query.page)?;
     let mut page = list_filter(query)
@@ -129,7 +130,7 @@ pub(super) async fn list(
     let mut page_conn = conn;
     let (rows, total) = tokio::try_join!(
         page.load::<CustomerRow>(&mut page_conn),
-        count_matching(conn, list_scope(query), || list_filter(query)),
+        count_matching(conn, list_scope(query), || list_filter(query), large_table),
     )
     .map_err(from_diesel)?;
     let customers = into_customers(rows)?;

@@ -10,6 +10,9 @@
 //! planner's own arithmetic over `pg_class` (rows per page at the last `ANALYZE` times the
 //! current number of pages), for a filter the row estimate of `EXPLAIN` (planned, not run).
 //! A table estimated far above the limit is not counted at all ([`COUNT_SKIP_ESTIMATE`]).
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
+
 use diesel::QueryResult;
 use diesel::pg::Pg;
 use diesel::prelude::*;
@@ -124,6 +127,32 @@ async fn table_estimate(conn: &AsyncPgConnection) -> QueryResult<Option<f64>> {
         .then(|| f64::from(tuples) / f64::from(pages.max(1)) * (bytes as f64 / block_size)))
 }
 
+/// How long a table estimate above [`COUNT_SKIP_ESTIMATE`] is reused before it is read
+/// again. Only such estimates are kept, so a table small enough to be counted is always
+/// counted.
+const LARGE_TABLE_ESTIMATE_TTL: Duration = Duration::from_secs(1);
+
+/// The last table estimate above [`COUNT_SKIP_ESTIMATE`] and when it was read: the list's
+/// pages then take their total from memory instead of a catalog query each (about a tenth
+/// of a page's cost). Shared by the clones of a repository.
+#[derive(Debug, Clone, Default)]
+pub(super) struct LargeTableEstimate(Arc<Mutex<Option<(Instant, f64)>>>);
+
+impl LargeTableEstimate {
+    fn fresh(&self) -> Option<f64> {
+        let held = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        held.filter(|(read, _)| read.elapsed() < LARGE_TABLE_ESTIMATE_TTL)
+            .map(|(_, rows)| rows)
+    }
+
+    fn remember(&self, rows: Option<f64>) {
+        let mut held = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        *held = rows
+            .filter(|rows| *rows > COUNT_SKIP_ESTIMATE)
+            .map(|rows| (Instant::now(), rows));
+    }
+}
+
 /// The total of `filter` (a builder: each statement needs its own copy), shares the
 /// connection so it is pipelined with the page. For the whole table the estimate comes
 /// first (a catalog lookup): over [`COUNT_SKIP_ESTIMATE`] rows it is the total, else the
@@ -133,6 +162,7 @@ pub(super) async fn count_matching(
     conn: &AsyncPgConnection,
     scope: Scope,
     filter: impl Fn() -> customers::BoxedQuery<'static, Pg>,
+    large_table: &LargeTableEstimate,
 ) -> QueryResult<u64> {
     let mut count_conn = conn;
     let mut estimate_conn = conn;
@@ -142,7 +172,14 @@ pub(super) async fn count_matching(
     };
     match scope {
         Scope::Table => {
-            let estimate = table_estimate(conn).await?;
+            let estimate = match large_table.fresh() {
+                Some(rows) => Some(rows),
+                None => {
+                    let read = table_estimate(conn).await?;
+                    large_table.remember(read);
+                    read
+                }
+            };
             if let Some(rows) = estimate.filter(|rows| *rows > COUNT_SKIP_ESTIMATE) {
                 // Far above the limit, and `as` saturates anyway.
                 return Ok(rows.round() as u64);
