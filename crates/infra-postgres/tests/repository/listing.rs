@@ -191,7 +191,10 @@ async fn a_table_estimated_far_above_the_limit_takes_the_estimate_without_counti
     // A repository reuses a large estimate for up to a second; a fresh reading after
     // ANALYZE is small, so the table is counted again.
     let fresh_repo = t.db.repository();
-    assert_eq!(fresh_repo.list(&ListQuery::default()).await.unwrap().total, 500);
+    assert_eq!(
+        fresh_repo.list(&ListQuery::default()).await.unwrap().total,
+        500
+    );
     tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
     assert_eq!(t.repo.list(&ListQuery::default()).await.unwrap().total, 500);
 }
