@@ -81,14 +81,7 @@ impl<T: Clone> RefreshingCache<T> {
             match self.turn(now()) {
                 Turn::Serve(value) => return Ok(value),
                 Turn::Wait => RefreshDone { cache: self }.await,
-                Turn::Refresh => {
-                    // Cleared on every exit, also when the caller is cancelled mid-way.
-                    let _leader = Leader { cache: self };
-                    let started = now();
-                    let value = compute().await?;
-                    self.lock().value = Some((value.clone(), started));
-                    return Ok(value);
-                }
+                Turn::Refresh => return self.compute_as_leader(now(), compute).await,
             }
         }
     }
@@ -123,10 +116,7 @@ impl<T: Clone> RefreshingCache<T> {
                     let started = now();
                     let Some(previous) = self.current() else {
                         // Nothing to serve yet: this caller computes, the others wait.
-                        let _leader = Leader { cache: &**self };
-                        let value = compute().await?;
-                        self.lock().value = Some((value.clone(), started));
-                        return Ok(value);
+                        return self.compute_as_leader(started, compute).await;
                     };
                     let leader = OwnedLeader(Arc::clone(self));
                     let refresh = compute();
@@ -140,6 +130,20 @@ impl<T: Clone> RefreshingCache<T> {
                 }
             }
         }
+    }
+
+    /// Computes and stores the value with the time the computation started, as the one
+    /// refreshing caller; the refresh ends on every exit, also when the caller is
+    /// cancelled mid-way.
+    async fn compute_as_leader<E, F, Fut>(&self, started: DateTime<Utc>, compute: F) -> Result<T, E>
+    where
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = Result<T, E>>,
+    {
+        let _leader = Leader { cache: self };
+        let value = compute().await?;
+        self.lock().value = Some((value.clone(), started));
+        Ok(value)
     }
 
     /// The value held, fresh or not.

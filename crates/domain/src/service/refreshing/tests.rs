@@ -141,14 +141,24 @@ fn owned(
     }
 }
 
-#[tokio::test]
-async fn with_a_spawner_a_stale_value_is_served_at_once_and_refreshed_in_the_background() {
-    let (clock, calls, tasks) = (
+/// A clock, a call counter, held tasks and a cache fresh for 5 s.
+fn background_fixture() -> (
+    TestClock,
+    Arc<AtomicUsize>,
+    HeldTasks,
+    Arc<RefreshingCache<u32>>,
+) {
+    (
         TestClock::default(),
         Arc::new(AtomicUsize::new(0)),
         HeldTasks::default(),
-    );
-    let c = Arc::new(cache(5));
+        Arc::new(cache(5)),
+    )
+}
+
+#[tokio::test]
+async fn with_a_spawner_a_stale_value_is_served_at_once_and_refreshed_in_the_background() {
+    let (clock, calls, tasks, c) = background_fixture();
     let calls_ref = &calls;
     let get = |value: u32| {
         c.get_or_refresh_in_background(|| clock.now(), move || owned(calls_ref, Ok(value)), &tasks)
@@ -170,12 +180,7 @@ async fn with_a_spawner_a_stale_value_is_served_at_once_and_refreshed_in_the_bac
 
 #[tokio::test]
 async fn a_failed_background_refresh_keeps_the_value_and_the_next_caller_starts_another() {
-    let (clock, calls, tasks) = (
-        TestClock::default(),
-        Arc::new(AtomicUsize::new(0)),
-        HeldTasks::default(),
-    );
-    let c = Arc::new(cache(5));
+    let (clock, calls, tasks, c) = background_fixture();
     let calls_ref = &calls;
     let get = |value: Result<u32, String>| {
         c.get_or_refresh_in_background(|| clock.now(), move || owned(calls_ref, value), &tasks)
@@ -192,12 +197,7 @@ async fn a_failed_background_refresh_keeps_the_value_and_the_next_caller_starts_
 
 #[tokio::test]
 async fn with_a_spawner_a_failed_first_computation_is_the_callers_error() {
-    let (clock, calls, tasks) = (
-        TestClock::default(),
-        Arc::new(AtomicUsize::new(0)),
-        HeldTasks::default(),
-    );
-    let c = Arc::new(cache(5));
+    let (clock, calls, tasks, c) = background_fixture();
     let first = c
         .get_or_refresh_in_background(|| clock.now(), || owned(&calls, Err("down".into())), &tasks)
         .await;
