@@ -24,6 +24,36 @@ pub(crate) fn contains_pattern(term: &str) -> String {
     pattern
 }
 
+/// A statement PostgreSQL plans anew for its bound values on every execution.
+///
+/// diesel prepares each statement once per connection, and after five executions
+/// PostgreSQL may switch a prepared statement to a generic plan, made without the values,
+/// whenever that plan's estimated cost is no higher than the average of the plans made
+/// with them. For a search that is a trap: its best plan depends on how common the term
+/// is (walk the newest customers for a common one, intersect the trigram index for a rare
+/// one), and a generic plan picks one for every term. So these statements are not kept
+/// prepared: they are parsed and planned with their values each time (a fraction of a
+/// millisecond, which their custom plans pay anyway).
+#[derive(Debug, diesel::query_builder::QueryId)]
+pub(crate) struct PlannedEachTime<Q>(pub(crate) Q);
+
+impl<Q: diesel::query_builder::Query> diesel::query_builder::Query for PlannedEachTime<Q> {
+    type SqlType = Q::SqlType;
+}
+
+impl<Q> diesel::query_builder::QueryFragment<diesel::pg::Pg> for PlannedEachTime<Q>
+where
+    Q: diesel::query_builder::QueryFragment<diesel::pg::Pg>,
+{
+    fn walk_ast<'b>(
+        &'b self,
+        mut out: diesel::query_builder::AstPass<'_, 'b, diesel::pg::Pg>,
+    ) -> diesel::QueryResult<()> {
+        out.unsafe_to_cache_prepared();
+        self.0.walk_ast(out.reborrow())
+    }
+}
+
 /// `EXPLAIN (ANALYZE, BUFFERS)` of a query, keeping its bound values (for measurements).
 #[cfg(feature = "test-support")]
 #[derive(Debug, diesel::query_builder::QueryId)]

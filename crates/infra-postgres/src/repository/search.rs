@@ -3,6 +3,7 @@
 
 use diesel::pg::Pg;
 use diesel::prelude::*;
+use diesel::sql_types::Bool;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use domain::{CustomerPage, RepositoryError, SearchCriteria, SortField, SortOrder};
 
@@ -11,41 +12,61 @@ use super::totals::{PageShown, estimate_matching, total_of_search};
 use crate::errors::from_diesel;
 use crate::rows::{CustomerRow, into_customers};
 use crate::schema::customers::{self, dsl as c};
-use crate::sql::{contains_pattern, lower};
+use crate::sql::{PlannedEachTime, contains_pattern, lower};
 
 type Query<'a> = customers::BoxedQuery<'a, Pg>;
 
-/// The criteria's filters; built once for the page and once for its total. Text filters
-/// are `ILIKE` substrings (each column has a trigram index) with wildcards escaped; places
+/// What joins the columns in `search_text`, the lower-cased concatenation of the six columns
+/// the free-text query searches (the `search_text` migration).
+const SEARCH_TEXT_SEPARATOR: char = '\u{1f}';
+
+/// The criteria's filters; built once for the page and once for its total. The free-text
+/// query is one `LIKE` over `search_text` (trigram-indexed with the country); the other
+/// text filters are `ILIKE` substrings of their column, each with the `search_text` match
+/// it implies so the same index finds the candidates; all escape the wildcards. Places
 /// compare `lower(..)`, which the expression indexes cover.
 fn filtered(criteria: &SearchCriteria) -> Query<'static> {
     let mut query = customers::table.into_boxed();
     if let Some(term) = &criteria.query {
-        let p = contains_pattern(term);
-        query = query.filter(
-            c::first_name
-                .ilike(p.clone())
-                .or(c::last_name.ilike(p.clone()))
-                .or(c::email.ilike(p.clone()))
-                .or(c::username.ilike(p.clone()))
-                .or(c::phone.ilike(p.clone()))
-                .or(c::company_name.ilike(p)),
-        );
+        query = if term.contains(SEARCH_TEXT_SEPARATOR) {
+            // Every match of `search_text` that contains the separator spans two columns,
+            // and no column contains it (the domain refuses control characters).
+            query.filter(false.into_sql::<Bool>())
+        } else {
+            query.filter(
+                c::search_text
+                    .nullable()
+                    .like(lower(contains_pattern(term))),
+            )
+        };
+    }
+    // One column's substring, with the `search_text` match it implies (through which the
+    // trigram index finds the candidates).
+    macro_rules! contains {
+        ($column:expr, $term:expr) => {{
+            let p = contains_pattern($term);
+            query = query.filter(
+                c::search_text
+                    .nullable()
+                    .like(lower(p.clone()))
+                    .and($column.ilike(p)),
+            );
+        }};
     }
     if let Some(v) = &criteria.first_name {
-        query = query.filter(c::first_name.ilike(contains_pattern(v)));
+        contains!(c::first_name, v);
     }
     if let Some(v) = &criteria.last_name {
-        query = query.filter(c::last_name.ilike(contains_pattern(v)));
+        contains!(c::last_name, v);
     }
     if let Some(v) = &criteria.email {
-        query = query.filter(c::email.ilike(contains_pattern(v)));
+        contains!(c::email, v);
     }
     if let Some(v) = &criteria.phone {
-        query = query.filter(c::phone.ilike(contains_pattern(v)));
+        contains!(c::phone, v);
     }
     if let Some(v) = &criteria.company_name {
-        query = query.filter(c::company_name.ilike(contains_pattern(v)));
+        contains!(c::company_name, v);
     }
     if let Some(v) = &criteria.city {
         query = query.filter(lower(c::city).eq(lower(v.clone())));
@@ -119,10 +140,12 @@ pub(super) async fn search(
     criteria: &SearchCriteria,
 ) -> Result<CustomerPage, RepositoryError> {
     let (limit, offset) = limit_offset(&criteria.page)?;
-    let page = sorted(filtered(criteria), criteria.sort_by, criteria.sort_order)
-        .select(CustomerRow::as_select())
-        .limit(limit)
-        .offset(offset);
+    let page = PlannedEachTime(
+        sorted(filtered(criteria), criteria.sort_by, criteria.sort_order)
+            .select(CustomerRow::as_select())
+            .limit(limit)
+            .offset(offset),
+    );
     let mut page_conn = conn;
     let (rows, estimate) = tokio::try_join!(
         page.load::<CustomerRow>(&mut page_conn),
@@ -192,4 +215,51 @@ pub async fn explain_search(
         count_sql: diesel::debug_query::<Pg, _>(&count()).to_string(),
         count_plan,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use diesel_async::AsyncConnection;
+    use domain::SearchCriteria;
+
+    use super::*;
+    use crate::test_support::{TestDatabase, record_statements};
+
+    #[tokio::test]
+    async fn the_page_and_the_count_are_planned_for_their_values_every_time() {
+        let db = TestDatabase::new().await;
+        let mut conn = AsyncPgConnection::establish(db.url()).await.unwrap();
+        let seen = record_statements(&mut conn);
+        for term in ["ann", "bob", "cy", "dee", "eve", "fay", "gus"] {
+            let criteria = SearchCriteria {
+                query: Some(term.into()),
+                country: Some("Norway".into()),
+                ..SearchCriteria::default()
+            };
+            // An empty table: the page is empty, so the total is counted.
+            let page = search(&conn, &criteria).await.unwrap();
+            assert_eq!(page.total, 0);
+        }
+        let seen = seen.lock().unwrap();
+        let runs = |prefix: &str| {
+            seen.started
+                .iter()
+                .filter(|s| s.starts_with(prefix))
+                .count()
+        };
+        assert_eq!(
+            runs("SELECT \"customers\".\"id\", "),
+            7,
+            "{:?}",
+            seen.started
+        );
+        assert_eq!(runs("SELECT count(*) FROM ("), 7, "{:?}", seen.started);
+        assert!(
+            seen.cached
+                .iter()
+                .all(|sql| !sql.contains("search_text") || sql.starts_with("EXPLAIN")),
+            "a search statement was kept prepared: {:?}",
+            seen.cached
+        );
+    }
 }

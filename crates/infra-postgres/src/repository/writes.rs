@@ -168,9 +168,6 @@ pub(super) async fn delete(
 
 #[cfg(test)]
 mod tests {
-    use std::sync::{Arc, Mutex};
-
-    use diesel::connection::InstrumentationEvent;
     use diesel_async::AsyncConnection;
     use domain::Gender;
 
@@ -186,23 +183,11 @@ mod tests {
         }
     }
 
-    /// The SQL of every statement the connection prepared and cached.
-    fn record_cached(conn: &mut AsyncPgConnection) -> Arc<Mutex<Vec<String>>> {
-        let cached = Arc::new(Mutex::new(Vec::new()));
-        let sink = Arc::clone(&cached);
-        conn.set_instrumentation(move |event: InstrumentationEvent<'_>| {
-            if let InstrumentationEvent::CacheQuery { sql, .. } = event {
-                sink.lock().unwrap().push(sql.to_owned());
-            }
-        });
-        cached
-    }
-
     #[tokio::test]
     async fn inserts_with_and_without_optional_fields_share_one_prepared_statement() {
         let db = TestDatabase::new().await;
         let mut conn = AsyncPgConnection::establish(db.url()).await.unwrap();
-        let cached = record_cached(&mut conn);
+        let seen = test_support::record_statements(&mut conn);
         for n in 0..4 {
             let id = CustomerId::parse(&format!("CUST_0000000{n}")).unwrap();
             let username = Username::parse(&format!("annlee{n}")).unwrap();
@@ -210,9 +195,10 @@ mod tests {
                 .await
                 .unwrap();
         }
-        let inserts = cached
+        let inserts = seen
             .lock()
             .unwrap()
+            .cached
             .iter()
             .filter(|sql| sql.starts_with("INSERT"))
             .count();

@@ -116,6 +116,14 @@ pub async fn seed_customers(pool: &Pool, options: &SeedOptions) -> Result<SeedRe
     let rebuilt_indexes = rebuilt_in_load + dropped.len();
     if !dropped.is_empty() {
         let mut second = session(pool).await?;
+        // Two builds run side by side on two connections; parallel workers of their own
+        // would only take CPU from each other (the trigram index then took half again as
+        // long, and it alone is most of the wait).
+        for conn in [&mut conn, &mut second] {
+            diesel::sql_query("SET max_parallel_maintenance_workers = 0")
+                .execute(conn)
+                .await?;
+        }
         indexes::rebuild(&mut conn, &mut second, dropped)
             .await
             .map_err(|failed| SeedError::Indexes {

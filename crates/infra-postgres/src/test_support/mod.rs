@@ -12,7 +12,11 @@ mod admin;
 mod names;
 mod sweep;
 
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
+
+use diesel::connection::InstrumentationEvent;
+use diesel_async::{AsyncConnection, AsyncPgConnection};
 
 pub use crate::repository::{SearchPlans, explain_search};
 use crate::{PgCustomerRepository, Pool, PoolSettings, build_pool};
@@ -168,4 +172,28 @@ pub fn draft(first: &str, last: &str, email: &str) -> CustomerDraft {
         notes: None,
         tags: Tags::default(),
     }
+}
+
+/// Statements a connection runs, as the SQL diesel sent.
+#[derive(Debug, Clone, Default)]
+pub struct Statements {
+    /// Every statement started.
+    pub started: Vec<String>,
+    /// The statements prepared and kept in the connection's cache.
+    pub cached: Vec<String>,
+}
+
+/// Records the statements `conn` runs and caches from now on.
+pub fn record_statements(conn: &mut AsyncPgConnection) -> Arc<Mutex<Statements>> {
+    let seen = Arc::new(Mutex::new(Statements::default()));
+    let sink = Arc::clone(&seen);
+    conn.set_instrumentation(move |event: InstrumentationEvent<'_>| {
+        let mut seen = sink.lock().unwrap_or_else(PoisonError::into_inner);
+        match event {
+            InstrumentationEvent::StartQuery { query, .. } => seen.started.push(query.to_string()),
+            InstrumentationEvent::CacheQuery { sql, .. } => seen.cached.push(sql.to_owned()),
+            _ => {}
+        }
+    });
+    seen
 }

@@ -54,7 +54,7 @@ async fn migrations_go_up_down_and_up_again_leaving_nothing_behind() {
     for expected in [
         "r customers",
         "i customers_email_lower_key",
-        "i customers_first_name_trgm_idx",
+        "i customers_search_text_idx",
         "i customers_tags_idx",
         "function customers_set_updated_at",
         "trigger customers_set_updated_at",

@@ -1,9 +1,12 @@
 //! Free text and the text filters: substrings ignoring case, wildcards taken literally.
 
+use diesel::sql_types::{BigInt, Text};
+use diesel::{QueryableByName, sql_query};
+use diesel_async::RunQueryDsl;
 use domain::{Phone, SearchCriteria};
 
 use super::{matching, query, with};
-use crate::support::ctx;
+use crate::support::{Ctx, ctx};
 
 #[tokio::test]
 async fn the_query_matches_a_substring_of_any_searched_column_ignoring_case() {
@@ -28,6 +31,103 @@ async fn the_query_matches_a_substring_of_any_searched_column_ignoring_case() {
     assert_eq!(matching(&t, query("555-01")).await, vec![by_phone.id]);
     // Usernames are generated (`user<hex>`), so every fixture's matches "user".
     assert_eq!(matching(&t, query("USER")).await.len(), 6);
+}
+
+#[derive(QueryableByName)]
+struct Id {
+    #[diesel(sql_type = BigInt)]
+    id: i64,
+}
+
+/// What the query matched before `search_text`: six `ILIKE`s, one per column, evaluated by
+/// the same server (so under the same collation's case folding).
+async fn matching_column_by_column(t: &Ctx, term: &str) -> Vec<i64> {
+    let mut conn = t.db.pool().get().await.unwrap();
+    let pattern = format!("%{term}%");
+    let rows: Vec<Id> = sql_query(
+        "SELECT id FROM customers WHERE first_name ILIKE $1 OR last_name ILIKE $1 \
+         OR email ILIKE $1 OR username ILIKE $1 OR phone ILIKE $1 OR company_name ILIKE $1 \
+         ORDER BY id",
+    )
+    .bind::<Text, _>(pattern)
+    .load(&mut conn)
+    .await
+    .unwrap();
+    rows.into_iter().map(|r| r.id).collect()
+}
+
+#[tokio::test]
+async fn the_query_matches_exactly_what_an_ilike_of_each_column_matches() {
+    let t = ctx().await;
+    with(&t, "Élodie", "DURAND", "elodie@example.fr", |d| {
+        d.company_name = Some("Straße & Söhne GmbH".into());
+    })
+    .await;
+    with(&t, "İlkay", "Öztürk", "ilkay@example.com.tr", |_| {}).await;
+    with(&t, "Ann", "Bell", "ab@example.com", |d| {
+        d.phone = Some(Phone::parse("+44 20 7946 0958").unwrap());
+    })
+    .await;
+    with(
+        &t,
+        "Σωκράτης",
+        "Παπαδόπουλος",
+        "sokratis@example.gr",
+        |_| {},
+    )
+    .await;
+    with(&t, "Zoë", "O'Brien", "zoe.obrien@example.ie", |d| {
+        d.company_name = Some("Acme".into());
+    })
+    .await;
+
+    for term in [
+        "élo",
+        "ÉLO",
+        "durand",
+        "STRASSE",
+        "straße",
+        "SÖHNE",
+        "i̇lkay",
+        "İLKAY",
+        "öztürk",
+        "ÖZTÜRK",
+        "ann",
+        "BELL",
+        "7946",
+        "20 79",
+        "ΣΩΚΡ",
+        "σωκρ",
+        "ΠΑΠΑΔ",
+        "zoë",
+        "ZOË",
+        "o'brien",
+        "acme",
+        ".ie",
+        "@",
+        "e",
+    ] {
+        let expected = matching_column_by_column(&t, term).await;
+        assert_eq!(matching(&t, query(term)).await, expected, "{term}");
+    }
+}
+
+#[tokio::test]
+async fn the_query_never_matches_across_two_columns() {
+    let t = ctx().await;
+    let ann = with(&t, "Ann", "Bell", "ab@example.com", |d| {
+        d.company_name = Some("Acme".into());
+    })
+    .await;
+
+    assert_eq!(matching(&t, query("ann")).await, vec![ann.id]);
+    assert_eq!(matching(&t, query("bell")).await, vec![ann.id]);
+    // The first name ends and the last name begins: no single column holds "nnbe".
+    assert!(matching(&t, query("nnbe")).await.is_empty());
+    assert!(matching(&t, query("ann bell")).await.is_empty());
+    // The separator of the stored concatenation matches nothing either.
+    assert!(matching(&t, query("ann\u{1f}bell")).await.is_empty());
+    assert!(matching(&t, query("\u{1f}")).await.is_empty());
 }
 
 #[tokio::test]
@@ -140,7 +240,11 @@ async fn explain_search_shows_the_generated_sql_and_both_plans() {
     let plans = infra_postgres::test_support::explain_search(t.db.pool(), &query("50%_x"))
         .await
         .unwrap();
-    assert!(plans.page_sql.contains("ILIKE"), "{}", plans.page_sql);
+    assert!(
+        plans.page_sql.contains(r#""search_text" LIKE lower($1)"#),
+        "{}",
+        plans.page_sql
+    );
     assert!(
         plans.page_sql.contains(r#""%50\\%\\_x%""#),
         "{}",

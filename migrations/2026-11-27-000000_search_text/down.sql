@@ -1,0 +1,10 @@
+CREATE INDEX customers_lower_country_idx ON customers (lower(country));
+CREATE INDEX customers_first_name_trgm_idx ON customers USING gin (first_name gin_trgm_ops);
+CREATE INDEX customers_last_name_trgm_idx ON customers USING gin (last_name gin_trgm_ops);
+CREATE INDEX customers_email_trgm_idx ON customers USING gin (email gin_trgm_ops);
+CREATE INDEX customers_username_trgm_idx ON customers USING gin (username gin_trgm_ops);
+CREATE INDEX customers_phone_trgm_idx ON customers USING gin (phone gin_trgm_ops);
+CREATE INDEX customers_company_name_trgm_idx ON customers USING gin (company_name gin_trgm_ops);
+DROP INDEX customers_search_text_idx;
+DROP EXTENSION IF EXISTS btree_gin;
+ALTER TABLE customers DROP COLUMN search_text;
