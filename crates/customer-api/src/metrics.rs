@@ -7,6 +7,8 @@ use std::fmt::Write as _;
 use std::sync::Mutex;
 use std::time::Duration;
 
+use infra_postgres::SearchCacheCounts;
+
 /// Upper bounds of the latency buckets, in seconds.
 const BUCKETS: [f64; 12] = [
     0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0,
@@ -83,7 +85,7 @@ impl Metrics {
     }
 
     /// The text exposition of every metric.
-    pub fn render(&self, pool: PoolGauges) -> String {
+    pub fn render(&self, pool: PoolGauges, search_cache: SearchCacheCounts) -> String {
         let mut out = String::new();
         let state = match self.state.lock() {
             Ok(state) => state,
@@ -160,6 +162,23 @@ impl Metrics {
                 "# HELP {name} {help}\n# TYPE {name} gauge\n{name} {value}"
             );
         }
+        for (name, help, value) in [
+            (
+                "search_cache_hits_total",
+                "Searches answered with a result computed under the same database snapshot.",
+                search_cache.hits,
+            ),
+            (
+                "search_cache_misses_total",
+                "Searches computed (the database changed, or the search was not kept).",
+                search_cache.misses,
+            ),
+        ] {
+            let _ = writeln!(
+                out,
+                "# HELP {name} {help}\n# TYPE {name} counter\n{name} {value}"
+            );
+        }
         out
     }
 }
@@ -196,12 +215,15 @@ mod tests {
             404,
             Duration::from_millis(1),
         );
-        let text = m.render(PoolGauges {
-            max_size: 16,
-            size: 2,
-            available: 1,
-            waiting: 0,
-        });
+        let text = m.render(
+            PoolGauges {
+                max_size: 16,
+                size: 2,
+                available: 1,
+                waiting: 0,
+            },
+            SearchCacheCounts { hits: 7, misses: 3 },
+        );
         assert!(text.contains(
             "http_requests_total{route=\"/api/v1/customers/{customer_id}\",method=\"GET\",status=\"200\"} 2"
         ));
@@ -209,5 +231,7 @@ mod tests {
         assert!(text.contains("le=\"0.005\"} 2"), "{text}");
         assert!(text.contains("le=\"+Inf\"} 3"));
         assert!(text.contains("db_pool_max_size 16"));
+        assert!(text.contains("search_cache_hits_total 7"));
+        assert!(text.contains("search_cache_misses_total 3"));
     }
 }

@@ -58,6 +58,7 @@ pub struct Settings {
     pub rate_limit: RateLimitSettings,
     pub cors: CorsSettings,
     pub statistics: StatisticsSettings,
+    pub search: SearchSettings,
 }
 
 /// The statistics overview.
@@ -66,6 +67,15 @@ pub struct Settings {
 pub struct StatisticsSettings {
     /// How long a computed overview is served before it is recomputed (0: always fresh).
     pub cache_ttl_ms: u64,
+}
+
+/// The search endpoint.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SearchSettings {
+    /// How many customers the search results reused while the database has not changed
+    /// may hold in all (about a kilobyte each; 0 computes every search).
+    pub cache_customers: usize,
 }
 
 /// The HTTP listener.

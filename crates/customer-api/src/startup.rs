@@ -14,7 +14,7 @@ use actix_web::{App, HttpResponse, HttpServer, web};
 use anyhow::Context;
 use api_actix::security;
 use domain::{CustomerService, CustomerUseCases, Spawner, StatisticsCache};
-use infra_postgres::{PgCustomerRepository, Pool, PoolSettings};
+use infra_postgres::{PgCustomerRepository, Pool, PoolSettings, SearchCache};
 
 use crate::metrics::{Metrics, PoolGauges};
 use crate::observe::observe;
@@ -58,12 +58,15 @@ impl Application {
         let pools = WorkerPools::build(&pool_settings, workers)?;
         let statistics =
             StatisticsCache::new(Duration::from_millis(settings.statistics.cache_ttl_ms));
+        let search_cache = SearchCache::new(settings.search.cache_customers);
         let services: Vec<_> = pools
             .0
             .iter()
             .map(|pool| {
+                let repository =
+                    PgCustomerRepository::new(pool.clone()).with_search_cache(search_cache.clone());
                 let service: Arc<dyn CustomerUseCases> = Arc::new(
-                    CustomerService::new(PgCustomerRepository::new(pool.clone()))
+                    CustomerService::new(repository)
                         .with_statistics_cache(statistics.clone())
                         .with_background_refresh(Arc::new(TokioSpawner)),
                 );
@@ -78,6 +81,7 @@ impl Application {
         let port = listener.local_addr()?.port();
         let metrics = web::Data::new(Metrics::default());
         let pools = web::Data::new(pools);
+        let search_cache = web::Data::new(search_cache);
         let api = api_actix::ApiSettings {
             max_body_bytes: settings.server.max_body_bytes,
         };
@@ -104,6 +108,7 @@ impl Application {
                 .app_data(security.clone())
                 .app_data(metrics.clone())
                 .app_data(pools.clone())
+                .app_data(search_cache.clone())
                 .app_data(services[worker].clone())
                 .route("/metrics", web::get().to(metrics_endpoint))
                 .configure(api_actix::configure(api))
@@ -212,8 +217,9 @@ impl WorkerPools {
 async fn metrics_endpoint(
     metrics: web::Data<Metrics>,
     pools: web::Data<WorkerPools>,
+    search_cache: web::Data<SearchCache>,
 ) -> HttpResponse {
     HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4; charset=utf-8")
-        .body(metrics.render(pools.gauges()))
+        .body(metrics.render(pools.gauges(), search_cache.counts()))
 }

@@ -22,5 +22,5 @@ pub mod test_support;
 
 pub use migrations::{MigrationError, revert_all_migrations, run_migrations};
 pub use pool::{Pool, PoolBuildError, PoolSettings, PoolStatus, build_pool, pool_status};
-pub use repository::PgCustomerRepository;
+pub use repository::{PgCustomerRepository, SearchCache, SearchCacheCounts};
 pub use seed::{SeedError, SeedOptions, SeedReport, seed_customers};

@@ -6,7 +6,7 @@ use super::{Customer, Tags};
 use crate::error::ValidationErrors;
 
 /// Fields a search may sort by: a closed set, so no client text ever reaches SQL.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
 pub enum SortField {
     #[default]
     CreatedAt,
@@ -57,7 +57,7 @@ impl SortField {
 }
 
 /// Ascending or descending.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
 pub enum SortOrder {
     Asc,
     #[default]
@@ -135,7 +135,7 @@ fn check_offset(offset: u64, field: &str) -> Result<u64, ValidationErrors> {
 }
 
 /// An offset page of a bounded size (1 to 1000).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct PageRequest {
     pub offset: u64,
     pub limit: u32,
@@ -177,7 +177,7 @@ pub struct ListQuery {
 
 /// The filters of a search; text filters match case-insensitively, `query` as a substring of
 /// first name, last name, email, username, phone or company name.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
 pub struct SearchCriteria {
     /// Free text, matched as a substring; `%`, `_` and `\` are literal.
     pub query: Option<String>,

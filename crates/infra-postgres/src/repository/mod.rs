@@ -8,6 +8,8 @@ mod reads;
 mod search;
 #[cfg(feature = "test-support")]
 pub use search::{SearchPlans, explain_search};
+mod search_cache;
+pub use search_cache::{SearchCache, SearchCacheCounts};
 mod statistics;
 mod totals;
 mod writes;
@@ -24,12 +26,14 @@ use domain::{
 
 use crate::errors::from_pool;
 use crate::pool::Pool;
+use search_cache::Lookup;
 
 /// Customers stored in PostgreSQL.
 #[derive(Clone)]
 pub struct PgCustomerRepository {
     pool: Pool,
     large_table: totals::LargeTableEstimate,
+    search_cache: Option<SearchCache>,
 }
 
 impl std::fmt::Debug for PgCustomerRepository {
@@ -46,6 +50,17 @@ impl PgCustomerRepository {
         Self {
             pool,
             large_table: totals::LargeTableEstimate::default(),
+            search_cache: None,
+        }
+    }
+
+    /// Reuses search results from `cache` while the database has not changed (see
+    /// [`SearchCache`]); clones of one cache share their results.
+    #[must_use]
+    pub fn with_search_cache(self, cache: SearchCache) -> Self {
+        Self {
+            search_cache: Some(cache),
+            ..self
         }
     }
 
@@ -101,7 +116,30 @@ impl CustomerRepository for PgCustomerRepository {
 
     #[tracing::instrument(level = "debug", name = "db.search", skip_all)]
     async fn search(&self, criteria: &SearchCriteria) -> Result<CustomerPage, RepositoryError> {
-        search::search(&*self.conn().await?, criteria).await
+        let conn = self.conn().await?;
+        let Some(cache) = self.search_cache.as_ref().filter(|c| c.keeps_anything()) else {
+            return search::search(&conn, criteria).await;
+        };
+        // Taken before the search's statements run on this connection, so the result is
+        // at least as new as the snapshot it is kept under.
+        let Some(snapshot) = search_cache::current_snapshot(&conn)
+            .await
+            .map_err(crate::errors::from_diesel)?
+        else {
+            return search::search(&conn, criteria).await;
+        };
+        loop {
+            match cache.lookup(&snapshot, criteria) {
+                Lookup::Kept(page) => return Ok(page),
+                // Ends with the computation, kept or not; then look again.
+                Lookup::Wait(mut done) => while done.changed().await.is_ok() {},
+                Lookup::Compute(computing) => {
+                    let page = search::search(&conn, criteria).await?;
+                    computing.keep(&page);
+                    return Ok(page);
+                }
+            }
+        }
     }
 
     #[tracing::instrument(level = "debug", name = "db.update", skip_all)]

@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use super::ValueError;
 
 /// A set of tags: trimmed, lower-cased, without duplicates, in first-seen order.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
 pub struct Tags(Vec<String>);
 

@@ -1,5 +1,6 @@
 //! `search`: every filter, literal wildcards, tags semantics, and the total.
 
+mod cache;
 mod filters;
 mod text;
 
