@@ -169,6 +169,8 @@ run_wrk get_by_id.lua >/dev/null
 scenario "get by customer_id" get_by_id.lua "" "$OUT/get_by_id.sql" ""
 scenario "get by email" get_by_email.lua "" "$OUT/get_by_email.sql" ""
 scenario "search (text + country)" search.lua "" bench/pgbench/search.sql ""
+# The same searches, each asked once: what computing a search costs the service.
+scenario "search, each one new" search.lua "BENCH_DISTINCT=1" bench/pgbench/search.sql ""
 scenario "list first page" get_path.lua "BENCH_PATH=/api/v1/customers/?limit=$LIMIT" \
     bench/pgbench/list_offset.sql "offset=0 limit=$LIMIT"
 scenario "list skip=$half" get_path.lua "BENCH_PATH=/api/v1/customers/?limit=$LIMIT&skip=$half" \
