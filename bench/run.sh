@@ -174,7 +174,7 @@ scenario "search, each one new" search.lua "BENCH_DISTINCT=1" bench/pgbench/sear
 scenario "list first page" get_path.lua "BENCH_PATH=/api/v1/customers/?limit=$LIMIT" \
     bench/pgbench/list_offset.sql "offset=0 limit=$LIMIT"
 scenario "list skip=$half" get_path.lua "BENCH_PATH=/api/v1/customers/?limit=$LIMIT&skip=$half" \
-    bench/pgbench/list_offset.sql "offset=$half limit=$LIMIT"
+    bench/pgbench/list_deep.sql "offset=$half limit=$LIMIT"
 scenario "list page 10000 (cursor)" get_path.lua "BENCH_PATH=/api/v1/customers/?limit=$LIMIT&cursor=$cursor" \
     bench/pgbench/list_after.sql "after=$((LIMIT * 9999)) limit=$LIMIT"
 scenario "statistics overview" get_path.lua "BENCH_PATH=/api/v1/customers/statistics/overview" \

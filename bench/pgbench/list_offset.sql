@@ -1,2 +1,2 @@
--- The limit for a list page by offset: the page query alone (-D offset=, -D limit=).
+-- The limit for the list's first page: the page query alone (-D offset=, -D limit=).
 SELECT id, customer_id, username, first_name, last_name, email, phone, address_line1, address_line2, city, state, postal_code, country, date_of_birth, gender, company_name, tax_id, is_active, is_verified, email_verified, phone_verified, marketing_emails, marketing_sms, notes, tags, created_at, updated_at, last_login_at FROM customers ORDER BY id LIMIT :limit OFFSET :offset;

@@ -118,14 +118,34 @@ pub(super) async fn list(
     large_table: &LargeTableEstimate,
 ) -> Result<CustomerPage, RepositoryError> {
     let (limit, offset) = limit_offset(&query.page)?;
-    let mut page = list_filter(query)
-        .select(CustomerRow::as_select())
-        .order_by(customers::id.asc())
-        .limit(limit);
-    page = match query.cursor {
+    let page = match query.cursor {
         // Keyset pagination: the cost does not grow with depth, so the offset is ignored.
-        Some(cursor) => page.filter(customers::id.gt(cursor.after_id)),
-        None => page.offset(offset),
+        Some(cursor) => list_filter(query)
+            .filter(customers::id.gt(cursor.after_id))
+            .select(CustomerRow::as_select())
+            .order_by(customers::id.asc())
+            .limit(limit),
+        None if offset == 0 => list_filter(query)
+            .select(CustomerRow::as_select())
+            .order_by(customers::id.asc())
+            .limit(limit),
+        // Skipping rows still costs one index entry each, but only that: the ids of the
+        // page come from the primary key alone (an index-only scan once the table is
+        // vacuumed), and only the page's rows are read from the table. Skipping half a
+        // million customers by reading each went through 300 MB of rows: five times slower.
+        None => customers::table
+            .into_boxed()
+            .filter(
+                customers::id.eq_any(
+                    list_filter(query)
+                        .select(customers::id)
+                        .order_by(customers::id.asc())
+                        .limit(limit)
+                        .offset(offset),
+                ),
+            )
+            .select(CustomerRow::as_select())
+            .order_by(customers::id.asc()),
     };
     let mut page_conn = conn;
     let (rows, total) = tokio::try_join!(

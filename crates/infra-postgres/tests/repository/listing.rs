@@ -198,3 +198,34 @@ async fn a_table_estimated_far_above_the_limit_takes_the_estimate_without_counti
     tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
     assert_eq!(t.repo.list(&ListQuery::default()).await.unwrap().total, 500);
 }
+
+#[tokio::test]
+async fn an_offset_page_skips_only_customers_of_its_filter_and_keeps_id_order() {
+    let t = ctx().await;
+    let mut all = Vec::new();
+    for name in ["Ann", "Bob", "Cid", "Dee", "Eve", "Fay"] {
+        all.push(person(&t.repo, name, "Lee").await);
+    }
+    for gone in [&all[1], &all[3]] {
+        t.repo.deactivate(&gone.customer_id).await.unwrap();
+    }
+    let list = |offset, limit, is_active| {
+        let repo = t.repo.clone();
+        async move {
+            repo.list(&ListQuery {
+                page: page(offset, limit),
+                is_active,
+                ..ListQuery::default()
+            })
+            .await
+            .unwrap()
+        }
+    };
+    assert_eq!(ids(&list(2, 3, None).await.customers), ids(&all[2..5]));
+    let active = list(1, 2, Some(true)).await;
+    assert_eq!(ids(&active.customers), vec![all[2].id, all[4].id]);
+    assert_eq!(active.total, 4);
+    let inactive = list(1, 5, Some(false)).await;
+    assert_eq!(ids(&inactive.customers), vec![all[3].id]);
+    assert_eq!(inactive.total, 2);
+}
