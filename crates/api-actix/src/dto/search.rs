@@ -156,7 +156,8 @@ pub struct CustomerListResponse {
     pub customers: Vec<CustomerResponse>,
     /// Customers matching the same filter on every page: exact up to 1,000, above that
     /// PostgreSQL's estimate (counting a million rows on every page would cost more than
-    /// the page itself), never below 1,001.
+    /// the page itself), never below 1,001. A search PostgreSQL expects to match more than
+    /// 3,000 customers is not counted: it is taken to have more than 1,000.
     #[schema(example = 150)]
     pub total: u64,
     /// 1-based page number.
