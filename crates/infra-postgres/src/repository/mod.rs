@@ -131,8 +131,8 @@ impl CustomerRepository for PgCustomerRepository {
         loop {
             match cache.lookup(&snapshot, criteria) {
                 Lookup::Kept(page) => return Ok(page),
-                // Ends with the computation, kept or not; then look again.
-                Lookup::Wait(mut done) => while done.changed().await.is_ok() {},
+                // Then the result is kept, or this search computes it.
+                Lookup::Wait(waiting) => waiting.ended().await,
                 Lookup::Compute(computing) => {
                     let page = search::search(&conn, criteria).await?;
                     computing.keep(&page);

@@ -93,9 +93,21 @@ pub(super) enum Lookup {
     Kept(CustomerPage),
     /// The same search under the same snapshot is being computed: wait for it to end, then
     /// look again.
-    Wait(watch::Receiver<()>),
+    Wait(Waiting),
     /// Compute it, and finish with [`Computing::keep`].
     Compute(Box<Computing>),
+}
+
+/// A search being computed by another request.
+#[derive(Debug)]
+pub(super) struct Waiting(watch::Receiver<()>);
+
+impl Waiting {
+    /// Returns once that computation ended, kept or given up.
+    pub(super) async fn ended(mut self) {
+        // Nothing is ever sent: the channel closes when its senders are dropped.
+        while self.0.changed().await.is_ok() {}
+    }
 }
 
 /// The right, and duty, to compute a search: while it lives, the same search under the
@@ -184,7 +196,7 @@ impl SearchCache {
         if let Some((computing_under, sender)) = held.computing.get(criteria)
             && computing_under == snapshot
         {
-            return Lookup::Wait(sender.subscribe());
+            return Lookup::Wait(Waiting(sender.subscribe()));
         }
         self.0.misses.fetch_add(1, Ordering::Relaxed);
         let (id, _) = watch::channel(());
@@ -344,7 +356,7 @@ mod tests {
         }
     }
 
-    fn waiting(lookup: Lookup) -> watch::Receiver<()> {
+    fn waiting(lookup: Lookup) -> Waiting {
         match lookup {
             Lookup::Wait(done) => done,
             other => panic!("expected to wait, got {other:?}"),
@@ -356,13 +368,13 @@ mod tests {
         let cache = SearchCache::new(100);
         let s = snapshot("5:9:");
         let leader = computing(cache.lookup(&s, &query("ann")));
-        let mut done = waiting(cache.lookup(&s, &query("ann")));
+        let done = waiting(cache.lookup(&s, &query("ann")));
         // Another search, or the same under another snapshot, does not wait.
         drop(computing(cache.lookup(&s, &query("bob"))));
         let newer = computing(cache.lookup(&snapshot("5:10:"), &query("ann")));
         drop(newer);
 
-        let woken = tokio::spawn(async move { while done.changed().await.is_ok() {} });
+        let woken = tokio::spawn(done.ended());
         leader.keep(&page(4));
         woken.await.unwrap();
         match cache.lookup(&s, &query("ann")) {
@@ -377,8 +389,7 @@ mod tests {
         let cache = SearchCache::new(100);
         let s = snapshot("5:9:");
         let leader = computing(cache.lookup(&s, &query("ann")));
-        let mut done = waiting(cache.lookup(&s, &query("ann")));
-        let woken = tokio::spawn(async move { while done.changed().await.is_ok() {} });
+        let woken = tokio::spawn(waiting(cache.lookup(&s, &query("ann"))).ended());
         // The search failed, or its client went away.
         drop(leader);
         woken.await.unwrap();
