@@ -4,18 +4,18 @@
 //! for up to a few thousand matches a count), and the same search is often asked again:
 //! the same page refreshed, the same filter by many clients. Every result here is kept with
 //! the snapshot PostgreSQL gave just before its statements ran (`pg_current_snapshot()`:
-//! the oldest running transaction, the next transaction id, and the running ones), and a
-//! later search with the same criteria reuses it only while the current snapshot is
-//! exactly that one.
+//! `xmin:xmax:xip`, where every transaction below `xmax` and not listed in `xip` has ended,
+//! and `xmax` is one past the newest that has), and a later search with the same criteria
+//! reuses it only while the current snapshot is exactly that one.
 //!
-//! Why that is never stale: data changes only when a transaction commits. A transaction
-//! that commits after the snapshot was either running at the time (it is in the snapshot's
-//! list, and leaves it) or had no transaction id yet (taking one moves the snapshot's next
-//! id). Either way every later snapshot differs, so no search after a commit reuses a
-//! result computed before it. A result computed after a commit that followed its snapshot
-//! is newer than its label, never older. (A snapshot also changes when a transaction
-//! aborts or merely starts writing; those only cost a recomputation.) Snapshots are
-//! server-wide, so this holds with any number of service instances and any other writer.
+//! Why that is never stale: data changes only when a transaction commits, and a commit
+//! changes every later snapshot. The committing transaction was either listed as running
+//! (it leaves the list) or had an id at or above `xmax` (`xmax` moves past it). So no
+//! search after a commit reuses a result computed before it, and a result computed after a
+//! commit that followed its snapshot is newer than its label, never older. (An abort also
+//! changes the snapshot, which only costs a recomputation.) Snapshots are server-wide, so
+//! this holds with any number of service instances and any other writer. The repository
+//! never searches inside a transaction of its own, whose writes a snapshot would not show.
 //!
 //! So reuse pays off while nothing is written, anywhere on the server: read-heavy periods,
 //! and repeated searches between writes. Each search pays one extra round trip for the
@@ -43,7 +43,8 @@ use tokio::sync::watch;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(super) struct Snapshot {
     text: String,
-    /// The next transaction id: snapshots taken later never have a smaller one.
+    /// One past the newest ended transaction: snapshots taken later never have a smaller
+    /// one.
     xmax: u64,
 }
 
@@ -305,8 +306,8 @@ mod tests {
         assert_eq!(cache.get(&s1, &other_page), None);
         // Transaction 7 ended: the data may have changed.
         assert_eq!(cache.get(&snapshot("5:9:5"), &query("ann")), None);
-        // A transaction took an id.
-        assert_eq!(cache.get(&snapshot("5:10:5,7,9"), &query("ann")), None);
+        // A transaction at or above xmax ended.
+        assert_eq!(cache.get(&snapshot("5:10:5,7"), &query("ann")), None);
         // The first miss is the search that computed the result.
         assert_eq!(cache.counts(), SearchCacheCounts { hits: 1, misses: 5 });
     }
