@@ -117,15 +117,16 @@ impl CustomerRepository for PgCustomerRepository {
     #[tracing::instrument(level = "debug", name = "db.search", skip_all)]
     async fn search(&self, criteria: &SearchCriteria) -> Result<CustomerPage, RepositoryError> {
         let conn = self.conn().await?;
-        let Some(cache) = self.search_cache.as_ref().filter(|c| c.keeps_anything()) else {
-            return search::search(&conn, criteria).await;
+        let cached = match self.search_cache.as_ref().filter(|c| c.keeps_anything()) {
+            // Taken before the search's statements run on this connection, so the result is
+            // at least as new as the snapshot it is kept under.
+            Some(cache) => search_cache::current_snapshot(&conn)
+                .await
+                .map_err(crate::errors::from_diesel)?
+                .map(|snapshot| (cache, snapshot)),
+            None => None,
         };
-        // Taken before the search's statements run on this connection, so the result is
-        // at least as new as the snapshot it is kept under.
-        let Some(snapshot) = search_cache::current_snapshot(&conn)
-            .await
-            .map_err(crate::errors::from_diesel)?
-        else {
+        let Some((cache, snapshot)) = cached else {
             return search::search(&conn, criteria).await;
         };
         loop {

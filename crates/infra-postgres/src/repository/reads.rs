@@ -118,17 +118,16 @@ pub(super) async fn list(
     large_table: &LargeTableEstimate,
 ) -> Result<CustomerPage, RepositoryError> {
     let (limit, offset) = limit_offset(&query.page)?;
+    let first_page = |filter: customers::BoxedQuery<'static, Pg>| {
+        filter
+            .select(CustomerRow::as_select())
+            .order_by(customers::id.asc())
+            .limit(limit)
+    };
     let page = match query.cursor {
         // Keyset pagination: the cost does not grow with depth, so the offset is ignored.
-        Some(cursor) => list_filter(query)
-            .filter(customers::id.gt(cursor.after_id))
-            .select(CustomerRow::as_select())
-            .order_by(customers::id.asc())
-            .limit(limit),
-        None if offset == 0 => list_filter(query)
-            .select(CustomerRow::as_select())
-            .order_by(customers::id.asc())
-            .limit(limit),
+        Some(cursor) => first_page(list_filter(query).filter(customers::id.gt(cursor.after_id))),
+        None if offset == 0 => first_page(list_filter(query)),
         // Skipping rows still costs one index entry each, but only that: the ids of the
         // page come from the primary key alone (an index-only scan once the table is
         // vacuumed), and only the page's rows are read from the table. Skipping half a
