@@ -2,29 +2,40 @@
 //! afterwards.
 //!
 //! Building an index over a million rows is much cheaper than maintaining it row by row
-//! (for the three unique btrees on random keys: 6 s against 13 s). Unique indexes and
+//! (for the three unique btrees on random keys: 5 s against 13 s). Unique indexes and
 //! constraints are rebuilt inside the load's transaction, so no other session ever sees
 //! the table without them. The others are rebuilt after the commit (another session cannot
-//! see uncommitted rows) by two connections side by side: the six trigram GINs build on
-//! one core each (PostgreSQL 15 parallelises only btree builds), so that uses both cores.
-//! An interrupted rebuild costs speed, never correctness. The definitions come from the
-//! server (`pg_get_indexdef`, `pg_get_constraintdef`), so what is rebuilt is exactly what
-//! the migrations created.
+//! see uncommitted rows) by two connections side by side: the trigram GIN, most of the
+//! wait, builds on one core (PostgreSQL 15 parallelises only btree builds) while the
+//! btrees take the other. An interrupted rebuild costs speed, never correctness. The
+//! definitions come from the server (`pg_get_indexdef`, `pg_get_constraintdef`), so what
+//! is rebuilt is exactly what the migrations created.
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
 
-use diesel::QueryableByName;
-use diesel::sql_types::Text;
-use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use tokio_postgres::{Client, GenericClient};
 
 /// One secondary index: how to drop it and how to build it again.
-#[derive(Debug, Clone, QueryableByName)]
+#[derive(Debug, Clone)]
 pub(super) struct IndexDefinition {
-    #[diesel(sql_type = Text)]
     pub drop_sql: String,
-    #[diesel(sql_type = Text)]
     pub create_sql: String,
+}
+
+async fn definitions(
+    client: &impl GenericClient,
+    sql: &str,
+) -> Result<Vec<IndexDefinition>, tokio_postgres::Error> {
+    let rows = client.query(sql, &[]).await?;
+    rows.iter()
+        .map(|row| {
+            Ok(IndexDefinition {
+                drop_sql: row.try_get(0)?,
+                create_sql: row.try_get(1)?,
+            })
+        })
+        .collect()
 }
 
 /// The non-unique secondary indexes of `customers`, GIN ones first: they take longest, so
@@ -59,29 +70,34 @@ pub(super) struct DroppedIndexes {
 }
 
 /// Drops every secondary index and unique constraint and returns their definitions.
-pub(super) async fn drop_all(conn: &mut AsyncPgConnection) -> diesel::QueryResult<DroppedIndexes> {
-    let unique: Vec<IndexDefinition> = diesel::sql_query(UNIQUE_INDEXES_SQL).load(conn).await?;
-    let other: Vec<IndexDefinition> = diesel::sql_query(NON_UNIQUE_INDEXES_SQL).load(conn).await?;
+pub(super) async fn drop_all(
+    client: &impl GenericClient,
+) -> Result<DroppedIndexes, tokio_postgres::Error> {
+    let unique = definitions(client, UNIQUE_INDEXES_SQL).await?;
+    let other = definitions(client, NON_UNIQUE_INDEXES_SQL).await?;
     for index in unique.iter().chain(&other) {
-        diesel::sql_query(&index.drop_sql).execute(conn).await?;
+        client.batch_execute(&index.drop_sql).await?;
     }
     Ok(DroppedIndexes { unique, other })
 }
 
 /// Builds the indexes one after another on this connection.
 pub(super) async fn build_each(
-    conn: &mut AsyncPgConnection,
+    client: &impl GenericClient,
     indexes: &[IndexDefinition],
-) -> diesel::QueryResult<()> {
+) -> Result<(), tokio_postgres::Error> {
     for index in indexes {
-        build(conn, index).await?;
+        build(client, index).await?;
     }
     Ok(())
 }
 
-async fn build(conn: &mut AsyncPgConnection, index: &IndexDefinition) -> diesel::QueryResult<()> {
+async fn build(
+    client: &impl GenericClient,
+    index: &IndexDefinition,
+) -> Result<(), tokio_postgres::Error> {
     let started = std::time::Instant::now();
-    diesel::sql_query(&index.create_sql).execute(conn).await?;
+    client.batch_execute(&index.create_sql).await?;
     tracing::debug!(
         seconds = started.elapsed().as_secs_f64(),
         index = %index.create_sql,
@@ -93,15 +109,15 @@ async fn build(conn: &mut AsyncPgConnection, index: &IndexDefinition) -> diesel:
 /// The indexes a failed rebuild left unbuilt.
 #[derive(Debug)]
 pub(super) struct RebuildFailed {
-    pub error: diesel::result::Error,
+    pub error: tokio_postgres::Error,
     pub unbuilt: Vec<String>,
 }
 
 /// Builds every index, each of the two connections taking the next one from a shared
 /// queue.
 pub(super) async fn rebuild(
-    first: &mut AsyncPgConnection,
-    second: &mut AsyncPgConnection,
+    first: &Client,
+    second: &Client,
     indexes: Vec<IndexDefinition>,
 ) -> Result<(), RebuildFailed> {
     let queue = Arc::new(Mutex::new(VecDeque::from(indexes)));
@@ -123,13 +139,13 @@ pub(super) async fn rebuild(
 /// Builds indexes from the queue until it is empty; on failure returns the error and the
 /// definition that failed.
 async fn lane(
-    conn: &mut AsyncPgConnection,
+    client: &Client,
     queue: Arc<Mutex<VecDeque<IndexDefinition>>>,
-) -> Result<(), (diesel::result::Error, String)> {
+) -> Result<(), (tokio_postgres::Error, String)> {
     loop {
         let next = queue.lock().ok().and_then(|mut q| q.pop_front());
         let Some(index) = next else { return Ok(()) };
-        build(conn, &index)
+        build(client, &index)
             .await
             .map_err(|e| (e, index.create_sql.clone()))?;
     }
