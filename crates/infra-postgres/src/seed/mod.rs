@@ -209,8 +209,11 @@ async fn load(
         .await?;
     let dropped = indexes::drop_all(&tx).await?;
     // The table has no live rows: truncating it (a new, empty file) is what lets COPY
-    // write the rows frozen. Other sessions see no difference, the lock keeps them out
-    // until the commit.
+    // write the rows frozen. The lock keeps other sessions out until the commit; after it,
+    // as PostgreSQL documents for COPY FREEZE, the rows are visible even to a transaction
+    // whose snapshot is older than the seed (a repeatable-read transaction that saw the
+    // table empty sees it filled). The service reads in single read-committed statements,
+    // for which that makes no difference.
     tx.batch_execute("TRUNCATE customers").await?;
     let inserted = copy(
         &tx,
