@@ -111,11 +111,7 @@ pub async fn seed_customers(url: &str, options: &SeedOptions) -> Result<SeedRepo
     tracing::debug!(seconds = phase.elapsed().as_secs_f64(), "rows inserted");
     let rebuilt_indexes = loaded.unique_rebuilt + loaded.dropped.len();
     let phase = Instant::now();
-    if loaded.dropped.is_empty() {
-        // Sets hint bits and the visibility map now rather than during the first reads,
-        // and gives the planner statistics of the new data.
-        client.batch_execute("VACUUM (ANALYZE) customers").await?;
-    } else {
+    if !loaded.dropped.is_empty() {
         let second = connect(url).await?;
         // Two builds run side by side on two connections; parallel workers of their own
         // would only take CPU from each other (the trigram index then took half again as
@@ -131,10 +127,16 @@ pub async fn seed_customers(url: &str, options: &SeedOptions) -> Result<SeedRepo
                 unbuilt: failed.unbuilt,
             })?;
         tracing::debug!(seconds = phase.elapsed().as_secs_f64(), "indexes rebuilt");
-        // The rows are frozen and all-visible already: only statistics are missing, those
-        // of the expression indexes included.
-        client.batch_execute("ANALYZE customers").await?;
     }
+    // Frozen rows are all-visible already: only statistics are missing, those of the
+    // expression indexes included. Otherwise VACUUM sets hint bits and the visibility map
+    // now rather than during the first reads.
+    let finish = if loaded.frozen {
+        "ANALYZE customers"
+    } else {
+        "VACUUM (ANALYZE) customers"
+    };
+    client.batch_execute(finish).await?;
     tracing::debug!(
         seconds = phase.elapsed().as_secs_f64(),
         "indexed and analysed"
@@ -173,6 +175,8 @@ struct Loaded {
     unique_rebuilt: usize,
     /// The other indexes, dropped for the load: to be rebuilt now that it committed.
     dropped: Vec<IndexDefinition>,
+    /// Whether the rows were written frozen (`COPY ... FREEZE`).
+    frozen: bool,
 }
 
 /// The transaction: rows inserted, unique indexes rebuilt, and the other indexes dropped
@@ -184,7 +188,7 @@ async fn load(
 ) -> Result<Loaded, tokio_postgres::Error> {
     // Read committed whatever the server's default: COPY FREEZE refuses a transaction
     // that holds an older snapshot.
-    let tx = client
+    let mut tx = client
         .build_transaction()
         .isolation_level(IsolationLevel::ReadCommitted)
         .start()
@@ -203,21 +207,17 @@ async fn load(
             inserted,
             unique_rebuilt: 0,
             dropped: Vec::new(),
+            frozen: false,
         });
     }
     tx.batch_execute("LOCK TABLE customers IN ACCESS EXCLUSIVE MODE")
         .await?;
     let dropped = indexes::drop_all(&tx).await?;
-    // The table has no live rows: truncating it (a new, empty file) is what lets COPY
-    // write the rows frozen. The lock keeps other sessions out until the commit; after it,
-    // as PostgreSQL documents for COPY FREEZE, the rows are visible even to a transaction
-    // whose snapshot is older than the seed (a repeatable-read transaction that saw the
-    // table empty sees it filled). The service reads in single read-committed statements,
-    // for which that makes no difference.
-    tx.batch_execute("TRUNCATE customers").await?;
+    let frozen = truncate(&mut tx).await?;
+    let freeze = if frozen { ", FREEZE" } else { "" };
     let inserted = copy(
         &tx,
-        &format!("COPY customers ({COLUMNS}) FROM STDIN (FORMAT binary, FREEZE)"),
+        &format!("COPY customers ({COLUMNS}) FROM STDIN (FORMAT binary{freeze})"),
         tables,
         options,
     )
@@ -234,7 +234,32 @@ async fn load(
         inserted,
         unique_rebuilt: dropped.unique.len(),
         dropped: dropped.other,
+        frozen,
     })
+}
+
+/// Truncates the table, which has no live rows: a new, empty file is what lets COPY write
+/// the rows frozen. The lock keeps other sessions out until the commit; after it, as
+/// PostgreSQL documents for COPY FREEZE, the rows are visible even to a transaction whose
+/// snapshot is older than the seed (a repeatable-read transaction that saw the table empty
+/// sees it filled). The service reads in single read-committed statements, for which that
+/// makes no difference.
+///
+/// Returns false when PostgreSQL refuses, as it does when another table's foreign key
+/// references `customers`: the rows are then copied as usual, and vacuumed afterwards.
+async fn truncate(tx: &mut Transaction<'_>) -> Result<bool, tokio_postgres::Error> {
+    let savepoint = tx.savepoint("seed_truncate").await?;
+    match savepoint.batch_execute("TRUNCATE customers").await {
+        Ok(()) => {
+            savepoint.commit().await?;
+            Ok(true)
+        }
+        Err(error) => {
+            tracing::info!(%error, "customers cannot be truncated; copying without FREEZE");
+            savepoint.rollback().await?;
+            Ok(false)
+        }
+    }
 }
 
 /// Adds the rows to a table that has customers, every index in place: through a

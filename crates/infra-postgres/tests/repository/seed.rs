@@ -6,7 +6,7 @@ use std::collections::HashSet;
 use chrono::{TimeZone, Utc};
 use diesel::QueryableByName;
 use diesel::sql_types::{BigInt, Text};
-use diesel_async::RunQueryDsl;
+use diesel_async::{RunQueryDsl, SimpleAsyncConnection};
 use domain::{Customer, CustomerRepository, ListQuery, PageRequest};
 use infra_postgres::test_support::TestDatabase;
 use infra_postgres::{SeedOptions, seed_customers};
@@ -139,6 +139,33 @@ async fn seeding_an_empty_table_gives_valid_unique_realistic_customers_and_keeps
     // The identity goes on after the generated ids.
     let next = crate::support::person(&db.repository(), "Zed", "Next").await;
     assert_eq!(next.id, 2001);
+}
+
+#[tokio::test]
+async fn an_empty_table_that_a_foreign_key_references_is_seeded_all_the_same() {
+    let db = TestDatabase::new().await;
+    // TRUNCATE refuses a referenced table, so the rows cannot be written frozen.
+    let mut conn = db.pool().get().await.unwrap();
+    conn.batch_execute(
+        "CREATE TABLE orders (id bigint PRIMARY KEY, customer bigint REFERENCES customers (id))",
+    )
+    .await
+    .unwrap();
+    drop(conn);
+    let before = index_definitions(&db).await;
+    let report = seed_customers(db.url(), &options(800, 5)).await.unwrap();
+    assert_eq!((report.requested, report.inserted), (800, 800));
+    assert_eq!(index_definitions(&db).await, before);
+    assert_eq!(all_customers(&db).await.len(), 800);
+    // Vacuumed instead: every page all-visible all the same.
+    let pages = lines(
+        &db,
+        "SELECT relpages || ' ' || relallvisible AS line FROM pg_class \
+         WHERE oid = 'customers'::regclass",
+    )
+    .await;
+    let (all, visible) = pages[0].split_once(' ').unwrap();
+    assert_eq!(visible, all, "pages all-visible");
 }
 
 #[tokio::test]
