@@ -54,6 +54,19 @@ async fn index_definitions(db: &TestDatabase) -> Vec<String> {
     .await
 }
 
+/// The table's pages and how many of them the visibility map marks all-visible, as the
+/// last `VACUUM` or `ANALYZE` recorded them.
+async fn pages_and_all_visible(db: &TestDatabase) -> (i64, i64) {
+    let counts = lines(
+        db,
+        "SELECT relpages || ' ' || relallvisible AS line FROM pg_class \
+         WHERE oid = 'customers'::regclass",
+    )
+    .await;
+    let (all, visible) = counts[0].split_once(' ').unwrap();
+    (all.parse().unwrap(), visible.parse().unwrap())
+}
+
 /// Every customer, read through the repository (which re-parses every stored value).
 async fn all_customers(db: &TestDatabase) -> Vec<Customer> {
     let repo = db.repository();
@@ -126,14 +139,8 @@ async fn seeding_an_empty_table_gives_valid_unique_realistic_customers_and_keeps
 
     // COPY FREEZE left every page all-visible, as a VACUUM would have: index-only scans
     // need not visit the heap.
-    let pages = lines(
-        &db,
-        "SELECT relpages || ' ' || relallvisible AS line FROM pg_class \
-         WHERE oid = 'customers'::regclass",
-    )
-    .await;
-    let (all, visible) = pages[0].split_once(' ').unwrap();
-    assert!(all.parse::<i32>().unwrap() > 10);
+    let (all, visible) = pages_and_all_visible(&db).await;
+    assert!(all > 10);
     assert_eq!(visible, all, "pages all-visible");
 
     // The identity goes on after the generated ids.
@@ -158,13 +165,7 @@ async fn an_empty_table_that_a_foreign_key_references_is_seeded_all_the_same() {
     assert_eq!(index_definitions(&db).await, before);
     assert_eq!(all_customers(&db).await.len(), 800);
     // Vacuumed instead: every page all-visible all the same.
-    let pages = lines(
-        &db,
-        "SELECT relpages || ' ' || relallvisible AS line FROM pg_class \
-         WHERE oid = 'customers'::regclass",
-    )
-    .await;
-    let (all, visible) = pages[0].split_once(' ').unwrap();
+    let (all, visible) = pages_and_all_visible(&db).await;
     assert_eq!(visible, all, "pages all-visible");
 }
 
