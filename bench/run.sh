@@ -62,6 +62,7 @@ migrations_hash=$(cat migrations/*/up.sql crates/infra-postgres/src/seed/*.rs | 
 wanted="$ROWS $SEED $migrations_hash"
 
 have=""
+seeded="Reused the database seeded by an earlier run."
 if [[ $(psql_at "$ADMIN_URL" -c "SELECT 1 FROM pg_database WHERE datname = '$BENCH_DB'") == 1 ]]; then
     have=$(psql_at "$BENCH_URL" -c "SELECT rows || ' ' || seed || ' ' || migrations FROM bench_meta" 2>/dev/null || true)
 fi
@@ -77,7 +78,19 @@ else
     started=$SECONDS
     APP__DATABASE__URL=$BENCH_URL "$BIN" seed --count "$ROWS" --seed "$SEED" >"$OUT/seed.log" 2>&1 ||
         die "seeding failed: $(tail -n 5 "$OUT/seed.log")"
-    log "seeded in $((SECONDS - started)) s"
+    # The seed's own account of its phases: fields of its last log line ("?" if missing).
+    field() {
+        sed 's/\x1b\[[0-9;]*m//g' "$OUT/seed.log" | grep -o "$1=[^ ]*" | tail -n 1 | cut -d= -f2 | tr -d '"' || true
+    }
+    secs() {
+        local value
+        value=$(field "$1")
+        if [[ $value =~ ^[0-9.]+$ ]]; then printf %.1f "$value"; else printf '?'; fi
+    }
+    seeded="Seeded $ROWS customers in $((SECONDS - started)) s: copy $(secs copy_seconds) s, \
+unique indexes $(secs unique_indexes_seconds) s, other indexes $(secs other_indexes_seconds) s \
+(the longest, $(field longest_index), $(secs longest_index_seconds) s), ANALYZE $(secs analyze_seconds) s."
+    log "$seeded"
     psql_at "$BENCH_URL" -c "CREATE TABLE bench_meta (rows bigint, seed int, migrations text)" \
         -c "INSERT INTO bench_meta VALUES ($ROWS, $SEED, '$migrations_hash')"
 fi
@@ -207,4 +220,6 @@ psql_at "$BENCH_URL" -c "DELETE FROM customers WHERE id > $ROWS" || true
     done
     echo
     echo "Peak resident memory of the service (VmHWM): $((rss_kib / 1024)) MiB"
+    echo
+    echo "$seeded"
 } | tee "$OUT/report.md"

@@ -68,6 +68,17 @@ pub async fn run(cli: Cli, settings: Settings) -> anyhow::Result<()> {
                 seconds = report.elapsed.as_secs_f64(),
                 "seeded customers"
             );
+            let phases = &report.phases;
+            let longest = phases.index_builds.first();
+            tracing::info!(
+                copy_seconds = phases.copy.as_secs_f64(),
+                unique_indexes_seconds = phases.unique_indexes.as_secs_f64(),
+                other_indexes_seconds = phases.other_indexes.as_secs_f64(),
+                longest_index = longest.map(|b| b.name.as_str()),
+                longest_index_seconds = longest.map(|b| b.elapsed.as_secs_f64()),
+                analyze_seconds = phases.analyze.as_secs_f64(),
+                "where the seeding's time went"
+            );
         }
     }
     Ok(())

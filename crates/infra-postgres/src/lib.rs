@@ -23,4 +23,4 @@ pub mod test_support;
 pub use migrations::{MigrationError, revert_all_migrations, run_migrations};
 pub use pool::{Pool, PoolBuildError, PoolSettings, PoolStatus, build_pool, pool_status};
 pub use repository::{PgCustomerRepository, SearchCache, SearchCacheCounts};
-pub use seed::{SeedError, SeedOptions, SeedReport, seed_customers};
+pub use seed::{IndexBuild, SeedError, SeedOptions, SeedPhases, SeedReport, seed_customers};

@@ -13,12 +13,17 @@
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
+use std::time::Instant;
 
 use tokio_postgres::{Client, GenericClient};
+
+use super::IndexBuild;
 
 /// One secondary index: how to drop it and how to build it again.
 #[derive(Debug, Clone)]
 pub(super) struct IndexDefinition {
+    /// The index's (or its constraint's) name.
+    pub name: String,
     pub drop_sql: String,
     pub create_sql: String,
 }
@@ -31,8 +36,9 @@ async fn definitions(
     rows.iter()
         .map(|row| {
             Ok(IndexDefinition {
-                drop_sql: row.try_get(0)?,
-                create_sql: row.try_get(1)?,
+                name: row.try_get(0)?,
+                drop_sql: row.try_get(1)?,
+                create_sql: row.try_get(2)?,
             })
         })
         .collect()
@@ -41,7 +47,7 @@ async fn definitions(
 /// The non-unique secondary indexes of `customers`, GIN ones first: they take longest, so
 /// starting them first keeps both connections busy until the end.
 const NON_UNIQUE_INDEXES_SQL: &str = "\
-SELECT format('DROP INDEX %s', i.indexrelid::regclass) AS drop_sql,
+SELECT c.relname::text AS name, format('DROP INDEX %s', i.indexrelid::regclass) AS drop_sql,
        pg_get_indexdef(i.indexrelid) AS create_sql
 FROM pg_index AS i JOIN pg_class AS c ON c.oid = i.indexrelid JOIN pg_am AS am ON am.oid = c.relam
 WHERE i.indrelid = 'customers'::regclass AND NOT i.indisunique
@@ -50,12 +56,14 @@ ORDER BY am.amname = 'gin' DESC, c.relpages DESC, c.relname";
 /// The unique constraints and unique indexes of `customers` except the primary key (ids
 /// arrive in order, so keeping it costs little).
 const UNIQUE_INDEXES_SQL: &str = "\
-SELECT format('ALTER TABLE customers DROP CONSTRAINT %I', conname) AS drop_sql,
+SELECT conname::text AS name,
+       format('ALTER TABLE customers DROP CONSTRAINT %I', conname) AS drop_sql,
        format('ALTER TABLE customers ADD CONSTRAINT %I %s', conname, pg_get_constraintdef(oid))
            AS create_sql
 FROM pg_constraint WHERE conrelid = 'customers'::regclass AND contype = 'u'
 UNION ALL
-SELECT format('DROP INDEX %s', i.indexrelid::regclass), pg_get_indexdef(i.indexrelid)
+SELECT i.indexrelid::regclass::text, format('DROP INDEX %s', i.indexrelid::regclass),
+       pg_get_indexdef(i.indexrelid)
 FROM pg_index AS i
 WHERE i.indrelid = 'customers'::regclass AND i.indisunique AND NOT i.indisprimary
   AND NOT EXISTS (SELECT 1 FROM pg_constraint AS c WHERE c.conindid = i.indexrelid)";
@@ -85,25 +93,30 @@ pub(super) async fn drop_all(
 pub(super) async fn build_each(
     client: &impl GenericClient,
     indexes: &[IndexDefinition],
-) -> Result<(), tokio_postgres::Error> {
+) -> Result<Vec<IndexBuild>, tokio_postgres::Error> {
+    let mut built = Vec::with_capacity(indexes.len());
     for index in indexes {
-        build(client, index).await?;
+        built.push(build(client, index).await?);
     }
-    Ok(())
+    Ok(built)
 }
 
 async fn build(
     client: &impl GenericClient,
     index: &IndexDefinition,
-) -> Result<(), tokio_postgres::Error> {
-    let started = std::time::Instant::now();
+) -> Result<IndexBuild, tokio_postgres::Error> {
+    let started = Instant::now();
     client.batch_execute(&index.create_sql).await?;
+    let elapsed = started.elapsed();
     tracing::debug!(
-        seconds = started.elapsed().as_secs_f64(),
+        seconds = elapsed.as_secs_f64(),
         index = %index.create_sql,
         "index built"
     );
-    Ok(())
+    Ok(IndexBuild {
+        name: index.name.clone(),
+        elapsed,
+    })
 }
 
 /// The indexes a failed rebuild left unbuilt.
@@ -119,7 +132,7 @@ pub(super) async fn rebuild(
     first: &Client,
     second: &Client,
     indexes: Vec<IndexDefinition>,
-) -> Result<(), RebuildFailed> {
+) -> Result<Vec<IndexBuild>, RebuildFailed> {
     let queue = Arc::new(Mutex::new(VecDeque::from(indexes)));
     let outcomes = tokio::join!(
         lane(first, Arc::clone(&queue)),
@@ -127,13 +140,23 @@ pub(super) async fn rebuild(
     );
     // A failed lane stops; the other one empties the queue, so what is left unbuilt is
     // exactly what failed.
-    let mut failures = [outcomes.0, outcomes.1].into_iter().filter_map(Result::err);
-    let Some((error, first_failed)) = failures.next() else {
-        return Ok(());
-    };
-    let mut unbuilt = vec![first_failed];
-    unbuilt.extend(failures.map(|(_, sql)| sql));
-    Err(RebuildFailed { error, unbuilt })
+    let mut built = Vec::new();
+    let mut failed: Option<RebuildFailed> = None;
+    for outcome in [outcomes.0, outcomes.1] {
+        match outcome {
+            Ok(lane_built) => built.extend(lane_built),
+            Err((error, sql)) => match failed.as_mut() {
+                Some(failed) => failed.unbuilt.push(sql),
+                None => {
+                    failed = Some(RebuildFailed {
+                        error,
+                        unbuilt: vec![sql],
+                    });
+                }
+            },
+        }
+    }
+    failed.map_or(Ok(built), Err)
 }
 
 /// Builds indexes from the queue until it is empty; on failure returns the error and the
@@ -141,12 +164,17 @@ pub(super) async fn rebuild(
 async fn lane(
     client: &Client,
     queue: Arc<Mutex<VecDeque<IndexDefinition>>>,
-) -> Result<(), (tokio_postgres::Error, String)> {
+) -> Result<Vec<IndexBuild>, (tokio_postgres::Error, String)> {
+    let mut built = Vec::new();
     loop {
         let next = queue.lock().ok().and_then(|mut q| q.pop_front());
-        let Some(index) = next else { return Ok(()) };
-        build(client, &index)
-            .await
-            .map_err(|e| (e, index.create_sql.clone()))?;
+        let Some(index) = next else {
+            return Ok(built);
+        };
+        built.push(
+            build(client, &index)
+                .await
+                .map_err(|e| (e, index.create_sql.clone()))?,
+        );
     }
 }

@@ -56,8 +56,32 @@ impl SeedOptions {
     }
 }
 
+/// How long one index took to build.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IndexBuild {
+    /// The index's name, or its unique constraint's.
+    pub name: String,
+    pub elapsed: Duration,
+}
+
+/// Where a seeding's time went.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SeedPhases {
+    /// Streaming the rows into the table (`COPY`, and the insert from the temporary table
+    /// when the table had customers).
+    pub copy: Duration,
+    /// Rebuilding the unique indexes, one after another, before the load commits.
+    pub unique_indexes: Duration,
+    /// Rebuilding the other indexes, two at a time, after it committed.
+    pub other_indexes: Duration,
+    /// `ANALYZE` (`VACUUM (ANALYZE)` when the rows could not be written frozen).
+    pub analyze: Duration,
+    /// Every index rebuilt, longest first.
+    pub index_builds: Vec<IndexBuild>,
+}
+
 /// What a seeding did.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SeedReport {
     /// Rows generated.
     pub requested: u64,
@@ -68,6 +92,8 @@ pub struct SeedReport {
     pub rebuilt_indexes: usize,
     /// Wall time, including `ANALYZE`.
     pub elapsed: Duration,
+    /// The main parts of `elapsed`.
+    pub phases: SeedPhases,
 }
 
 /// Why seeding failed.
@@ -106,12 +132,11 @@ pub async fn seed_customers(url: &str, options: &SeedOptions) -> Result<SeedRepo
     let started = Instant::now();
     let tables = SeedTables::build();
     let mut client = connect(url).await?;
-    let phase = Instant::now();
     let loaded = load(&mut client, &tables, options).await?;
-    tracing::debug!(seconds = phase.elapsed().as_secs_f64(), "rows inserted");
-    let rebuilt_indexes = loaded.unique_rebuilt + loaded.dropped.len();
-    let phase = Instant::now();
+    let mut phases = loaded.phases;
+    let rebuilt_indexes = phases.index_builds.len() + loaded.dropped.len();
     if !loaded.dropped.is_empty() {
+        let phase = Instant::now();
         let second = connect(url).await?;
         // Two builds run side by side on two connections; parallel workers of their own
         // would only take CPU from each other (the trigram index then took half again as
@@ -120,13 +145,14 @@ pub async fn seed_customers(url: &str, options: &SeedOptions) -> Result<SeedRepo
             lane.batch_execute("SET max_parallel_maintenance_workers = 0")
                 .await?;
         }
-        indexes::rebuild(&client, &second, loaded.dropped)
+        let built = indexes::rebuild(&client, &second, loaded.dropped)
             .await
             .map_err(|failed| SeedError::Indexes {
                 error: failed.error,
                 unbuilt: failed.unbuilt,
             })?;
-        tracing::debug!(seconds = phase.elapsed().as_secs_f64(), "indexes rebuilt");
+        phases.index_builds.extend(built);
+        phases.other_indexes = phase.elapsed();
     }
     // Frozen rows are all-visible already: only statistics are missing, those of the
     // expression indexes included. Otherwise VACUUM sets hint bits and the visibility map
@@ -136,16 +162,19 @@ pub async fn seed_customers(url: &str, options: &SeedOptions) -> Result<SeedRepo
     } else {
         "VACUUM (ANALYZE) customers"
     };
+    let phase = Instant::now();
     client.batch_execute(finish).await?;
-    tracing::debug!(
-        seconds = phase.elapsed().as_secs_f64(),
-        "indexed and analysed"
-    );
+    phases.analyze = phase.elapsed();
+    phases
+        .index_builds
+        .sort_by_key(|build| std::cmp::Reverse(build.elapsed));
+    tracing::debug!(?phases, "seeded");
     Ok(SeedReport {
         requested: options.count,
         inserted: loaded.inserted,
         rebuilt_indexes,
         elapsed: started.elapsed(),
+        phases,
     })
 }
 
@@ -171,8 +200,8 @@ async fn connect(url: &str) -> Result<Client, SeedError> {
 /// What the load's transaction did.
 struct Loaded {
     inserted: u64,
-    /// Unique indexes rebuilt before the commit.
-    unique_rebuilt: usize,
+    /// The copy and the unique indexes rebuilt before the commit.
+    phases: SeedPhases,
     /// The other indexes, dropped for the load: to be rebuilt now that it committed.
     dropped: Vec<IndexDefinition>,
     /// Whether the rows were written frozen (`COPY ... FREEZE`).
@@ -201,11 +230,15 @@ async fn load(
         .await?
         .try_get(0)?;
     if !empty {
+        let copying = Instant::now();
         let inserted = add(&tx, tables, options).await?;
         tx.commit().await?;
         return Ok(Loaded {
             inserted,
-            unique_rebuilt: 0,
+            phases: SeedPhases {
+                copy: copying.elapsed(),
+                ..SeedPhases::default()
+            },
             dropped: Vec::new(),
             frozen: false,
         });
@@ -215,6 +248,7 @@ async fn load(
     let dropped = indexes::drop_all(&tx).await?;
     let frozen = truncate(&mut tx).await?;
     let freeze = if frozen { ", FREEZE" } else { "" };
+    let copying = Instant::now();
     let inserted = copy(
         &tx,
         &format!("COPY customers ({COLUMNS}) FROM STDIN (FORMAT binary{freeze})"),
@@ -222,7 +256,10 @@ async fn load(
         options,
     )
     .await?;
-    indexes::build_each(&tx, &dropped.unique).await?;
+    let copied = copying.elapsed();
+    let building = Instant::now();
+    let index_builds = indexes::build_each(&tx, &dropped.unique).await?;
+    let unique_indexes = building.elapsed();
     // Rows carry explicit ids 1..=n: the identity continues after them.
     tx.batch_execute(
         "SELECT setval(pg_get_serial_sequence('customers', 'id'), \
@@ -232,7 +269,12 @@ async fn load(
     tx.commit().await?;
     Ok(Loaded {
         inserted,
-        unique_rebuilt: dropped.unique.len(),
+        phases: SeedPhases {
+            copy: copied,
+            unique_indexes,
+            index_builds,
+            ..SeedPhases::default()
+        },
         dropped: dropped.other,
         frozen,
     })

@@ -2,6 +2,7 @@
 //! schema says so, realistic, deterministic, and the indexes survive the load.
 
 use std::collections::HashSet;
+use std::time::Duration;
 
 use chrono::{TimeZone, Utc};
 use diesel::QueryableByName;
@@ -9,7 +10,7 @@ use diesel::sql_types::{BigInt, Text};
 use diesel_async::{RunQueryDsl, SimpleAsyncConnection};
 use domain::{Customer, CustomerRepository, ListQuery, PageRequest};
 use infra_postgres::test_support::TestDatabase;
-use infra_postgres::{SeedOptions, seed_customers};
+use infra_postgres::{SeedOptions, SeedReport, seed_customers};
 
 #[derive(QueryableByName, Debug, PartialEq, Eq)]
 struct Line {
@@ -67,6 +68,50 @@ async fn pages_and_all_visible(db: &TestDatabase) -> (i64, i64) {
     (all.parse().unwrap(), visible.parse().unwrap())
 }
 
+/// The report names each index rebuilt (every one but the primary key), longest first,
+/// and its phases fit in the seeding's wall time.
+async fn assert_phases_account_for_every_rebuilt_index(db: &TestDatabase, report: &SeedReport) {
+    let phases = &report.phases;
+    let mut rebuilt: Vec<_> = phases.index_builds.iter().map(|b| b.name.clone()).collect();
+    rebuilt.sort();
+    let expected = lines(
+        db,
+        "SELECT indexname AS line FROM pg_indexes \
+         WHERE tablename = 'customers' AND indexname <> 'customers_pkey' ORDER BY 1",
+    )
+    .await;
+    assert_eq!(rebuilt, expected);
+    assert!(
+        phases
+            .index_builds
+            .windows(2)
+            .all(|w| w[0].elapsed >= w[1].elapsed),
+        "longest first: {:?}",
+        phases.index_builds
+    );
+    // The unique indexes are built one after another within the unique phase.
+    let unique_names = lines(
+        db,
+        "SELECT indexrelid::regclass::text AS line FROM pg_index \
+         WHERE indrelid = 'customers'::regclass AND indisunique AND NOT indisprimary",
+    )
+    .await;
+    assert_eq!(unique_names.len(), 3, "{unique_names:?}");
+    let unique: Duration = phases
+        .index_builds
+        .iter()
+        .filter(|b| unique_names.contains(&b.name))
+        .map(|b| b.elapsed)
+        .sum();
+    assert!(unique <= phases.unique_indexes, "{phases:?}");
+    let parts = phases.copy + phases.unique_indexes + phases.other_indexes + phases.analyze;
+    assert!(
+        parts <= report.elapsed && phases.copy > Duration::ZERO,
+        "{phases:?} in {:?}",
+        report.elapsed
+    );
+}
+
 /// Every customer, read through the repository (which re-parses every stored value).
 async fn all_customers(db: &TestDatabase) -> Vec<Customer> {
     let repo = db.repository();
@@ -102,6 +147,7 @@ async fn seeding_an_empty_table_gives_valid_unique_realistic_customers_and_keeps
         "all but the primary key"
     );
     assert_eq!(index_definitions(&db).await, before);
+    assert_phases_account_for_every_rebuilt_index(&db, &report).await;
 
     let customers = all_customers(&db).await;
     assert_eq!(customers.len(), 2000);
@@ -188,6 +234,13 @@ async fn seeding_a_table_with_customers_keeps_them_and_skips_collisions() {
     crate::support::person(&db.repository(), "Ann", "Existing").await;
     let first = seed_customers(db.url(), &options(500, 9)).await.unwrap();
     assert_eq!((first.inserted, first.rebuilt_indexes), (500, 0));
+    let phases = &first.phases;
+    assert!(phases.index_builds.is_empty());
+    assert_eq!(
+        (phases.unique_indexes, phases.other_indexes),
+        (Duration::ZERO, Duration::ZERO)
+    );
+    assert!(phases.copy > Duration::ZERO && phases.copy + phases.analyze <= first.elapsed);
     let again = seed_customers(db.url(), &options(500, 9)).await.unwrap();
     assert_eq!(
         again.inserted, 0,
