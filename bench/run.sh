@@ -20,7 +20,8 @@ PORT=${BENCH_PORT:-18080}
 LIMIT=${BENCH_LIMIT:-50}
 ONLY=${BENCH_ONLY:-}
 ROOT=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/.." && pwd -P)
-BIN=$ROOT/target/release/customer-api
+# Where make bench built it (cargo honours CARGO_TARGET_DIR).
+BIN=${CARGO_TARGET_DIR:-$ROOT/target}/release/customer-api
 OUT=$ROOT/target/bench
 BENCH_DB=customer_api_bench
 cd "$ROOT"
