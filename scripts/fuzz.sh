@@ -22,13 +22,14 @@ psql_bin=$(command -v psql || ls -d /usr/lib/postgresql/*/bin/psql 2>/dev/null |
     -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" -c "CREATE DATABASE $db" >/dev/null
 
 cargo build --quiet -p customer-api
+bin=${CARGO_TARGET_DIR:-target}/debug/customer-api
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 log=target/fuzz-service.log
 # Authentication on, as in production, so the documented 401/403 answers are exercised too.
 export APP_ENV=test APP__SERVER__PORT=$port APP__DATABASE__URL="$server_url/$db" \
     APP__AUTH__ENABLED=true APP__AUTH__HS256_SECRET="fuzz-$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')"
-token=$(target/debug/customer-api token --role admin --subject fuzz)
-target/debug/customer-api serve >"$log" 2>&1 &
+token=$("$bin" token --role admin --subject fuzz)
+"$bin" serve >"$log" 2>&1 &
 pid=$!
 cleanup() {
     kill "$pid" 2>/dev/null || true
