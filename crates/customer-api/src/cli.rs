@@ -64,7 +64,7 @@ pub async fn run(cli: Cli, settings: Settings) -> anyhow::Result<()> {
             tracing::info!(
                 inserted = report.inserted,
                 requested = report.requested,
-                rebuilt_indexes = report.rebuilt_indexes,
+                rebuilt_indexes = report.rebuilt_indexes(),
                 seconds = report.elapsed.as_secs_f64(),
                 "seeded customers"
             );
