@@ -8,6 +8,7 @@
 //! database, cloned from a migrated template.
 
 mod changes;
+mod complete;
 mod errors;
 mod migrations;
 mod pool;

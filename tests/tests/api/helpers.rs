@@ -7,10 +7,14 @@ use customer_api::settings::{AppEnv, Settings};
 use infra_postgres::test_support::TestDatabase;
 use serde_json::{Value, json};
 
+use crate::proxy::CuttingProxy;
+
 /// A running application and a client pointed at it.
 pub struct TestApp {
     pub base: String,
     pub client: reqwest::Client,
+    /// The app's database, reached directly (not through any proxy).
+    pub db_url: String,
     /// Kept so the database lives as long as the app (dropped with it).
     _db: TestDatabase,
 }
@@ -23,8 +27,39 @@ pub async fn spawn_app() -> TestApp {
 /// Like [`spawn_app`], with these `APP__...` variables over the `test` settings.
 pub async fn spawn_app_with(extra: &[(&str, &str)]) -> TestApp {
     let db = TestDatabase::new().await;
+    let url = db.url().to_owned();
+    spawn_app_on(db, &url, extra).await
+}
+
+/// Like [`spawn_app`], with the service reaching its database through a [`CuttingProxy`].
+pub async fn spawn_app_through_proxy() -> (TestApp, CuttingProxy) {
+    let db = TestDatabase::new().await;
+    let (host_port, rest) = db
+        .url()
+        .split_once('@')
+        .and_then(|(_, after)| after.split_once('/'))
+        .expect("postgres://user@host:port/db");
+    let with_port = if host_port.contains(':') {
+        host_port.to_owned()
+    } else {
+        format!("{host_port}:5432")
+    };
+    let upstream = tokio::net::lookup_host(with_port)
+        .await
+        .expect("database address")
+        .next()
+        .expect("one address");
+    let proxy = CuttingProxy::start(upstream).await;
+    let url = db
+        .url()
+        .replace(host_port, &format!("127.0.0.1:{}", proxy.port));
+    assert!(url.ends_with(rest), "{url}");
+    (spawn_app_on(db, &url, &[]).await, proxy)
+}
+
+async fn spawn_app_on(db: TestDatabase, url: &str, extra: &[(&str, &str)]) -> TestApp {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../config");
-    let mut vars = vec![("APP__DATABASE__URL".to_string(), db.url().to_string())];
+    let mut vars = vec![("APP__DATABASE__URL".to_string(), url.to_owned())];
     vars.extend(
         extra
             .iter()
@@ -39,6 +74,7 @@ pub async fn spawn_app_with(extra: &[(&str, &str)]) -> TestApp {
     TestApp {
         base,
         client: reqwest::Client::new(),
+        db_url: db.url().to_owned(),
         _db: db,
     }
 }

@@ -8,9 +8,11 @@
 )]
 
 mod helpers;
+mod proxy;
 
 mod concurrency;
 mod customers;
+mod durability;
 mod errors;
 mod hostile;
 mod operations;

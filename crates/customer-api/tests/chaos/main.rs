@@ -7,6 +7,7 @@
 
 #[path = "../common/mod.rs"]
 mod common;
+mod crash_writes;
 
 use std::collections::HashSet;
 use std::sync::Arc;

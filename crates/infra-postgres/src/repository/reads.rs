@@ -9,6 +9,7 @@ use domain::{
 };
 
 use super::totals::{LargeTableEstimate, Scope, count_matching};
+use crate::complete;
 use crate::errors::from_diesel;
 use crate::rows::{CustomerRow, into_customers};
 use crate::schema::customers;
@@ -30,11 +31,8 @@ async fn first(
     conn: &mut AsyncPgConnection,
     query: customers::BoxedQuery<'_, Pg>,
 ) -> Result<Option<Customer>, RepositoryError> {
-    query
-        .select(CustomerRow::as_select())
-        .first(conn)
+    complete::optional_row(query.select(CustomerRow::as_select()).limit(1), conn)
         .await
-        .optional()
         .map_err(from_diesel)
         .and_then(at_most_one)
 }
@@ -46,12 +44,11 @@ pub(super) async fn find_by_customer_id(
     conn: &mut AsyncPgConnection,
     id: &CustomerId,
 ) -> Result<Option<Customer>, RepositoryError> {
-    customers::table
+    let query = customers::table
         .filter(customers::customer_id.eq(id.as_str()))
-        .select(CustomerRow::as_select())
-        .first(conn)
+        .select(CustomerRow::as_select());
+    complete::optional_row(query, conn)
         .await
-        .optional()
         .map_err(from_diesel)
         .and_then(at_most_one)
 }
@@ -72,12 +69,11 @@ pub(super) async fn find_by_email(
     conn: &mut AsyncPgConnection,
     email: &str,
 ) -> Result<Option<Customer>, RepositoryError> {
-    customers::table
+    let query = customers::table
         .filter(lower(customers::email.nullable()).eq(lower(email)))
-        .select(CustomerRow::as_select())
-        .first(conn)
+        .select(CustomerRow::as_select());
+    complete::optional_row(query, conn)
         .await
-        .optional()
         .map_err(from_diesel)
         .and_then(at_most_one)
 }
@@ -220,9 +216,11 @@ pub(super) async fn find_by_location(
 
 /// `SELECT 1`.
 pub(super) async fn ping(conn: &mut AsyncPgConnection) -> Result<(), RepositoryError> {
-    diesel::select(1_i32.into_sql::<diesel::sql_types::Integer>())
-        .get_result::<i32>(conn)
-        .await
-        .map(drop)
-        .map_err(from_diesel)
+    complete::one_row::<_, _, i32>(
+        diesel::select(1_i32.into_sql::<diesel::sql_types::Integer>()),
+        conn,
+    )
+    .await
+    .map(drop)
+    .map_err(from_diesel)
 }

@@ -35,7 +35,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use diesel::QueryResult;
 use diesel::sql_types::Text;
-use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use diesel_async::AsyncPgConnection;
 use domain::{CustomerPage, SearchCriteria};
 use tokio::sync::watch;
 
@@ -59,9 +59,11 @@ impl Snapshot {
 /// search is computed and not kept).
 pub(super) async fn current_snapshot(conn: &AsyncPgConnection) -> QueryResult<Option<Snapshot>> {
     let mut conn = conn;
-    let text = diesel::select(diesel::dsl::sql::<Text>("pg_current_snapshot()::text"))
-        .get_result::<String>(&mut conn)
-        .await?;
+    let text: String = crate::complete::one_row(
+        diesel::select(diesel::dsl::sql::<Text>("pg_current_snapshot()::text")),
+        &mut conn,
+    )
+    .await?;
     Ok(Snapshot::parse(text))
 }
 

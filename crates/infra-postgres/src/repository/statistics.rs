@@ -129,8 +129,8 @@ pub(super) async fn statistics(
         .bind::<Timestamptz, _>(window.week_start)
         .bind::<Timestamptz, _>(window.month_start)
         .bind::<Timestamptz, _>(window.now)
-        .bind::<Double, _>(SECONDS_PER_YEAR)
-        .get_result::<Totals>(&mut totals_conn);
+        .bind::<Double, _>(SECONDS_PER_YEAR);
+    let totals = crate::complete::one_row::<_, _, Totals>(totals, &mut totals_conn);
     let top = Some(StatisticsWindow::TOP_LOCATIONS);
     let (totals, by_country, by_city, by_gender) = tokio::try_join!(
         totals,

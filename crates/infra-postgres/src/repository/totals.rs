@@ -18,8 +18,9 @@ use diesel::pg::Pg;
 use diesel::prelude::*;
 use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
 use diesel::sql_types::{BigInt, Oid, Text};
-use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use diesel_async::AsyncPgConnection;
 
+use crate::complete;
 use crate::schema::customers;
 use crate::sql::PlannedEachTime;
 
@@ -113,16 +114,16 @@ diesel::define_sql_function! {
 async fn table_estimate(conn: &AsyncPgConnection) -> QueryResult<Option<f64>> {
     use catalog::pg_class;
     let mut conn = conn;
-    let (tuples, pages, bytes, block_size) = pg_class::table
+    let query = pg_class::table
         .filter(pg_class::oid.nullable().eq(to_regclass("customers")))
         .select((
             pg_class::reltuples,
             pg_class::relpages,
             pg_relation_size(pg_class::oid),
             current_setting("block_size"),
-        ))
-        .first::<(f32, i32, i64, String)>(&mut conn)
-        .await?;
+        ));
+    let (tuples, pages, bytes, block_size) =
+        complete::one_row::<_, _, (f32, i32, i64, String)>(query, &mut conn).await?;
     let block_size: f64 = block_size.parse().unwrap_or(8192.0);
     Ok((tuples >= 0.0)
         .then(|| f64::from(tuples) / f64::from(pages.max(1)) * (bytes as f64 / block_size)))
@@ -185,17 +186,19 @@ pub(super) async fn count_matching(
                 // Far above the limit, and `as` saturates anyway.
                 return Ok(rows.round() as u64);
             }
-            let counted = count.get_result::<i64>(&mut count_conn).await?;
+            let counted: i64 = complete::one_row(count, &mut count_conn).await?;
             Ok(total_from(counted, estimate))
         }
         Scope::Filtered => {
-            let counted = count.get_result::<i64>(&mut count_conn).await?;
+            let counted: i64 = complete::one_row(count, &mut count_conn).await?;
             if counted <= EXACT_TOTAL_LIMIT {
                 return Ok(total_from(counted, None));
             }
-            let plan = ExplainJson(filter().select(customers::id))
-                .get_result::<String>(&mut estimate_conn)
-                .await?;
+            let plan: String = complete::one_row(
+                ExplainJson(filter().select(customers::id)),
+                &mut estimate_conn,
+            )
+            .await?;
             Ok(total_from(counted, estimated_rows(&plan)))
         }
     }
@@ -215,9 +218,8 @@ pub(super) async fn estimate_matching(
     filter: customers::BoxedQuery<'static, Pg>,
 ) -> QueryResult<Option<f64>> {
     let mut conn = conn;
-    let plan = ExplainJson(filter.select(customers::id))
-        .get_result::<String>(&mut conn)
-        .await?;
+    let plan: String =
+        complete::one_row(ExplainJson(filter.select(customers::id)), &mut conn).await?;
     Ok(estimated_rows(&plan))
 }
 
@@ -252,12 +254,11 @@ pub(super) async fn total_of_search(
         return Ok((expected.round() as u64).max(seen));
     }
     let mut conn = conn;
-    let counted = PlannedEachTime(CountUpTo {
+    let count = PlannedEachTime(CountUpTo {
         query: filter().select(customers::id),
         limit: EXACT_TOTAL_LIMIT + 1,
-    })
-    .get_result::<i64>(&mut conn)
-    .await?;
+    });
+    let counted: i64 = complete::one_row(count, &mut conn).await?;
     Ok(total_from(counted, estimate))
 }
 

@@ -1,4 +1,6 @@
-//! Inserts, updates and deletes; each one statement, returning what changed.
+//! Inserts, updates and deletes; each one statement, returning what changed only once
+//! PostgreSQL has confirmed its commit (rows through [`complete`], counts through
+//! `execute`, which waits for the end of the answer itself).
 
 use std::collections::HashSet;
 
@@ -11,6 +13,7 @@ use domain::{
 
 use super::reads::find_by_customer_id;
 use crate::changes::CustomerChangeset;
+use crate::complete;
 use crate::errors::from_diesel;
 use crate::rows::{CustomerRow, NewCustomerRow};
 use crate::schema::customers;
@@ -25,7 +28,7 @@ pub(super) async fn insert(
     use customers::dsl as c;
     let row = NewCustomerRow::new(customer_id, username, draft);
     // Every column bound, `NULL`s included: one SQL text, prepared once per connection.
-    diesel::insert_into(customers::table)
+    let statement = diesel::insert_into(customers::table)
         .values((
             c::customer_id.eq(row.customer_id),
             c::username.eq(row.username),
@@ -48,8 +51,8 @@ pub(super) async fn insert(
             c::notes.eq(row.notes),
             c::tags.eq(row.tags),
         ))
-        .returning(CustomerRow::as_returning())
-        .get_result(conn)
+        .returning(CustomerRow::as_returning());
+    complete::one_row::<_, _, CustomerRow>(statement, conn)
         .await
         .map_err(from_diesel)?
         .into_customer()
@@ -65,12 +68,11 @@ pub(super) async fn update(
     if set.is_empty() {
         return find_by_customer_id(conn, id).await;
     }
-    diesel::update(customers::table.filter(customers::customer_id.eq(id.as_str())))
+    let statement = diesel::update(customers::table.filter(customers::customer_id.eq(id.as_str())))
         .set(set)
-        .returning(CustomerRow::as_returning())
-        .get_result(conn)
+        .returning(CustomerRow::as_returning());
+    complete::optional_row::<_, _, CustomerRow>(statement, conn)
         .await
-        .optional()
         .map_err(from_diesel)?
         .map(CustomerRow::into_customer)
         .transpose()
@@ -87,13 +89,15 @@ pub(super) async fn bulk_update(
     let set = CustomerChangeset::new(changes).without_email();
     let targets = customers::table.filter(customers::customer_id.eq_any(&wanted));
     let changed: Vec<String> = if set.is_empty() {
-        targets.select(customers::customer_id).load(conn).await
+        complete::rows(targets.select(customers::customer_id), conn).await
     } else {
-        diesel::update(targets)
-            .set(set)
-            .returning(customers::customer_id)
-            .get_results(conn)
-            .await
+        complete::rows(
+            diesel::update(targets)
+                .set(set)
+                .returning(customers::customer_id),
+            conn,
+        )
+        .await
     }
     .map_err(from_diesel)?;
     let changed: HashSet<String> = changed.into_iter().collect();

@@ -86,12 +86,13 @@ async fn create_locked(
 }
 
 async fn exists(conn: &mut AsyncPgConnection, name: &str) -> Result<bool, String> {
-    let found: Count =
+    let found: Count = crate::complete::one_row(
         diesel::sql_query("SELECT count(*) AS n FROM pg_database WHERE datname = $1")
-            .bind::<Text, _>(name)
-            .get_result(conn)
-            .await
-            .map_err(|e| e.to_string())?;
+            .bind::<Text, _>(name),
+        conn,
+    )
+    .await
+    .map_err(|e| e.to_string())?;
     Ok(found.n > 0)
 }
 
@@ -137,12 +138,13 @@ async fn ensure_template(
 }
 
 async fn sessions_on(conn: &mut AsyncPgConnection, name: &str) -> Result<i64, String> {
-    let sessions: Count =
+    let sessions: Count = crate::complete::one_row(
         diesel::sql_query("SELECT count(*) AS n FROM pg_stat_activity WHERE datname = $1")
-            .bind::<Text, _>(name)
-            .get_result(conn)
-            .await
-            .map_err(|e| e.to_string())?;
+            .bind::<Text, _>(name),
+        conn,
+    )
+    .await
+    .map_err(|e| e.to_string())?;
     Ok(sessions.n)
 }
 

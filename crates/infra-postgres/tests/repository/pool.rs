@@ -28,9 +28,10 @@ async fn every_pooled_connection_has_the_configured_statement_timeout() {
     let (mut a, mut b) = (pool.get().await.unwrap(), pool.get().await.unwrap());
     for conn in [&mut a, &mut b] {
         let setting: Setting = diesel::sql_query("SHOW statement_timeout")
-            .get_result(&mut **conn)
+            .load(&mut **conn)
             .await
-            .unwrap();
+            .unwrap()
+            .remove(0);
         assert_eq!(setting.statement_timeout, "1234ms");
     }
 }
@@ -44,9 +45,10 @@ struct Cost {
 async fn random_page_cost(pool: &infra_postgres::Pool) -> String {
     let mut conn = pool.get().await.unwrap();
     let cost: Cost = diesel::sql_query("SHOW random_page_cost")
-        .get_result(&mut *conn)
+        .load(&mut *conn)
         .await
-        .unwrap();
+        .unwrap()
+        .remove(0);
     cost.random_page_cost
 }
 

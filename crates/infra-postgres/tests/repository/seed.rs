@@ -41,9 +41,10 @@ async fn lines(db: &TestDatabase, sql: &str) -> Vec<String> {
 async fn count(db: &TestDatabase, sql: &str) -> i64 {
     let mut conn = db.pool().get().await.unwrap();
     diesel::sql_query(sql)
-        .get_result::<Count>(&mut conn)
+        .load::<Count>(&mut conn)
         .await
         .unwrap()
+        .remove(0)
         .n
 }
 

@@ -24,9 +24,10 @@ async fn database_exists(conn: &mut AsyncPgConnection, name: &str) -> bool {
     let found: Count =
         diesel::sql_query("SELECT count(*) AS n FROM pg_database WHERE datname = $1")
             .bind::<Text, _>(name)
-            .get_result(conn)
+            .load(conn)
             .await
-            .unwrap();
+            .unwrap()
+            .remove(0);
     found.n == 1
 }
 
