@@ -90,7 +90,8 @@ else
     }
     seeded="Seeded $ROWS customers in $((SECONDS - started)) s: copy $(secs copy_seconds) s, \
 unique indexes $(secs unique_indexes_seconds) s, other indexes $(secs other_indexes_seconds) s \
-(the longest, $(field longest_index), $(secs longest_index_seconds) s), ANALYZE $(secs analyze_seconds) s."
+(the longest, $(field longest_index), $(secs longest_index_seconds) s), ANALYZE $(secs analyze_seconds) s, \
+aggregates $(secs counts_seconds) s."
     log "$seeded"
     psql_at "$BENCH_URL" -c "CREATE TABLE bench_meta (rows bigint, seed int, migrations text)" \
         -c "INSERT INTO bench_meta VALUES ($ROWS, $SEED, '$migrations_hash')"

@@ -1,4 +1,4 @@
-//! The command line: `serve` (default), `migrate`, `seed`.
+//! The command line: `serve` (default), `migrate`, `seed`, `token`, `stats`.
 
 use clap::{Parser, Subcommand};
 
@@ -32,6 +32,20 @@ pub enum Command {
         #[arg(long, default_value_t = 42)]
         seed: u32,
     },
+    /// The aggregates behind the statistics, the available places and the list's totals.
+    #[command(subcommand)]
+    Stats(StatsCommand),
+}
+
+/// What to do with the aggregates.
+#[derive(Debug, Subcommand)]
+pub enum StatsCommand {
+    /// Recompute them from the customers and print every difference; exits non-zero when
+    /// there is any.
+    Check,
+    /// Recompute them from the customers and replace them (writers wait meanwhile; safe
+    /// while the service runs).
+    Rebuild,
 }
 
 /// Runs the chosen command with the loaded settings.
@@ -77,8 +91,31 @@ pub async fn run(cli: Cli, settings: Settings) -> anyhow::Result<()> {
                 longest_index = longest.map(|b| b.name.as_str()),
                 longest_index_seconds = longest.map(|b| b.elapsed.as_secs_f64()),
                 analyze_seconds = phases.analyze.as_secs_f64(),
+                counts_seconds = phases.counts.as_secs_f64(),
                 "where the seeding's time went"
             );
+        }
+        Command::Stats(command) => {
+            let pool = infra_postgres::build_pool(&settings.database.pool())?;
+            infra_postgres::run_migrations(&pool).await?;
+            match command {
+                StatsCommand::Check => {
+                    let drift = infra_postgres::count_drift(&pool).await?;
+                    for d in &drift {
+                        println!("{d}");
+                    }
+                    anyhow::ensure!(
+                        drift.is_empty(),
+                        "{} aggregate groups differ from the customers",
+                        drift.len()
+                    );
+                    println!("the aggregates match the customers");
+                }
+                StatsCommand::Rebuild => {
+                    infra_postgres::rebuild_counts(&pool).await?;
+                    println!("the aggregates were recomputed from the customers");
+                }
+            }
         }
     }
     Ok(())

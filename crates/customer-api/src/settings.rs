@@ -57,16 +57,7 @@ pub struct Settings {
     pub auth: AuthSettings,
     pub rate_limit: RateLimitSettings,
     pub cors: CorsSettings,
-    pub statistics: StatisticsSettings,
     pub search: SearchSettings,
-}
-
-/// The statistics overview.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct StatisticsSettings {
-    /// How long a computed overview is served before it is recomputed (0: always fresh).
-    pub cache_ttl_ms: u64,
 }
 
 /// The search endpoint.

@@ -1,9 +1,7 @@
 //! Builds the application from settings: pool, migrations, the service, the HTTP server.
 //! Tests build it too, on port 0, against their own database.
 
-use std::future::Future;
 use std::net::TcpListener;
-use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
@@ -13,7 +11,7 @@ use actix_web::middleware::from_fn;
 use actix_web::{App, HttpResponse, HttpServer, web};
 use anyhow::Context;
 use api_actix::security;
-use domain::{CustomerService, CustomerUseCases, Spawner, StatisticsCache};
+use domain::{CustomerService, CustomerUseCases};
 use infra_postgres::{PgCustomerRepository, Pool, PoolSettings, SearchCache};
 
 use crate::metrics::{Metrics, PoolGauges};
@@ -56,8 +54,6 @@ impl Application {
         }
         let workers = settings.server.worker_count();
         let pools = WorkerPools::build(&pool_settings, workers)?;
-        let statistics =
-            StatisticsCache::new(Duration::from_millis(settings.statistics.cache_ttl_ms));
         let search_cache = SearchCache::new(settings.search.cache_customers);
         let services: Vec<_> = pools
             .0
@@ -65,11 +61,7 @@ impl Application {
             .map(|pool| {
                 let repository =
                     PgCustomerRepository::new(pool.clone()).with_search_cache(search_cache.clone());
-                let service: Arc<dyn CustomerUseCases> = Arc::new(
-                    CustomerService::new(repository)
-                        .with_statistics_cache(statistics.clone())
-                        .with_background_refresh(Arc::new(TokioSpawner)),
-                );
+                let service: Arc<dyn CustomerUseCases> = Arc::new(CustomerService::new(repository));
                 api_actix::service_data(service)
             })
             .collect();
@@ -156,17 +148,6 @@ async fn migrate_or_retry_in_background(pool: Pool) {
                 }
             });
         }
-    }
-}
-
-/// Tokio's `spawn` for the domain's background work. Called while serving a request, so
-/// the task runs on that worker's runtime, with that worker's connections.
-#[derive(Debug)]
-struct TokioSpawner;
-
-impl Spawner for TokioSpawner {
-    fn spawn(&self, task: Pin<Box<dyn Future<Output = ()> + Send>>) {
-        tokio::spawn(task);
     }
 }
 

@@ -14,10 +14,10 @@ pub mod service;
 pub use error::{Conflict, FieldViolation, RepositoryError, ServiceError, ValidationErrors};
 pub use models::*;
 pub use ports::{
-    Clock, CustomerRepository, IdSource, LocationLevel, RandomIds, RandomSuffixes, Spawner,
-    SuffixSource, SystemClock, Verification,
+    Clock, CustomerRepository, IdSource, LocationLevel, RandomIds, RandomSuffixes, SuffixSource,
+    SystemClock, Verification,
 };
-pub use service::{CustomerService, CustomerUseCases, StatisticsCache};
+pub use service::{CustomerService, CustomerUseCases};
 
 #[cfg(any(test, feature = "mock"))]
 pub use ports::{MockClock, MockCustomerRepository, MockIdSource, MockSuffixSource};

@@ -176,10 +176,3 @@ impl SuffixSource for RandomSuffixes {
         rand::rng().random_range(low..high.max(low + 1))
     }
 }
-
-/// Runs a task in the background: the runtime's `spawn`, given by the binary. The domain
-/// uses it to refresh cached statistics without making a request wait.
-pub trait Spawner: Send + Sync + std::fmt::Debug {
-    /// Starts `task`; it runs to completion unless the runtime shuts down.
-    fn spawn(&self, task: std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>>);
-}

@@ -4,7 +4,6 @@
 //! [`CustomerService`] implements it over the outbound ports.
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use async_trait::async_trait;
 
@@ -16,8 +15,8 @@ use crate::models::{
     PageRequest, SearchCriteria, StatisticsWindow, Tags, Username, ValidationContext,
 };
 use crate::ports::{
-    Clock, CustomerRepository, IdSource, LocationLevel, RandomIds, RandomSuffixes, Spawner,
-    SuffixSource, SystemClock, Verification,
+    Clock, CustomerRepository, IdSource, LocationLevel, RandomIds, RandomSuffixes, SuffixSource,
+    SystemClock, Verification,
 };
 
 /// How many times a create is retried after a username or customer-id collision.
@@ -28,33 +27,16 @@ pub const MAX_FILTER_LEN: usize = 255;
 /// The use cases over a repository, a clock and two sources of randomness.
 #[derive(Debug, Clone)]
 pub struct CustomerService<R, C = SystemClock, I = RandomIds, S = RandomSuffixes> {
-    /// Shared with the background refresh of the statistics.
     repo: Arc<R>,
     clock: C,
     ids: I,
     suffixes: S,
-    /// Shared by clones, so every worker serves (and refreshes) the same value.
-    statistics: Arc<RefreshingCache<CustomerStatistics>>,
-    /// Where stale statistics are refreshed without a request waiting; `None` makes the
-    /// request that finds them stale recompute them.
-    spawner: Option<Arc<dyn Spawner>>,
 }
 
 impl<R: CustomerRepository> CustomerService<R> {
     /// The service with the real clock and randomness.
     pub fn new(repo: R) -> Self {
         Self::with_sources(repo, SystemClock, RandomIds, RandomSuffixes)
-    }
-}
-
-/// A statistics overview cache that services can share ([`CustomerService::with_statistics_cache`]).
-#[derive(Debug, Clone)]
-pub struct StatisticsCache(Arc<RefreshingCache<CustomerStatistics>>);
-
-impl StatisticsCache {
-    /// A cache whose value is fresh for `ttl`; zero computes on every call.
-    pub fn new(ttl: Duration) -> Self {
-        Self(Arc::new(RefreshingCache::new(ttl)))
     }
 }
 
@@ -119,36 +101,7 @@ where
             clock,
             ids,
             suffixes,
-            statistics: Arc::new(RefreshingCache::new(Duration::ZERO)),
-            spawner: None,
         }
-    }
-
-    /// Serves the statistics overview from a cache fresh for `ttl` (zero, the default,
-    /// computes it on every call). Over a million customers the statistics take about a
-    /// second, so a few seconds of staleness buys answers in microseconds; when the TTL
-    /// has passed, one caller recomputes while the others get the previous value (with
-    /// [`CustomerService::with_background_refresh`] that caller does not wait either).
-    #[must_use]
-    pub fn with_statistics_ttl(self, ttl: Duration) -> Self {
-        self.with_statistics_cache(StatisticsCache::new(ttl))
-    }
-
-    /// Serves the statistics overview from `cache`, which other services may share: one
-    /// service per HTTP worker, each over database connections of its own, still serving
-    /// (and refreshing) one value.
-    #[must_use]
-    pub fn with_statistics_cache(mut self, cache: StatisticsCache) -> Self {
-        self.statistics = cache.0;
-        self
-    }
-
-    /// Refreshes stale statistics in a task given to `spawner` (the runtime's `spawn`), so
-    /// no request waits for a recomputation once a first value exists.
-    #[must_use]
-    pub fn with_background_refresh(mut self, spawner: Arc<dyn Spawner>) -> Self {
-        self.spawner = Some(spawner);
-        self
     }
 
     fn context(&self) -> ValidationContext {
@@ -355,20 +308,9 @@ where
     }
 
     async fn statistics(&self) -> Result<CustomerStatistics, ServiceError> {
-        // Owns what it needs: it may run in a task of its own.
-        let compute = || {
-            let repo = Arc::clone(&self.repo);
-            let window = StatisticsWindow::ending_at(self.clock.now());
-            async move { Ok(repo.statistics(&window).await?) }
-        };
-        match &self.spawner {
-            Some(spawner) => {
-                self.statistics
-                    .get_or_refresh_in_background(|| self.clock.now(), compute, spawner.as_ref())
-                    .await
-            }
-            None => self.statistics.get(|| self.clock.now(), compute).await,
-        }
+        // Exact on every call: the repository reads aggregates kept with every write.
+        let window = StatisticsWindow::ending_at(self.clock.now());
+        Ok(self.repo.statistics(&window).await?)
     }
 
     async fn by_tags(
@@ -437,9 +379,7 @@ where
     }
 }
 
-mod refreshing;
 mod use_cases;
-use refreshing::RefreshingCache;
 pub use use_cases::CustomerUseCases;
 #[cfg(any(test, feature = "mock"))]
 pub use use_cases::MockCustomerUseCases;

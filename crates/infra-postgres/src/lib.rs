@@ -9,6 +9,7 @@
 
 mod changes;
 mod complete;
+mod counts;
 mod errors;
 mod migrations;
 mod pool;
@@ -21,6 +22,7 @@ mod sql;
 #[cfg(feature = "test-support")]
 pub mod test_support;
 
+pub use counts::{CountDrift, count_drift, rebuild_counts};
 pub use migrations::{MigrationError, revert_all_migrations, run_migrations};
 pub use pool::{Pool, PoolBuildError, PoolSettings, PoolStatus, build_pool, pool_status};
 pub use repository::{PgCustomerRepository, SearchCache, SearchCacheCounts};

@@ -154,12 +154,18 @@ impl SearchRequest {
 #[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 pub struct CustomerListResponse {
     pub customers: Vec<CustomerResponse>,
-    /// Customers matching the same filter on every page: exact up to 1,000, above that
-    /// PostgreSQL's estimate (counting a million rows on every page would cost more than
-    /// the page itself), never below 1,001. A search PostgreSQL expects to match more than
-    /// 3,000 customers is not counted: it is taken to have more than 1,000.
+    /// Customers matching the same filter on every page. Exact for the list (with or
+    /// without `is_active`), at any size: it comes from counts the database keeps with
+    /// every write. For a search, exact up to 1,000 matches; above that PostgreSQL's
+    /// estimate, never below 1,001, and `total_is_estimate` is `true`. A search PostgreSQL
+    /// expects to match more than 3,000 customers is not counted.
     #[schema(example = 150)]
     pub total: u64,
+    /// `true` when `total` (and so `total_pages`) is an estimate rather than a count: only
+    /// for searches matching more than 1,000 customers. An addition to the original
+    /// service's envelope.
+    #[schema(example = false)]
+    pub total_is_estimate: bool,
     /// 1-based page number.
     #[schema(example = 1)]
     pub page: u64,
@@ -197,6 +203,7 @@ impl CustomerListResponse {
         Self {
             customers: page.customers.into_iter().map(Into::into).collect(),
             total: page.total,
+            total_is_estimate: page.total_is_estimate,
             page: offset / limit_wide + 1,
             limit,
             total_pages: page.total.div_ceil(limit_wide),
@@ -255,6 +262,7 @@ mod tests {
             CustomerPage {
                 customers: vec![],
                 total: 21,
+                total_is_estimate: false,
                 next_cursor: None,
             },
             20,

@@ -21,6 +21,7 @@ async fn listing_answers_the_page_envelope_with_page_and_total_pages() {
             Ok(CustomerPage {
                 customers: vec![john_doe()],
                 total: 201,
+                total_is_estimate: false,
                 next_cursor: Some(Cursor { after_id: 1 }),
             })
         });
@@ -31,6 +32,7 @@ async fn listing_answers_the_page_envelope_with_page_and_total_pages() {
     .await;
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
     assert_eq!(reply.json["total"], json!(201));
+    assert_eq!(reply.json["total_is_estimate"], json!(false));
     assert_eq!(reply.json["page"], json!(3));
     assert_eq!(reply.json["limit"], json!(50));
     assert_eq!(reply.json["total_pages"], json!(5));
@@ -51,7 +53,7 @@ async fn listing_works_without_the_trailing_slash_and_with_defaults() {
     assert_eq!(reply.status, StatusCode::OK);
     assert_eq!(
         reply.json,
-        json!({"customers": [], "total": 0, "page": 1, "limit": 100, "total_pages": 0,
+        json!({"customers": [], "total": 0, "total_is_estimate": false, "page": 1, "limit": 100, "total_pages": 0,
                "next_cursor": null})
     );
 }

@@ -28,7 +28,8 @@ async fn searching_with_the_seeds_body_answers_the_page_envelope() {
         .returning(|_| {
             Ok(CustomerPage {
                 customers: vec![john_doe()],
-                total: 150,
+                total: 150_000,
+                total_is_estimate: true,
                 next_cursor: None,
             })
         });
@@ -47,10 +48,11 @@ async fn searching_with_the_seeds_body_answers_the_page_envelope() {
     )
     .await;
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
-    assert_eq!(reply.json["total"], json!(150));
+    assert_eq!(reply.json["total"], json!(150_000));
+    assert_eq!(reply.json["total_is_estimate"], json!(true));
     assert_eq!(reply.json["page"], json!(1));
     assert_eq!(reply.json["limit"], json!(10));
-    assert_eq!(reply.json["total_pages"], json!(15));
+    assert_eq!(reply.json["total_pages"], json!(15_000));
     assert_eq!(reply.json["customers"].as_array().map(Vec::len), Some(1));
 }
 

@@ -253,6 +253,8 @@ pub struct CustomerPage {
     pub customers: Vec<Customer>,
     /// Customers matching the filter, on every page.
     pub total: u64,
+    /// `total` is an estimate, not a count (a search matching very many customers).
+    pub total_is_estimate: bool,
     /// Where the next keyset page starts, when there may be one.
     pub next_cursor: Option<Cursor>,
 }

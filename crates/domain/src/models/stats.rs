@@ -2,8 +2,9 @@
 
 use chrono::{DateTime, Days, Utc};
 
-/// The instants that bound "today", "this week" and "this month", as the seed's original
-/// computed them: since 00:00 UTC today, and the last 7 and 30 days.
+/// The instants that bound "today", "this week" and "this month", as the original service
+/// computed them: since 00:00 UTC today, and since 00:00 UTC seven and thirty days before
+/// today (whole UTC days, so the counts are sums of per-day counts).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct StatisticsWindow {
     pub now: DateTime<Utc>,
@@ -25,8 +26,12 @@ impl StatisticsWindow {
         Self {
             now,
             today_start,
-            week_start: now.checked_sub_days(Days::new(7)).unwrap_or(now),
-            month_start: now.checked_sub_days(Days::new(30)).unwrap_or(now),
+            week_start: today_start
+                .checked_sub_days(Days::new(7))
+                .unwrap_or(today_start),
+            month_start: today_start
+                .checked_sub_days(Days::new(30))
+                .unwrap_or(today_start),
         }
     }
 }
@@ -74,13 +79,13 @@ mod tests {
     use super::*;
 
     #[test]
-    fn window_starts_today_at_midnight_utc_and_goes_back_7_and_30_days() {
+    fn window_starts_today_at_midnight_utc_and_goes_back_7_and_30_whole_days() {
         let now = DateTime::parse_from_rfc3339("2024-03-10T15:45:00Z")
             .unwrap()
             .to_utc();
         let w = StatisticsWindow::ending_at(now);
         assert_eq!(w.today_start.to_rfc3339(), "2024-03-10T00:00:00+00:00");
-        assert_eq!(w.week_start.to_rfc3339(), "2024-03-03T15:45:00+00:00");
-        assert_eq!(w.month_start.to_rfc3339(), "2024-02-09T15:45:00+00:00");
+        assert_eq!(w.week_start.to_rfc3339(), "2024-03-03T00:00:00+00:00");
+        assert_eq!(w.month_start.to_rfc3339(), "2024-02-09T00:00:00+00:00");
     }
 }

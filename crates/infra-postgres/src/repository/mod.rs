@@ -32,7 +32,6 @@ use search_cache::Lookup;
 #[derive(Clone)]
 pub struct PgCustomerRepository {
     pool: Pool,
-    large_table: totals::LargeTableEstimate,
     search_cache: Option<SearchCache>,
 }
 
@@ -49,7 +48,6 @@ impl PgCustomerRepository {
     pub fn new(pool: Pool) -> Self {
         Self {
             pool,
-            large_table: totals::LargeTableEstimate::default(),
             search_cache: None,
         }
     }
@@ -111,7 +109,7 @@ impl CustomerRepository for PgCustomerRepository {
 
     #[tracing::instrument(level = "debug", name = "db.list", skip_all)]
     async fn list(&self, query: &ListQuery) -> Result<CustomerPage, RepositoryError> {
-        reads::list(&*self.conn().await?, query, &self.large_table).await
+        reads::list(&*self.conn().await?, query).await
     }
 
     #[tracing::instrument(level = "debug", name = "db.search", skip_all)]

@@ -8,7 +8,7 @@ use domain::{
     RepositoryError, Tags,
 };
 
-use super::totals::{LargeTableEstimate, Scope, count_matching};
+use super::statistics::list_totals;
 use crate::complete;
 use crate::errors::from_diesel;
 use crate::rows::{CustomerRow, into_customers};
@@ -99,19 +99,11 @@ fn list_filter<'a>(query: &ListQuery) -> customers::BoxedQuery<'a, Pg> {
     filter
 }
 
-fn list_scope(query: &ListQuery) -> Scope {
-    if query.is_active.is_some() {
-        Scope::Filtered
-    } else {
-        Scope::Table
-    }
-}
-
-/// A page by `id`, from an offset or after a cursor, and the total of the same filter.
+/// A page by `id`, from an offset or after a cursor, and the exact total of the same filter
+/// from the aggregates (the only filter is `is_active`), pipelined with the page.
 pub(super) async fn list(
     conn: &AsyncPgConnection,
     query: &ListQuery,
-    large_table: &LargeTableEstimate,
 ) -> Result<CustomerPage, RepositoryError> {
     let (limit, offset) = limit_offset(&query.page)?;
     let first_page = |filter: customers::BoxedQuery<'static, Pg>| {
@@ -143,26 +135,25 @@ pub(super) async fn list(
             .order_by(customers::id.asc()),
     };
     let mut page_conn = conn;
-    let (rows, total) = tokio::try_join!(
-        page.load::<CustomerRow>(&mut page_conn),
-        count_matching(conn, list_scope(query), || list_filter(query), large_table),
+    let (rows, totals) = tokio::try_join!(
+        complete::rows::<_, _, CustomerRow>(page, &mut page_conn),
+        list_totals(conn),
     )
     .map_err(from_diesel)?;
     let customers = into_customers(rows)?;
-    // An estimate may lag behind: the total is never less than the rows before and on a
-    // page that has any (without a cursor, where they are known).
-    let seen = match query.cursor {
-        _ if customers.is_empty() => 0,
-        Some(_) => customers.len() as u64,
-        None => query.page.offset.saturating_add(customers.len() as u64),
+    let total = match query.is_active {
+        None => totals.total,
+        Some(true) => totals.active,
+        Some(false) => totals.total - totals.active,
     };
-    let total = total.max(seen);
+    let total = u64::try_from(total).unwrap_or_default();
     let next_cursor = (customers.len() == query.page.limit as usize)
         .then(|| customers.last().map(|c| Cursor { after_id: c.id }))
         .flatten();
     Ok(CustomerPage {
         customers,
         total,
+        total_is_estimate: false,
         next_cursor,
     })
 }

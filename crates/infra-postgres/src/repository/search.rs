@@ -162,7 +162,8 @@ pub(super) async fn search(
         .map_err(from_diesel)?;
     Ok(CustomerPage {
         customers: into_customers(rows)?,
-        total,
+        total: total.count,
+        total_is_estimate: total.is_estimate,
         next_cursor: None,
     })
 }

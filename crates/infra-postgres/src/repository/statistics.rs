@@ -1,31 +1,37 @@
-//! Aggregates: the statistics overview and the distinct places with their counts.
+//! The statistics overview, the distinct places with their counts and the list's totals,
+//! read from `customer_counts`: aggregates the database keeps in the transaction of every
+//! write (migration `2026-12-02-100000_customer_counts`). So every answer is exact after
+//! every commit, from any process, and costs O(number of groups) whatever the number of
+//! customers; nothing here reads `customers`.
 //!
-//! The statistics are one aggregate query (`count(*) FILTER (..)` for the six counts and the
-//! mean age) and one grouped query per map, pipelined on one connection: one round trip's
-//! wait, no rows loaded. Only fixed column names from a closed enum are put into SQL text;
-//! every value is a bound parameter.
+//! A count is the sum of its group's slots (see the migration). The statistics are one
+//! query for the counts and the mean age and one per map, pipelined on one connection.
+//! Only fixed kinds from a closed enum are put into SQL; every value is a bound parameter.
 
 use diesel::QueryableByName;
-use diesel::sql_types::{BigInt, Double, Nullable, Text, Timestamptz};
-use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use diesel::sql_types::{BigInt, Double, Nullable, Text};
+use diesel_async::AsyncPgConnection;
 use domain::{CustomerStatistics, LocationCount, LocationLevel, RepositoryError, StatisticsWindow};
 
+use crate::complete;
 use crate::errors::from_diesel;
 
 /// Seconds in a Julian year (365.25 days): ages in years as a fraction.
 const SECONDS_PER_YEAR: f64 = 31_557_600.0;
 
-/// `date_part` rather than `extract`: since PostgreSQL 14 `extract` returns `numeric`, and
-/// averaging a million numerics took a third of the overview's time.
-const TOTALS_SQL: &str = "\
-SELECT count(*) AS total,
-       count(*) FILTER (WHERE is_active) AS active,
-       count(*) FILTER (WHERE is_verified) AS verified,
-       count(*) FILTER (WHERE created_at >= $1 AND created_at <= $4) AS today,
-       count(*) FILTER (WHERE created_at >= $2 AND created_at <= $4) AS week,
-       count(*) FILTER (WHERE created_at >= $3 AND created_at <= $4) AS month,
-       avg(date_part('epoch', ($4 AT TIME ZONE 'UTC') - date_of_birth)) / $5 AS average_age
-FROM customers";
+/// Days are kept as `YYYY-MM-DD` texts, which sort as the dates do. The mean age is now
+/// minus the mean date of birth (both as epoch seconds, the date of birth as UTC wall time).
+const TOTALS_SQL: &str =
+    "SELECT coalesce(sum(customers) FILTER (WHERE kind = 'all'), 0)::int8 AS total,
+       coalesce(sum(active) FILTER (WHERE kind = 'all'), 0)::int8 AS active,
+       coalesce(sum(verified) FILTER (WHERE kind = 'all'), 0)::int8 AS verified,
+       coalesce(sum(customers) FILTER (WHERE kind = 'day' AND value >= $1), 0)::int8 AS today,
+       coalesce(sum(customers) FILTER (WHERE kind = 'day' AND value >= $2), 0)::int8 AS week,
+       coalesce(sum(customers) FILTER (WHERE kind = 'day' AND value >= $3), 0)::int8 AS month,
+       ($4 - (sum(born_sum) FILTER (WHERE kind = 'all')
+              / nullif(sum(born) FILTER (WHERE kind = 'all'), 0))::float8) / $5 AS average_age
+FROM customer_counts
+WHERE kind = 'all' OR (kind = 'day' AND value >= $3)";
 
 #[derive(QueryableByName)]
 struct Totals {
@@ -41,7 +47,6 @@ struct Totals {
     week: i64,
     #[diesel(sql_type = BigInt)]
     month: i64,
-    /// `date_of_birth` is stored as UTC wall time, hence `$now AT TIME ZONE 'UTC'`.
     #[diesel(sql_type = Nullable<Double>)]
     average_age: Option<f64>,
 }
@@ -64,7 +69,8 @@ enum Grouping {
 }
 
 impl Grouping {
-    fn column(self) -> &'static str {
+    /// The `kind` of its rows in `customer_counts`.
+    fn kind(self) -> &'static str {
         match self {
             Self::Country => "country",
             Self::City => "city",
@@ -88,6 +94,15 @@ fn count_of(n: i64) -> u64 {
     u64::try_from(n).unwrap_or_default()
 }
 
+/// The values of one kind, summed over slots (and over countries, for cities and states),
+/// largest first then by name; `<> ''` leaves out empty values; groups that counted down
+/// to zero are skipped. One statement for every kind and filter: prepared once.
+const GROUP_SQL: &str = "\
+SELECT value AS name, sum(customers)::int8 AS count FROM customer_counts
+WHERE kind = $1 AND value <> '' AND ($2::text IS NULL OR lower(country) = lower($2))
+GROUP BY value HAVING sum(customers) > 0
+ORDER BY sum(customers) DESC, value LIMIT $3";
+
 /// Non-empty values of the column with their counts, largest first then by name, within
 /// one country (case ignored) when given, at most `limit` of them when given.
 async fn counts_by(
@@ -96,19 +111,12 @@ async fn counts_by(
     country: Option<&str>,
     limit: Option<u32>,
 ) -> diesel::QueryResult<Vec<LocationCount>> {
-    let column = grouping.column();
-    // `<> ''` also leaves out NULLs. `$1 IS NULL` lets one statement serve both cases.
-    let sql = format!(
-        "SELECT {column} AS name, count(*) AS count FROM customers \
-         WHERE {column} <> '' AND ($1::text IS NULL OR lower(country) = lower($1)) \
-         GROUP BY {column} ORDER BY count(*) DESC, {column} LIMIT $2"
-    );
     let mut conn = conn;
-    let rows: Vec<GroupCount> = diesel::sql_query(sql)
+    let query = diesel::sql_query(GROUP_SQL)
+        .bind::<Text, _>(grouping.kind())
         .bind::<Nullable<Text>, _>(country)
-        .bind::<Nullable<BigInt>, _>(limit.map(i64::from))
-        .load(&mut conn)
-        .await?;
+        .bind::<Nullable<BigInt>, _>(limit.map(i64::from));
+    let rows: Vec<GroupCount> = complete::rows(query, &mut conn).await?;
     Ok(rows
         .into_iter()
         .map(|row| LocationCount {
@@ -118,6 +126,11 @@ async fn counts_by(
         .collect())
 }
 
+/// A UTC day as its key in `customer_counts`.
+fn day_key(instant: chrono::DateTime<chrono::Utc>) -> String {
+    instant.format("%Y-%m-%d").to_string()
+}
+
 /// The statistics overview for the window.
 pub(super) async fn statistics(
     conn: &AsyncPgConnection,
@@ -125,12 +138,12 @@ pub(super) async fn statistics(
 ) -> Result<CustomerStatistics, RepositoryError> {
     let mut totals_conn = conn;
     let totals = diesel::sql_query(TOTALS_SQL)
-        .bind::<Timestamptz, _>(window.today_start)
-        .bind::<Timestamptz, _>(window.week_start)
-        .bind::<Timestamptz, _>(window.month_start)
-        .bind::<Timestamptz, _>(window.now)
+        .bind::<Text, _>(day_key(window.today_start))
+        .bind::<Text, _>(day_key(window.week_start))
+        .bind::<Text, _>(day_key(window.month_start))
+        .bind::<Double, _>(window.now.timestamp_micros() as f64 / 1e6)
         .bind::<Double, _>(SECONDS_PER_YEAR);
-    let totals = crate::complete::one_row::<_, _, Totals>(totals, &mut totals_conn);
+    let totals = complete::one_row::<_, _, Totals>(totals, &mut totals_conn);
     let top = Some(StatisticsWindow::TOP_LOCATIONS);
     let (totals, by_country, by_city, by_gender) = tokio::try_join!(
         totals,
@@ -162,4 +175,24 @@ pub(super) async fn locations(
     counts_by(conn, level.into(), country, None)
         .await
         .map_err(from_diesel)
+}
+
+/// Every customer and the active ones: the list's exact totals.
+#[derive(QueryableByName)]
+pub(super) struct ListTotals {
+    #[diesel(sql_type = BigInt)]
+    pub total: i64,
+    #[diesel(sql_type = BigInt)]
+    pub active: i64,
+}
+
+/// The list's totals, from the `all` rows (one per slot).
+pub(super) async fn list_totals(conn: &AsyncPgConnection) -> diesel::QueryResult<ListTotals> {
+    let mut conn = conn;
+    let query = diesel::sql_query(
+        "SELECT coalesce(sum(customers), 0)::int8 AS total, \
+                coalesce(sum(active), 0)::int8 AS active \
+         FROM customer_counts WHERE kind = 'all'",
+    );
+    complete::one_row(query, &mut conn).await
 }

@@ -1,23 +1,20 @@
-//! How many customers match a filter, cheaply at any size: exact up to
-//! [`EXACT_TOTAL_LIMIT`], an estimate above it.
+//! How many customers a search matches, cheaply at any size: exact up to
+//! [`EXACT_TOTAL_LIMIT`], an estimate above it, and said to be one.
 //!
-//! An exact `count(*)` visits every match: over a million customers that is a third of a
-//! second for every page of the list, and thousands of heap pages for a search of a common
-//! name. Counting stops after `EXACT_TOTAL_LIMIT + 1` matches instead (`SELECT count(*)
-//! FROM (... LIMIT n)`), so small tables and selective filters get exact totals at the
-//! cost of at most that many index entries. When the limit is reached the total is
-//! PostgreSQL's estimate, never less than what was counted: for the whole table the
-//! planner's own arithmetic over `pg_class` (rows per page at the last `ANALYZE` times the
-//! current number of pages), for a filter the row estimate of `EXPLAIN` (planned, not run).
-//! A table estimated far above the limit is not counted at all ([`COUNT_SKIP_ESTIMATE`]).
-use std::sync::{Arc, Mutex, PoisonError};
-use std::time::{Duration, Instant};
-
+//! (The list's totals are exact at any size: they come from the aggregates the database
+//! keeps with every write, see `statistics.rs`.)
+//!
+//! An exact `count(*)` of a search visits every match: thousands of heap pages for a search
+//! of a common name. Counting stops after `EXACT_TOTAL_LIMIT + 1` matches instead (`SELECT
+//! count(*) FROM (... LIMIT n)`), so selective searches get exact totals at the cost of at
+//! most that many index entries. When the limit is reached the total is PostgreSQL's
+//! estimate (the row estimate of `EXPLAIN`, planned, not run), never less than what was
+//! counted, and the page says the total is an estimate.
 use diesel::QueryResult;
 use diesel::pg::Pg;
 use diesel::prelude::*;
 use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
-use diesel::sql_types::{BigInt, Oid, Text};
+use diesel::sql_types::{BigInt, Text};
 use diesel_async::AsyncPgConnection;
 
 use crate::complete;
@@ -69,141 +66,6 @@ fn estimated_rows(plan_json: &str) -> Option<f64> {
     plan.get(0)?.get("Plan")?.get("Plan Rows")?.as_f64()
 }
 
-/// What a filter narrows the table to, for the estimate.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum Scope {
-    /// Every customer: the estimate is the table's size, as the planner reckons it.
-    Table,
-    /// Some customers: the estimate is the planner's for the filter.
-    Filtered,
-}
-
-/// Above this many rows by the table's estimate the list does not count at all: its total
-/// is the estimate. Ten times [`EXACT_TOTAL_LIMIT`], so a table near the limit is counted
-/// whatever the estimate's error; only a table that shrank from over 10,000 rows to 1,000
-/// or fewer since its last `ANALYZE` (autovacuum analyses after 10% of the rows changed)
-/// could get an estimate where a count was due.
-pub(crate) const COUNT_SKIP_ESTIMATE: f64 = 10.0 * EXACT_TOTAL_LIMIT as f64;
-
-mod catalog {
-    diesel::table! {
-        pg_catalog.pg_class (oid) {
-            oid -> Oid,
-            reltuples -> Float4,
-            relpages -> Integer,
-        }
-    }
-}
-
-diesel::define_sql_function! {
-    /// The table's oid, or `NULL` when there is none by that name.
-    fn to_regclass(name: Text) -> Nullable<Oid>;
-}
-diesel::define_sql_function! {
-    /// The table's size on disk, in bytes.
-    fn pg_relation_size(relation: Oid) -> BigInt;
-}
-diesel::define_sql_function! {
-    /// A server setting, as text.
-    fn current_setting(name: Text) -> Text;
-}
-
-/// The planner's estimate of the table's rows without planning a query: the row density
-/// of the last `ANALYZE` times the table's current size (what the planner itself does);
-/// `None` before any `ANALYZE`. One small catalog query, prepared once per connection.
-async fn table_estimate(conn: &AsyncPgConnection) -> QueryResult<Option<f64>> {
-    use catalog::pg_class;
-    let mut conn = conn;
-    let query = pg_class::table
-        .filter(pg_class::oid.nullable().eq(to_regclass("customers")))
-        .select((
-            pg_class::reltuples,
-            pg_class::relpages,
-            pg_relation_size(pg_class::oid),
-            current_setting("block_size"),
-        ));
-    let (tuples, pages, bytes, block_size) =
-        complete::one_row::<_, _, (f32, i32, i64, String)>(query, &mut conn).await?;
-    let block_size: f64 = block_size.parse().unwrap_or(8192.0);
-    Ok((tuples >= 0.0)
-        .then(|| f64::from(tuples) / f64::from(pages.max(1)) * (bytes as f64 / block_size)))
-}
-
-/// How long a table estimate above [`COUNT_SKIP_ESTIMATE`] is reused before it is read
-/// again. Only such estimates are kept, so a table small enough to be counted is always
-/// counted.
-const LARGE_TABLE_ESTIMATE_TTL: Duration = Duration::from_secs(1);
-
-/// The last table estimate above [`COUNT_SKIP_ESTIMATE`] and when it was read: the list's
-/// pages then take their total from memory instead of a catalog query each (about a tenth
-/// of a page's cost). Shared by the clones of a repository.
-#[derive(Debug, Clone, Default)]
-pub(super) struct LargeTableEstimate(Arc<Mutex<Option<(Instant, f64)>>>);
-
-impl LargeTableEstimate {
-    fn fresh(&self) -> Option<f64> {
-        let held = self.0.lock().unwrap_or_else(PoisonError::into_inner);
-        held.filter(|(read, _)| read.elapsed() < LARGE_TABLE_ESTIMATE_TTL)
-            .map(|(_, rows)| rows)
-    }
-
-    fn remember(&self, rows: Option<f64>) {
-        let mut held = self.0.lock().unwrap_or_else(PoisonError::into_inner);
-        *held = rows
-            .filter(|rows| *rows > COUNT_SKIP_ESTIMATE)
-            .map(|rows| (Instant::now(), rows));
-    }
-}
-
-/// The total of `filter` (a builder: each statement needs its own copy), shares the
-/// connection so it is pipelined with the page. For the whole table the estimate comes
-/// first (a catalog lookup): over [`COUNT_SKIP_ESTIMATE`] rows it is the total, else the
-/// bounded count runs. A filtered estimate needs the planner, so it is asked for only when
-/// the count reached the limit.
-pub(super) async fn count_matching(
-    conn: &AsyncPgConnection,
-    scope: Scope,
-    filter: impl Fn() -> customers::BoxedQuery<'static, Pg>,
-    large_table: &LargeTableEstimate,
-) -> QueryResult<u64> {
-    let mut count_conn = conn;
-    let mut estimate_conn = conn;
-    let count = CountUpTo {
-        query: filter().select(customers::id),
-        limit: EXACT_TOTAL_LIMIT + 1,
-    };
-    match scope {
-        Scope::Table => {
-            let estimate = match large_table.fresh() {
-                Some(rows) => Some(rows),
-                None => {
-                    let read = table_estimate(conn).await?;
-                    large_table.remember(read);
-                    read
-                }
-            };
-            if let Some(rows) = estimate.filter(|rows| *rows > COUNT_SKIP_ESTIMATE) {
-                // Far above the limit, and `as` saturates anyway.
-                return Ok(rows.round() as u64);
-            }
-            let counted: i64 = complete::one_row(count, &mut count_conn).await?;
-            Ok(total_from(counted, estimate))
-        }
-        Scope::Filtered => {
-            let counted: i64 = complete::one_row(count, &mut count_conn).await?;
-            if counted <= EXACT_TOTAL_LIMIT {
-                return Ok(total_from(counted, None));
-            }
-            let plan: String = complete::one_row(
-                ExplainJson(filter().select(customers::id)),
-                &mut estimate_conn,
-            )
-            .await?;
-            Ok(total_from(counted, estimated_rows(&plan)))
-        }
-    }
-}
-
 /// Which part of the matches a page showed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) struct PageShown {
@@ -242,16 +104,16 @@ pub(super) async fn total_of_search(
     shown: PageShown,
     estimate: Option<f64>,
     filter: impl Fn() -> customers::BoxedQuery<'static, Pg>,
-) -> QueryResult<u64> {
+) -> QueryResult<Total> {
     let seen = shown.offset + shown.rows;
     if shown.rows > 0 && shown.rows < u64::from(shown.limit) {
-        return Ok(seen);
+        return Ok(Total::exact(seen));
     }
     if let Some(expected) = estimate.filter(|rows| *rows > TRUSTED_SEARCH_ESTIMATE)
         && shown.rows > 0
     {
         // Estimates are non-negative and far inside u64; `as` saturates anyway.
-        return Ok((expected.round() as u64).max(seen));
+        return Ok(Total::estimate((expected.round() as u64).max(seen)));
     }
     let mut conn = conn;
     let count = PlannedEachTime(CountUpTo {
@@ -262,14 +124,38 @@ pub(super) async fn total_of_search(
     Ok(total_from(counted, estimate))
 }
 
-/// The exact count when under the limit, else the estimate (at least the count).
-fn total_from(counted: i64, estimate: Option<f64>) -> u64 {
+/// A number of matches, and whether it was counted or estimated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct Total {
+    pub count: u64,
+    pub is_estimate: bool,
+}
+
+impl Total {
+    fn exact(count: u64) -> Self {
+        Self {
+            count,
+            is_estimate: false,
+        }
+    }
+
+    fn estimate(count: u64) -> Self {
+        Self {
+            count,
+            is_estimate: true,
+        }
+    }
+}
+
+/// The exact count when under the limit, else the estimate (at least the count, which
+/// stopped at the limit and is then a lower bound, not a count).
+fn total_from(counted: i64, estimate: Option<f64>) -> Total {
     let counted = u64::try_from(counted).unwrap_or_default();
     if counted <= EXACT_TOTAL_LIMIT as u64 {
-        return counted;
+        return Total::exact(counted);
     }
     // Estimates are non-negative and far inside u64; `as` saturates anyway.
-    estimate.map_or(counted, |rows| (rows.max(0.0).round() as u64).max(counted))
+    Total::estimate(estimate.map_or(counted, |rows| (rows.max(0.0).round() as u64).max(counted)))
 }
 
 #[cfg(test)]
@@ -280,19 +166,22 @@ mod tests {
 
     #[test]
     fn below_the_limit_the_count_is_the_total() {
-        assert_eq!(total_from(17, Some(5.0)), 17);
-        assert_eq!(total_from(1000, estimated_rows(PLAN)), 1000);
+        assert_eq!(total_from(17, Some(5.0)), Total::exact(17));
+        assert_eq!(total_from(1000, estimated_rows(PLAN)), Total::exact(1000));
     }
 
     #[test]
     fn above_the_limit_the_estimate_is_the_total() {
-        assert_eq!(total_from(1001, estimated_rows(PLAN)), 998_877);
+        assert_eq!(
+            total_from(1001, estimated_rows(PLAN)),
+            Total::estimate(998_877)
+        );
     }
 
     #[test]
     fn an_estimate_below_what_was_counted_or_missing_gives_the_count() {
-        assert_eq!(total_from(1001, Some(12.0)), 1001);
-        assert_eq!(total_from(1001, None), 1001);
+        assert_eq!(total_from(1001, Some(12.0)), Total::estimate(1001));
+        assert_eq!(total_from(1001, None), Total::estimate(1001));
         assert_eq!(estimated_rows("not json"), None);
     }
 }

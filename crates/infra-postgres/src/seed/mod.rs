@@ -76,6 +76,8 @@ pub struct SeedPhases {
     pub other_indexes: Duration,
     /// `ANALYZE` (`VACUUM (ANALYZE)` when the rows could not be written frozen).
     pub analyze: Duration,
+    /// Recomputing the aggregates (`customer_counts`) once, before the load commits.
+    pub counts: Duration,
     /// Every index rebuilt, longest first.
     pub index_builds: Vec<IndexBuild>,
 }
@@ -224,9 +226,14 @@ async fn load(
         .isolation_level(IsolationLevel::ReadCommitted)
         .start()
         .await?;
-    // Writers wait until we are done; readers go on.
-    tx.batch_execute("LOCK TABLE customers IN SHARE ROW EXCLUSIVE MODE")
-        .await?;
+    // Writers wait until we are done; readers go on. The aggregates are not kept row by
+    // row for the load (the insert trigger would collect every row): they are recomputed
+    // once at the end, in this transaction, so nobody ever sees them disagree.
+    tx.batch_execute(
+        "LOCK TABLE customers IN SHARE ROW EXCLUSIVE MODE; \
+         ALTER TABLE customers DISABLE TRIGGER customer_counts_insert",
+    )
+    .await?;
     let empty: bool = tx
         .query_one("SELECT NOT EXISTS (SELECT 1 FROM customers)", &[])
         .await?
@@ -234,11 +241,14 @@ async fn load(
     if !empty {
         let copying = Instant::now();
         let inserted = add(&tx, tables, options).await?;
+        let copy = copying.elapsed();
+        let counts = rebuild_counts(&tx).await?;
         tx.commit().await?;
         return Ok(Loaded {
             inserted,
             phases: SeedPhases {
-                copy: copying.elapsed(),
+                copy,
+                counts,
                 ..SeedPhases::default()
             },
             dropped: Vec::new(),
@@ -268,18 +278,32 @@ async fn load(
          (SELECT max(id) FROM customers))",
     )
     .await?;
+    let counts = rebuild_counts(&tx).await?;
     tx.commit().await?;
     Ok(Loaded {
         inserted,
         phases: SeedPhases {
             copy: copied,
             unique_indexes,
+            counts,
             index_builds,
             ..SeedPhases::default()
         },
         dropped: dropped.other,
         frozen,
     })
+}
+
+/// Turns the aggregates' insert trigger back on (in this transaction: it never was off for
+/// anyone else) and recomputes them from the table. Returns how long that took.
+async fn rebuild_counts(tx: &Transaction<'_>) -> Result<Duration, tokio_postgres::Error> {
+    let started = Instant::now();
+    tx.batch_execute(
+        "ALTER TABLE customers ENABLE TRIGGER customer_counts_insert; \
+         SELECT customer_counts_rebuild()",
+    )
+    .await?;
+    Ok(started.elapsed())
 }
 
 /// Truncates the table, which has no live rows: a new, empty file is what lets COPY write

@@ -172,31 +172,17 @@ async fn a_small_table_is_counted_exactly_even_when_its_statistics_are_stale() {
 }
 
 #[tokio::test]
-async fn a_table_estimated_far_above_the_limit_takes_the_estimate_without_counting() {
+async fn the_list_total_is_exact_at_any_size_and_right_after_a_write() {
     let t = ctx().await;
     insert_many(&t.db, 12_000).await;
     analyze(&t.db).await;
-    let fresh = t.repo.list(&ListQuery::default()).await.unwrap();
-    assert!(
-        (11_400..=12_600).contains(&fresh.total),
-        "estimate {} for 12,000 rows",
-        fresh.total
-    );
-    // Until the next ANALYZE the estimate still sees the table's pages full: the
-    // documented price of not counting (a count would say 500).
+    let full = t.repo.list(&ListQuery::default()).await.unwrap();
+    assert_eq!((full.total, full.total_is_estimate), (12_000, false));
+    // No ANALYZE needed: the counts move with the write that changes them.
     delete_all_but(&t.db, 500).await;
-    let stale = t.repo.list(&ListQuery::default()).await.unwrap();
-    assert!(stale.total > 10_000, "{}", stale.total);
-    analyze(&t.db).await;
-    // A repository reuses a large estimate for up to a second; a fresh reading after
-    // ANALYZE is small, so the table is counted again.
-    let fresh_repo = t.db.repository();
-    assert_eq!(
-        fresh_repo.list(&ListQuery::default()).await.unwrap().total,
-        500
-    );
-    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
     assert_eq!(t.repo.list(&ListQuery::default()).await.unwrap().total, 500);
+    person(&t.repo, "Ann", "Lee").await;
+    assert_eq!(t.repo.list(&ListQuery::default()).await.unwrap().total, 501);
 }
 
 #[tokio::test]

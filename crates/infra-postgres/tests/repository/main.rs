@@ -7,6 +7,7 @@
 #![expect(clippy::unwrap_used, reason = "test helpers fail the test on error")]
 
 mod bulk;
+mod counts;
 mod dependencies;
 mod flags;
 mod inserts;

@@ -142,6 +142,7 @@ async fn seeding_an_empty_table_gives_valid_unique_realistic_customers_and_keeps
     let before = index_definitions(&db).await;
     let report = seed_customers(db.url(), &options(2000, 7)).await.unwrap();
     assert_eq!((report.requested, report.inserted), (2000, 2000));
+    assert!(report.phases.counts > Duration::ZERO);
     assert_eq!(
         report.rebuilt_indexes(),
         before.len() - 1,
@@ -193,6 +194,7 @@ async fn seeding_an_empty_table_gives_valid_unique_realistic_customers_and_keeps
     // The identity goes on after the generated ids.
     let next = crate::support::person(&db.repository(), "Zed", "Next").await;
     assert_eq!(next.id, 2001);
+    assert_aggregates_exact(&db, 2001).await;
 }
 
 #[tokio::test]
@@ -248,6 +250,22 @@ async fn seeding_a_table_with_customers_keeps_them_and_skips_collisions() {
         "the same rows collide on every unique key"
     );
     assert_eq!(count(&db, "SELECT count(*) AS n FROM customers").await, 501);
+    assert_aggregates_exact(&db, 501).await;
+}
+
+/// The aggregates were rebuilt once with the load (its insert trigger was off) and hold
+/// exactly what the customers give, and the trigger is on again for later writes.
+async fn assert_aggregates_exact(db: &TestDatabase, customers: i64) {
+    let drift = infra_postgres::count_drift(db.pool()).await.unwrap();
+    assert!(drift.is_empty(), "{drift:?}");
+    let kept = "SELECT sum(customers)::int8 AS n FROM customer_counts WHERE kind = 'all'";
+    assert_eq!(count(db, kept).await, customers);
+    crate::support::person(&db.repository(), "After", "Seed").await;
+    assert_eq!(
+        count(db, kept).await,
+        customers + 1,
+        "the trigger is on again"
+    );
 }
 
 #[tokio::test]

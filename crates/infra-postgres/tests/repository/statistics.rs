@@ -54,7 +54,9 @@ async fn statistics_count_windows_places_genders_and_the_mean_age_of_known_data(
             None,
         ),
         (at(2024, 1, 1, 0), Some("New York"), Some("USA"), None, None),
-        // Created after the window's end, with an empty country: counted in the total only.
+        // Created later the same day (after the window's `now`), with an empty country:
+        // counted in today, the week and the month (whole UTC days, as the original
+        // counted), not among the countries.
         (
             at(2024, 3, 10, 16),
             None,
@@ -100,9 +102,9 @@ async fn statistics_count_windows_places_genders_and_the_mean_age_of_known_data(
             total_customers: 5,
             active_customers: 4,
             verified_customers: 1,
-            new_customers_today: 1,
-            new_customers_this_week: 2,
-            new_customers_this_month: 3,
+            new_customers_today: 2,
+            new_customers_this_week: 3,
+            new_customers_this_month: 4,
             customers_by_country: counts(&[("USA", 3), ("Canada", 1)]),
             customers_by_city: counts(&[("New York", 2), ("Boston", 1), ("Toronto", 1)]),
             average_customer_age: Some(average),

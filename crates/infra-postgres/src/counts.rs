@@ -1,0 +1,109 @@
+//! Operations on the aggregates (`customer_counts`, kept by triggers with every write; see
+//! migration `2026-12-02-100000_customer_counts`): checking them against the customers and
+//! rebuilding them, for `customer-api stats check|rebuild`.
+
+use std::fmt;
+
+use diesel::QueryableByName;
+use diesel::sql_types::{Nullable, Text};
+use diesel_async::pooled_connection::deadpool::Object;
+use diesel_async::{AsyncPgConnection, RunQueryDsl, SimpleAsyncConnection};
+
+use crate::complete;
+use crate::errors::{from_diesel, from_pool};
+use crate::pool::Pool;
+
+/// One group whose kept counts differ from what the customers give.
+#[derive(Debug, Clone, PartialEq, Eq, QueryableByName)]
+pub struct CountDrift {
+    /// `all`, `day`, `country`, `city`, `state` or `gender`.
+    #[diesel(sql_type = Text)]
+    pub kind: String,
+    /// The group's value (a day, a place, a gender; empty for `all`).
+    #[diesel(sql_type = Text)]
+    pub value: String,
+    /// For cities and states, the country they were counted in.
+    #[diesel(sql_type = Nullable<Text>)]
+    pub country: Option<String>,
+    /// The kept counts (`customers active verified born born_sum`), `None` when missing.
+    #[diesel(sql_type = Nullable<Text>)]
+    pub kept: Option<String>,
+    /// The counts recomputed from `customers`, `None` when no customer is in the group.
+    #[diesel(sql_type = Nullable<Text>)]
+    pub actual: Option<String>,
+}
+
+impl fmt::Display for CountDrift {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let or_none = |v: &Option<String>| v.clone().unwrap_or_else(|| "none".into());
+        write!(f, "{} {:?}", self.kind, self.value)?;
+        if let Some(country) = &self.country {
+            write!(f, " in {country:?}")?;
+        }
+        write!(
+            f,
+            ": kept {}, actual {} (customers active verified born born_sum)",
+            or_none(&self.kept),
+            or_none(&self.actual)
+        )
+    }
+}
+
+/// One statement, so one snapshot: the kept sums (groups that counted down to zero
+/// omitted) against a recomputation by the same `customer_count_parts` the triggers use.
+const DRIFT_SQL: &str = "\
+WITH kept AS (
+    SELECT kind, value, country, concat_ws(' ', sum(customers), sum(active), sum(verified),
+           sum(born), sum(born_sum)) AS counts
+    FROM customer_counts GROUP BY kind, value, country
+    HAVING sum(customers) <> 0 OR sum(active) <> 0 OR sum(verified) <> 0 OR sum(born) <> 0
+        OR sum(born_sum) <> 0
+), actual AS (
+    SELECT p.kind, p.value, p.country, concat_ws(' ', sum(p.customers), sum(p.active),
+           sum(p.verified), sum(p.born), sum(p.born_sum)) AS counts
+    FROM customers AS c, customer_count_parts(c) AS p
+    GROUP BY p.kind, p.value, p.country
+)
+SELECT coalesce(k.kind, a.kind) AS kind, coalesce(k.value, a.value) AS value,
+       coalesce(k.country, a.country) AS country, k.counts AS kept, a.counts AS actual
+FROM kept AS k FULL JOIN actual AS a
+  ON k.kind = a.kind AND k.value = a.value AND k.country IS NOT DISTINCT FROM a.country
+WHERE k.counts IS DISTINCT FROM a.counts
+ORDER BY 1, 2, 3";
+
+/// A connection without the service's statement timeout (both operations read every
+/// customer), taken out of the pool so that the setting ends with it.
+async fn untimed(pool: &Pool) -> Result<AsyncPgConnection, domain::RepositoryError> {
+    let mut conn = Object::take(pool.get().await.map_err(from_pool)?);
+    conn.batch_execute("SET statement_timeout = 0")
+        .await
+        .map_err(from_diesel)?;
+    Ok(conn)
+}
+
+/// Every group whose kept counts differ from a recomputation from `customers` (a full scan:
+/// about a second per million customers). Empty when the aggregates are right.
+///
+/// # Errors
+/// When the database cannot be reached or the statement fails.
+pub async fn count_drift(pool: &Pool) -> Result<Vec<CountDrift>, domain::RepositoryError> {
+    let mut conn = untimed(pool).await?;
+    complete::rows(diesel::sql_query(DRIFT_SQL), &mut conn)
+        .await
+        .map_err(from_diesel)
+}
+
+/// Recomputes the aggregates from `customers` and replaces them, in one transaction that
+/// makes writers wait (readers go on), so no write falls between the two.
+///
+/// # Errors
+/// When the database cannot be reached or the statement fails.
+pub async fn rebuild_counts(pool: &Pool) -> Result<(), domain::RepositoryError> {
+    let mut conn = untimed(pool).await?;
+    // `execute` waits for the end of the answer, so this returns after the commit.
+    diesel::sql_query("SELECT customer_counts_rebuild()")
+        .execute(&mut conn)
+        .await
+        .map(drop)
+        .map_err(from_diesel)
+}

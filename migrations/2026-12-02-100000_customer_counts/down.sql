@@ -1,0 +1,12 @@
+DROP TRIGGER customer_counts_truncate ON customers;
+DROP TRIGGER customer_counts_delete ON customers;
+DROP TRIGGER customer_counts_update ON customers;
+DROP TRIGGER customer_counts_insert ON customers;
+DROP FUNCTION customer_counts_rebuild();
+DROP FUNCTION customer_counts_on_truncate();
+DROP FUNCTION customer_counts_on_delete();
+DROP FUNCTION customer_counts_on_update();
+DROP FUNCTION customer_counts_on_insert();
+DROP FUNCTION customer_counts_add(customers[], customers[]);
+DROP FUNCTION customer_count_parts(customers);
+DROP TABLE customer_counts;
