@@ -9,7 +9,9 @@
 #
 # Environment: BENCH_ROWS (1000000), BENCH_SEED (42), BENCH_DURATION (seconds per scenario,
 # 10), BENCH_CONNECTIONS (32), BENCH_PORT (18080), BENCH_LIMIT (list page size, 50),
-# BENCH_ONLY (a regular expression: run only the scenarios whose names match it).
+# BENCH_WRITERS (8: connections creating customers meanwhile in the "under writes" runs of
+# the read scenarios), BENCH_ONLY (a regular expression: run only the scenarios whose names
+# match it).
 set -euo pipefail
 
 ROWS=${BENCH_ROWS:-1000000}
@@ -19,6 +21,7 @@ CONNECTIONS=${BENCH_CONNECTIONS:-32}
 PORT=${BENCH_PORT:-18080}
 LIMIT=${BENCH_LIMIT:-50}
 ONLY=${BENCH_ONLY:-}
+WRITERS=${BENCH_WRITERS:-8}
 ROOT=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/.." && pwd -P)
 # Where make bench built it (cargo honours CARGO_TARGET_DIR).
 BIN=${CARGO_TARGET_DIR:-$ROOT/target}/release/customer-api
@@ -166,17 +169,40 @@ run_pgbench() { # $1 script file, rest: pgbench -D assignments; prints tps
         -f "$file" "$BENCH_URL" >"$OUT/pgbench.out" 2>&1 || true
     sed -n 's/^tps = \([0-9.]*\).*/\1/p' "$OUT/pgbench.out" | head -n 1 | grep . || echo 0
 }
+# With UNDER_WRITES=1 a read scenario runs while WRITERS more connections create customers
+# the whole time: through the service while wrk measures it, straight into PostgreSQL while
+# pgbench does. Every write commits and moves the aggregates and the search snapshot, so
+# nothing read can be served from a result computed before it.
+UNDER_WRITES=0
+writes_round=0
+start_writes() { # $1: wrk or pgbench; the writers run a second longer than the readers
+    writes_round=$((writes_round + 1))
+    if [[ $1 == wrk ]]; then
+        env BENCH_RUN="${BENCH_RUN}w$writes_round" wrk -t1 -c"$WRITERS" -d"$((DURATION + 1))s" \
+            --timeout 30s -s bench/wrk/create.lua "http://127.0.0.1:$PORT" \
+            >"$OUT/writes-wrk.out" 2>&1 &
+    else
+        pgbench -n -M prepared -c "$WRITERS" -j 1 -T "$((DURATION + 1))" \
+            -f bench/pgbench/create.sql "$BENCH_URL" >"$OUT/writes-pgbench.out" 2>&1 &
+    fi
+    WRITES_PID=$!
+}
 scenario() { # name, wrk script, wrk env (space-separated), pgbench file, pgbench defines
     local name=$1 script=$2 env_vars=$3 pg_file=$4 pg_defines=$5 wrk_result tps
+    ((UNDER_WRITES == 0)) || name="$name, under writes"
     [[ -z $ONLY || $name =~ $ONLY ]] || return 0
     # Each scenario's wrk output (with its errors by kind) stays for a look afterwards.
     WRK_OUT=$OUT/wrk-${name//[^a-z0-9]/_}.out
     log "$name: wrk"
+    ((UNDER_WRITES == 0)) || start_writes wrk
     # shellcheck disable=SC2086 # word splitting of the assignments is intended
     wrk_result=$(run_wrk "$script" $env_vars)
+    ((UNDER_WRITES == 0)) || wait "$WRITES_PID" || true
     log "$name: pgbench"
+    ((UNDER_WRITES == 0)) || start_writes pgbench
     # shellcheck disable=SC2086
     tps=$(run_pgbench "$pg_file" $pg_defines)
+    ((UNDER_WRITES == 0)) || wait "$WRITES_PID" || true
     results+=("$name $wrk_result $tps")
 }
 
@@ -184,20 +210,53 @@ half=$((ROWS / 2))
 cursor=$(printf 'c1.%x' $((LIMIT * 9999)))
 log "warming up"
 run_wrk get_by_id.lua >/dev/null
-scenario "get by customer_id" get_by_id.lua "" "$OUT/get_by_id.sql" ""
-scenario "get by email" get_by_email.lua "" "$OUT/get_by_email.sql" ""
-scenario "search (text + country)" search.lua "" bench/pgbench/search.sql ""
-# The same searches, each asked once: what computing a search costs the service.
-scenario "search, each one new" search.lua "BENCH_DISTINCT=1" bench/pgbench/search.sql ""
-scenario "list first page" get_path.lua "BENCH_PATH=/api/v1/customers/?limit=$LIMIT" \
-    bench/pgbench/list_offset.sql "offset=0 limit=$LIMIT"
-scenario "list skip=$half" get_path.lua "BENCH_PATH=/api/v1/customers/?limit=$LIMIT&skip=$half" \
-    bench/pgbench/list_deep.sql "offset=$half limit=$LIMIT"
-scenario "list page 10000 (cursor)" get_path.lua "BENCH_PATH=/api/v1/customers/?limit=$LIMIT&cursor=$cursor" \
-    bench/pgbench/list_after.sql "after=$((LIMIT * 9999)) limit=$LIMIT"
-scenario "statistics overview" get_path.lua "BENCH_PATH=/api/v1/customers/statistics/overview" \
-    bench/pgbench/statistics.sql ""
+read_scenarios() {
+    scenario "get by customer_id" get_by_id.lua "" "$OUT/get_by_id.sql" ""
+    scenario "get by email" get_by_email.lua "" "$OUT/get_by_email.sql" ""
+    scenario "search (text + country)" search.lua "" bench/pgbench/search.sql ""
+    # The same searches, each asked once: what computing a search costs the service.
+    scenario "search, each one new" search.lua "BENCH_DISTINCT=1" bench/pgbench/search.sql ""
+    scenario "list first page" get_path.lua "BENCH_PATH=/api/v1/customers/?limit=$LIMIT" \
+        bench/pgbench/list_offset.sql "offset=0 limit=$LIMIT"
+    scenario "list skip=$half" get_path.lua "BENCH_PATH=/api/v1/customers/?limit=$LIMIT&skip=$half" \
+        bench/pgbench/list_deep.sql "offset=$half limit=$LIMIT"
+    scenario "list page 10000 (cursor)" get_path.lua "BENCH_PATH=/api/v1/customers/?limit=$LIMIT&cursor=$cursor" \
+        bench/pgbench/list_after.sql "after=$((LIMIT * 9999)) limit=$LIMIT"
+    scenario "statistics overview" get_path.lua "BENCH_PATH=/api/v1/customers/statistics/overview" \
+        bench/pgbench/statistics.sql ""
+}
+read_scenarios
+UNDER_WRITES=1 read_scenarios
 scenario "create" create.lua "" bench/pgbench/create.sql ""
+
+# Concurrent creates are not serialised by the aggregates: pgbench's creates with the
+# counters spread over 16 slots (as deployed) against the same with one slot, side by side.
+# The one-slot variant is the migration's own function with the slot fixed; the original is
+# put back afterwards, also when the run is interrupted.
+slots_note=""
+if [[ -z $ONLY || "create, one counter slot" =~ $ONLY ]]; then
+    spread=$(psql_at "$BENCH_URL" -c "SELECT pg_get_functiondef('customer_counts_add'::regproc)")
+    one_slot=${spread//"(SELECT floor(random() * 16)::smallint)"/"0::smallint"}
+    [[ $one_slot != "$spread" ]] || die "customer_counts_add no longer draws its slot as expected"
+    restore_slots() { psql_at "$BENCH_URL" -c "$spread" || true; }
+    trap 'restore_slots; cleanup' EXIT
+    log "create, one counter slot: pgbench"
+    psql_at "$BENCH_URL" -c "$one_slot"
+    tps_one=$(run_pgbench bench/pgbench/create.sql)
+    restore_slots
+    trap cleanup EXIT
+    log "create, 16 counter slots: pgbench"
+    tps_spread=$(run_pgbench bench/pgbench/create.sql)
+    slots_note="Concurrent creates (pgbench, $CONNECTIONS clients): $tps_spread TPS with the counters spread over 16 slots, $tps_one TPS with one counter row."
+fi
+recomputed_note=""
+if [[ -z $ONLY || "statistics recomputed" =~ $ONLY ]]; then
+    log "statistics recomputed from the customers: pgbench"
+    recomputed_tps=$(pgbench -n -M prepared -c 2 -j 2 -T "$DURATION" \
+        -f bench/pgbench/statistics_recomputed.sql "$BENCH_URL" 2>/dev/null |
+        sed -n 's/^tps = \([0-9.]*\).*/\1/p' | head -n 1)
+    recomputed_note="Computing the overview from the customers instead (the original's way, pgbench, 2 clients): ${recomputed_tps:-?} per second."
+fi
 
 rss_kib=$(awk '/^VmHWM/ {print $2}' "/proc/$SERVICE_PID/status")
 cleanup
@@ -222,6 +281,8 @@ psql_at "$BENCH_URL" -c "DELETE FROM customers WHERE id > $ROWS" || true
     done
     echo
     echo "Peak resident memory of the service (VmHWM): $((rss_kib / 1024)) MiB"
+    [[ -z $slots_note ]] || { echo; echo "$slots_note"; }
+    [[ -z $recomputed_note ]] || { echo; echo "$recomputed_note"; }
     echo
     echo "$seeded"
 } | tee "$OUT/report.md"

@@ -1,14 +1,23 @@
--- The limit for the statistics overview computed on every request: the aggregate and the
--- three grouped queries the repository runs.
-SELECT count(*), count(*) FILTER (WHERE is_active), count(*) FILTER (WHERE is_verified),
-       count(*) FILTER (WHERE created_at >= date_trunc('day', now())),
-       count(*) FILTER (WHERE created_at >= now() - interval '7 days'),
-       count(*) FILTER (WHERE created_at >= now() - interval '30 days'),
-       avg(date_part('epoch', (now() AT TIME ZONE 'UTC') - date_of_birth)) / 31557600.0
-FROM customers;
-SELECT country, count(*) FROM customers WHERE country <> '' GROUP BY country
-ORDER BY count(*) DESC, country LIMIT 100;
-SELECT city, count(*) FROM customers WHERE city <> '' GROUP BY city
-ORDER BY count(*) DESC, city LIMIT 100;
-SELECT gender, count(*) FROM customers WHERE gender <> '' GROUP BY gender
-ORDER BY count(*) DESC, gender;
+-- The limit for the statistics overview: the aggregate and the three grouped queries the
+-- repository runs, over the counts the database keeps with every write (customer_counts),
+-- for the same whole-UTC-day windows.
+SELECT coalesce(sum(customers) FILTER (WHERE kind = 'all'), 0)::int8,
+       coalesce(sum(active) FILTER (WHERE kind = 'all'), 0)::int8,
+       coalesce(sum(verified) FILTER (WHERE kind = 'all'), 0)::int8,
+       coalesce(sum(customers) FILTER (WHERE kind = 'day'
+           AND value >= to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD')), 0)::int8,
+       coalesce(sum(customers) FILTER (WHERE kind = 'day'
+           AND value >= to_char((now() AT TIME ZONE 'UTC') - interval '7 days', 'YYYY-MM-DD')), 0)::int8,
+       coalesce(sum(customers) FILTER (WHERE kind = 'day'
+           AND value >= to_char((now() AT TIME ZONE 'UTC') - interval '30 days', 'YYYY-MM-DD')), 0)::int8,
+       (date_part('epoch', now()) - (sum(born_sum) FILTER (WHERE kind = 'all')
+           / nullif(sum(born) FILTER (WHERE kind = 'all'), 0))::float8) / 31557600.0
+FROM customer_counts
+WHERE kind = 'all' OR (kind = 'day'
+    AND value >= to_char((now() AT TIME ZONE 'UTC') - interval '30 days', 'YYYY-MM-DD'));
+SELECT value, sum(customers)::int8 FROM customer_counts WHERE kind = 'country' AND value <> ''
+GROUP BY value HAVING sum(customers) > 0 ORDER BY sum(customers) DESC, value LIMIT 100;
+SELECT value, sum(customers)::int8 FROM customer_counts WHERE kind = 'city' AND value <> ''
+GROUP BY value HAVING sum(customers) > 0 ORDER BY sum(customers) DESC, value LIMIT 100;
+SELECT value, sum(customers)::int8 FROM customer_counts WHERE kind = 'gender' AND value <> ''
+GROUP BY value HAVING sum(customers) > 0 ORDER BY sum(customers) DESC, value;
