@@ -466,3 +466,38 @@ async fn the_day_counts_follow_whole_utc_days() {
     );
     assert_eq!(recompute(&t, &window).await.new_customers_this_week, 2);
 }
+
+#[tokio::test]
+async fn the_statistics_and_the_available_places_read_only_the_aggregates() {
+    let t = ctx().await;
+    let mut rng = Rng(5);
+    start(&t, &mut rng).await;
+    // A role that may read the aggregates but not a single customer: if any of these
+    // answers scanned `customers`, PostgreSQL would refuse it.
+    let role = format!("counts_only_{}", t.db.name());
+    let mut conn = t.db.pool().get().await.unwrap();
+    conn.batch_execute(&format!(
+        "CREATE ROLE {role} LOGIN; GRANT SELECT ON customer_counts TO {role};"
+    ))
+    .await
+    .unwrap();
+    let (scheme, rest) = t.db.url().split_once("://").unwrap();
+    let (_, host_and_db) = rest.split_once('@').unwrap();
+    let url = format!("{scheme}://{role}@{host_and_db}");
+    let pool = infra_postgres::build_pool(&infra_postgres::PoolSettings::for_url(url)).unwrap();
+    let repo = PgCustomerRepository::new(pool.clone());
+    let window = StatisticsWindow::ending_at(Utc::now());
+    let read = repo.statistics(&window).await;
+    let places = repo
+        .locations(LocationLevel::City, Some("Norway".into()))
+        .await;
+    let find = repo.find_by_customer_id(&next_customer_id()).await;
+    pool.close();
+    conn.batch_execute(&format!("DROP OWNED BY {role}; DROP ROLE {role};"))
+        .await
+        .unwrap();
+    assert_eq!(read.unwrap(), t.repo.statistics(&window).await.unwrap());
+    assert!(places.is_ok(), "{places:?}");
+    // The role really cannot read customers: the check above could not pass by accident.
+    assert!(find.is_err(), "{find:?}");
+}
