@@ -261,6 +261,14 @@ fi
 rss_kib=$(awk '/^VmHWM/ {print $2}' "/proc/$SERVICE_PID/status")
 cleanup
 trap - EXIT
+# The aggregates must still equal the customers after every write of the run.
+log "customer-api stats check"
+if APP_ENV=production APP__DATABASE__URL=$BENCH_URL APP__AUTH__ENABLED=false \
+    "$BIN" stats check >"$OUT/stats-check.log" 2>&1; then
+    check_note="\`customer-api stats check\` after the run's writes: no drift."
+else
+    check_note="\`customer-api stats check\` after the run's writes FAILED: $(tail -n 3 "$OUT/stats-check.log")"
+fi
 psql_at "$BENCH_URL" -c "DELETE FROM customers WHERE id > $ROWS" || true
 
 # ---------------------------------------------------------------------------- report
@@ -283,6 +291,8 @@ psql_at "$BENCH_URL" -c "DELETE FROM customers WHERE id > $ROWS" || true
     echo "Peak resident memory of the service (VmHWM): $((rss_kib / 1024)) MiB"
     [[ -z $slots_note ]] || { echo; echo "$slots_note"; }
     [[ -z $recomputed_note ]] || { echo; echo "$recomputed_note"; }
+    echo
+    echo "$check_note"
     echo
     echo "$seeded"
 } | tee "$OUT/report.md"
