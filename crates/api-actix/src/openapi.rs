@@ -23,7 +23,7 @@ use crate::security::openapi::SecurityAddon;
         customers::get_customer_by_email,
         customers::update_customer,
         customers::deactivate_customer,
-        customers::delete_customer,
+        customers::delete_customer_permanently,
         search::search_customers,
         search::bulk_update_customers,
         verification::verify_email,

@@ -116,7 +116,7 @@ fn customer_routes() -> actix_web::Scope {
         .service(resource("/tags/{tags}", "GET").route(web::get().to(locations::customers_by_tags)))
         .service(
             resource("/{customer_id}/hard", "DELETE")
-                .route(web::delete().to(customers::delete_customer)),
+                .route(web::delete().to(customers::delete_customer_permanently)),
         )
         .service(
             resource("/{customer_id}/verify-email", "PATCH")

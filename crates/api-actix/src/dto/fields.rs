@@ -7,10 +7,10 @@ use utoipa::ToSchema;
 
 /// Tags, as the seed sends them (`"premium,tech"`) or as a list (`["premium", "tech"]`).
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, ToSchema)]
-// The `expecting` text carries its kind before a unit separator; see `extract::describe`.
+// The `expecting` text carries its tag before a unit separator; see `extract::describe`.
 #[serde(
     untagged,
-    expecting = "type_error.tags\u{1f}tags must be a comma-separated string or an array of strings"
+    expecting = "string_or_list\u{1f}tags must be a comma-separated string or an array of strings"
 )]
 pub enum TagsInput {
     /// Comma-separated tags.
@@ -49,20 +49,11 @@ pub(crate) fn date_of_birth(
         .map_err(|e| {
             errors.0.push(FieldViolation {
                 field,
+                rule: e.rule,
                 message: e.message,
-                kind: e.kind,
             });
         })
         .ok()
-}
-
-/// `Ok(value)` when no violation was recorded.
-pub(crate) fn checked<T>(value: T, errors: ValidationErrors) -> Result<T, ValidationErrors> {
-    if errors.0.is_empty() {
-        Ok(value)
-    } else {
-        Err(errors)
-    }
 }
 
 #[cfg(test)]
@@ -76,6 +67,6 @@ mod tests {
         assert_eq!(csv.into_csv(), "premium,tech");
         assert_eq!(list.into_csv(), "premium,tech");
         let err = serde_json::from_str::<TagsInput>("5").unwrap_err();
-        assert!(err.to_string().starts_with("type_error.tags\u{1f}"));
+        assert!(err.to_string().starts_with("string_or_list\u{1f}"));
     }
 }

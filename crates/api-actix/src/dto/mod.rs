@@ -5,7 +5,7 @@ mod analytics;
 mod common;
 mod create;
 mod customer;
-mod de;
+pub(crate) mod de;
 mod fields;
 mod locations;
 mod params;

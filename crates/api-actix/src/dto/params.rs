@@ -81,11 +81,11 @@ impl PageParams {
 #[derive(Debug, Clone, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct LocationParams {
-    /// Exact city, case ignored.
+    /// Substring of the city, case ignored.
     pub city: Option<String>,
-    /// Exact state, case ignored.
+    /// Substring of the state, case ignored.
     pub state: Option<String>,
-    /// Exact country, case ignored.
+    /// Substring of the country, case ignored.
     pub country: Option<String>,
     /// Customers to skip.
     #[serde(default, deserialize_with = "de::u64_param")]

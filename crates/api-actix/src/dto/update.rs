@@ -5,7 +5,7 @@ use domain::{BulkUpdate, BulkUpdateReport, CustomerPatch, Patch, ValidationError
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::fields::{TagsInput, checked, date_of_birth, field_name};
+use super::fields::{TagsInput, date_of_birth, field_name};
 
 /// A partial update: an absent field is kept, `null` clears it (names, email and flags
 /// cannot be cleared). Unknown fields are ignored.
@@ -82,11 +82,9 @@ pub struct UpdateCustomerRequest {
 }
 
 impl UpdateCustomerRequest {
-    /// The domain's patch; `prefix` names the enclosing field in errors (`updates`).
-    ///
-    /// # Errors
-    /// When `date_of_birth` is not a date.
-    pub fn into_patch(self, prefix: &str) -> Result<CustomerPatch, ValidationErrors> {
+    /// The domain's patch, and the violations found converting it; `prefix` names the
+    /// enclosing field in errors (`updates`). A malformed date is left out (kept).
+    pub fn into_patch(self, prefix: &str) -> (CustomerPatch, ValidationErrors) {
         let mut errors = ValidationErrors::default();
         let date_of_birth = match self.date_of_birth {
             Patch::Keep => Patch::Keep,
@@ -120,7 +118,7 @@ impl UpdateCustomerRequest {
             email_verified: self.email_verified,
             phone_verified: self.phone_verified,
         };
-        checked(patch, errors)
+        (patch, errors)
     }
 }
 
@@ -135,15 +133,16 @@ pub struct BulkUpdateRequest {
 }
 
 impl BulkUpdateRequest {
-    /// The domain's bulk update.
-    ///
-    /// # Errors
-    /// When `updates.date_of_birth` is not a date.
-    pub fn into_bulk_update(self) -> Result<BulkUpdate, ValidationErrors> {
-        Ok(BulkUpdate {
-            customer_ids: self.customer_ids,
-            updates: self.updates.into_patch("updates")?,
-        })
+    /// The domain's bulk update, and the violations found converting it.
+    pub fn into_bulk_update(self) -> (BulkUpdate, ValidationErrors) {
+        let (updates, errors) = self.updates.into_patch("updates");
+        (
+            BulkUpdate {
+                customer_ids: self.customer_ids,
+                updates,
+            },
+            errors,
+        )
     }
 }
 
@@ -193,7 +192,8 @@ mod tests {
         let request: UpdateCustomerRequest =
             serde_json::from_str(r#"{"phone": null, "city": "Boston", "tags": ["a", "b"]}"#)
                 .unwrap();
-        let patch = request.into_patch("").unwrap();
+        let (patch, errors) = request.into_patch("");
+        assert!(errors.0.is_empty());
         assert_eq!(patch.phone, Patch::Clear);
         assert_eq!(patch.city, Patch::Set("Boston".to_owned()));
         assert_eq!(patch.tags, Patch::Set("a,b".to_owned()));
@@ -206,7 +206,7 @@ mod tests {
             r#"{"customer_ids": ["CUST_A1B2C3D4"], "updates": {"date_of_birth": "soon"}}"#,
         )
         .unwrap();
-        let err = request.into_bulk_update().unwrap_err();
+        let err = request.into_bulk_update().1;
         assert_eq!(err.0[0].field, "updates.date_of_birth");
     }
 }
