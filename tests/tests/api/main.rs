@@ -10,9 +10,12 @@
 mod helpers;
 
 mod concurrency;
+mod contract;
 mod customers;
 mod errors;
+mod examples;
 mod hostile;
 mod operations;
+mod original_script;
 mod queries;
 mod security;

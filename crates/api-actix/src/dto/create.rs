@@ -4,15 +4,15 @@ use domain::{NewCustomer, ValidationErrors};
 use serde::Deserialize;
 use utoipa::ToSchema;
 
-use super::fields::{TagsInput, date_of_birth};
+use super::fields::{Gender, TagsInput, date_of_birth};
 
 /// A new customer: names and email are required, everything else is optional. Unknown
 /// fields are ignored, as FastAPI does.
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 pub struct CreateCustomerRequest {
-    #[schema(example = "John")]
+    #[schema(example = "John", min_length = 1, max_length = 100)]
     pub first_name: String,
-    #[schema(example = "Doe")]
+    #[schema(example = "Doe", min_length = 1, max_length = 100)]
     pub last_name: String,
     #[schema(example = "john.doe@example.com")]
     pub email: String,
@@ -33,7 +33,7 @@ pub struct CreateCustomerRequest {
     #[schema(example = "1990-01-15T00:00:00")]
     pub date_of_birth: Option<String>,
     /// `male`, `female`, `other` or `prefer_not_to_say`.
-    #[schema(example = "male")]
+    #[schema(value_type = Option<Gender>, example = "male")]
     pub gender: Option<String>,
     #[schema(example = "Tech Corp")]
     pub company_name: Option<String>,

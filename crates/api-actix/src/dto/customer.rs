@@ -44,7 +44,7 @@ pub struct CustomerResponse {
     #[schema(example = "1990-01-15T00:00:00")]
     pub date_of_birth: Option<String>,
     /// `male`, `female`, `other` or `prefer_not_to_say`.
-    #[schema(example = "male")]
+    #[schema(value_type = Option<super::fields::Gender>, example = "male")]
     pub gender: Option<String>,
     #[schema(example = "Tech Corp")]
     pub company_name: Option<String>,

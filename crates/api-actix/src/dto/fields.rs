@@ -2,7 +2,7 @@
 
 use chrono::NaiveDateTime;
 use domain::{FieldViolation, ValidationErrors};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 /// Tags, as the seed sends them (`"premium,tech"`) or as a list (`["premium", "tech"]`).
@@ -28,6 +28,42 @@ impl TagsInput {
             Self::List(tags) => tags.join(","),
         }
     }
+}
+
+/// The genders the service accepts (the original's `Gender` enum); documentation only, the
+/// domain parses the text (`domain::Gender`), and a test keeps the two lists equal.
+#[derive(Debug, Clone, Copy, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Gender {
+    Male,
+    Female,
+    Other,
+    PreferNotToSay,
+}
+
+/// The fields a search may sort by; documentation only (`domain::SortField` parses).
+#[derive(Debug, Clone, Copy, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum SortBy {
+    CreatedAt,
+    UpdatedAt,
+    FirstName,
+    LastName,
+    Email,
+    Username,
+    CustomerId,
+    City,
+    Country,
+    LastLoginAt,
+    Id,
+}
+
+/// Ascending or descending; documentation only (`domain::SortOrder` parses, case ignored).
+#[derive(Debug, Clone, Copy, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum SortOrder {
+    Asc,
+    Desc,
 }
 
 /// `field` under `prefix` (`updates.date_of_birth`), or `field` alone.
@@ -59,6 +95,47 @@ pub(crate) fn date_of_birth(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn names<T: Serialize>(values: &[T]) -> Vec<String> {
+        values
+            .iter()
+            .map(|v| {
+                serde_json::to_value(v)
+                    .unwrap()
+                    .as_str()
+                    .unwrap()
+                    .to_owned()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn the_documented_enums_list_exactly_what_the_domain_accepts() {
+        use Gender as G;
+        assert_eq!(
+            names(&[G::Male, G::Female, G::Other, G::PreferNotToSay]),
+            domain::Gender::NAMES
+        );
+        use SortBy as S;
+        let sort_by = [
+            S::CreatedAt,
+            S::UpdatedAt,
+            S::FirstName,
+            S::LastName,
+            S::Email,
+            S::Username,
+            S::CustomerId,
+            S::City,
+            S::Country,
+            S::LastLoginAt,
+            S::Id,
+        ];
+        assert_eq!(names(&sort_by), domain::SortField::NAMES);
+        assert_eq!(
+            names(&[SortOrder::Asc, SortOrder::Desc]),
+            domain::SortOrder::NAMES
+        );
+    }
 
     #[test]
     fn tags_are_accepted_as_a_string_or_a_list() {

@@ -26,6 +26,7 @@ pub struct ListParams {
     #[serde(default, deserialize_with = "de::opt_bool")]
     pub is_active: Option<bool>,
     /// The `next_cursor` of the previous page, for keyset pagination.
+    #[param(pattern = r"^c1\.[+-]?[0-9a-fA-F]+$", example = "c1.2a")]
     pub cursor: Option<String>,
 }
 

@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::CustomerResponse;
-use super::fields::TagsInput;
+use super::fields::{SortBy, SortOrder as SortOrderName, TagsInput};
 use crate::ApiError;
 
 /// Search filters; every field is optional. Text filters match case-insensitively.
@@ -45,10 +45,10 @@ pub struct SearchRequest {
     pub created_before: Option<String>,
     /// `created_at` (default), `updated_at`, `first_name`, `last_name`, `email`, `username`,
     /// `customer_id`, `city`, `country`, `last_login_at` or `id`.
-    #[schema(example = "created_at")]
+    #[schema(value_type = Option<SortBy>, example = "created_at")]
     pub sort_by: Option<String>,
     /// `asc` or `desc` (default).
-    #[schema(example = "desc")]
+    #[schema(value_type = Option<SortOrderName>, example = "desc")]
     pub sort_order: Option<String>,
     /// 1-based page number, default 1.
     #[schema(minimum = 1, example = 1)]

@@ -45,7 +45,10 @@ impl<T> Collected<T> {
         self,
         convert: impl FnOnce(T) -> (U, ValidationErrors),
         check: impl FnOnce(U) -> ValidationErrors,
-    ) -> Result<(U, Raw), ApiError> {
+    ) -> Result<(U, Raw), ApiError>
+    where
+        T: DeserializeOwned,
+    {
         let Some(value) = self.value else {
             return Err(ApiError::Validation(self.errors));
         };
@@ -64,6 +67,7 @@ impl<T> Collected<T> {
                 errors.push(error);
             }
         }
+        in_field_order::<T>(&mut errors);
         Err(ApiError::Validation(errors))
     }
 }
@@ -153,12 +157,7 @@ pub(crate) fn collect<T: DeserializeOwned>(source: Source, raw: Value) -> Collec
             }
         }
     }
-    let order = field_order::<T>();
-    let rank = |e: &FieldError| match e.path().first() {
-        Some(LocPart::Key(key)) => order.iter().position(|f| f == key).unwrap_or(usize::MAX),
-        _ => usize::MAX,
-    };
-    errors.sort_by_key(rank);
+    in_field_order::<T>(&mut errors);
     Collected {
         value: parsed,
         errors,
@@ -199,6 +198,16 @@ fn neutralised<T: DeserializeOwned>(value: &Value, loc: &[LocPart]) -> Option<Va
             _ => Some(candidate),
         }
     })
+}
+
+/// Sorts errors by the declaration order of `T`'s fields, as pydantic lists them (stable:
+/// errors inside one field keep their order).
+fn in_field_order<T: DeserializeOwned>(errors: &mut [FieldError]) {
+    let order = field_order::<T>();
+    errors.sort_by_key(|e| match e.path().first() {
+        Some(LocPart::Key(key)) => order.iter().position(|f| f == key).unwrap_or(usize::MAX),
+        _ => usize::MAX,
+    });
 }
 
 /// The fields of struct `T` in declaration order, as its derived `Deserialize` names them.

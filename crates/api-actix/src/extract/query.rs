@@ -16,7 +16,7 @@ use crate::error::{ApiError, Source};
 #[derive(Debug)]
 pub struct QueryParams<T>(Collected<T>);
 
-impl<T> QueryParams<T> {
+impl<T: DeserializeOwned> QueryParams<T> {
     /// The parameters converted with `convert`; one 422 lists every problem.
     ///
     /// # Errors

@@ -237,14 +237,24 @@ impl SearchCriteria {
     /// # Errors
     /// When `page` is 0, `limit` is outside 1..=100, or the offset would overflow.
     pub fn page_of(page: u64, limit: u64) -> Result<PageRequest, ValidationErrors> {
-        let limit = check_limit(limit, Self::MAX_LIMIT)?;
-        if page == 0 {
-            return Err(ValidationErrors::single(
+        let checked_page = if page == 0 {
+            Err(ValidationErrors::single(
                 "page",
                 Rule::Min(1),
                 "page must be at least 1",
-            ));
-        }
+            ))
+        } else {
+            Ok(page)
+        };
+        let (page, limit) = match (checked_page, check_limit(limit, Self::MAX_LIMIT)) {
+            (Ok(page), Ok(limit)) => (page, limit),
+            (page, limit) => {
+                let mut errors = ValidationErrors::default();
+                errors.0.extend(page.err().into_iter().flat_map(|e| e.0));
+                errors.0.extend(limit.err().into_iter().flat_map(|e| e.0));
+                return Err(errors);
+            }
+        };
         let offset = (page - 1).checked_mul(u64::from(limit)).ok_or_else(|| {
             ValidationErrors::single(
                 "page",
