@@ -64,8 +64,9 @@ pub struct FieldError {
     /// What is wrong, for people, e.g. `Field required`.
     #[schema(example = "Field required")]
     pub msg: String,
-    /// The rejected value (for a missing field, the object it is missing from).
-    #[schema(value_type = Object)]
+    /// The rejected value, of any JSON type (for a missing field, the object it is missing
+    /// from).
+    #[schema(schema_with = any_value)]
     pub input: Value,
     /// The rule's parameters, e.g. `{"max_length": 100}`.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -96,6 +97,13 @@ impl FieldError {
     pub fn path(&self) -> &[LocPart] {
         self.loc.get(1..).unwrap_or_default()
     }
+}
+
+/// A schema every JSON value fits.
+fn any_value() -> utoipa::openapi::schema::Object {
+    utoipa::openapi::schema::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::schema::SchemaType::AnyValue)
+        .build()
 }
 
 /// The value at `path` in `root`, or `null` where there is none.
@@ -234,6 +242,16 @@ impl ApiError {
                 Self::Internal(err.to_string())
             }
         }
+    }
+
+    /// The rejected values ordered as request type `T` declares its fields, as pydantic
+    /// lists them (the domain reports them in its own order).
+    #[must_use]
+    pub fn ordered_as<T: serde::de::DeserializeOwned>(mut self) -> Self {
+        if let Self::Validation(errors) = &mut self {
+            crate::extract::in_field_order::<T>(errors);
+        }
+        self
     }
 
     /// [`ApiError::from_service`] for use cases fed from the request body.

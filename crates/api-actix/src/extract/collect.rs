@@ -202,7 +202,7 @@ fn neutralised<T: DeserializeOwned>(value: &Value, loc: &[LocPart]) -> Option<Va
 
 /// Sorts errors by the declaration order of `T`'s fields, as pydantic lists them (stable:
 /// errors inside one field keep their order).
-fn in_field_order<T: DeserializeOwned>(errors: &mut [FieldError]) {
+pub(crate) fn in_field_order<T: DeserializeOwned>(errors: &mut [FieldError]) {
     let order = field_order::<T>();
     errors.sort_by_key(|e| match e.path().first() {
         Some(LocPart::Key(key)) => order.iter().position(|f| f == key).unwrap_or(usize::MAX),

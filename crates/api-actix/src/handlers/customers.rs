@@ -36,10 +36,10 @@ pub async fn create_customer(
             .err()
             .unwrap_or_default()
     })?;
-    let customer = service
-        .create(input)
-        .await
-        .map_err(|e| ApiError::from_service_at(e, Source::Body, &raw.into_value()))?;
+    let customer = service.create(input).await.map_err(|e| {
+        ApiError::from_service_at(e, Source::Body, &raw.into_value())
+            .ordered_as::<CreateCustomerRequest>()
+    })?;
     tracing::Span::current().record("customer_id", customer.customer_id.as_str());
     Ok(HttpResponse::Created().json(CustomerResponse::from(customer)))
 }
@@ -172,10 +172,10 @@ pub async fn update_customer(
                 .unwrap_or_default()
         },
     )?;
-    let customer = service
-        .update(&customer_id, patch)
-        .await
-        .map_err(|e| ApiError::from_service_at(e, Source::Body, &raw.into_value()))?;
+    let customer = service.update(&customer_id, patch).await.map_err(|e| {
+        ApiError::from_service_at(e, Source::Body, &raw.into_value())
+            .ordered_as::<UpdateCustomerRequest>()
+    })?;
     Ok(web::Json(customer.into()))
 }
 

@@ -30,10 +30,9 @@ pub async fn search_customers(
         ValidationErrors::default()
     })?;
     let requested = criteria.page;
-    let page = service
-        .search(criteria)
-        .await
-        .map_err(|e| ApiError::from_service_at(e, Source::Body, &raw.into_value()))?;
+    let page = service.search(criteria).await.map_err(|e| {
+        ApiError::from_service_at(e, Source::Body, &raw.into_value()).ordered_as::<SearchRequest>()
+    })?;
     Ok(CustomerListResponse::new(
         page,
         requested.offset,
@@ -66,9 +65,9 @@ pub async fn bulk_update_customers(
             .unwrap_or_default()
     })?;
     tracing::Span::current().record("customers", request.customer_ids.len());
-    let report = service
-        .bulk_update(request)
-        .await
-        .map_err(|e| ApiError::from_service_at(e, Source::Body, &raw.into_value()))?;
+    let report = service.bulk_update(request).await.map_err(|e| {
+        ApiError::from_service_at(e, Source::Body, &raw.into_value())
+            .ordered_as::<BulkUpdateRequest>()
+    })?;
     Ok(web::Json(report.into()))
 }
