@@ -22,9 +22,10 @@ chaos: ## Database-fault tests: each starts, crashes and restarts a PostgreSQL o
 fuzz: ## Bounded schemathesis run against the service's own /openapi.json: no 5xx, no contradiction
 	scripts/with-db.sh scripts/fuzz.sh
 
-lint: ## Check formatting and run clippy with warnings as errors
+lint: ## Check formatting, run clippy with warnings as errors, lint the OpenAPI document (Redocly)
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
+	scripts/lint-openapi.sh
 
 fmt: ## Format the code
 	$(CARGO) fmt --all

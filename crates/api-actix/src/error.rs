@@ -5,8 +5,10 @@ use actix_web::http::{StatusCode, header};
 use actix_web::{HttpResponse, ResponseError};
 use domain::{ServiceError, ValidationErrors};
 use serde::Serialize;
+use serde_json::Value;
 use utoipa::ToSchema;
 
+use crate::pydantic::Wording;
 use crate::security::AuthError;
 
 /// The realm named in `WWW-Authenticate`.
@@ -50,34 +52,74 @@ impl From<&str> for LocPart {
     }
 }
 
-/// One rejected value, as FastAPI reports it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+/// One rejected value, as FastAPI on pydantic v2 reports it.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 pub struct FieldError {
+    /// pydantic's error type, e.g. `missing`, `string_too_long` or `value_error`.
+    #[serde(rename = "type")]
+    #[schema(example = "missing")]
+    pub kind: String,
     /// Where the value is: `["body", "email"]`, `["query", "limit"]`, `["path", "email"]`.
     pub loc: Vec<LocPart>,
-    /// What is wrong, for people.
+    /// What is wrong, for people, e.g. `Field required`.
+    #[schema(example = "Field required")]
     pub msg: String,
-    /// A stable kind, e.g. `value_error.email` or `type_error.integer`.
-    #[serde(rename = "type")]
-    pub kind: String,
+    /// The rejected value, of any JSON type (for a missing field, the object it is missing
+    /// from).
+    #[schema(schema_with = any_value)]
+    pub input: Value,
+    /// The rule's parameters, e.g. `{"max_length": 100}`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    pub ctx: Option<Value>,
 }
 
 impl FieldError {
-    /// A rejected value at `source` followed by the given path.
+    /// A rejected value `input` at `source` followed by the given path.
     pub fn new(
         source: Source,
         path: impl IntoIterator<Item = LocPart>,
-        msg: impl Into<String>,
-        kind: impl Into<String>,
+        wording: Wording,
+        input: Value,
     ) -> Self {
         let mut loc = vec![LocPart::from(source.as_str())];
         loc.extend(path);
         Self {
+            kind: wording.kind.to_owned(),
             loc,
-            msg: msg.into(),
-            kind: kind.into(),
+            msg: wording.msg,
+            input,
+            ctx: wording.ctx,
         }
     }
+
+    /// The location below its source (`["updates", "phone"]` of `["body", "updates", "phone"]`).
+    pub fn path(&self) -> &[LocPart] {
+        self.loc.get(1..).unwrap_or_default()
+    }
+}
+
+/// A schema every JSON value fits.
+fn any_value() -> utoipa::openapi::schema::Object {
+    utoipa::openapi::schema::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::schema::SchemaType::AnyValue)
+        .build()
+}
+
+/// The value at `path` in `root`, or `null` where there is none.
+pub(crate) fn value_at(root: &Value, path: &[LocPart]) -> Value {
+    let mut at = root;
+    for part in path {
+        let next = match part {
+            LocPart::Key(key) => at.get(key.as_str()),
+            LocPart::Index(i) => at.get(*i),
+        };
+        match next {
+            Some(value) => at = value,
+            None => return Value::Null,
+        }
+    }
+    at.clone()
 }
 
 /// The body of every error but 422.
@@ -150,36 +192,49 @@ impl ApiError {
     pub fn invalid(
         source: Source,
         path: impl IntoIterator<Item = LocPart>,
-        msg: impl Into<String>,
-        kind: impl Into<String>,
+        wording: Wording,
+        input: Value,
     ) -> Self {
-        Self::Validation(vec![FieldError::new(source, path, msg, kind)])
+        Self::Validation(vec![FieldError::new(source, path, wording, input)])
     }
 
-    /// A 422 from the domain's field violations; a field `updates.phone` becomes the location
-    /// `[source, "updates", "phone"]`.
+    /// The domain's field violations in pydantic's words; a field `updates.phone` becomes
+    /// the location `[source, "updates", "phone"]`, and its `input` is read from `raw`, what
+    /// the client sent at `source` (`null` when unknown).
+    pub fn field_errors(errors: ValidationErrors, source: Source, raw: &Value) -> Vec<FieldError> {
+        errors
+            .0
+            .into_iter()
+            .map(|v| {
+                let path = v
+                    .field
+                    .split('.')
+                    .filter(|part| !part.is_empty())
+                    .map(LocPart::from)
+                    .collect::<Vec<_>>();
+                let input = value_at(raw, &path);
+                FieldError::new(source, path, Wording::of_rule(v.rule, &v.message), input)
+            })
+            .collect()
+    }
+
+    /// A 422 from the domain's field violations (see [`ApiError::field_errors`]).
     pub fn validation(errors: ValidationErrors, source: Source) -> Self {
-        Self::Validation(
-            errors
-                .0
-                .into_iter()
-                .map(|v| {
-                    let path = v
-                        .field
-                        .split('.')
-                        .filter(|part| !part.is_empty())
-                        .map(LocPart::from)
-                        .collect::<Vec<_>>();
-                    FieldError::new(source, path, v.message, v.kind)
-                })
-                .collect(),
-        )
+        Self::Validation(Self::field_errors(errors, source, &Value::Null))
     }
 
     /// Maps a use-case failure; `source` says where validated input came from.
     pub fn from_service(err: ServiceError, source: Source) -> Self {
+        Self::from_service_at(err, source, &Value::Null)
+    }
+
+    /// [`ApiError::from_service`], reading each rejected value's `input` from `raw`, what the
+    /// client sent at `source`.
+    pub fn from_service_at(err: ServiceError, source: Source, raw: &Value) -> Self {
         match err {
-            ServiceError::Validation(errors) => Self::validation(errors, source),
+            ServiceError::Validation(errors) => {
+                Self::Validation(Self::field_errors(errors, source, raw))
+            }
             ServiceError::NotFound => Self::CUSTOMER_NOT_FOUND,
             ServiceError::EmailTaken => Self::EmailTaken,
             ServiceError::Unavailable(cause) => Self::Unavailable(cause),
@@ -187,6 +242,16 @@ impl ApiError {
                 Self::Internal(err.to_string())
             }
         }
+    }
+
+    /// The rejected values ordered as request type `T` declares its fields, as pydantic
+    /// lists them (the domain reports them in its own order).
+    #[must_use]
+    pub fn ordered_as<T: serde::de::DeserializeOwned>(mut self) -> Self {
+        if let Self::Validation(errors) = &mut self {
+            crate::extract::in_field_order::<T>(errors);
+        }
+        self
     }
 
     /// [`ApiError::from_service`] for use cases fed from the request body.
@@ -308,14 +373,12 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_nested_domain_field_becomes_a_location_path() {
-        let err = ApiError::validation(
-            ValidationErrors::single("updates.phone", "bad", "value_error.phone"),
+    fn a_nested_domain_field_becomes_a_location_path_with_its_input() {
+        let items = ApiError::field_errors(
+            ValidationErrors::single("updates.phone", domain::Rule::Format, "bad"),
             Source::Body,
+            &serde_json::json!({"updates": {"phone": "x"}}),
         );
-        let ApiError::Validation(items) = err else {
-            panic!("expected a validation error");
-        };
         assert_eq!(
             items[0].loc,
             vec![
@@ -324,7 +387,9 @@ mod tests {
                 LocPart::from("phone")
             ]
         );
-        assert_eq!(items[0].kind, "value_error.phone");
+        assert_eq!(items[0].kind, "value_error");
+        assert_eq!(items[0].msg, "Value error, bad");
+        assert_eq!(items[0].input, serde_json::json!("x"));
     }
 
     #[test]
@@ -338,8 +403,8 @@ mod tests {
         let item = FieldError::new(
             Source::Body,
             [LocPart::from("customer_ids"), LocPart::Index(2)],
-            "m",
-            "t",
+            Wording::string_type(),
+            Value::Null,
         );
         let json = serde_json::to_value(item).unwrap();
         assert_eq!(json["loc"], serde_json::json!(["body", "customer_ids", 2]));

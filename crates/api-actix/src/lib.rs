@@ -23,6 +23,7 @@ pub mod error;
 pub mod extract;
 pub mod handlers;
 pub mod openapi;
+pub mod pydantic;
 pub mod routes;
 pub mod security;
 pub mod settings;

@@ -6,12 +6,13 @@ use std::sync::Arc;
 use actix_web::{Resource, web};
 use domain::CustomerUseCases;
 
+use crate::ApiSettings;
 use crate::extract::{json_config, path_config, query_config};
 use crate::handlers::docs::{OpenApiJson, SwaggerConfig};
 use crate::handlers::{
     analytics, customers, docs, fallback, health, locations, search, verification,
 };
-use crate::{ApiSettings, openapi};
+use crate::openapi::openapi_for;
 
 /// The use cases as the shared application data the handlers read.
 pub fn service_data(service: Arc<dyn CustomerUseCases>) -> web::Data<dyn CustomerUseCases> {
@@ -37,15 +38,15 @@ pub fn configure(settings: ApiSettings) -> impl FnOnce(&mut web::ServiceConfig) 
             // Before the documentation: `/docs/{file:.*}` is a regular expression that every
             // request registered after it would try first.
             .service(customer_routes())
-            .configure(docs_routes)
+            .configure(|cfg| docs_routes(cfg, settings.authentication))
             .default_service(web::to(fallback::not_found));
     }
 }
 
-fn docs_routes(cfg: &mut web::ServiceConfig) {
+fn docs_routes(cfg: &mut web::ServiceConfig, authentication: bool) {
     // Serialising a derived document cannot fail; if it ever did, clients get an empty one
     // rather than a server that refuses to start.
-    let json = openapi().to_json().unwrap_or_else(|err| {
+    let json = openapi_for(authentication).to_json().unwrap_or_else(|err| {
         tracing::error!(error = %err, "could not serialise the OpenAPI document");
         "{}".to_owned()
     });
@@ -116,7 +117,7 @@ fn customer_routes() -> actix_web::Scope {
         .service(resource("/tags/{tags}", "GET").route(web::get().to(locations::customers_by_tags)))
         .service(
             resource("/{customer_id}/hard", "DELETE")
-                .route(web::delete().to(customers::delete_customer)),
+                .route(web::delete().to(customers::delete_customer_permanently)),
         )
         .service(
             resource("/{customer_id}/verify-email", "PATCH")

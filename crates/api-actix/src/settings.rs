@@ -8,6 +8,9 @@ use serde::Deserialize;
 pub struct ApiSettings {
     /// Largest request body accepted, in bytes; larger bodies get 413.
     pub max_body_bytes: usize,
+    /// Whether bearer tokens are required: the served OpenAPI document declares security
+    /// requirements (and 401/403 answers) only then, so it describes the running service.
+    pub authentication: bool,
 }
 
 impl ApiSettings {
@@ -19,6 +22,7 @@ impl Default for ApiSettings {
     fn default() -> Self {
         Self {
             max_body_bytes: Self::DEFAULT_MAX_BODY_BYTES,
+            authentication: false,
         }
     }
 }

@@ -76,6 +76,7 @@ impl Application {
         let search_cache = web::Data::new(search_cache);
         let api = api_actix::ApiSettings {
             max_body_bytes: settings.server.max_body_bytes,
+            authentication: settings.auth.enabled,
         };
         // Built once, outside the factory: every worker shares one rate limiter.
         let security = web::Data::new(settings.security().context("configuring access control")?);

@@ -27,15 +27,48 @@ pub enum RepositoryError {
     Unexpected(String),
 }
 
+/// Which rule a value broke, with the rule's limit: a typed value, so each adapter words it
+/// in its own clients' vocabulary (the HTTP adapter in pydantic's).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Rule {
+    /// A value that must be present is absent, or `null` where it may not be cleared.
+    Required,
+    /// Fewer characters than this.
+    MinLength(usize),
+    /// More characters than this.
+    MaxLength(usize),
+    /// A number below this.
+    Min(u64),
+    /// A number above this.
+    Max(u64),
+    /// Fewer or more items than allowed.
+    Count {
+        /// Fewest items allowed.
+        min: usize,
+        /// Most items allowed.
+        max: usize,
+    },
+    /// Not one of a closed set of values, listed here.
+    OneOf(&'static [&'static str]),
+    /// Contains control characters.
+    ControlCharacters,
+    /// Not a valid email address; the message says why.
+    Email,
+    /// Not in the expected format (phone, tags, date, cursor, id); the message says why.
+    Format,
+    /// A value this operation does not accept at all (email in a bulk update).
+    NotAllowed,
+}
+
 /// One field that failed validation.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FieldViolation {
-    /// The field's name as clients send it (`email`, `updates.phone`, ...).
+    /// The field's path as clients send it (`email`, `updates.phone`, ...).
     pub field: String,
-    /// A sentence saying what is wrong.
+    /// The rule broken.
+    pub rule: Rule,
+    /// What is wrong, in a sentence (for logs and for rules whose reason varies).
     pub message: String,
-    /// A stable machine-readable kind (`value_error.email`, `value_error.missing`, ...).
-    pub kind: &'static str,
 }
 
 /// Every field that failed validation in one input.
@@ -44,15 +77,15 @@ pub struct ValidationErrors(pub Vec<FieldViolation>);
 
 impl ValidationErrors {
     /// One violation on one field.
-    pub fn single(field: &str, message: impl Into<String>, kind: &'static str) -> Self {
+    pub fn single(field: &str, rule: Rule, message: impl Into<String>) -> Self {
         Self(vec![FieldViolation {
             field: field.to_owned(),
+            rule,
             message: message.into(),
-            kind,
         }])
     }
 
-    /// Builds the list from a garde report, reading the kind from our message prefixes.
+    /// Builds the list from a garde report, reading the rule from our message prefixes.
     pub(crate) fn from_report(report: &garde::Report, prefix: &str) -> Self {
         Self(
             report
@@ -66,8 +99,8 @@ impl ValidationErrors {
                     };
                     FieldViolation {
                         field,
+                        rule: crate::models::rules::rule_of(error.message()),
                         message: crate::models::rules::message_of(error.message()).to_owned(),
-                        kind: crate::models::rules::kind_of(error.message()),
                     }
                 })
                 .collect(),

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 
-use crate::error::{Conflict, RepositoryError, ServiceError, ValidationErrors};
+use crate::error::{Conflict, RepositoryError, Rule, ServiceError, ValidationErrors};
 use crate::generators;
 use crate::models::{
     BulkUpdate, BulkUpdateReport, Customer, CustomerId, CustomerPage, CustomerPatch,
@@ -64,8 +64,8 @@ fn check_filter(field: &str, value: &Option<String>, errors: &mut ValidationErro
             errors.0.extend(
                 ValidationErrors::single(
                     field,
+                    Rule::MaxLength(MAX_FILTER_LEN),
                     format!("ensure this value has at most {MAX_FILTER_LEN} characters"),
-                    "value_error.any_str.max_length",
                 )
                 .0,
             );
@@ -73,8 +73,8 @@ fn check_filter(field: &str, value: &Option<String>, errors: &mut ValidationErro
             errors.0.extend(
                 ValidationErrors::single(
                     field,
+                    Rule::ControlCharacters,
                     "must not contain control characters",
-                    "value_error.str.control_characters",
                 )
                 .0,
             );
@@ -228,16 +228,19 @@ where
         if request.customer_ids.is_empty() || request.customer_ids.len() > BulkUpdate::MAX_IDS {
             return Err(ValidationErrors::single(
                 "customer_ids",
+                Rule::Count {
+                    min: 1,
+                    max: BulkUpdate::MAX_IDS,
+                },
                 format!("customer_ids must list 1 to {} ids", BulkUpdate::MAX_IDS),
-                "value_error.list",
             )
             .into());
         }
         if !request.updates.email.is_keep() {
             return Err(ValidationErrors::single(
                 "updates.email",
+                Rule::NotAllowed,
                 "email cannot be changed by a bulk update",
-                "value_error.not_allowed",
             )
             .into());
         }
@@ -319,12 +322,12 @@ where
         page: PageRequest,
     ) -> Result<(Tags, Vec<Customer>), ServiceError> {
         let tags =
-            Tags::parse(tags).map_err(|e| ValidationErrors::single("tags", e.message, e.kind))?;
+            Tags::parse(tags).map_err(|e| ValidationErrors::single("tags", e.rule, e.message))?;
         if tags.is_empty() {
             return Err(ValidationErrors::single(
                 "tags",
+                Rule::Required,
                 "at least one tag is required",
-                "value_error.missing",
             )
             .into());
         }

@@ -11,10 +11,13 @@ mod helpers;
 mod proxy;
 
 mod concurrency;
+mod contract;
 mod customers;
 mod durability;
 mod errors;
+mod examples;
 mod hostile;
 mod operations;
+mod original_script;
 mod queries;
 mod security;

@@ -6,7 +6,7 @@ use utoipa::ToSchema;
 /// A confirmation, as the seed's original answers state changes.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
 pub struct MessageResponse {
-    #[schema(example = "Email verified successfully")]
+    #[schema(example = "Customer email verified successfully")]
     pub message: String,
 }
 
@@ -22,8 +22,8 @@ impl MessageResponse {
 /// Whether the service and its database answer.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
 pub struct HealthResponse {
-    /// `ok` or `unavailable`.
-    #[schema(example = "ok")]
+    /// `healthy`, or `unhealthy` (with 503) when the database does not answer.
+    #[schema(example = "healthy")]
     pub status: String,
     /// `ok` or `unavailable`.
     #[schema(example = "ok")]

@@ -4,15 +4,15 @@ use domain::{NewCustomer, ValidationErrors};
 use serde::Deserialize;
 use utoipa::ToSchema;
 
-use super::fields::{TagsInput, checked, date_of_birth};
+use super::fields::{Gender, TagsInput, date_of_birth};
 
 /// A new customer: names and email are required, everything else is optional. Unknown
 /// fields are ignored, as FastAPI does.
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 pub struct CreateCustomerRequest {
-    #[schema(example = "John")]
+    #[schema(example = "John", min_length = 1, max_length = 100)]
     pub first_name: String,
-    #[schema(example = "Doe")]
+    #[schema(example = "Doe", min_length = 1, max_length = 100)]
     pub last_name: String,
     #[schema(example = "john.doe@example.com")]
     pub email: String,
@@ -33,7 +33,7 @@ pub struct CreateCustomerRequest {
     #[schema(example = "1990-01-15T00:00:00")]
     pub date_of_birth: Option<String>,
     /// `male`, `female`, `other` or `prefer_not_to_say`.
-    #[schema(example = "male")]
+    #[schema(value_type = Option<Gender>, example = "male")]
     pub gender: Option<String>,
     #[schema(example = "Tech Corp")]
     pub company_name: Option<String>,
@@ -48,11 +48,9 @@ pub struct CreateCustomerRequest {
 }
 
 impl CreateCustomerRequest {
-    /// The domain's input; only the date format is checked here, every rule by the domain.
-    ///
-    /// # Errors
-    /// When `date_of_birth` is not a date.
-    pub fn into_new_customer(self) -> Result<NewCustomer, ValidationErrors> {
+    /// The domain's input, and the violations found converting it (only the date format
+    /// is checked here, every rule by the domain; a malformed date is left out).
+    pub fn into_new_customer(self) -> (NewCustomer, ValidationErrors) {
         let mut errors = ValidationErrors::default();
         let date_of_birth = self
             .date_of_birth
@@ -77,7 +75,7 @@ impl CreateCustomerRequest {
             notes: self.notes,
             tags: self.tags.map(TagsInput::into_csv),
         };
-        checked(input, errors)
+        (input, errors)
     }
 }
 
@@ -97,7 +95,7 @@ mod tests {
             "unknown": "ignored"
         }))
         .into_new_customer()
-        .unwrap();
+        .0;
         assert_eq!(input.tags.as_deref(), Some("premium,tech"));
         assert_eq!(
             input.date_of_birth.unwrap().to_string(),
@@ -112,8 +110,8 @@ mod tests {
             "date_of_birth": "15/01/1990"
         }))
         .into_new_customer()
-        .unwrap_err();
+        .1;
         assert_eq!(err.0[0].field, "date_of_birth");
-        assert_eq!(err.0[0].kind, "value_error.date");
+        assert_eq!(err.0[0].rule, domain::Rule::Format);
     }
 }

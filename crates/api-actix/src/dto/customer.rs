@@ -44,7 +44,7 @@ pub struct CustomerResponse {
     #[schema(example = "1990-01-15T00:00:00")]
     pub date_of_birth: Option<String>,
     /// `male`, `female`, `other` or `prefer_not_to_say`.
-    #[schema(example = "male")]
+    #[schema(value_type = Option<super::fields::Gender>, example = "male")]
     pub gender: Option<String>,
     #[schema(example = "Tech Corp")]
     pub company_name: Option<String>,
@@ -71,9 +71,9 @@ pub struct CustomerResponse {
     /// First and last name.
     #[schema(example = "John Doe")]
     pub full_name: String,
-    /// The non-empty address parts joined by `, `.
+    /// The non-empty address parts joined by `, `; `null` when there is none.
     #[schema(example = "123 Main Street, New York, NY, 10001, USA")]
-    pub full_address: String,
+    pub full_address: Option<String>,
 }
 
 /// `2024-01-15T10:30:00Z`; a fraction only when there is one.

@@ -5,7 +5,7 @@
 
 use serde::de::{Deserialize, Deserializer, Error};
 
-use crate::extract::tagged;
+use crate::extract::{Tag, tagged};
 
 /// `true`/`false`, `1`/`0`, `yes`/`no`, `on`/`off`, `t`/`f`, `y`/`n`, any case.
 pub(crate) fn opt_bool<'de, D: Deserializer<'de>>(d: D) -> Result<Option<bool>, D::Error> {
@@ -14,7 +14,7 @@ pub(crate) fn opt_bool<'de, D: Deserializer<'de>>(d: D) -> Result<Option<bool>, 
         "true" | "1" | "yes" | "on" | "t" | "y" => Ok(Some(true)),
         "false" | "0" | "no" | "off" | "f" | "n" => Ok(Some(false)),
         _ => Err(D::Error::custom(tagged(
-            "type_error.bool",
+            Tag::Bool,
             "value could not be parsed to a boolean",
         ))),
     }
@@ -26,18 +26,12 @@ pub(crate) fn u64_param<'de, D: Deserializer<'de>>(d: D) -> Result<u64, D::Error
     let text = raw.trim();
     text.parse::<u64>().map_err(|_| {
         let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
-        let (kind, msg) = match text.strip_prefix('-') {
-            Some(rest) if digits(rest) => (
-                "value_error.number.not_ge",
-                "ensure this value is greater than or equal to 0",
-            ),
-            _ if digits(text) => (
-                "value_error.number.not_le",
-                "ensure this value is less than or equal to 18446744073709551615",
-            ),
-            _ => ("type_error.integer", "value is not a valid integer"),
+        let (tag, msg) = match text.strip_prefix('-') {
+            Some(rest) if digits(rest) => (Tag::Negative, "must not be negative"),
+            _ if digits(text) => (Tag::TooLarge, "must fit 64 bits"),
+            _ => (Tag::Int, "value is not a valid integer"),
         };
-        D::Error::custom(tagged(kind, msg))
+        D::Error::custom(tagged(tag, msg))
     })
 }
 
@@ -66,19 +60,19 @@ mod tests {
             u64_param(text("-1"))
                 .unwrap_err()
                 .to_string()
-                .contains("not_ge")
+                .starts_with("negative")
         );
         assert!(
             u64_param(text("99999999999999999999"))
                 .unwrap_err()
                 .to_string()
-                .contains("not_le")
+                .starts_with("too_large")
         );
         assert!(
             u64_param(text("ten"))
                 .unwrap_err()
                 .to_string()
-                .contains("type_error")
+                .starts_with("int")
         );
     }
 }

@@ -2,15 +2,15 @@
 
 use chrono::NaiveDateTime;
 use domain::{FieldViolation, ValidationErrors};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 /// Tags, as the seed sends them (`"premium,tech"`) or as a list (`["premium", "tech"]`).
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, ToSchema)]
-// The `expecting` text carries its kind before a unit separator; see `extract::describe`.
+// The `expecting` text carries its tag before a unit separator; see `extract::describe`.
 #[serde(
     untagged,
-    expecting = "type_error.tags\u{1f}tags must be a comma-separated string or an array of strings"
+    expecting = "string_or_list\u{1f}tags must be a comma-separated string or an array of strings"
 )]
 pub enum TagsInput {
     /// Comma-separated tags.
@@ -28,6 +28,42 @@ impl TagsInput {
             Self::List(tags) => tags.join(","),
         }
     }
+}
+
+/// The genders the service accepts (the original's `Gender` enum); documentation only, the
+/// domain parses the text (`domain::Gender`), and a test keeps the two lists equal.
+#[derive(Debug, Clone, Copy, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Gender {
+    Male,
+    Female,
+    Other,
+    PreferNotToSay,
+}
+
+/// The fields a search may sort by; documentation only (`domain::SortField` parses).
+#[derive(Debug, Clone, Copy, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum SortBy {
+    CreatedAt,
+    UpdatedAt,
+    FirstName,
+    LastName,
+    Email,
+    Username,
+    CustomerId,
+    City,
+    Country,
+    LastLoginAt,
+    Id,
+}
+
+/// Ascending or descending; documentation only (`domain::SortOrder` parses, case ignored).
+#[derive(Debug, Clone, Copy, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum SortOrder {
+    Asc,
+    Desc,
 }
 
 /// `field` under `prefix` (`updates.date_of_birth`), or `field` alone.
@@ -49,25 +85,57 @@ pub(crate) fn date_of_birth(
         .map_err(|e| {
             errors.0.push(FieldViolation {
                 field,
+                rule: e.rule,
                 message: e.message,
-                kind: e.kind,
             });
         })
         .ok()
 }
 
-/// `Ok(value)` when no violation was recorded.
-pub(crate) fn checked<T>(value: T, errors: ValidationErrors) -> Result<T, ValidationErrors> {
-    if errors.0.is_empty() {
-        Ok(value)
-    } else {
-        Err(errors)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn names<T: Serialize>(values: &[T]) -> Vec<String> {
+        values
+            .iter()
+            .map(|v| {
+                serde_json::to_value(v)
+                    .unwrap()
+                    .as_str()
+                    .unwrap()
+                    .to_owned()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn the_documented_enums_list_exactly_what_the_domain_accepts() {
+        use Gender as G;
+        assert_eq!(
+            names(&[G::Male, G::Female, G::Other, G::PreferNotToSay]),
+            domain::Gender::NAMES
+        );
+        use SortBy as S;
+        let sort_by = [
+            S::CreatedAt,
+            S::UpdatedAt,
+            S::FirstName,
+            S::LastName,
+            S::Email,
+            S::Username,
+            S::CustomerId,
+            S::City,
+            S::Country,
+            S::LastLoginAt,
+            S::Id,
+        ];
+        assert_eq!(names(&sort_by), domain::SortField::NAMES);
+        assert_eq!(
+            names(&[SortOrder::Asc, SortOrder::Desc]),
+            domain::SortOrder::NAMES
+        );
+    }
 
     #[test]
     fn tags_are_accepted_as_a_string_or_a_list() {
@@ -76,6 +144,6 @@ mod tests {
         assert_eq!(csv.into_csv(), "premium,tech");
         assert_eq!(list.into_csv(), "premium,tech");
         let err = serde_json::from_str::<TagsInput>("5").unwrap_err();
-        assert!(err.to_string().starts_with("type_error.tags\u{1f}"));
+        assert!(err.to_string().starts_with("string_or_list\u{1f}"));
     }
 }

@@ -5,7 +5,7 @@ mod analytics;
 mod common;
 mod create;
 mod customer;
-mod de;
+pub(crate) mod de;
 mod fields;
 mod locations;
 mod params;
@@ -16,7 +16,7 @@ pub use analytics::{CountMap, StatisticsResponse};
 pub use common::{HealthResponse, MessageResponse};
 pub use create::CreateCustomerRequest;
 pub use customer::CustomerResponse;
-pub use fields::TagsInput;
+pub use fields::{Gender, SortBy, SortOrder, TagsInput};
 pub use locations::{
     CitiesResponse, CityCount, CountriesResponse, CountryCount, LocationFilters,
     LocationSearchResponse, StateCount, StatesResponse, TagsSearchResponse,
@@ -24,5 +24,6 @@ pub use locations::{
 pub use params::{CountryParams, ListParams, LocationParams, PageParams};
 pub use search::{CustomerListResponse, SearchRequest};
 pub use update::{
-    BulkUpdateRequest, BulkUpdateResponse, FailedUpdateResponse, UpdateCustomerRequest,
+    BulkUpdateChanges, BulkUpdateRequest, BulkUpdateResponse, FailedUpdateResponse,
+    UpdateCustomerRequest,
 };

@@ -26,6 +26,7 @@ pub struct ListParams {
     #[serde(default, deserialize_with = "de::opt_bool")]
     pub is_active: Option<bool>,
     /// The `next_cursor` of the previous page, for keyset pagination.
+    #[param(pattern = r"^c1\.[+-]?[0-9a-fA-F]+$", example = "c1.2a")]
     pub cursor: Option<String>,
 }
 
@@ -81,11 +82,11 @@ impl PageParams {
 #[derive(Debug, Clone, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct LocationParams {
-    /// Exact city, case ignored.
+    /// Substring of the city, case ignored.
     pub city: Option<String>,
-    /// Exact state, case ignored.
+    /// Substring of the state, case ignored.
     pub state: Option<String>,
-    /// Exact country, case ignored.
+    /// Substring of the country, case ignored.
     pub country: Option<String>,
     /// Customers to skip.
     #[serde(default, deserialize_with = "de::u64_param")]

@@ -6,13 +6,14 @@ use actix_web::http::header::ContentType;
 use actix_web::{HttpRequest, HttpResponse, Responder, ResponseError};
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use domain::{
-    CustomerPage, FieldViolation, SearchCriteria, SortField, SortOrder, Tags, ValidationErrors,
+    CustomerPage, FieldViolation, Rule, SearchCriteria, SortField, SortOrder, Tags,
+    ValidationErrors,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::CustomerResponse;
-use super::fields::{TagsInput, checked};
+use super::fields::{SortBy, SortOrder as SortOrderName, TagsInput};
 use crate::ApiError;
 
 /// Search filters; every field is optional. Text filters match case-insensitively.
@@ -25,11 +26,11 @@ pub struct SearchRequest {
     pub last_name: Option<String>,
     pub email: Option<String>,
     pub phone: Option<String>,
-    /// Exact city.
+    /// Substring of the city, case ignored.
     pub city: Option<String>,
-    /// Exact state.
+    /// Substring of the state, case ignored.
     pub state: Option<String>,
-    /// Exact country.
+    /// Substring of the country, case ignored.
     pub country: Option<String>,
     pub is_active: Option<bool>,
     pub is_verified: Option<bool>,
@@ -44,10 +45,10 @@ pub struct SearchRequest {
     pub created_before: Option<String>,
     /// `created_at` (default), `updated_at`, `first_name`, `last_name`, `email`, `username`,
     /// `customer_id`, `city`, `country`, `last_login_at` or `id`.
-    #[schema(example = "created_at")]
+    #[schema(value_type = Option<SortBy>, example = "created_at")]
     pub sort_by: Option<String>,
     /// `asc` or `desc` (default).
-    #[schema(example = "desc")]
+    #[schema(value_type = Option<SortOrderName>, example = "desc")]
     pub sort_order: Option<String>,
     /// 1-based page number, default 1.
     #[schema(minimum = 1, example = 1)]
@@ -82,19 +83,17 @@ fn bound(field: &str, raw: Option<String>, errors: &mut ValidationErrors) -> Opt
     if parsed.is_none() {
         errors.0.push(FieldViolation {
             field: field.to_owned(),
+            rule: Rule::Format,
             message: "invalid datetime format".to_owned(),
-            kind: "value_error.datetime",
         });
     }
     parsed
 }
 
 impl SearchRequest {
-    /// The domain's criteria with the seed's defaults filled in.
-    ///
-    /// # Errors
-    /// Every malformed field: sort, page, limit, tags or dates.
-    pub fn into_criteria(self) -> Result<SearchCriteria, ValidationErrors> {
+    /// The domain's criteria with the seed's defaults filled in, and every malformed field
+    /// (sort, page, limit, tags or dates), which keeps its default.
+    pub fn into_criteria(self) -> (SearchCriteria, ValidationErrors) {
         let mut errors = ValidationErrors::default();
         let mut record = |result: Result<(), ValidationErrors>| {
             if let Err(e) = result {
@@ -127,7 +126,7 @@ impl SearchRequest {
                 criteria.tags = Some(tags);
                 Ok(())
             }
-            Some(Err(e)) => Err(ValidationErrors::single("tags", e.message, e.kind)),
+            Some(Err(e)) => Err(ValidationErrors::single("tags", e.rule, e.message)),
             None => Ok(()),
         });
         criteria.created_after = bound("created_after", self.created_after, &mut errors);
@@ -146,7 +145,7 @@ impl SearchRequest {
             company_name: self.company_name,
             ..criteria
         };
-        checked(criteria, errors)
+        (criteria, errors)
     }
 }
 
@@ -217,9 +216,14 @@ mod tests {
     use super::*;
 
     fn criteria(json: &str) -> Result<SearchCriteria, ValidationErrors> {
-        serde_json::from_str::<SearchRequest>(json)
+        let (criteria, errors) = serde_json::from_str::<SearchRequest>(json)
             .unwrap()
-            .into_criteria()
+            .into_criteria();
+        if errors.0.is_empty() {
+            Ok(criteria)
+        } else {
+            Err(errors)
+        }
     }
 
     #[test]

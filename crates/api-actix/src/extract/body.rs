@@ -1,4 +1,5 @@
-//! [`JsonBody`]: a JSON body extractor whose errors name the offending field.
+//! [`JsonBody`]: a JSON body extractor that reports every bad field at once, in pydantic's
+//! words.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -7,27 +8,24 @@ use actix_web::error::PayloadError;
 use actix_web::http::header;
 use actix_web::{FromRequest, HttpRequest, dev, mime, web};
 use serde::de::DeserializeOwned;
+use serde_json::{Value, json};
 
-use super::describe::field_error;
+use super::collect::{Collected, Raw, collect};
+use super::describe::{describe, missing_field};
 use crate::error::{ApiError, LocPart, Source};
+use crate::pydantic::Wording;
 
-/// A request body parsed as JSON into `T`.
+/// A request body parsed as JSON into `T`, with every value of the wrong type or missing.
 ///
-/// Unlike `web::Json`, a value of the wrong type or a missing field is reported at its path
-/// (`["body", "updates", "phone"]`), as FastAPI does. The size limit is actix's
+/// Unlike `web::Json`, every bad value is reported at its path (`["body", "updates",
+/// "phone"]`) in one 422, as FastAPI on pydantic v2 does; [`Collected::into_input`] adds the
+/// rules the conversion and the domain check. The size limit is actix's
 /// [`web::PayloadConfig`]; a larger body is a 413. A content type other than JSON is a 422,
-/// again as FastAPI; a request without one is read as JSON.
-#[derive(Debug)]
-pub struct JsonBody<T>(pub T);
+/// again as FastAPI; a request without one is read as JSON. Malformed JSON is rejected
+/// here.
+pub type JsonBody<T> = Collected<T>;
 
-impl<T> JsonBody<T> {
-    /// The parsed value.
-    pub fn into_inner(self) -> T {
-        self.0
-    }
-}
-
-impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
+impl<T: DeserializeOwned + 'static> FromRequest for Collected<T> {
     type Error = ApiError;
     type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
 
@@ -35,16 +33,18 @@ impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
         let is_json = is_json(req);
         let bytes = web::Bytes::from_request(req, payload);
         Box::pin(async move {
+            let bytes = bytes.await.map_err(|err| payload_error(&err))?;
             if !is_json {
+                // FastAPI hands a body of another type to the model as it is.
+                let text = String::from_utf8_lossy(&bytes).into_owned();
                 return Err(ApiError::invalid(
                     Source::Body,
                     [],
-                    "Content-Type must be application/json",
-                    "value_error.content_type",
+                    Wording::model_type(),
+                    Value::String(text),
                 ));
             }
-            let bytes = bytes.await.map_err(|err| payload_error(&err))?;
-            parse(&bytes).map(JsonBody)
+            parse(bytes)
         })
     }
 }
@@ -75,47 +75,95 @@ pub(crate) fn payload_error(err: &actix_web::Error) -> ApiError {
         _ => ApiError::invalid(
             Source::Body,
             [],
-            format!("the request body could not be read: {err}"),
-            "value_error.payload",
+            Wording::value_error(&format!("the request body could not be read: {err}")),
+            Value::Null,
         ),
     }
 }
 
-/// Parses a whole body; exposed to the crate so the `JsonConfig` handler shares wording.
-pub(crate) fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+/// Parses a whole body: an empty one is missing, malformed JSON one error, anything else
+/// every structural error of `T`.
+///
+/// A body that fits `T` is parsed once, straight into `T` (serde skips unknown fields
+/// without building them, however deeply nested); only one that does not is read as a JSON
+/// value to find every error.
+pub(crate) fn parse<T: DeserializeOwned>(bytes: web::Bytes) -> Result<Collected<T>, ApiError> {
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Err(ApiError::invalid(
             Source::Body,
             [],
-            "field required",
-            "value_error.missing",
+            Wording::missing(),
+            Value::Null,
         ));
     }
-    let mut de = serde_json::Deserializer::from_slice(bytes);
-    let value = serde_path_to_error::deserialize(&mut de).map_err(|err| {
-        let json = err.inner();
-        if json.is_data() {
-            let item = field_error(Source::Body, err.path(), &without_position(json));
-            ApiError::Validation(vec![item])
-        } else {
-            decode_error(json)
+    let mut de = serde_json::Deserializer::from_slice(&bytes);
+    let first = serde_path_to_error::deserialize::<_, T>(&mut de);
+    match first {
+        Ok(value) => {
+            de.end().map_err(|err| decode_error(&bytes, &err))?;
+            Ok(Collected {
+                value: Some(value),
+                errors: Vec::new(),
+                raw: Raw::Json(bytes),
+                source: Source::Body,
+            })
         }
-    })?;
-    de.end().map_err(|err| decode_error(&err))?;
-    Ok(value)
+        Err(err) if !err.inner().is_data() => Err(decode_error(&bytes, err.inner())),
+        Err(err) => match serde_json::from_slice::<Value>(&bytes) {
+            Ok(value) => Ok(collect(Source::Body, value)),
+            // Valid for `T`'s fields but not as a value (nested beyond serde_json's limit
+            // where it is skipped): the first error is all there is to report.
+            Err(_) => {
+                let message = without_position(err.inner());
+                let mut loc: Vec<LocPart> = err
+                    .path()
+                    .iter()
+                    .filter_map(|segment| match segment {
+                        serde_path_to_error::Segment::Seq { index } => Some(LocPart::Index(*index)),
+                        serde_path_to_error::Segment::Map { key } => {
+                            Some(LocPart::Key(key.clone()))
+                        }
+                        _ => None,
+                    })
+                    .collect();
+                if let Some(field) = missing_field(&message) {
+                    loc.push(LocPart::from(field));
+                }
+                Err(ApiError::invalid(
+                    Source::Body,
+                    loc,
+                    describe(&message, &Value::Null),
+                    Value::Null,
+                ))
+            }
+        },
+    }
 }
 
-/// Malformed JSON (syntax, early end, nesting too deep, invalid UTF-8), located at the body.
-pub(crate) fn decode_error(err: &serde_json::Error) -> ApiError {
+/// Malformed JSON (syntax, early end, nesting too deep, invalid UTF-8), located as pydantic
+/// locates it: at the character offset where parsing stopped.
+pub(crate) fn decode_error(bytes: &[u8], err: &serde_json::Error) -> ApiError {
+    let offset = char_offset(bytes, err.line(), err.column());
     ApiError::invalid(
         Source::Body,
-        Vec::<LocPart>::new(),
-        format!("JSON decode error: {err}"),
-        "value_error.jsondecode",
+        [LocPart::Index(offset)],
+        Wording::json_invalid(&without_position(err)),
+        json!({}),
     )
 }
 
-/// serde_json appends " at line L column C" to every message; a located field does not
+/// The 0-based character offset of serde_json's 1-based line and column.
+fn char_offset(bytes: &[u8], line: usize, column: usize) -> usize {
+    let text = String::from_utf8_lossy(bytes);
+    let before: usize = text
+        .split_inclusive('\n')
+        .take(line.saturating_sub(1))
+        .map(|l| l.chars().count())
+        .sum();
+    before + column.saturating_sub(1)
+}
+
+/// serde_json appends " at line L column C" to every message; a located error does not
 /// need it.
 pub(crate) fn without_position(err: &serde_json::Error) -> String {
     let message = err.to_string();
@@ -129,7 +177,13 @@ pub(crate) fn without_position(err: &serde_json::Error) -> String {
 mod tests {
     use super::*;
 
-    fn loc_and_kind(err: ApiError) -> (serde_json::Value, String) {
+    fn loc_and_kind<T: std::fmt::Debug>(
+        result: Result<Collected<T>, ApiError>,
+    ) -> (serde_json::Value, String) {
+        let err = match result {
+            Ok(collected) => ApiError::Validation(collected.errors),
+            Err(err) => err,
+        };
         let ApiError::Validation(items) = err else {
             panic!("expected 422, got {err:?}");
         };
@@ -137,6 +191,12 @@ mod tests {
             serde_json::to_value(&items[0].loc).unwrap(),
             items[0].kind.clone(),
         )
+    }
+
+    #[test]
+    fn a_decode_error_is_located_at_its_character_offset() {
+        let (loc, _) = loc_and_kind(parse::<Probe>(web::Bytes::from_static(b"{bad")));
+        assert_eq!(loc, serde_json::json!(["body", 1]));
     }
 
     #[derive(Debug, serde::Deserialize)]
@@ -147,9 +207,11 @@ mod tests {
 
     #[test]
     fn a_wrong_type_is_located_at_its_field() {
-        let (loc, kind) = loc_and_kind(parse::<Probe>(br#"{"count": "x"}"#).unwrap_err());
+        let (loc, kind) = loc_and_kind(parse::<Probe>(web::Bytes::from_static(
+            br#"{"count": "x"}"#,
+        )));
         assert_eq!(loc, serde_json::json!(["body", "count"]));
-        assert_eq!(kind, "type_error.integer");
+        assert_eq!(kind, "int_parsing");
     }
 
     #[test]
@@ -161,24 +223,25 @@ mod tests {
             b"{\"s\": \"a\0b\", \"count\": 1}",
             b"\xff",
         ] {
-            let (loc, kind) = loc_and_kind(parse::<Probe>(body).unwrap_err());
-            assert_eq!(loc, serde_json::json!(["body"]), "{body:?}");
-            assert_eq!(kind, "value_error.jsondecode");
+            let (loc, kind) = loc_and_kind(parse::<Probe>(web::Bytes::from_static(body)));
+            assert_eq!(loc[0], "body", "{body:?}");
+            assert!(loc[1].is_u64(), "{body:?}");
+            assert_eq!(kind, "json_invalid");
         }
     }
 
     #[test]
     fn nesting_deeper_than_serde_json_allows_is_a_decode_error() {
         let deep = format!("{}{}", "[".repeat(500), "]".repeat(500));
-        let (loc, kind) = loc_and_kind(parse::<serde_json::Value>(deep.as_bytes()).unwrap_err());
-        assert_eq!(loc, serde_json::json!(["body"]));
-        assert_eq!(kind, "value_error.jsondecode");
+        let (loc, kind) = loc_and_kind(parse::<serde_json::Value>(web::Bytes::from(deep)));
+        assert_eq!(loc[0], "body");
+        assert_eq!(kind, "json_invalid");
     }
 
     #[test]
     fn an_empty_body_is_a_missing_body() {
-        let (loc, kind) = loc_and_kind(parse::<Probe>(b"  ").unwrap_err());
+        let (loc, kind) = loc_and_kind(parse::<Probe>(web::Bytes::from_static(b"  ")));
         assert_eq!(loc, serde_json::json!(["body"]));
-        assert_eq!(kind, "value_error.missing");
+        assert_eq!(kind, "missing");
     }
 }

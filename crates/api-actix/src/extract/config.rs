@@ -3,10 +3,12 @@
 
 use actix_web::error::{JsonPayloadError, PathError, QueryPayloadError};
 use actix_web::web;
+use serde_json::{Value, json};
 
-use super::body::{decode_error, without_position};
-use super::describe::describe;
+use super::body::without_position;
+use super::describe::{describe, missing_field};
 use crate::error::{ApiError, LocPart, Source};
+use crate::pydantic::Wording;
 
 /// `web::Json` settings: the body limit and 413/422 errors in the API's shape.
 pub fn json_config(max_body_bytes: usize) -> web::JsonConfig {
@@ -33,38 +35,49 @@ fn json_error(err: JsonPayloadError) -> ApiError {
         JsonPayloadError::Payload(actix_web::error::PayloadError::Overflow) => {
             ApiError::PayloadTooLarge
         }
-        JsonPayloadError::ContentType => ApiError::invalid(
-            Source::Body,
-            [],
-            "Content-Type must be application/json",
-            "value_error.content_type",
-        ),
+        JsonPayloadError::ContentType => {
+            ApiError::invalid(Source::Body, [], Wording::model_type(), Value::Null)
+        }
         JsonPayloadError::Deserialize(err) if err.is_data() => {
             // Without a path tracker only a missing field's name is known.
             let message = without_position(&err);
-            let (msg, kind) = describe(&message);
-            let field = message
-                .strip_prefix("missing field `")
-                .and_then(|rest| rest.split_once('`'))
-                .map(|(field, _)| LocPart::from(field));
-            ApiError::invalid(Source::Body, field, msg, kind)
+            let field = missing_field(&message).map(LocPart::from);
+            ApiError::invalid(
+                Source::Body,
+                field,
+                describe(&message, &Value::Null),
+                Value::Null,
+            )
         }
-        JsonPayloadError::Deserialize(err) => decode_error(&err),
+        JsonPayloadError::Deserialize(err) => ApiError::invalid(
+            Source::Body,
+            [],
+            Wording::json_invalid(&without_position(&err)),
+            json!({}),
+        ),
         other => ApiError::invalid(
             Source::Body,
             [],
-            format!("the request body could not be read: {other}"),
-            "value_error.payload",
+            Wording::value_error(&format!("the request body could not be read: {other}")),
+            Value::Null,
         ),
     }
 }
 
 fn path_error(err: &PathError) -> ApiError {
-    let (msg, kind) = describe(&err.to_string());
-    ApiError::invalid(Source::Path, [], msg, kind)
+    ApiError::invalid(
+        Source::Path,
+        [],
+        describe(&err.to_string(), &Value::Null),
+        Value::Null,
+    )
 }
 
 fn query_error(err: &QueryPayloadError) -> ApiError {
-    let (msg, kind) = describe(&err.to_string());
-    ApiError::invalid(Source::Query, [], msg, kind)
+    ApiError::invalid(
+        Source::Query,
+        [],
+        describe(&err.to_string(), &Value::Null),
+        Value::Null,
+    )
 }

@@ -1,141 +1,140 @@
-//! Turns serde's error messages into FastAPI's field errors: where (`loc`), what (`msg`) and
-//! which stable kind (`type`).
+//! Turns serde's error messages into pydantic's words: which `type`, `msg` and `ctx` a value
+//! of the wrong JSON type (or a missing one) gets.
 //!
 //! serde errors are plain strings, so our own deserialisers prefix their messages with a
-//! kind and a unit separator ([`tagged`]); well-known serde messages are recognised by
-//! their wording.
+//! tag and a unit separator ([`tagged`]); well-known serde messages are recognised by their
+//! wording.
 
-use serde_path_to_error::{Path, Segment};
+use serde_json::Value;
 
-use crate::error::{FieldError, LocPart, Source};
+use crate::pydantic::Wording;
 
 const SEP: char = '\u{1f}';
 
-/// A serde error message that carries its kind, for [`describe`] to split again.
-pub(crate) fn tagged(kind: &str, msg: &str) -> String {
-    format!("{kind}{SEP}{msg}")
+/// What our own deserialisers report, for [`describe`] to word.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Tag {
+    /// Not a boolean.
+    Bool,
+    /// Not an integer.
+    Int,
+    /// A negative number where 0 is the least.
+    Negative,
+    /// A number beyond 64 bits.
+    TooLarge,
 }
 
-/// The field error for a serde failure at `path` below `source`.
-pub(crate) fn field_error(source: Source, path: &Path, message: &str) -> FieldError {
-    let mut loc: Vec<LocPart> = path
-        .iter()
-        .filter_map(|segment| match segment {
-            Segment::Seq { index } => Some(LocPart::Index(*index)),
-            Segment::Map { key } => Some(LocPart::Key(key.clone())),
-            Segment::Enum { variant } => Some(LocPart::Key(variant.clone())),
-            Segment::Unknown => None,
-        })
-        .collect();
-    // serde reports a missing field at its parent; FastAPI points at the field itself.
-    if let Some(field) = missing_field(message) {
-        loc.push(LocPart::Key(field.to_owned()));
+impl Tag {
+    fn name(self) -> &'static str {
+        match self {
+            Self::Bool => "bool",
+            Self::Int => "int",
+            Self::Negative => "negative",
+            Self::TooLarge => "too_large",
+        }
     }
-    let (msg, kind) = describe(message);
-    FieldError::new(source, loc, msg, kind)
 }
 
-fn missing_field(message: &str) -> Option<&str> {
+/// A serde error message that carries its tag, for [`describe`] to split again.
+pub(crate) fn tagged(tag: Tag, msg: &str) -> String {
+    format!("{}{SEP}{msg}", tag.name())
+}
+
+/// The field a "missing field" message names.
+pub(crate) fn missing_field(message: &str) -> Option<&str> {
     message
         .strip_prefix("missing field `")
         .and_then(|rest| rest.split_once('`'))
         .map(|(field, _)| field)
 }
 
-/// A readable message and a stable kind for a serde error message.
-pub(crate) fn describe(message: &str) -> (String, String) {
-    if let Some((kind, msg)) = message.split_once(SEP) {
-        return (msg.to_owned(), kind.to_owned());
+/// pydantic's words for a serde failure on `input`.
+pub(crate) fn describe(message: &str, input: &Value) -> Wording {
+    if let Some((tag, _)) = message.split_once(SEP) {
+        return match tag {
+            "bool" => Wording::bool_for(input),
+            "int" => Wording::int_for(input),
+            "negative" => Wording::greater_than_equal(0),
+            "too_large" => Wording::less_than_equal(u64::MAX),
+            // `string_or_list`: tags (`dto::TagsInput`), a string in the original.
+            _ => Wording::string_type(),
+        };
     }
-    let (msg, kind) = if missing_field(message).is_some() {
-        ("field required", "value_error.missing")
-    } else if message.starts_with("invalid type: null") {
-        (
-            "none is not an allowed value",
-            "type_error.none.not_allowed",
-        )
-    } else if message.starts_with("invalid type:") || message.starts_with("invalid value:") {
-        (message, type_kind(message))
-    } else if message.starts_with("unknown variant") {
-        (message, "type_error.enum")
-    } else if message.starts_with("duplicate field") {
-        (message, "value_error.duplicate")
-    } else {
-        (message, "value_error")
-    };
-    (msg.to_owned(), kind.to_owned())
-}
-
-/// The kind of an "invalid type" error, from what serde expected.
-fn type_kind(message: &str) -> &'static str {
-    let expected = message.rsplit_once("expected").map_or("", |(_, e)| e);
-    if expected.contains("string") {
-        "type_error.str"
-    } else if expected.contains("boolean") {
-        "type_error.bool"
-    } else if ["u8", "u16", "u32", "u64", "i32", "i64", "integer"]
-        .iter()
-        .any(|t| expected.contains(t))
-    {
-        "type_error.integer"
-    } else if expected.contains("sequence") {
-        "type_error.list"
-    } else if expected.contains("struct") || expected.contains("map") {
-        "type_error.dict"
-    } else {
-        "type_error"
+    if missing_field(message).is_some() {
+        return Wording::missing();
     }
+    if let Some(rest) = message.strip_prefix("unknown variant") {
+        let expected = rest.rsplit_once("expected").map_or("", |(_, e)| e);
+        let names: Vec<&str> = expected.split('`').skip(1).step_by(2).collect();
+        return Wording::one_of(&names);
+    }
+    if message.starts_with("invalid type:") || message.starts_with("invalid value:") {
+        let expected = message.rsplit_once("expected").map_or("", |(_, e)| e);
+        return if expected.contains("string") {
+            Wording::string_type()
+        } else if expected.contains("boolean") {
+            Wording::bool_for(input)
+        } else if ["u8", "u16", "u32", "u64", "i32", "i64", "integer"]
+            .iter()
+            .any(|t| expected.contains(t))
+        {
+            if input.as_i64().is_some_and(|n| n < 0) {
+                Wording::greater_than_equal(0)
+            } else {
+                Wording::int_for(input)
+            }
+        } else if expected.contains("sequence") {
+            Wording::list_type()
+        } else {
+            // A struct or a map: pydantic's nested model.
+            Wording::model_type()
+        };
+    }
+    Wording::value_error(message)
 }
 
 #[cfg(test)]
 mod tests {
+    use serde_json::json;
+
     use super::*;
 
     #[test]
-    fn a_missing_field_is_located_at_the_field_itself() {
-        let err = serde_path_to_error::deserialize::<_, Probe>(
-            &mut serde_json::Deserializer::from_str(r#"{"inner": {}}"#),
-        )
-        .unwrap_err();
-        let item = field_error(Source::Body, err.path(), &err.inner().to_string());
-        let loc = serde_json::to_value(&item.loc).unwrap();
-        assert_eq!(loc, serde_json::json!(["body", "inner", "name"]));
-        assert_eq!(item.kind, "value_error.missing");
+    fn a_tagged_message_is_worded_by_its_tag() {
+        let w = describe(&tagged(Tag::Bool, "no"), &json!("maybe"));
+        assert_eq!(w.kind, "bool_parsing");
     }
 
     #[test]
-    fn a_tagged_message_keeps_its_kind() {
+    fn wrong_types_are_worded_by_what_was_expected() {
+        let kind = |m: &str, input: Value| describe(m, &input).kind;
         assert_eq!(
-            describe(&tagged("type_error.bool", "not a boolean")),
-            ("not a boolean".to_owned(), "type_error.bool".to_owned())
-        );
-    }
-
-    #[test]
-    fn wrong_types_are_classified_by_what_was_expected() {
-        assert_eq!(
-            describe("invalid type: integer `5`, expected a string").1,
-            "type_error.str"
+            kind("invalid type: integer `5`, expected a string", json!(5)),
+            "string_type"
         );
         assert_eq!(
-            describe("invalid type: string \"x\", expected u64").1,
-            "type_error.integer"
+            kind("invalid type: string \"x\", expected u64", json!("x")),
+            "int_parsing"
         );
         assert_eq!(
-            describe("invalid type: null, expected a string").1,
-            "type_error.none.not_allowed"
+            kind("invalid type: null, expected a string", Value::Null),
+            "string_type"
         );
-    }
-
-    #[derive(Debug, serde::Deserialize)]
-    struct Probe {
-        #[expect(dead_code, reason = "only deserialised")]
-        inner: Inner,
-    }
-
-    #[derive(Debug, serde::Deserialize)]
-    struct Inner {
-        #[expect(dead_code, reason = "only deserialised")]
-        name: String,
+        assert_eq!(
+            kind("invalid type: integer `5`, expected a boolean", json!(5)),
+            "bool_parsing"
+        );
+        assert_eq!(
+            kind(
+                "invalid type: string \"x\", expected a sequence",
+                json!("x")
+            ),
+            "list_type"
+        );
+        assert_eq!(
+            kind("invalid type: integer `5`, expected struct X", json!(5)),
+            "model_attributes_type"
+        );
+        assert_eq!(kind("missing field `email`", json!({})), "missing");
     }
 }

@@ -1,6 +1,7 @@
 //! Create, read, list, update and delete single customers.
 
 use actix_web::{HttpResponse, web};
+use domain::ValidationContext;
 
 use super::Service;
 use super::responses::{BodyErrors, CustomerNotFound, EmailTaken, Invalid, ServerErrors};
@@ -29,11 +30,16 @@ pub async fn create_customer(
     service: Service,
     body: JsonBody<CreateCustomerRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let input = body
-        .into_inner()
-        .into_new_customer()
-        .map_err(|e| ApiError::validation(e, Source::Body))?;
-    let customer = service.create(input).await.map_err(ApiError::in_body)?;
+    let (input, raw) = body.into_input(CreateCustomerRequest::into_new_customer, |input| {
+        input
+            .validate_into(&ValidationContext::now())
+            .err()
+            .unwrap_or_default()
+    })?;
+    let customer = service.create(input).await.map_err(|e| {
+        ApiError::from_service_at(e, Source::Body, &raw.into_value())
+            .ordered_as::<CreateCustomerRequest>()
+    })?;
     tracing::Span::current().record("customer_id", customer.customer_id.as_str());
     Ok(HttpResponse::Created().json(CustomerResponse::from(customer)))
 }
@@ -55,10 +61,7 @@ pub async fn list_customers(
     service: Service,
     params: QueryParams<ListParams>,
 ) -> Result<CustomerListResponse, ApiError> {
-    let query = params
-        .into_inner()
-        .into_query()
-        .map_err(|e| ApiError::validation(e, Source::Query))?;
+    let query = params.into_input(ListParams::into_query)?;
     let requested = query.page;
     let page = service.list(query).await.map_err(ApiError::in_query)?;
     Ok(CustomerListResponse::new(
@@ -160,14 +163,19 @@ pub async fn update_customer(
     customer_id: web::Path<String>,
     body: JsonBody<UpdateCustomerRequest>,
 ) -> Result<web::Json<CustomerResponse>, ApiError> {
-    let patch = body
-        .into_inner()
-        .into_patch("")
-        .map_err(|e| ApiError::validation(e, Source::Body))?;
-    let customer = service
-        .update(&customer_id, patch)
-        .await
-        .map_err(ApiError::in_body)?;
+    let (patch, raw) = body.into_input(
+        |request| request.into_patch(""),
+        |patch| {
+            patch
+                .validate_into(&ValidationContext::now(), "")
+                .err()
+                .unwrap_or_default()
+        },
+    )?;
+    let customer = service.update(&customer_id, patch).await.map_err(|e| {
+        ApiError::from_service_at(e, Source::Body, &raw.into_value())
+            .ordered_as::<UpdateCustomerRequest>()
+    })?;
     Ok(web::Json(customer.into()))
 }
 
@@ -179,7 +187,7 @@ pub async fn update_customer(
     params(("customer_id" = String, Path, example = "CUST_A1B2C3D4")),
     responses(
         (status = 200, description = "Deactivated", body = MessageResponse,
-            example = json!({"message": "Customer deactivated successfully"})),
+            example = json!({"message": "Customer deleted successfully"})),
         CustomerNotFound,
         ServerErrors,
     )
@@ -194,11 +202,12 @@ pub async fn deactivate_customer(
         .await
         .map_err(ApiError::in_path)?;
     Ok(web::Json(MessageResponse::new(
-        "Customer deactivated successfully",
+        "Customer deleted successfully",
     )))
 }
 
-/// Hard delete: the customer is removed for good.
+/// Hard (permanent) delete: the customer is removed for good. Not to be confused with
+/// `deactivate_customer`, the soft delete at `DELETE /{customer_id}`.
 #[utoipa::path(
     delete,
     path = "/api/v1/customers/{customer_id}/hard",
@@ -212,7 +221,7 @@ pub async fn deactivate_customer(
     )
 )]
 #[tracing::instrument(level = "debug", skip_all, fields(customer_id = %customer_id))]
-pub async fn delete_customer(
+pub async fn delete_customer_permanently(
     service: Service,
     customer_id: web::Path<String>,
 ) -> Result<web::Json<MessageResponse>, ApiError> {

@@ -10,7 +10,7 @@ use crate::dto::{
     LocationParams, LocationSearchResponse, PageParams, StateCount, StatesResponse,
     TagsSearchResponse,
 };
-use crate::error::{ApiError, Source};
+use crate::error::ApiError;
 use crate::extract::QueryParams;
 
 /// Customers having every one of the comma-separated tags, ordered by `id`.
@@ -34,10 +34,7 @@ pub async fn customers_by_tags(
     tags: web::Path<String>,
     params: QueryParams<PageParams>,
 ) -> Result<web::Json<TagsSearchResponse>, ApiError> {
-    let page = params
-        .into_inner()
-        .into_page()
-        .map_err(|e| ApiError::validation(e, Source::Query))?;
+    let page = params.into_input(PageParams::into_page)?;
     let (tags, customers) = service
         .by_tags(&tags, page)
         .await
@@ -65,15 +62,12 @@ pub async fn customers_by_location(
     service: Service,
     params: QueryParams<LocationParams>,
 ) -> Result<web::Json<LocationSearchResponse>, ApiError> {
-    let params = params.into_inner();
+    let (filter, page) = params.into_input(LocationParams::into_filter)?;
     let filters = LocationFilters {
-        city: params.city.clone(),
-        state: params.state.clone(),
-        country: params.country.clone(),
+        city: filter.city.clone(),
+        state: filter.state.clone(),
+        country: filter.country.clone(),
     };
-    let (filter, page) = params
-        .into_filter()
-        .map_err(|e| ApiError::validation(e, Source::Query))?;
     let customers = service
         .by_location(filter, page)
         .await
@@ -135,7 +129,7 @@ pub async fn available_cities(
     service: Service,
     params: QueryParams<CountryParams>,
 ) -> Result<web::Json<CitiesResponse>, ApiError> {
-    let country = params.into_inner().country;
+    let country = params.into_input(|p| Ok(p.country))?;
     let counts = service
         .locations(LocationLevel::City, country.clone())
         .await
@@ -166,7 +160,7 @@ pub async fn available_states(
     service: Service,
     params: QueryParams<CountryParams>,
 ) -> Result<web::Json<StatesResponse>, ApiError> {
-    let country = params.into_inner().country;
+    let country = params.into_input(|p| Ok(p.country))?;
     let counts = service
         .locations(LocationLevel::State, country.clone())
         .await

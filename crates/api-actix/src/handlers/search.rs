@@ -1,6 +1,7 @@
 //! Operations on many customers: search and bulk update.
 
 use actix_web::web;
+use domain::{ValidationContext, ValidationErrors};
 
 use super::Service;
 use super::responses::{BodyErrors, ServerErrors};
@@ -25,12 +26,13 @@ pub async fn search_customers(
     service: Service,
     body: JsonBody<SearchRequest>,
 ) -> Result<CustomerListResponse, ApiError> {
-    let criteria = body
-        .into_inner()
-        .into_criteria()
-        .map_err(|e| ApiError::validation(e, Source::Body))?;
+    let (criteria, raw) = body.into_input(SearchRequest::into_criteria, |_| {
+        ValidationErrors::default()
+    })?;
     let requested = criteria.page;
-    let page = service.search(criteria).await.map_err(ApiError::in_body)?;
+    let page = service.search(criteria).await.map_err(|e| {
+        ApiError::from_service_at(e, Source::Body, &raw.into_value()).ordered_as::<SearchRequest>()
+    })?;
     Ok(CustomerListResponse::new(
         page,
         requested.offset,
@@ -55,14 +57,17 @@ pub async fn bulk_update_customers(
     service: Service,
     body: JsonBody<BulkUpdateRequest>,
 ) -> Result<web::Json<BulkUpdateResponse>, ApiError> {
-    let request = body
-        .into_inner()
-        .into_bulk_update()
-        .map_err(|e| ApiError::validation(e, Source::Body))?;
+    let (request, raw) = body.into_input(BulkUpdateRequest::into_bulk_update, |request| {
+        request
+            .updates
+            .validate_into(&ValidationContext::now(), "updates")
+            .err()
+            .unwrap_or_default()
+    })?;
     tracing::Span::current().record("customers", request.customer_ids.len());
-    let report = service
-        .bulk_update(request)
-        .await
-        .map_err(ApiError::in_body)?;
+    let report = service.bulk_update(request).await.map_err(|e| {
+        ApiError::from_service_at(e, Source::Body, &raw.into_value())
+            .ordered_as::<BulkUpdateRequest>()
+    })?;
     Ok(web::Json(report.into()))
 }

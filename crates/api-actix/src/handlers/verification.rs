@@ -15,7 +15,7 @@ use crate::error::ApiError;
     params(("customer_id" = String, Path, example = "CUST_A1B2C3D4")),
     responses(
         (status = 200, description = "Verified", body = MessageResponse,
-            example = json!({"message": "Email verified successfully"})),
+            example = json!({"message": "Customer email verified successfully"})),
         CustomerNotFound,
         ServerErrors,
     )
@@ -30,7 +30,7 @@ pub async fn verify_email(
         .await
         .map_err(ApiError::in_path)?;
     Ok(web::Json(MessageResponse::new(
-        "Email verified successfully",
+        "Customer email verified successfully",
     )))
 }
 
@@ -42,7 +42,7 @@ pub async fn verify_email(
     params(("customer_id" = String, Path, example = "CUST_A1B2C3D4")),
     responses(
         (status = 200, description = "Verified", body = MessageResponse,
-            example = json!({"message": "Phone verified successfully"})),
+            example = json!({"message": "Customer phone verified successfully"})),
         CustomerNotFound,
         ServerErrors,
     )
@@ -57,7 +57,7 @@ pub async fn verify_phone(
         .await
         .map_err(ApiError::in_path)?;
     Ok(web::Json(MessageResponse::new(
-        "Phone verified successfully",
+        "Customer phone verified successfully",
     )))
 }
 

@@ -1,7 +1,8 @@
 //! What access control adds to the OpenAPI document, derived from the same table the
 //! middleware enforces: the bearer scheme, each operation's security requirement and role,
-//! and its 401, 403 and 429 answers. When authentication or limits are off in a deployment
-//! those answers simply never occur.
+//! and its 401, 403 and 429 answers. With authentication off the document declares no
+//! security at all (it describes the running service); the 429 stays, since rate limits are
+//! configured apart.
 
 use actix_web::http::Method;
 use serde_json::json;
@@ -16,12 +17,30 @@ use super::roles::{Access, Role, access_for};
 /// The name of the security scheme in the document.
 pub const BEARER: &str = "bearer";
 
-/// Adds the access-control parts to the document (see the module docs).
+/// Adds the access-control parts to the document (see the module docs); with
+/// `authentication` off only the rate limits' 429.
 #[derive(Debug, Clone, Copy)]
-pub struct SecurityAddon;
+pub struct SecurityAddon {
+    /// Whether bearer tokens are required.
+    pub authentication: bool,
+}
 
 impl Modify for SecurityAddon {
     fn modify(&self, openapi: &mut OpenApi) {
+        if !self.authentication {
+            for (path, item) in &mut openapi.paths.paths {
+                for (method, op) in operations(item) {
+                    // Said explicitly: no operation needs a token.
+                    op.security = Some(Vec::new());
+                    if access_for(&method, Some(path)) != Access::Probe {
+                        op.responses
+                            .responses
+                            .insert("429".to_owned(), too_many_requests().into());
+                    }
+                }
+            }
+            return;
+        }
         let components = openapi.components.get_or_insert_with(Default::default);
         components.add_security_scheme(
             BEARER,
@@ -61,6 +80,8 @@ fn operations(item: &mut PathItem) -> impl Iterator<Item = (Method, &mut Operati
 
 fn document(op: &mut Operation, access: Access) {
     if access == Access::Probe {
+        // Said explicitly: no token needed, whatever a global requirement would say.
+        op.security = Some(Vec::new());
         return;
     }
     let responses = &mut op.responses.responses;

@@ -123,8 +123,8 @@ async fn a_rule_the_domain_enforces_answers_422_located_in_the_body() {
     mock.expect_create().returning(|_| {
         Err(ValidationErrors::single(
             "email",
-            "value is not a valid email address",
-            "value_error.email",
+            domain::Rule::Email,
+            "An email address must have an @-sign.",
         )
         .into())
     });
@@ -136,7 +136,12 @@ async fn a_rule_the_domain_enforces_answers_422_located_in_the_body() {
     )
     .await;
     assert_invalid_at(&reply, json!(["body", "email"]));
-    assert_eq!(reply.json["detail"][0]["type"], json!("value_error.email"));
+    assert_eq!(reply.json["detail"][0]["type"], json!("value_error"));
+    assert_eq!(
+        reply.json["detail"][0]["msg"],
+        json!("value is not a valid email address: An email address must have an @-sign.")
+    );
+    assert_eq!(reply.json["detail"][0]["input"], json!("not-an-email"));
 }
 
 #[actix_web::test]
@@ -149,10 +154,7 @@ async fn a_missing_required_field_answers_422_at_that_field() {
     )
     .await;
     assert_invalid_at(&reply, json!(["body", "first_name"]));
-    assert_eq!(
-        reply.json["detail"][0]["type"],
-        json!("value_error.missing")
-    );
+    assert_eq!(reply.json["detail"][0]["type"], json!("missing"));
 }
 
 #[actix_web::test]
@@ -165,7 +167,7 @@ async fn a_value_of_the_wrong_type_answers_422_at_that_field() {
     )
     .await;
     assert_invalid_at(&reply, json!(["body", "marketing_emails"]));
-    assert_eq!(reply.json["detail"][0]["type"], json!("type_error.bool"));
+    assert_eq!(reply.json["detail"][0]["type"], json!("bool_parsing"));
 }
 
 #[actix_web::test]

@@ -192,7 +192,7 @@ async fn soft_delete_answers_the_seeds_message() {
     assert_eq!(reply.status, StatusCode::OK);
     assert_eq!(
         reply.json,
-        json!({"message": "Customer deactivated successfully"})
+        json!({"message": "Customer deleted successfully"})
     );
 }
 

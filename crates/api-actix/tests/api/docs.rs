@@ -156,3 +156,18 @@ async fn swagger_ui_is_served_at_docs() {
     assert_eq!(reply.status, StatusCode::NOT_FOUND);
     assert_eq!(reply.json["detail"], "Not Found");
 }
+
+#[actix_web::test]
+async fn every_operation_but_the_health_probe_documents_a_client_error() {
+    let doc = document().await;
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            let has_4xx = op["responses"]
+                .as_object()
+                .unwrap()
+                .keys()
+                .any(|status| status.starts_with('4'));
+            assert_eq!(has_4xx, path != "/health", "{method} {path}");
+        }
+    }
+}

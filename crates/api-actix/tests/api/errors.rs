@@ -110,6 +110,7 @@ async fn an_unavailable_database_answers_503() {
 async fn a_body_over_the_configured_limit_answers_413_in_json() {
     let settings = ApiSettings {
         max_body_bytes: 1024,
+        ..ApiSettings::default()
     };
     let mut body = seed_create_body();
     body["notes"] = json!("x".repeat(2000));

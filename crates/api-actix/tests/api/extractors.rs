@@ -32,11 +32,11 @@ async fn malformed_json_answers_422_as_a_decode_error() {
             reply.text
         );
         assert_eq!(reply.content_type(), "application/json");
-        assert_eq!(
-            reply.json["detail"][0]["type"],
-            json!("value_error.jsondecode")
-        );
-        assert_eq!(reply.first_loc(), &json!(["body"]));
+        assert_eq!(reply.json["detail"][0]["type"], json!("json_invalid"));
+        // pydantic locates a decode error at the character where parsing stopped.
+        assert_eq!(reply.first_loc()[0], json!("body"));
+        assert!(reply.first_loc()[1].is_u64(), "{}", reply.text);
+        assert_eq!(reply.json["detail"][0]["msg"], json!("JSON decode error"));
     }
 }
 
@@ -58,11 +58,9 @@ async fn json_nested_too_deep_in_a_field_answers_422_as_a_decode_error() {
             .set_payload(body),
     )
     .await;
-    assert_invalid_at(&reply, json!(["body"]));
-    assert_eq!(
-        reply.json["detail"][0]["type"],
-        json!("value_error.jsondecode")
-    );
+    assert_eq!(reply.status.as_u16(), 422, "{}", reply.text);
+    assert_eq!(reply.first_loc()[0], json!("body"));
+    assert_eq!(reply.json["detail"][0]["type"], json!("json_invalid"));
 }
 
 #[actix_web::test]
@@ -89,10 +87,7 @@ async fn json_nested_deep_in_an_ignored_field_is_skipped_without_recursion() {
 async fn an_empty_body_answers_422_at_the_body() {
     let reply = send(untouched(), post_raw(b"")).await;
     assert_invalid_at(&reply, json!(["body"]));
-    assert_eq!(
-        reply.json["detail"][0]["type"],
-        json!("value_error.missing")
-    );
+    assert_eq!(reply.json["detail"][0]["type"], json!("missing"));
 }
 
 #[actix_web::test]
@@ -108,7 +103,7 @@ async fn a_form_body_answers_422_and_json_suffix_types_are_accepted() {
     assert_invalid_at(&reply, json!(["body"]));
     assert_eq!(
         reply.json["detail"][0]["type"],
-        json!("value_error.content_type")
+        json!("model_attributes_type")
     );
 
     let mut mock = domain::MockCustomerUseCases::new();
@@ -201,7 +196,7 @@ async fn actix_json_errors_use_the_api_shape() {
     )
     .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert_eq!(body["detail"][0]["type"], json!("value_error.jsondecode"));
+    assert_eq!(body["detail"][0]["type"], json!("json_invalid"));
 }
 
 #[actix_web::test]

@@ -13,7 +13,7 @@ async fn health_answers_ok_when_the_database_answers() {
     mock.expect_health().returning(|| Ok(()));
     let reply = send(mock, TestRequest::get().uri("/health")).await;
     assert_eq!(reply.status, StatusCode::OK);
-    assert_eq!(reply.json, json!({"status": "ok", "database": "ok"}));
+    assert_eq!(reply.json, json!({"status": "healthy", "database": "ok"}));
 }
 
 #[actix_web::test]
@@ -25,6 +25,6 @@ async fn health_answers_503_when_the_database_does_not() {
     assert_eq!(reply.status, StatusCode::SERVICE_UNAVAILABLE);
     assert_eq!(
         reply.json,
-        json!({"status": "unavailable", "database": "unavailable"})
+        json!({"status": "unhealthy", "database": "unavailable"})
     );
 }

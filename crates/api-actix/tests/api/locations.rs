@@ -29,8 +29,8 @@ async fn a_rejected_tag_list_answers_422_at_the_path() {
     mock.expect_by_tags().returning(|_, _| {
         Err(ValidationErrors::single(
             "tags",
+            domain::Rule::Required,
             "at least one tag is required",
-            "value_error.missing",
         )
         .into())
     });
@@ -78,8 +78,8 @@ async fn a_bad_location_filter_answers_422_at_the_query() {
     mock.expect_by_location().returning(|_, _| {
         Err(ValidationErrors::single(
             "city",
+            domain::Rule::ControlCharacters,
             "must not contain control characters",
-            "value_error.str.control_characters",
         )
         .into())
     });

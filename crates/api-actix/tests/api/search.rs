@@ -159,8 +159,8 @@ async fn a_bulk_rule_violation_is_located_under_updates() {
     mock.expect_bulk_update().returning(|_| {
         Err(ValidationErrors::single(
             "updates.email",
+            domain::Rule::NotAllowed,
             "email cannot be changed by a bulk update",
-            "value_error.not_allowed",
         )
         .into())
     });

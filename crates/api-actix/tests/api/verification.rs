@@ -22,8 +22,8 @@ fn mock_answering(result: fn() -> Result<(), ServiceError>) -> MockCustomerUseCa
 }
 
 const ROUTES: [(&str, &str); 3] = [
-    ("verify-email", "Email verified successfully"),
-    ("verify-phone", "Phone verified successfully"),
+    ("verify-email", "Customer email verified successfully"),
+    ("verify-phone", "Customer phone verified successfully"),
     ("last-login", "Last login updated successfully"),
 ];
 

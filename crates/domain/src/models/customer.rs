@@ -47,9 +47,9 @@ impl Customer {
     }
 
     /// The non-empty address parts joined by ", ":
-    /// "123 Main Street, New York, NY, 10001, USA"; empty when there is no address.
-    pub fn full_address(&self) -> String {
-        [
+    /// "123 Main Street, New York, NY, 10001, USA"; `None` when there is no address part.
+    pub fn full_address(&self) -> Option<String> {
+        let parts: Vec<&str> = [
             &self.address_line1,
             &self.address_line2,
             &self.city,
@@ -60,8 +60,8 @@ impl Customer {
         .into_iter()
         .filter_map(|part| part.as_deref().map(str::trim))
         .filter(|part| !part.is_empty())
-        .collect::<Vec<_>>()
-        .join(", ")
+        .collect();
+        (!parts.is_empty()).then(|| parts.join(", "))
     }
 }
 
@@ -115,8 +115,8 @@ pub(crate) mod tests {
     #[test]
     fn full_address_matches_the_seed_example() {
         assert_eq!(
-            john_doe().full_address(),
-            "123 Main Street, New York, NY, 10001, USA"
+            john_doe().full_address().as_deref(),
+            Some("123 Main Street, New York, NY, 10001, USA")
         );
     }
 
@@ -126,7 +126,10 @@ pub(crate) mod tests {
         c.address_line2 = Some("Apt 4".into());
         c.state = Some("  ".into());
         c.postal_code = None;
-        assert_eq!(c.full_address(), "123 Main Street, Apt 4, New York, USA");
+        assert_eq!(
+            c.full_address().as_deref(),
+            Some("123 Main Street, Apt 4, New York, USA")
+        );
         for part in [
             &mut c.address_line1,
             &mut c.address_line2,
@@ -136,6 +139,6 @@ pub(crate) mod tests {
         ] {
             *part = None;
         }
-        assert_eq!(c.full_address(), "");
+        assert_eq!(c.full_address(), None);
     }
 }

@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 
 use super::{Customer, Tags};
-use crate::error::ValidationErrors;
+use crate::error::{Rule, ValidationErrors};
 
 /// Fields a search may sort by: a closed set, so no client text ever reaches SQL.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
@@ -23,6 +23,21 @@ pub enum SortField {
 }
 
 impl SortField {
+    /// The names of [`SortField::ALL`], as clients send them.
+    pub const NAMES: &'static [&'static str] = &[
+        "created_at",
+        "updated_at",
+        "first_name",
+        "last_name",
+        "email",
+        "username",
+        "customer_id",
+        "city",
+        "country",
+        "last_login_at",
+        "id",
+    ];
+
     /// Every sortable field with its name in the API.
     pub const ALL: [(Self, &'static str); 11] = [
         (Self::CreatedAt, "created_at"),
@@ -46,11 +61,10 @@ impl SortField {
             .find(|(_, name)| *name == raw)
             .map(|(f, _)| *f)
             .ok_or_else(|| {
-                let names: Vec<&str> = Self::ALL.iter().map(|(_, n)| *n).collect();
                 ValidationErrors::single(
                     "sort_by",
-                    format!("sort_by must be one of: {}", names.join(", ")),
-                    "value_error.enum",
+                    Rule::OneOf(Self::NAMES),
+                    format!("sort_by must be one of: {}", Self::NAMES.join(", ")),
                 )
             })
     }
@@ -65,16 +79,19 @@ pub enum SortOrder {
 }
 
 impl SortOrder {
+    /// The orders as clients send them.
+    pub const NAMES: &'static [&'static str] = &["asc", "desc"];
+
     /// # Errors
-    /// When the text is neither `asc` nor `desc` (case ignored).
+    /// When the text is neither `asc` nor `desc` (case ignored, as the original did).
     pub fn parse(raw: &str) -> Result<Self, ValidationErrors> {
         match raw.to_ascii_lowercase().as_str() {
             "asc" => Ok(Self::Asc),
             "desc" => Ok(Self::Desc),
             _ => Err(ValidationErrors::single(
                 "sort_order",
+                Rule::OneOf(Self::NAMES),
                 "sort_order must be asc or desc",
-                "value_error.enum",
             )),
         }
     }
@@ -103,9 +120,7 @@ impl Cursor {
             .and_then(|hex| i64::from_str_radix(hex, 16).ok())
             .filter(|id| *id >= 0)
             .map(|after_id| Self { after_id })
-            .ok_or_else(|| {
-                ValidationErrors::single("cursor", "invalid cursor", "value_error.cursor")
-            })
+            .ok_or_else(|| ValidationErrors::single("cursor", Rule::Format, "invalid cursor"))
     }
 }
 
@@ -114,11 +129,12 @@ fn check_limit(limit: u64, max: u32) -> Result<u32, ValidationErrors> {
         .ok()
         .filter(|l| (1..=max).contains(l))
         .ok_or_else(|| {
-            ValidationErrors::single(
-                "limit",
-                format!("limit must be between 1 and {max}"),
-                "value_error.number.not_in_range",
-            )
+            let rule = if limit < 1 {
+                Rule::Min(1)
+            } else {
+                Rule::Max(u64::from(max))
+            };
+            ValidationErrors::single("limit", rule, format!("limit must be between 1 and {max}"))
         })
 }
 
@@ -127,8 +143,8 @@ fn check_offset(offset: u64, field: &str) -> Result<u64, ValidationErrors> {
     if i64::try_from(offset).is_err() {
         return Err(ValidationErrors::single(
             field,
+            Rule::Max(i64::MAX.unsigned_abs()),
             format!("{field} is too large"),
-            "value_error.number.not_le",
         ));
     }
     Ok(offset)
@@ -189,11 +205,11 @@ pub struct SearchCriteria {
     pub email: Option<String>,
     /// Substring of the phone number.
     pub phone: Option<String>,
-    /// Exact city, case ignored.
+    /// Substring of the city, case ignored.
     pub city: Option<String>,
-    /// Exact state, case ignored.
+    /// Substring of the state, case ignored.
     pub state: Option<String>,
-    /// Exact country, case ignored.
+    /// Substring of the country, case ignored.
     pub country: Option<String>,
     pub is_active: Option<bool>,
     pub is_verified: Option<bool>,
@@ -221,16 +237,30 @@ impl SearchCriteria {
     /// # Errors
     /// When `page` is 0, `limit` is outside 1..=100, or the offset would overflow.
     pub fn page_of(page: u64, limit: u64) -> Result<PageRequest, ValidationErrors> {
-        let limit = check_limit(limit, Self::MAX_LIMIT)?;
-        if page == 0 {
-            return Err(ValidationErrors::single(
+        let checked_page = if page == 0 {
+            Err(ValidationErrors::single(
                 "page",
+                Rule::Min(1),
                 "page must be at least 1",
-                "value_error.number.not_ge",
-            ));
-        }
+            ))
+        } else {
+            Ok(page)
+        };
+        let (page, limit) = match (checked_page, check_limit(limit, Self::MAX_LIMIT)) {
+            (Ok(page), Ok(limit)) => (page, limit),
+            (page, limit) => {
+                let mut errors = ValidationErrors::default();
+                errors.0.extend(page.err().into_iter().flat_map(|e| e.0));
+                errors.0.extend(limit.err().into_iter().flat_map(|e| e.0));
+                return Err(errors);
+            }
+        };
         let offset = (page - 1).checked_mul(u64::from(limit)).ok_or_else(|| {
-            ValidationErrors::single("page", "page is too large", "value_error.number.not_le")
+            ValidationErrors::single(
+                "page",
+                Rule::Max(i64::MAX.unsigned_abs()),
+                "page is too large",
+            )
         })?;
         Ok(PageRequest {
             offset: check_offset(offset, "page")?,
@@ -239,7 +269,7 @@ impl SearchCriteria {
     }
 }
 
-/// Customers in a place; every given part must match (case ignored).
+/// Customers in a place; every given part must be a substring of its column (case ignored).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct LocationFilter {
     pub city: Option<String>,

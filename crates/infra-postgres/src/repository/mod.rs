@@ -4,6 +4,7 @@
 //! method needs several independent statements (a page and its total, the statistics) they
 //! are pipelined on that connection rather than sent one after another.
 
+mod places;
 mod reads;
 mod search;
 #[cfg(feature = "test-support")]

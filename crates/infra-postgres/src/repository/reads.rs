@@ -8,6 +8,7 @@ use domain::{
     RepositoryError, Tags,
 };
 
+use super::places::PlaceMatches;
 use super::statistics::list_totals;
 use crate::complete;
 use crate::errors::from_diesel;
@@ -177,22 +178,31 @@ pub(super) async fn find_by_tags(
     into_customers(rows)
 }
 
-/// Customers in the place: each given part equal ignoring case, by `id`.
+/// Customers in the place: each given part a substring of its column, case ignored (see
+/// [`PlaceMatches`]), by `id`.
 pub(super) async fn find_by_location(
     conn: &mut AsyncPgConnection,
     filter: &LocationFilter,
     page: &PageRequest,
 ) -> Result<Vec<Customer>, RepositoryError> {
     let (limit, offset) = limit_offset(page)?;
+    let places = PlaceMatches::find(
+        &*conn,
+        filter.city.as_deref(),
+        filter.state.as_deref(),
+        filter.country.as_deref(),
+    )
+    .await
+    .map_err(from_diesel)?;
     let mut query = customers::table.into_boxed();
-    if let Some(city) = filter.city.as_deref() {
-        query = query.filter(lower(customers::city).eq(lower(city)));
+    if let Some(values) = places.city {
+        query = query.filter(lower(customers::city).eq_any(values));
     }
-    if let Some(state) = filter.state.as_deref() {
-        query = query.filter(lower(customers::state).eq(lower(state)));
+    if let Some(values) = places.state {
+        query = query.filter(lower(customers::state).eq_any(values));
     }
-    if let Some(country) = filter.country.as_deref() {
-        query = query.filter(lower(customers::country).eq(lower(country)));
+    if let Some(values) = places.country {
+        query = query.filter(lower(customers::country).eq_any(values));
     }
     let rows = query
         .select(CustomerRow::as_select())

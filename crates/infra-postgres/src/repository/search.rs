@@ -7,6 +7,7 @@ use diesel::sql_types::Bool;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use domain::{CustomerPage, RepositoryError, SearchCriteria, SortField, SortOrder};
 
+use super::places::PlaceMatches;
 use super::reads::limit_offset;
 use super::totals::{PageShown, estimate_matching, total_of_search};
 use crate::errors::from_diesel;
@@ -23,9 +24,11 @@ const SEARCH_TEXT_SEPARATOR: char = '\u{1f}';
 /// The criteria's filters; built once for the page and once for its total. The free-text
 /// query is one `LIKE` over `search_text` (trigram-indexed with the country); the other
 /// text filters are `ILIKE` substrings of their column, each with the `search_text` match
-/// it implies so the same index finds the candidates; all escape the wildcards. Places
-/// compare `lower(..)`, which the expression indexes cover.
-fn filtered(criteria: &SearchCriteria) -> Query<'static> {
+/// it implies so the same index finds the candidates; all escape the wildcards. Places are
+/// substrings too, resolved beforehand into the stored values containing them
+/// ([`PlaceMatches`]), so they compare `lower(..)` with those, which the expression indexes
+/// cover.
+fn filtered(criteria: &SearchCriteria, places: &PlaceMatches) -> Query<'static> {
     let mut query = customers::table.into_boxed();
     if let Some(term) = &criteria.query {
         query = if term.contains(SEARCH_TEXT_SEPARATOR) {
@@ -68,14 +71,14 @@ fn filtered(criteria: &SearchCriteria) -> Query<'static> {
     if let Some(v) = &criteria.company_name {
         contains!(c::company_name, v);
     }
-    if let Some(v) = &criteria.city {
-        query = query.filter(lower(c::city).eq(lower(v.clone())));
+    if let Some(values) = &places.city {
+        query = query.filter(lower(c::city).eq_any(values.clone()));
     }
-    if let Some(v) = &criteria.state {
-        query = query.filter(lower(c::state).eq(lower(v.clone())));
+    if let Some(values) = &places.state {
+        query = query.filter(lower(c::state).eq_any(values.clone()));
     }
-    if let Some(v) = &criteria.country {
-        query = query.filter(lower(c::country).eq(lower(v.clone())));
+    if let Some(values) = &places.country {
+        query = query.filter(lower(c::country).eq_any(values.clone()));
     }
     if let Some(v) = criteria.is_active {
         query = query.filter(c::is_active.eq(v));
@@ -140,16 +143,21 @@ pub(super) async fn search(
     criteria: &SearchCriteria,
 ) -> Result<CustomerPage, RepositoryError> {
     let (limit, offset) = limit_offset(&criteria.page)?;
+    let places = places_of(conn, criteria).await.map_err(from_diesel)?;
     let page = PlannedEachTime(
-        sorted(filtered(criteria), criteria.sort_by, criteria.sort_order)
-            .select(CustomerRow::as_select())
-            .limit(limit)
-            .offset(offset),
+        sorted(
+            filtered(criteria, &places),
+            criteria.sort_by,
+            criteria.sort_order,
+        )
+        .select(CustomerRow::as_select())
+        .limit(limit)
+        .offset(offset),
     );
     let mut page_conn = conn;
     let (rows, estimate) = tokio::try_join!(
         page.load::<CustomerRow>(&mut page_conn),
-        estimate_matching(conn, filtered(criteria)),
+        estimate_matching(conn, filtered(criteria, &places)),
     )
     .map_err(from_diesel)?;
     let shown = PageShown {
@@ -157,7 +165,7 @@ pub(super) async fn search(
         limit: criteria.page.limit,
         rows: rows.len() as u64,
     };
-    let total = total_of_search(conn, shown, estimate, || filtered(criteria))
+    let total = total_of_search(conn, shown, estimate, || filtered(criteria, &places))
         .await
         .map_err(from_diesel)?;
     Ok(CustomerPage {
@@ -166,6 +174,20 @@ pub(super) async fn search(
         total_is_estimate: total.is_estimate,
         next_cursor: None,
     })
+}
+
+/// The stored place values the criteria's place filters match.
+async fn places_of(
+    conn: &AsyncPgConnection,
+    criteria: &SearchCriteria,
+) -> diesel::QueryResult<PlaceMatches> {
+    PlaceMatches::find(
+        conn,
+        criteria.city.as_deref(),
+        criteria.state.as_deref(),
+        criteria.country.as_deref(),
+    )
+    .await
 }
 
 /// A search's SQL as diesel generates it and PostgreSQL's `EXPLAIN (ANALYZE, BUFFERS)` of
@@ -194,14 +216,19 @@ pub async fn explain_search(
 ) -> Result<SearchPlans, RepositoryError> {
     use crate::sql::ExplainAnalyze;
     let (limit, offset) = limit_offset(&criteria.page)?;
-    let page = || {
-        sorted(filtered(criteria), criteria.sort_by, criteria.sort_order)
-            .select(CustomerRow::as_select())
-            .limit(limit)
-            .offset(offset)
-    };
-    let count = || filtered(criteria).count();
     let mut conn = pool.get().await.map_err(crate::errors::from_pool)?;
+    let places = places_of(&conn, criteria).await.map_err(from_diesel)?;
+    let page = || {
+        sorted(
+            filtered(criteria, &places),
+            criteria.sort_by,
+            criteria.sort_order,
+        )
+        .select(CustomerRow::as_select())
+        .limit(limit)
+        .offset(offset)
+    };
+    let count = || filtered(criteria, &places).count();
     let page_plan = ExplainAnalyze(page())
         .load::<String>(&mut conn)
         .await

@@ -29,7 +29,7 @@ fn counts(pairs: &[(&str, u64)]) -> Vec<LocationCount> {
 }
 
 #[tokio::test]
-async fn find_by_location_matches_every_given_part_ignoring_case_by_id() {
+async fn find_by_location_matches_substrings_of_every_given_part_ignoring_case_by_id() {
     let t = ctx().await;
     let nyc = placed(&t, 1, Some("New York"), Some("NY"), Some("USA")).await;
     let buffalo = placed(&t, 2, Some("Buffalo"), Some("NY"), Some("USA")).await;
@@ -45,8 +45,11 @@ async fn find_by_location_matches_every_given_part_ignoring_case_by_id() {
         (find(Some("new york"), None, Some("usa")), vec![nyc]),
         (find(None, Some("ny"), None), vec![nyc, buffalo]),
         (find(None, None, Some("USA")), vec![nyc, buffalo]),
-        (find(Some("YORK"), None, None), vec![york]),
-        (find(Some("york"), None, Some("usa")), vec![]),
+        (find(Some("YORK"), None, None), vec![nyc, york]),
+        (find(Some("york"), None, Some("usa")), vec![nyc]),
+        (find(Some("york"), None, Some("k")), vec![york]),
+        (find(Some("buf"), Some("y"), Some("s")), vec![buffalo]),
+        (find(Some("%"), None, None), vec![]),
     ];
     for (filter, expected) in cases {
         let found = t

@@ -9,7 +9,7 @@ pub use new_customer::{CustomerDraft, NewCustomer};
 pub use patch::Patch;
 pub use update::{BulkUpdate, CustomerChanges, CustomerPatch};
 
-use crate::error::ValidationErrors;
+use crate::error::{Rule, ValidationErrors};
 
 /// Trims a text and turns an empty one into `None`.
 pub(super) fn clean(value: Option<String>) -> Option<String> {
@@ -34,5 +34,5 @@ pub(super) fn typed<T, E: std::fmt::Display>(
     field: &str,
     r: Result<T, E>,
 ) -> Result<T, ValidationErrors> {
-    r.map_err(|e| ValidationErrors::single(field, e.to_string(), "value_error"))
+    r.map_err(|e| ValidationErrors::single(field, Rule::Format, e.to_string()))
 }

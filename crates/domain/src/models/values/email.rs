@@ -5,6 +5,7 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 
 use super::ValueError;
+use crate::error::Rule;
 
 /// A syntactically valid email address, trimmed; equality ignores letter case.
 #[derive(Debug, Clone, Eq, Serialize, Deserialize)]
@@ -19,14 +20,22 @@ impl Email {
     /// When the address is longer than 255 characters or not of the form `local@domain.tld`.
     pub fn parse(raw: &str) -> Result<Self, ValueError> {
         let email = raw.trim();
-        let invalid = || ValueError::new("value_error.email", "value is not a valid email address");
+        // The reasons are worded as the original's validator (email-validator) words them.
+        let invalid = |reason: &str| ValueError::new(Rule::Email, reason);
         if email.chars().count() > Self::MAX_LEN {
             return Err(ValueError::new(
-                "value_error.email",
+                Rule::MaxLength(Self::MAX_LEN),
                 "email must be at most 255 characters",
             ));
         }
-        let (local, domain) = email.split_once('@').ok_or_else(invalid)?;
+        let (local, domain) = email
+            .split_once('@')
+            .ok_or_else(|| invalid("An email address must have an @-sign."))?;
+        if !domain.contains('.') {
+            return Err(invalid(
+                "The part after the @-sign is not valid. It should have a period.",
+            ));
+        }
         let local_ok = !local.is_empty()
             && local.len() <= 64
             && !local.starts_with('.')
@@ -50,7 +59,7 @@ impl Email {
         if local_ok && domain_ok {
             Ok(Self(email.to_owned()))
         } else {
-            Err(invalid())
+            Err(invalid("The email address is not valid."))
         }
     }
 

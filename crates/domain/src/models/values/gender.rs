@@ -5,6 +5,7 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 
 use super::ValueError;
+use crate::error::Rule;
 
 /// Gender, from a closed set.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -23,6 +24,8 @@ pub enum Gender {
 impl Gender {
     /// Every gender, in display order.
     pub const ALL: [Self; 4] = [Self::Male, Self::Female, Self::Other, Self::PreferNotToSay];
+    /// The names of [`Gender::ALL`], as clients send them.
+    pub const NAMES: &'static [&'static str] = &["male", "female", "other", "prefer_not_to_say"];
 
     /// # Errors
     /// When the text is not one of the four values (case and surrounding spaces ignored).
@@ -33,7 +36,7 @@ impl Gender {
             .find(|g| g.as_str() == lowered)
             .ok_or_else(|| {
                 ValueError::new(
-                    "value_error.gender",
+                    Rule::OneOf(Self::NAMES),
                     "gender must be one of: male, female, other, prefer_not_to_say",
                 )
             })

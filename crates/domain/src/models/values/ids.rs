@@ -5,6 +5,7 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 
 use super::ValueError;
+use crate::error::Rule;
 
 /// The public identifier of a customer: `CUST_` followed by 8 upper-case hex digits.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -32,7 +33,7 @@ impl CustomerId {
                 format!("{}{}", Self::PREFIX, hex.to_ascii_uppercase()),
             )),
             _ => Err(ValueError::new(
-                "value_error.customer_id",
+                Rule::Format,
                 "customer_id must be CUST_ followed by 8 hexadecimal characters",
             )),
         }
@@ -82,7 +83,7 @@ impl Username {
                 .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
         {
             return Err(ValueError::new(
-                "value_error.username",
+                Rule::Format,
                 "username must be 1 to 50 lower-case letters and digits",
             ));
         }

@@ -12,20 +12,22 @@ pub use ids::{CustomerId, Username};
 pub use phone::Phone;
 pub use tags::Tags;
 
-/// Why a raw value was refused; `kind` is stable, `message` is for people.
+use crate::error::Rule;
+
+/// Why a raw value was refused: the rule broken and a sentence for people.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{message}")]
 pub struct ValueError {
-    /// Stable machine-readable kind, e.g. `value_error.email`.
-    pub kind: &'static str,
+    /// The rule broken.
+    pub rule: Rule,
     /// What is wrong, in a sentence.
     pub message: String,
 }
 
 impl ValueError {
-    pub(crate) fn new(kind: &'static str, message: impl Into<String>) -> Self {
+    pub(crate) fn new(rule: Rule, message: impl Into<String>) -> Self {
         Self {
-            kind,
+            rule,
             message: message.into(),
         }
     }

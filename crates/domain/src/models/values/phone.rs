@@ -3,6 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::ValueError;
+use crate::error::Rule;
 
 /// A phone number as people type it: digits, spaces and `+ - ( ) .`, 7 to 15 digits.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -17,9 +18,12 @@ impl Phone {
     /// When it has other characters, a `+` anywhere but first, too few or too many digits.
     pub fn parse(raw: &str) -> Result<Self, ValueError> {
         let phone = raw.trim();
-        let err = |m: &str| ValueError::new("value_error.phone", m);
+        let err = |m: &str| ValueError::new(Rule::Format, m);
         if phone.chars().count() > Self::MAX_LEN {
-            return Err(err("phone must be at most 20 characters"));
+            return Err(ValueError::new(
+                Rule::MaxLength(Self::MAX_LEN),
+                "phone must be at most 20 characters",
+            ));
         }
         if !phone
             .chars()

@@ -3,6 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::ValueError;
+use crate::error::Rule;
 
 /// A set of tags: trimmed, lower-cased, without duplicates, in first-seen order.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -39,13 +40,13 @@ impl Tags {
             }
             if tag.chars().any(char::is_control) {
                 return Err(ValueError::new(
-                    "value_error.tags",
+                    Rule::ControlCharacters,
                     "tags must not contain control characters",
                 ));
             }
             if tag.chars().count() > Self::MAX_TAG_LEN {
                 return Err(ValueError::new(
-                    "value_error.tags",
+                    Rule::Format,
                     "each tag must be at most 50 characters",
                 ));
             }
@@ -56,7 +57,7 @@ impl Tags {
         let joined = tags.join(",");
         if joined.chars().count() > Self::MAX_LEN {
             return Err(ValueError::new(
-                "value_error.tags",
+                Rule::MaxLength(Self::MAX_LEN),
                 "tags must be at most 500 characters in all",
             ));
         }

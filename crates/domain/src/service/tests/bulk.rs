@@ -72,10 +72,7 @@ async fn bulk_update_cannot_set_email() {
             .await
             .unwrap_err(),
     );
-    assert_eq!(
-        got,
-        vec![("updates.email".into(), "value_error.not_allowed")]
-    );
+    assert_eq!(got, vec![("updates.email".into(), Rule::NotAllowed)]);
 }
 
 #[tokio::test]
@@ -90,7 +87,7 @@ async fn bulk_update_validates_the_changes_with_their_path() {
             .await
             .unwrap_err(),
     );
-    assert_eq!(got, vec![("updates.phone".into(), "value_error.phone")]);
+    assert_eq!(got, vec![("updates.phone".into(), Rule::Format)]);
 }
 
 #[tokio::test]

@@ -73,9 +73,9 @@ pub(super) fn stored(
     c
 }
 
-pub(super) fn violations(err: ServiceError) -> Vec<(String, &'static str)> {
+pub(super) fn violations(err: ServiceError) -> Vec<(String, Rule)> {
     match err {
-        ServiceError::Validation(v) => v.0.into_iter().map(|f| (f.field, f.kind)).collect(),
+        ServiceError::Validation(v) => v.0.into_iter().map(|f| (f.field, f.rule)).collect(),
         other => panic!("expected a validation error, got {other:?}"),
     }
 }

@@ -32,8 +32,8 @@ async fn search_rejects_overlong_filters_and_control_characters() {
     assert_eq!(
         got,
         vec![
-            ("query".into(), "value_error.any_str.max_length"),
-            ("city".into(), "value_error.str.control_characters")
+            ("query".into(), Rule::MaxLength(255)),
+            ("city".into(), Rule::ControlCharacters)
         ]
     );
 }

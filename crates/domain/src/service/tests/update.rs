@@ -58,7 +58,7 @@ async fn required_fields_sent_as_null_are_validation_errors() {
     );
     for field in ["first_name", "email", "is_active", "marketing_emails"] {
         assert!(
-            got.contains(&(field.into(), "value_error.missing")),
+            got.contains(&(field.into(), Rule::Required)),
             "{field}: {got:?}"
         );
     }
@@ -80,8 +80,8 @@ async fn update_validates_set_values_like_create() {
     assert_eq!(
         got,
         vec![
-            ("email".into(), "value_error.email"),
-            ("phone".into(), "value_error.phone")
+            ("email".into(), Rule::Email),
+            ("phone".into(), Rule::Format)
         ]
     );
 }

@@ -6,7 +6,7 @@ use super::{matching, with};
 use crate::support::{at, ctx, page, set_created_at};
 
 #[tokio::test]
-async fn places_match_whole_values_ignoring_case() {
+async fn places_match_substrings_ignoring_case_as_the_original_did() {
     let t = ctx().await;
     let ny = with(&t, "A", "A", "a@example.com", |d| {
         d.city = Some("New York".into());
@@ -19,24 +19,41 @@ async fn places_match_whole_values_ignoring_case() {
         d.country = Some("UK".into());
     })
     .await;
+    let wild = with(&t, "C", "C", "c@example.com", |d| {
+        d.city = Some("100%_Town\\".into());
+        d.country = Some("Wonderland".into());
+    })
+    .await;
 
     let city = |c: &str| SearchCriteria {
         city: Some(c.into()),
         ..Default::default()
     };
     assert_eq!(matching(&t, city("new york")).await, vec![ny.id]);
-    assert_eq!(matching(&t, city("YORK")).await, vec![york.id]);
-    assert!(matching(&t, city("new")).await.is_empty());
+    assert_eq!(matching(&t, city("YORK")).await, vec![ny.id, york.id]);
+    assert_eq!(matching(&t, city("new")).await, vec![ny.id]);
+    assert!(matching(&t, city("boston")).await.is_empty());
+    // LIKE's wildcards and escape are literal.
+    assert_eq!(matching(&t, city("%_t")).await, vec![wild.id]);
+    assert_eq!(matching(&t, city("n\\")).await, vec![wild.id]);
+    assert_eq!(matching(&t, city("_")).await, vec![wild.id]);
+    assert_eq!(matching(&t, city("%")).await, vec![wild.id]);
     let state = SearchCriteria {
-        state: Some("ny".into()),
+        state: Some("y".into()),
         ..Default::default()
     };
     assert_eq!(matching(&t, state).await, vec![ny.id]);
     let country = SearchCriteria {
-        country: Some("usa".into()),
+        country: Some("us".into()),
         ..Default::default()
     };
     assert_eq!(matching(&t, country).await, vec![ny.id]);
+    let both = SearchCriteria {
+        city: Some("york".into()),
+        country: Some("k".into()),
+        ..Default::default()
+    };
+    assert_eq!(matching(&t, both).await, vec![york.id]);
 }
 
 #[tokio::test]

@@ -1,0 +1,212 @@
+//! pydantic v2's vocabulary for rejected values: the `type`, `msg` and `ctx` the original
+//! service (FastAPI 0.104 on pydantic 2.5) answered, for the domain's typed rule violations
+//! and for values of the wrong JSON type.
+//!
+//! The wording is pydantic-core's; where the domain has a rule the original lacked (phone
+//! syntax, tags, control characters), it is worded as a pydantic custom validator's
+//! `value_error` ("Value error, ...").
+
+use domain::Rule;
+use serde_json::{Value, json};
+
+/// How pydantic names one rejected value.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Wording {
+    /// pydantic's error type, e.g. `string_too_long`.
+    pub kind: &'static str,
+    /// pydantic's message, e.g. `String should have at most 100 characters`.
+    pub msg: String,
+    /// pydantic's context, e.g. `{"max_length": 100}`.
+    pub ctx: Option<Value>,
+}
+
+impl Wording {
+    fn new(kind: &'static str, msg: impl Into<String>) -> Self {
+        Self {
+            kind,
+            msg: msg.into(),
+            ctx: None,
+        }
+    }
+
+    fn with_ctx(mut self, ctx: Value) -> Self {
+        self.ctx = Some(ctx);
+        self
+    }
+
+    /// A custom validator's failure: `Value error, <reason>`.
+    pub fn value_error(reason: &str) -> Self {
+        Self::new("value_error", format!("Value error, {reason}"))
+            .with_ctx(json!({"error": reason}))
+    }
+
+    /// A required value that is absent.
+    pub fn missing() -> Self {
+        Self::new("missing", "Field required")
+    }
+
+    /// A string expected.
+    pub fn string_type() -> Self {
+        Self::new("string_type", "Input should be a valid string")
+    }
+
+    /// Malformed JSON; `error` is the parser's reason.
+    pub fn json_invalid(error: &str) -> Self {
+        Self::new("json_invalid", "JSON decode error").with_ctx(json!({"error": error}))
+    }
+
+    /// A list expected.
+    pub fn list_type() -> Self {
+        Self::new("list_type", "Input should be a valid list")
+    }
+
+    /// An object expected.
+    pub fn model_type() -> Self {
+        Self::new(
+            "model_attributes_type",
+            "Input should be a valid dictionary or object to extract fields from",
+        )
+    }
+
+    /// A boolean expected; text and numbers that are not one are "unparsable".
+    pub fn bool_for(input: &Value) -> Self {
+        if input.is_string() || input.is_number() {
+            Self::new(
+                "bool_parsing",
+                "Input should be a valid boolean, unable to interpret input",
+            )
+        } else {
+            Self::new("bool_type", "Input should be a valid boolean")
+        }
+    }
+
+    /// An integer expected.
+    pub fn int_for(input: &Value) -> Self {
+        match input {
+            Value::String(_) => Self::new(
+                "int_parsing",
+                "Input should be a valid integer, unable to parse string as an integer",
+            ),
+            Value::Number(n) if n.is_f64() => Self::new(
+                "int_from_float",
+                "Input should be a valid integer, got a number with a fractional part",
+            ),
+            _ => Self::new("int_type", "Input should be a valid integer"),
+        }
+    }
+
+    /// A number at least `ge`.
+    pub fn greater_than_equal(ge: u64) -> Self {
+        Self::new(
+            "greater_than_equal",
+            format!("Input should be greater than or equal to {ge}"),
+        )
+        .with_ctx(json!({"ge": ge}))
+    }
+
+    /// A number at most `le`.
+    pub fn less_than_equal(le: u64) -> Self {
+        Self::new(
+            "less_than_equal",
+            format!("Input should be less than or equal to {le}"),
+        )
+        .with_ctx(json!({"le": le}))
+    }
+
+    /// One of `values`.
+    pub fn one_of(values: &[&str]) -> Self {
+        let expected = expected_list(values);
+        Self::new("enum", format!("Input should be {expected}"))
+            .with_ctx(json!({"expected": expected}))
+    }
+
+    /// A date-time expected.
+    pub fn datetime_parsing(reason: &str) -> Self {
+        Self::new(
+            "datetime_parsing",
+            format!("Input should be a valid datetime, {reason}"),
+        )
+        .with_ctx(json!({"error": reason}))
+    }
+
+    /// The wording of a domain rule violation; `message` is the domain's reason.
+    pub fn of_rule(rule: Rule, message: &str) -> Self {
+        match rule {
+            Rule::Required => Self::value_error(message),
+            Rule::MinLength(min) => Self::new(
+                "string_too_short",
+                format!("String should have at least {min} character{}", plural(min)),
+            )
+            .with_ctx(json!({"min_length": min})),
+            Rule::MaxLength(max) => Self::new(
+                "string_too_long",
+                format!("String should have at most {max} character{}", plural(max)),
+            )
+            .with_ctx(json!({"max_length": max})),
+            Rule::Min(min) => Self::greater_than_equal(min),
+            Rule::Max(max) => Self::less_than_equal(max),
+            Rule::Count { min, max } => Self::value_error(&format!(
+                "List should have at least {min} and at most {max} items"
+            )),
+            Rule::OneOf(values) => Self::one_of(values),
+            Rule::Email => Self::new(
+                "value_error",
+                format!("value is not a valid email address: {message}"),
+            )
+            .with_ctx(json!({"reason": message})),
+            Rule::ControlCharacters | Rule::Format | Rule::NotAllowed => Self::value_error(message),
+        }
+    }
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 { "" } else { "s" }
+}
+
+/// `'a', 'b' or 'c'`, as pydantic lists an enum's members.
+fn expected_list(values: &[&str]) -> String {
+    let quoted: Vec<String> = values.iter().map(|v| format!("'{v}'")).collect();
+    match quoted.split_last() {
+        Some((last, rest)) if !rest.is_empty() => format!("{} or {last}", rest.join(", ")),
+        Some((last, _)) => last.clone(),
+        None => String::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn length_rules_are_worded_as_pydantic_words_them() {
+        let long = Wording::of_rule(Rule::MaxLength(100), "too long");
+        assert_eq!(long.kind, "string_too_long");
+        assert_eq!(long.msg, "String should have at most 100 characters");
+        assert_eq!(long.ctx, Some(json!({"max_length": 100})));
+        let short = Wording::of_rule(Rule::MinLength(1), "empty");
+        assert_eq!(short.msg, "String should have at least 1 character");
+    }
+
+    #[test]
+    fn an_enum_lists_its_members_as_pydantic_does() {
+        let w = Wording::one_of(domain::Gender::NAMES);
+        assert_eq!(
+            w.msg,
+            "Input should be 'male', 'female', 'other' or 'prefer_not_to_say'"
+        );
+        assert_eq!(
+            Wording::one_of(&["asc", "desc"]).msg,
+            "Input should be 'asc' or 'desc'"
+        );
+    }
+
+    #[test]
+    fn an_invalid_email_carries_its_reason() {
+        let w = Wording::of_rule(Rule::Email, "An email address must have an @-sign.");
+        assert_eq!(w.kind, "value_error");
+        assert_eq!(
+            w.msg,
+            "value is not a valid email address: An email address must have an @-sign."
+        );
+    }
+}
