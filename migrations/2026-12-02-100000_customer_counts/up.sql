@@ -52,9 +52,11 @@ $$;
 -- Adds what `added` contributes and takes away what `removed` did, in one upsert: the deltas
 -- are summed per group, groups whose deltas are all zero are left alone (a verification or
 -- a login touches no counter), and rows are locked in key order, so two writers never wait
--- for each other in opposite orders.
+-- for each other in opposite orders. PL/pgSQL rather than SQL: its statement's plan is
+-- kept for the session, where a SQL function's would be planned again on every write.
 CREATE FUNCTION customer_counts_add(removed customers[], added customers[]) RETURNS void
-LANGUAGE sql AS $$
+LANGUAGE plpgsql AS $$
+BEGIN
     INSERT INTO customer_counts AS t
         (kind, value, country, slot, customers, active, verified, born, born_sum)
     SELECT p.kind, p.value, p.country, (SELECT floor(random() * 16)::smallint),
@@ -75,7 +77,8 @@ LANGUAGE sql AS $$
         active = t.active + excluded.active,
         verified = t.verified + excluded.verified,
         born = t.born + excluded.born,
-        born_sum = t.born_sum + excluded.born_sum
+        born_sum = t.born_sum + excluded.born_sum;
+END;
 $$;
 
 -- Statement-level triggers with transition tables: one upsert per statement, however many

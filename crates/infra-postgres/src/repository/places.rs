@@ -2,11 +2,13 @@
 //! service matched them (`ILIKE '%value%'`), without a trigram index per column.
 //!
 //! A place column holds few distinct values (hundreds of cities, tens of countries, at a
-//! million customers), and each has a btree index on `lower(column)`. So a substring filter
-//! runs in two steps: the distinct lower-cased values are read by a loose index scan (one
-//! index descent per distinct value, a recursive CTE) and the ones containing the term kept;
-//! the query then asks for `lower(column) = ANY(those values)`, which the same indexes as
-//! an exact match serve (including the search index that starts with `lower(country)`).
+//! million customers), and the aggregates (`customer_counts`, kept with every write) list
+//! each of them. So a substring filter runs in two steps: the distinct lower-cased values
+//! containing the term are read from the aggregates (a few hundred small rows, whatever the
+//! number of customers); the query then asks for `lower(column) = ANY(those values)`,
+//! which the same indexes as an exact match serve (including the search index that starts
+//! with `lower(country)`). A value whose customers are all gone may still have a row there
+//! (counted down to zero): it matches no customer, so it changes no result.
 
 use diesel::prelude::*;
 use diesel::sql_types::Text;
@@ -23,7 +25,8 @@ pub(crate) enum PlaceColumn {
 }
 
 impl PlaceColumn {
-    fn name(self) -> &'static str {
+    /// Its `kind` in `customer_counts`.
+    fn kind(self) -> &'static str {
         match self {
             Self::City => "city",
             Self::State => "state",
@@ -48,19 +51,12 @@ pub(crate) async fn values_containing(
     column: PlaceColumn,
     term: &str,
 ) -> QueryResult<Vec<String>> {
-    let col = column.name();
     // `lower(v) LIKE lower(p)` is what `v ILIKE p` means in a UTF-8 database; lower() leaves
-    // the pattern's wildcards and escapes as they are.
-    let sql = format!(
-        "WITH RECURSIVE v(value) AS ( \
-             SELECT min(lower({col})) FROM customers \
-             UNION ALL \
-             SELECT (SELECT min(lower({col})) FROM customers WHERE lower({col}) > v.value) \
-             FROM v WHERE v.value IS NOT NULL \
-         ) \
-         SELECT value FROM v WHERE value IS NOT NULL AND value LIKE lower($1)"
-    );
+    // the pattern's wildcards and escapes as they are. One statement for every column.
+    let sql = "SELECT DISTINCT lower(value) AS value FROM customer_counts \
+               WHERE kind = $1 AND lower(value) LIKE lower($2)";
     let rows: Vec<Value> = diesel::sql_query(sql)
+        .bind::<Text, _>(column.kind())
         .bind::<Text, _>(contains_pattern(term))
         .load(conn)
         .await?;
