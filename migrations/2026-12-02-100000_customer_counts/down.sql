@@ -2,6 +2,7 @@ DROP TRIGGER customer_counts_truncate ON customers;
 DROP TRIGGER customer_counts_delete ON customers;
 DROP TRIGGER customer_counts_update ON customers;
 DROP TRIGGER customer_counts_insert ON customers;
+DROP FUNCTION customer_counts_compact();
 DROP FUNCTION customer_counts_rebuild();
 DROP FUNCTION customer_counts_on_truncate();
 DROP FUNCTION customer_counts_on_delete();

@@ -12,8 +12,9 @@
 --   kind 'gender'  value gender        customers with that gender
 -- A count is the sum over the group's slots. A write adds to one slot chosen at random per
 -- statement, so concurrent writers rarely wait for the same row lock (one counter row
--- would serialise every create). Rows whose counts reach zero stay until `customer-api
--- stats rebuild`; readers skip them.
+-- would serialise every create); the service folds the slots back into slot 0 now and then
+-- (`customer_counts_compact`), so readers sum few rows. Rows whose counts reach zero stay
+-- until `customer-api stats rebuild`; readers skip them.
 CREATE TABLE customer_counts (
     kind      TEXT     NOT NULL,
     value     TEXT     NOT NULL,
@@ -145,6 +146,44 @@ BEGIN
            sum(p.born), sum(p.born_sum)
     FROM customers AS c, customer_count_parts(c) AS p
     GROUP BY p.kind, p.value, p.country;
+END;
+$$;
+
+-- Folds every group's slots into slot 0, while writers go on: the rows to fold are locked in
+-- key order first, as writers lock theirs, then deleted by their row ids (only those), and
+-- their sums added to slot 0 in key order; a writer never needs a row of another slot, so
+-- nobody waits for the other in opposite orders. Keeps what readers sum small: writes
+-- spread each busy group over up to 16 rows. Returns how many rows were folded.
+CREATE FUNCTION customer_counts_compact() RETURNS bigint
+LANGUAGE plpgsql AS $$
+DECLARE
+    locked tid[];
+BEGIN
+    SELECT array_agg(l.ctid) INTO locked FROM (
+        SELECT ctid FROM customer_counts WHERE slot <> 0
+        ORDER BY kind, value, country, slot FOR UPDATE
+    ) AS l;
+    IF locked IS NULL THEN
+        RETURN 0;
+    END IF;
+    WITH moved AS (
+        DELETE FROM customer_counts WHERE ctid = ANY(locked)
+        RETURNING kind, value, country, customers, active, verified, born, born_sum
+    )
+    INSERT INTO customer_counts AS t
+        (kind, value, country, slot, customers, active, verified, born, born_sum)
+    SELECT kind, value, country, 0, sum(customers), sum(active), sum(verified), sum(born),
+           sum(born_sum)
+    FROM moved
+    GROUP BY kind, value, country
+    ORDER BY kind, value, country
+    ON CONFLICT (kind, value, country, slot) DO UPDATE SET
+        customers = t.customers + excluded.customers,
+        active = t.active + excluded.active,
+        verified = t.verified + excluded.verified,
+        born = t.born + excluded.born,
+        born_sum = t.born_sum + excluded.born_sum;
+    RETURN cardinality(locked);
 END;
 $$;
 

@@ -95,6 +95,8 @@ pub struct DatabaseSettings {
     /// server's.
     pub random_page_cost: f64,
     pub migrate_on_start: bool,
+    /// How often the aggregates' slots are folded into one row per group; 0 never.
+    pub counts_compact_interval_secs: u64,
 }
 
 /// Log format and level.

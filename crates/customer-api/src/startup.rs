@@ -52,6 +52,15 @@ impl Application {
             .context("building the database pool")?;
             migrate_or_retry_in_background(migrations).await;
         }
+        if settings.database.counts_compact_interval_secs > 0 {
+            let pool = infra_postgres::build_pool(&PoolSettings {
+                max_size: 1,
+                ..pool_settings.clone()
+            })
+            .context("building the database pool")?;
+            let every = Duration::from_secs(settings.database.counts_compact_interval_secs);
+            tokio::spawn(compact_counts_every(pool, every));
+        }
         let workers = settings.server.worker_count();
         let pools = WorkerPools::build(&pool_settings, workers)?;
         let search_cache = SearchCache::new(settings.search.cache_customers);
@@ -148,6 +157,21 @@ async fn migrate_or_retry_in_background(pool: Pool) {
                     }
                 }
             });
+        }
+    }
+}
+
+/// Folds the aggregates' slots (see `infra_postgres::compact_counts`) every `every`, for as
+/// long as the process runs; a failure (the database down) is logged and tried again later.
+async fn compact_counts_every(pool: Pool, every: Duration) {
+    let mut ticks = tokio::time::interval(every);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    ticks.tick().await;
+    loop {
+        ticks.tick().await;
+        match infra_postgres::compact_counts(&pool).await {
+            Ok(folded) => tracing::debug!(folded, "statistics counters folded"),
+            Err(error) => tracing::warn!(%error, "could not fold the statistics counters"),
         }
     }
 }

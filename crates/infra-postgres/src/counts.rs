@@ -1,6 +1,7 @@
 //! Operations on the aggregates (`customer_counts`, kept by triggers with every write; see
 //! migration `2026-12-02-100000_customer_counts`): checking them against the customers and
-//! rebuilding them, for `customer-api stats check|rebuild`.
+//! rebuilding them, for `customer-api stats check|rebuild`, and folding their slots, which
+//! the service does now and then.
 
 use std::fmt;
 
@@ -106,4 +107,26 @@ pub async fn rebuild_counts(pool: &Pool) -> Result<(), domain::RepositoryError> 
         .await
         .map(drop)
         .map_err(from_diesel)
+}
+
+/// Folds every group's slots into one row (`customer_counts_compact()`), while writers go
+/// on; returns how many rows were folded. Writes spread each busy group over up to 16
+/// rows; folding keeps what the statistics read small.
+///
+/// # Errors
+/// When the database cannot be reached or the statement fails.
+pub async fn compact_counts(pool: &Pool) -> Result<u64, domain::RepositoryError> {
+    #[derive(QueryableByName)]
+    struct Folded {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        folded: i64,
+    }
+    let mut conn = pool.get().await.map_err(from_pool)?;
+    let folded: Folded = complete::one_row(
+        diesel::sql_query("SELECT customer_counts_compact() AS folded"),
+        &mut *conn,
+    )
+    .await
+    .map_err(from_diesel)?;
+    Ok(u64::try_from(folded.folded).unwrap_or_default())
 }

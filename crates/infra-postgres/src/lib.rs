@@ -22,7 +22,7 @@ mod sql;
 #[cfg(feature = "test-support")]
 pub mod test_support;
 
-pub use counts::{CountDrift, count_drift, rebuild_counts};
+pub use counts::{CountDrift, compact_counts, count_drift, rebuild_counts};
 pub use migrations::{MigrationError, revert_all_migrations, run_migrations};
 pub use pool::{Pool, PoolBuildError, PoolSettings, PoolStatus, build_pool, pool_status};
 pub use repository::{PgCustomerRepository, SearchCache, SearchCacheCounts};

@@ -342,7 +342,7 @@ async fn random_sequences_of_every_write_keep_the_aggregates_exact() {
 }
 
 #[tokio::test]
-async fn concurrent_writes_from_several_connections_keep_the_aggregates_exact() {
+async fn concurrent_writes_and_compactions_from_several_connections_keep_the_aggregates_exact() {
     let t = ctx().await;
     let mut rng = Rng(99);
     start(&t, &mut rng).await;
@@ -357,7 +357,14 @@ async fn concurrent_writes_from_several_connections_keep_the_aggregates_exact() 
                 }
             }
         });
-        join_all(writers).await;
+        // The service folds the slots now and then, whatever the writers are doing.
+        let compacting = async {
+            for _ in 0..3 {
+                infra_postgres::compact_counts(t.db.pool()).await.unwrap();
+                tokio::task::yield_now().await;
+            }
+        };
+        tokio::join!(join_all(writers), compacting);
         assert_exact(&t, &format!("round {round}")).await;
     }
 }
@@ -500,4 +507,45 @@ async fn the_statistics_and_the_available_places_read_only_the_aggregates() {
     assert!(places.is_ok(), "{places:?}");
     // The role really cannot read customers: the check above could not pass by accident.
     assert!(find.is_err(), "{find:?}");
+}
+
+#[tokio::test]
+async fn compaction_folds_every_group_into_one_row_and_changes_no_answer() {
+    let t = ctx().await;
+    let mut rng = Rng(21);
+    start(&t, &mut rng).await;
+    for step in 0..60 {
+        let ids = live_ids(&t).await;
+        random_write(&t.repo, &mut rng, &ids, step).await;
+    }
+    let window = StatisticsWindow::ending_at(Utc::now());
+    let before = t.repo.statistics(&window).await.unwrap();
+    let folded = infra_postgres::compact_counts(t.db.pool()).await.unwrap();
+    assert!(
+        folded > 0,
+        "the writes spread some groups over several slots"
+    );
+    assert_eq!(t.repo.statistics(&window).await.unwrap(), before);
+    #[derive(QueryableByName)]
+    struct Spread {
+        #[diesel(sql_type = BigInt)]
+        rows: i64,
+        #[diesel(sql_type = BigInt)]
+        groups: i64,
+    }
+    let mut conn = t.db.pool().get().await.unwrap();
+    let spread: Spread = diesel::sql_query(
+        "SELECT count(*) AS rows, count(DISTINCT (kind, value, country)) AS groups \
+         FROM customer_counts",
+    )
+    .load(&mut conn)
+    .await
+    .unwrap()
+    .remove(0);
+    assert_eq!(spread.rows, spread.groups);
+    assert_eq!(
+        infra_postgres::compact_counts(t.db.pool()).await.unwrap(),
+        0
+    );
+    assert_exact(&t, "after compaction").await;
 }
