@@ -213,7 +213,12 @@ impl ApiError {
                     .map(LocPart::from)
                     .collect::<Vec<_>>();
                 let input = value_at(raw, &path);
-                FieldError::new(source, path, Wording::of_rule(v.rule, &v.message), input)
+                let wording = match (v.rule, input.as_str()) {
+                    // pydantic says why the text is no date-time, in its parser's words.
+                    (domain::Rule::DateTime, Some(text)) => Wording::datetime_of(text),
+                    (rule, _) => Wording::of_rule(rule, &v.message),
+                };
+                FieldError::new(source, path, wording, input)
             })
             .collect()
     }

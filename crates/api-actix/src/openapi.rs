@@ -23,7 +23,12 @@ use crate::security::openapi::SecurityAddon;
                        comma-separated string or a list of strings; emails are one identity \
                        whatever their letter case (lookups and uniqueness); every error body \
                        carries a machine-readable `code` beside `detail`; `GET /` also pages \
-                       by keyset (`cursor`, `next_cursor`); search matches whole tags.",
+                       by keyset (`cursor`, `next_cursor`); search matches whole tags; \
+                       booleans are JSON `true`/`false` only (the original's pydantic also \
+                       took texts such as `\"yes\"`, which this document's schema, and so \
+                       the service, refuses); list and search envelopes add \
+                       `total_is_estimate`; the statistics count whole UTC days exactly after \
+                       every write.",
         contact(name = "customer-api maintainers", url = "https://github.com/customer-api/customer-api")
     ),
     paths(

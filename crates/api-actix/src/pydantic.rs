@@ -129,6 +129,13 @@ impl Wording {
         .with_ctx(json!({"error": reason}))
     }
 
+    /// A text that is no date-time, with the first problem pydantic's parser (speedate)
+    /// reports for it: the same `datetime_parsing` type, and its reason for the common
+    /// cases (a short text, a bad year, month or day, a wrong separator).
+    pub fn datetime_of(text: &str) -> Self {
+        Self::datetime_parsing(datetime_reason(text))
+    }
+
     /// The wording of a domain rule violation; `message` is the domain's reason.
     pub fn of_rule(rule: Rule, message: &str) -> Self {
         match rule {
@@ -154,9 +161,75 @@ impl Wording {
                 format!("value is not a valid email address: {message}"),
             )
             .with_ctx(json!({"reason": message})),
+            Rule::DateTime => Self::datetime_parsing("invalid datetime format"),
             Rule::ControlCharacters | Rule::Format | Rule::NotAllowed => Self::value_error(message),
         }
     }
+}
+
+/// speedate's reason for the first problem of a date-time text, for its common failures
+/// (checked against pydantic 2.5: the date, the separator, hours and minutes); anything
+/// later gets its reason for trailing characters.
+fn datetime_reason(text: &str) -> &'static str {
+    let b = text.as_bytes();
+    let digits = |range: std::ops::Range<usize>| b[range].iter().all(u8::is_ascii_digit);
+    let number = |range: std::ops::Range<usize>| -> u32 {
+        b[range].iter().fold(0, |n, d| n * 10 + u32::from(d - b'0'))
+    };
+    if b.len() < 10 {
+        return "input is too short";
+    }
+    if !digits(0..4) {
+        return "invalid character in year";
+    }
+    if b[4] != b'-' || b[7] != b'-' {
+        return "invalid date separator, expected `-`";
+    }
+    if !digits(5..7) {
+        return "invalid character in month";
+    }
+    if !digits(8..10) {
+        return "invalid character in day";
+    }
+    let (year, month, day) = (number(0..4), number(5..7), number(8..10));
+    if !(1..=12).contains(&month) {
+        return "month value is outside expected range of 1-12";
+    }
+    let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
+    let days = match month {
+        2 if leap => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    };
+    if day == 0 || day > days {
+        return "day value is outside expected range";
+    }
+    if b.len() == 10 {
+        return "invalid datetime format";
+    }
+    if !matches!(b[10], b'T' | b't' | b'_' | b' ') {
+        return "invalid datetime separator, expected `T`, `t`, `_` or space";
+    }
+    if b.len() < 16 {
+        return "input is too short";
+    }
+    if !digits(11..13) {
+        return "invalid character in hour";
+    }
+    if number(11..13) > 23 {
+        return "hour value is outside expected range of 0-23";
+    }
+    if b[13] != b':' {
+        return "invalid time separator, expected `:`";
+    }
+    if !digits(14..16) {
+        return "invalid character in minute";
+    }
+    if number(14..16) > 59 {
+        return "minute value is outside expected range of 0-59";
+    }
+    "unexpected extra characters at the end of the input"
 }
 
 fn plural(n: usize) -> &'static str {
@@ -208,5 +281,51 @@ mod tests {
             w.msg,
             "value is not a valid email address: An email address must have an @-sign."
         );
+    }
+
+    #[test]
+    fn a_text_that_is_no_date_time_gets_pydantics_type_and_its_parsers_reason() {
+        let reasons = |text: &str| Wording::datetime_of(text).msg;
+        assert_eq!(
+            reasons("x"),
+            "Input should be a valid datetime, input is too short"
+        );
+        assert_eq!(
+            reasons("15/01/1990"),
+            "Input should be a valid datetime, invalid character in year"
+        );
+        assert_eq!(
+            reasons("1990/01/15"),
+            "Input should be a valid datetime, invalid date separator, expected `-`"
+        );
+        assert_eq!(
+            reasons("1990-13-15"),
+            "Input should be a valid datetime, month value is outside expected range of 1-12"
+        );
+        assert_eq!(
+            reasons("1990-02-30"),
+            "Input should be a valid datetime, day value is outside expected range"
+        );
+        assert_eq!(
+            reasons("1990-01-15Tnoon"),
+            "Input should be a valid datetime, input is too short"
+        );
+        assert_eq!(
+            reasons("1990-01-15X12:00"),
+            "Input should be a valid datetime, invalid datetime separator, expected `T`, `t`, `_` or space"
+        );
+        assert_eq!(
+            reasons("1990-01-15T25:00"),
+            "Input should be a valid datetime, hour value is outside expected range of 0-23"
+        );
+        assert_eq!(
+            reasons("1990-01-15T12:xx"),
+            "Input should be a valid datetime, invalid character in minute"
+        );
+        assert_eq!(
+            reasons("1990-01-15T12:00:00Zjunk"),
+            "Input should be a valid datetime, unexpected extra characters at the end of the input"
+        );
+        assert_eq!(Wording::datetime_of("x").kind, "datetime_parsing");
     }
 }

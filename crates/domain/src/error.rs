@@ -54,7 +54,9 @@ pub enum Rule {
     ControlCharacters,
     /// Not a valid email address; the message says why.
     Email,
-    /// Not in the expected format (phone, tags, date, cursor, id); the message says why.
+    /// Not a date or a date and time.
+    DateTime,
+    /// Not in the expected format (phone, tags, cursor, id); the message says why.
     Format,
     /// A value this operation does not accept at all (email in a bulk update).
     NotAllowed,

@@ -321,3 +321,30 @@ async fn the_bulk_update_schema_has_no_email_and_names_are_bounded_as_the_servic
     assert_eq!(first_name["minLength"], 1);
     assert_eq!(first_name["maxLength"], 100);
 }
+
+#[tokio::test]
+async fn a_date_that_is_no_date_time_is_reported_as_pydantic_reports_it() {
+    let app = spawn_app().await;
+    let mut body = customer("Ann", "Lee", "ann.dates@example.com");
+    body["date_of_birth"] = json!("15/01/1990");
+    let (status, answer) = app.post("/", &body).await;
+    assert_eq!(status, 422, "{answer}");
+    let error = &answer["detail"][0];
+    assert_eq!(error["type"], "datetime_parsing", "{answer}");
+    assert_eq!(error["loc"], json!(["body", "date_of_birth"]));
+    assert_eq!(
+        error["msg"],
+        "Input should be a valid datetime, invalid character in year"
+    );
+    assert_eq!(error["input"], "15/01/1990");
+
+    let (status, answer) = app
+        .post("/search", &json!({"created_after": "2024-02-30"}))
+        .await;
+    assert_eq!(status, 422, "{answer}");
+    assert_eq!(answer["detail"][0]["type"], "datetime_parsing");
+    assert_eq!(
+        answer["detail"][0]["msg"],
+        "Input should be a valid datetime, day value is outside expected range"
+    );
+}

@@ -112,6 +112,6 @@ mod tests {
         .into_new_customer()
         .1;
         assert_eq!(err.0[0].field, "date_of_birth");
-        assert_eq!(err.0[0].rule, domain::Rule::Format);
+        assert_eq!(err.0[0].rule, domain::Rule::DateTime);
     }
 }

@@ -83,7 +83,7 @@ fn bound(field: &str, raw: Option<String>, errors: &mut ValidationErrors) -> Opt
     if parsed.is_none() {
         errors.0.push(FieldViolation {
             field: field.to_owned(),
-            rule: Rule::Format,
+            rule: Rule::DateTime,
             message: "invalid datetime format".to_owned(),
         });
     }

@@ -57,6 +57,7 @@ fn encode(rule: Rule) -> String {
         Rule::OneOf(values) => format!("one_of:{}", values.join("|")),
         Rule::ControlCharacters => "control".to_owned(),
         Rule::Email => "email".to_owned(),
+        Rule::DateTime => "datetime".to_owned(),
         Rule::Format => "format".to_owned(),
         Rule::NotAllowed => "not_allowed".to_owned(),
     }
@@ -86,6 +87,7 @@ pub(crate) fn rule_of(message: &str) -> Rule {
             .map(Rule::OneOf),
         "control" => Some(Rule::ControlCharacters),
         "email" => Some(Rule::Email),
+        "datetime" => Some(Rule::DateTime),
         "not_allowed" => Some(Rule::NotAllowed),
         _ => None,
     };
@@ -220,7 +222,7 @@ pub fn parse_date_of_birth(raw: &str) -> Result<NaiveDateTime, ValueError> {
         return Ok(dt.naive_utc());
     }
     Err(ValueError::new(
-        Rule::Format,
+        Rule::DateTime,
         "invalid date format: expected YYYY-MM-DD or YYYY-MM-DDTHH:MM:SS",
     ))
 }
