@@ -101,3 +101,140 @@ mod tests {
         assert_eq!(contains_pattern("Ünïcödé 'q' \"x\""), "%Ünïcödé 'q' \"x\"%");
     }
 }
+
+/// A SQL text fixed at compile time with its bound parameters (`$1`, `$2`, ... in the text;
+/// the binds in that order, each as often as its number appears): prepared once per
+/// connection and kept, where diesel's `sql_query` is parsed and planned on every call (it
+/// cannot know that its text is constant, so it marks itself unsafe to keep). For the small
+/// statements over the aggregates, where planning cost more than running.
+///
+/// Rows load into `QueryableByName` types, as with `sql_query`.
+#[derive(Debug, Clone)]
+pub(crate) struct ConstSql<B> {
+    sql: &'static str,
+    binds: B,
+}
+
+/// Builds a [`ConstSql`].
+pub(crate) fn const_sql<B: Binds>(sql: &'static str, binds: B) -> ConstSql<B> {
+    ConstSql { sql, binds }
+}
+
+/// One bound value and its SQL type.
+#[derive(Debug, Clone)]
+pub(crate) struct Bind<ST, T>(pub(crate) T, pub(crate) std::marker::PhantomData<ST>);
+
+/// `value` bound as `ST`.
+pub(crate) fn bind<ST, T>(value: T) -> Bind<ST, T> {
+    Bind(value, std::marker::PhantomData)
+}
+
+/// The parameters of a [`ConstSql`], pushed by their 1-based number.
+pub(crate) trait Binds {
+    /// Pushes parameter `n` (1-based).
+    ///
+    /// # Errors
+    /// When `n` names no parameter, or the value cannot be written.
+    fn push<'b>(
+        &'b self,
+        n: usize,
+        out: &mut diesel::query_builder::AstPass<'_, 'b, diesel::pg::Pg>,
+    ) -> diesel::QueryResult<()>;
+}
+
+fn no_such_parameter(n: usize) -> diesel::result::Error {
+    diesel::result::Error::QueryBuilderError(format!("no parameter ${n}").into())
+}
+
+macro_rules! binds_for_tuple {
+    ($($name:ident $number:tt),+) => {
+        impl<$($name: PushBind),+> Binds for ($($name,)+) {
+            fn push<'b>(
+                &'b self,
+                n: usize,
+                out: &mut diesel::query_builder::AstPass<'_, 'b, diesel::pg::Pg>,
+            ) -> diesel::QueryResult<()> {
+                match n {
+                    $(n if n == $number + 1 => self.$number.push_to(out),)+
+                    _ => Err(no_such_parameter(n)),
+                }
+            }
+        }
+    };
+}
+
+impl Binds for () {
+    fn push<'b>(
+        &'b self,
+        n: usize,
+        _out: &mut diesel::query_builder::AstPass<'_, 'b, diesel::pg::Pg>,
+    ) -> diesel::QueryResult<()> {
+        Err(no_such_parameter(n))
+    }
+}
+binds_for_tuple!(A 0);
+binds_for_tuple!(A 0, B 1);
+binds_for_tuple!(A 0, B 1, C 2);
+binds_for_tuple!(A 0, B 1, C 2, D 3);
+binds_for_tuple!(A 0, B 1, C 2, D 3, E 4);
+
+/// One value that can be bound.
+pub(crate) trait PushBind {
+    /// Pushes the value as a bind parameter.
+    ///
+    /// # Errors
+    /// When the value cannot be written.
+    fn push_to<'b>(
+        &'b self,
+        out: &mut diesel::query_builder::AstPass<'_, 'b, diesel::pg::Pg>,
+    ) -> diesel::QueryResult<()>;
+}
+
+impl<ST, T> PushBind for Bind<ST, T>
+where
+    diesel::pg::Pg: diesel::sql_types::HasSqlType<ST>,
+    T: diesel::serialize::ToSql<ST, diesel::pg::Pg>,
+{
+    fn push_to<'b>(
+        &'b self,
+        out: &mut diesel::query_builder::AstPass<'_, 'b, diesel::pg::Pg>,
+    ) -> diesel::QueryResult<()> {
+        out.push_bind_param::<ST, T>(&self.0)
+    }
+}
+
+impl<B: Binds> diesel::query_builder::QueryFragment<diesel::pg::Pg> for ConstSql<B> {
+    fn walk_ast<'b>(
+        &'b self,
+        mut out: diesel::query_builder::AstPass<'_, 'b, diesel::pg::Pg>,
+    ) -> diesel::QueryResult<()> {
+        // Copies the text, with each `$n` replaced by diesel's own placeholder for the
+        // next parameter (so a number used twice binds its value twice).
+        let mut rest = self.sql;
+        while let Some(at) = rest.find('$') {
+            out.push_sql(&rest[..at]);
+            let after = &rest[at + 1..];
+            let digits = after.bytes().take_while(u8::is_ascii_digit).count();
+            if digits == 0 {
+                out.push_sql("$");
+                rest = after;
+                continue;
+            }
+            let n: usize = after[..digits].parse().map_err(|_| no_such_parameter(0))?;
+            self.binds.push(n, &mut out)?;
+            rest = &after[digits..];
+        }
+        out.push_sql(rest);
+        Ok(())
+    }
+}
+
+impl<B> diesel::query_builder::QueryId for ConstSql<B> {
+    type QueryId = ();
+    // Kept by its SQL text (and the binds' types) in the connection's statement cache.
+    const HAS_STATIC_QUERY_ID: bool = false;
+}
+
+impl<B> diesel::query_builder::Query for ConstSql<B> {
+    type SqlType = diesel::sql_types::Untyped;
+}

@@ -14,7 +14,7 @@ use diesel::prelude::*;
 use diesel::sql_types::Text;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 
-use crate::sql::contains_pattern;
+use crate::sql::{bind, const_sql, contains_pattern};
 
 /// A place column; the closed set keeps the column name out of any user input.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -55,11 +55,14 @@ pub(crate) async fn values_containing(
     // the pattern's wildcards and escapes as they are. One statement for every column.
     let sql = "SELECT DISTINCT lower(value) AS value FROM customer_counts \
                WHERE kind = $1 AND lower(value) LIKE lower($2)";
-    let rows: Vec<Value> = diesel::sql_query(sql)
-        .bind::<Text, _>(column.kind())
-        .bind::<Text, _>(contains_pattern(term))
-        .load(conn)
-        .await?;
+    let query = const_sql(
+        sql,
+        (
+            bind::<Text, _>(column.kind()),
+            bind::<Text, _>(contains_pattern(term)),
+        ),
+    );
+    let rows: Vec<Value> = query.load(conn).await?;
     Ok(rows.into_iter().map(|row| row.value).collect())
 }
 

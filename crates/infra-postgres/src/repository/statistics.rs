@@ -5,7 +5,8 @@
 //! customers; nothing here reads `customers`.
 //!
 //! A count is the sum of its group's slots (see the migration). The statistics are one
-//! query for the counts and the mean age and one per map, pipelined on one connection.
+//! query for the counts and the mean age and one per map, pipelined on one connection, each
+//! prepared once per connection ([`const_sql`]).
 //! Only fixed kinds from a closed enum are put into SQL; every value is a bound parameter.
 
 use diesel::QueryableByName;
@@ -15,6 +16,7 @@ use domain::{CustomerStatistics, LocationCount, LocationLevel, RepositoryError, 
 
 use crate::complete;
 use crate::errors::from_diesel;
+use crate::sql::{bind, const_sql};
 
 /// Seconds in a Julian year (365.25 days): ages in years as a fraction.
 const SECONDS_PER_YEAR: f64 = 31_557_600.0;
@@ -112,10 +114,14 @@ async fn counts_by(
     limit: Option<u32>,
 ) -> diesel::QueryResult<Vec<LocationCount>> {
     let mut conn = conn;
-    let query = diesel::sql_query(GROUP_SQL)
-        .bind::<Text, _>(grouping.kind())
-        .bind::<Nullable<Text>, _>(country)
-        .bind::<Nullable<BigInt>, _>(limit.map(i64::from));
+    let query = const_sql(
+        GROUP_SQL,
+        (
+            bind::<Text, _>(grouping.kind()),
+            bind::<Nullable<Text>, _>(country),
+            bind::<Nullable<BigInt>, _>(limit.map(i64::from)),
+        ),
+    );
     let rows: Vec<GroupCount> = complete::rows(query, &mut conn).await?;
     Ok(rows
         .into_iter()
@@ -137,12 +143,16 @@ pub(super) async fn statistics(
     window: &StatisticsWindow,
 ) -> Result<CustomerStatistics, RepositoryError> {
     let mut totals_conn = conn;
-    let totals = diesel::sql_query(TOTALS_SQL)
-        .bind::<Text, _>(day_key(window.today_start))
-        .bind::<Text, _>(day_key(window.week_start))
-        .bind::<Text, _>(day_key(window.month_start))
-        .bind::<Double, _>(window.now.timestamp_micros() as f64 / 1e6)
-        .bind::<Double, _>(SECONDS_PER_YEAR);
+    let totals = const_sql(
+        TOTALS_SQL,
+        (
+            bind::<Text, _>(day_key(window.today_start)),
+            bind::<Text, _>(day_key(window.week_start)),
+            bind::<Text, _>(day_key(window.month_start)),
+            bind::<Double, _>(window.now.timestamp_micros() as f64 / 1e6),
+            bind::<Double, _>(SECONDS_PER_YEAR),
+        ),
+    );
     let totals = complete::one_row::<_, _, Totals>(totals, &mut totals_conn);
     let top = Some(StatisticsWindow::TOP_LOCATIONS);
     let (totals, by_country, by_city, by_gender) = tokio::try_join!(
@@ -189,10 +199,39 @@ pub(super) struct ListTotals {
 /// The list's totals, from the `all` rows (one per slot).
 pub(super) async fn list_totals(conn: &AsyncPgConnection) -> diesel::QueryResult<ListTotals> {
     let mut conn = conn;
-    let query = diesel::sql_query(
+    let query = const_sql(
         "SELECT coalesce(sum(customers), 0)::int8 AS total, \
                 coalesce(sum(active), 0)::int8 AS active \
          FROM customer_counts WHERE kind = 'all'",
+        (),
     );
     complete::one_row(query, &mut conn).await
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::Utc;
+    use diesel_async::AsyncConnection;
+
+    use super::*;
+    use crate::test_support::{self, TestDatabase};
+
+    #[tokio::test]
+    async fn the_overviews_statements_are_prepared_once_per_connection() {
+        let db = TestDatabase::new().await;
+        let mut conn = AsyncPgConnection::establish(db.url()).await.unwrap();
+        let seen = test_support::record_statements(&mut conn);
+        let window = StatisticsWindow::ending_at(Utc::now());
+        for _ in 0..3 {
+            statistics(&conn, &window).await.unwrap();
+            locations(&conn, LocationLevel::City, Some("Norway")).await.unwrap();
+            list_totals(&conn).await.unwrap();
+        }
+        let seen = seen.lock().unwrap();
+        let over_counts = |sql: &&String| sql.contains("customer_counts");
+        // The totals, the three maps' one text and the list's totals: three texts, each
+        // prepared once, although each ran several times.
+        assert_eq!(seen.cached.iter().filter(over_counts).count(), 3, "{seen:?}");
+        assert!(seen.started.iter().filter(over_counts).count() >= 15);
+    }
 }
