@@ -224,14 +224,20 @@ mod tests {
         let window = StatisticsWindow::ending_at(Utc::now());
         for _ in 0..3 {
             statistics(&conn, &window).await.unwrap();
-            locations(&conn, LocationLevel::City, Some("Norway")).await.unwrap();
+            locations(&conn, LocationLevel::City, Some("Norway"))
+                .await
+                .unwrap();
             list_totals(&conn).await.unwrap();
         }
         let seen = seen.lock().unwrap();
         let over_counts = |sql: &&String| sql.contains("customer_counts");
         // The totals, the three maps' one text and the list's totals: three texts, each
         // prepared once, although each ran several times.
-        assert_eq!(seen.cached.iter().filter(over_counts).count(), 3, "{seen:?}");
+        assert_eq!(
+            seen.cached.iter().filter(over_counts).count(),
+            3,
+            "{seen:?}"
+        );
         assert!(seen.started.iter().filter(over_counts).count() >= 15);
     }
 }
