@@ -294,6 +294,15 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_limit_below_one_breaks_the_minimum_and_above_the_maximum_the_maximum() {
+        let rule = |limit| PageRequest::new(0, limit).unwrap_err().0[0].rule;
+        assert_eq!(rule(0), Rule::Min(1));
+        assert_eq!(rule(1001), Rule::Max(1000));
+        assert_eq!(rule(u64::MAX), Rule::Max(1000));
+        assert_eq!(PageRequest::new(0, 1).unwrap().limit, 1);
+    }
+
+    #[test]
     fn list_limit_must_be_between_1_and_1000() {
         assert!(PageRequest::new(0, 0).is_err());
         assert!(PageRequest::new(0, 1001).is_err());

@@ -273,6 +273,7 @@ mod tests {
             Rule::OneOf(Gender::NAMES),
             Rule::ControlCharacters,
             Rule::Email,
+            Rule::DateTime,
             Rule::Format,
             Rule::NotAllowed,
         ] {

@@ -66,6 +66,15 @@ impl From<Phone> for String {
 mod tests {
     use super::*;
     #[test]
+    fn a_phone_of_exactly_20_characters_is_accepted_and_21_refused() {
+        let twenty = "+1 555  123  4567 89";
+        assert_eq!(twenty.chars().count(), 20);
+        assert!(Phone::parse(twenty).is_ok());
+        let err = Phone::parse(&format!("{twenty}0")).unwrap_err();
+        assert_eq!(err.rule, Rule::MaxLength(20));
+    }
+
+    #[test]
     fn phone_accepts_what_people_type() {
         for ok in [
             "+1-555-0123",
