@@ -58,6 +58,15 @@ pub struct Settings {
     pub rate_limit: RateLimitSettings,
     pub cors: CorsSettings,
     pub search: SearchSettings,
+    pub statistics: StatisticsSettings,
+}
+
+/// The statistics overview.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StatisticsSettings {
+    /// Overviews asked while one is computed share the next computation (`layers::Coalescer`).
+    pub coalesce: bool,
 }
 
 /// The search endpoint.

@@ -13,6 +13,7 @@ use anyhow::Context;
 use api_actix::security;
 use domain::{CustomerService, CustomerUseCases};
 use infra_postgres::{PgCustomerRepository, Pool, PoolSettings, SearchCache};
+use layers::CoalescedStatistics;
 
 use crate::metrics::{Metrics, PoolGauges};
 use crate::observe::observe;
@@ -64,13 +65,25 @@ impl Application {
         let workers = settings.server.worker_count();
         let pools = WorkerPools::build(&pool_settings, workers)?;
         let search_cache = SearchCache::new(settings.search.cache_customers);
+        // The overview's coalescer is shared by every worker: one computation at a time for
+        // the process, whichever worker's connection runs it.
+        let coalescer = settings
+            .statistics
+            .coalesce
+            .then(CoalescedStatistics::<PgCustomerRepository>::coalescer);
         let services: Vec<_> = pools
             .0
             .iter()
             .map(|pool| {
                 let repository =
                     PgCustomerRepository::new(pool.clone()).with_search_cache(search_cache.clone());
-                let service: Arc<dyn CustomerUseCases> = Arc::new(CustomerService::new(repository));
+                let service: Arc<dyn CustomerUseCases> = match &coalescer {
+                    Some(coalescer) => Arc::new(CustomerService::new(CoalescedStatistics::new(
+                        repository,
+                        Arc::clone(coalescer),
+                    ))),
+                    None => Arc::new(CustomerService::new(repository)),
+                };
                 api_actix::service_data(service)
             })
             .collect();

@@ -5,7 +5,9 @@ use std::collections::HashSet;
 use futures::future::join_all;
 use serde_json::json;
 
-use crate::helpers::{customer, spawn_app};
+use std::sync::atomic::Ordering;
+
+use crate::helpers::{customer, spawn_app, spawn_app_with};
 
 #[tokio::test]
 async fn thirty_two_simultaneous_john_does_all_get_distinct_usernames() {
@@ -66,4 +68,50 @@ async fn two_concurrent_updates_to_one_email_let_one_win_and_the_other_get_400()
     let mut statuses = [ra.0, rb.0];
     statuses.sort_unstable();
     assert_eq!(statuses, [200, 400], "{ra:?} {rb:?}");
+}
+
+/// Creates and overviews at once, with the overview's coalescing on (as deployed) and off:
+/// every overview counts at least every create acknowledged before it was asked, although
+/// under this load most overviews share a computation with others.
+#[tokio::test]
+async fn every_overview_counts_every_create_acknowledged_before_it_was_asked() {
+    for coalesce in ["true", "false"] {
+        let app = spawn_app_with(&[("APP__STATISTICS__COALESCE", coalesce)]).await;
+        let app = &app;
+        let acknowledged = &std::sync::atomic::AtomicU64::new(0);
+        let done = &std::sync::atomic::AtomicBool::new(false);
+        let total = |body: &serde_json::Value| body["total_customers"].as_u64().unwrap();
+        let writers = (0..6).map(|w| async move {
+            for i in 0..15 {
+                let email = format!("w{w}i{i}@example.com");
+                let (status, body) = app.post("/", &customer("Ann", "Lee", &email)).await;
+                assert_eq!(status, 201, "{body}");
+                let before = acknowledged.fetch_add(1, Ordering::SeqCst) + 1;
+                let (status, body) = app.get("/statistics/overview").await;
+                assert_eq!(status, 200, "{body}");
+                assert!(
+                    total(&body) >= before,
+                    "coalesce={coalesce}: {} customers counted after {before} were created",
+                    total(&body)
+                );
+            }
+        });
+        // Readers keep a computation running nearly all the time, so the writers' overviews
+        // arrive while one is in flight.
+        let readers = (0..6).map(|_| async move {
+            while !done.load(Ordering::SeqCst) {
+                let before = acknowledged.load(Ordering::SeqCst);
+                let (status, body) = app.get("/statistics/overview").await;
+                assert_eq!(status, 200, "{body}");
+                assert!(total(&body) >= before, "coalesce={coalesce}");
+            }
+        });
+        let writers = async {
+            join_all(writers).await;
+            done.store(true, Ordering::SeqCst);
+        };
+        futures::join!(writers, join_all(readers));
+        let (_, body) = app.get("/statistics/overview").await;
+        assert_eq!(total(&body), 90);
+    }
 }
