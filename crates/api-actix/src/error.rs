@@ -198,25 +198,26 @@ impl ApiError {
         Self::Validation(vec![FieldError::new(source, path, wording, input)])
     }
 
-    /// The domain's field violations in pydantic's words; a field `updates.phone` becomes
-    /// the location `[source, "updates", "phone"]`, and its `input` is read from `raw`, what
-    /// the client sent at `source` (`null` when unknown).
+    /// The domain's field violations in pydantic's words. The domain's field names are the
+    /// JSON names, so a field `phone` within `updates` becomes the location
+    /// `[source, "updates", "phone"]`; its `input` is read from `raw`, what the client sent
+    /// at `source` (`null` when unknown).
     pub fn field_errors(errors: ValidationErrors, source: Source, raw: &Value) -> Vec<FieldError> {
         errors
             .0
             .into_iter()
             .map(|v| {
-                let path = v
-                    .field
-                    .split('.')
-                    .filter(|part| !part.is_empty())
+                let path: Vec<LocPart> = v
+                    .within
+                    .into_iter()
+                    .chain([v.field])
                     .map(LocPart::from)
-                    .collect::<Vec<_>>();
+                    .collect();
                 let input = value_at(raw, &path);
                 let wording = match (v.rule, input.as_str()) {
                     // pydantic says why the text is no date-time, in its parser's words.
                     (domain::Rule::DateTime, Some(text)) => Wording::datetime_of(text),
-                    (rule, _) => Wording::of_rule(rule, &v.message),
+                    (rule, _) => Wording::of_rule(rule, v.field),
                 };
                 FieldError::new(source, path, wording, input)
             })
@@ -380,7 +381,7 @@ mod tests {
     #[test]
     fn a_nested_domain_field_becomes_a_location_path_with_its_input() {
         let items = ApiError::field_errors(
-            ValidationErrors::single("updates.phone", domain::Rule::Format, "bad"),
+            ValidationErrors::single("phone", domain::Rule::PhoneCharacters).within("updates"),
             Source::Body,
             &serde_json::json!({"updates": {"phone": "x"}}),
         );
@@ -393,8 +394,45 @@ mod tests {
             ]
         );
         assert_eq!(items[0].kind, "value_error");
-        assert_eq!(items[0].msg, "Value error, bad");
+        assert_eq!(
+            items[0].msg,
+            "Value error, phone may contain only digits, spaces and the characters + - ( ) ."
+        );
         assert_eq!(items[0].input, serde_json::json!("x"));
+    }
+
+    #[test]
+    fn a_violation_is_located_at_its_source_and_field_with_the_input_sent() {
+        let raw = serde_json::json!({"limit": "0", "first_name": ""});
+        let mut errors = ValidationErrors::single("limit", domain::Rule::Min(1));
+        errors.push("cursor", domain::Rule::Cursor);
+        let items = ApiError::field_errors(errors, Source::Query, &raw);
+        let json = serde_json::to_value(items).unwrap();
+        assert_eq!(
+            json,
+            serde_json::json!([
+                {"type": "greater_than_equal", "loc": ["query", "limit"],
+                 "msg": "Input should be greater than or equal to 1", "input": "0",
+                 "ctx": {"ge": 1}},
+                {"type": "value_error", "loc": ["query", "cursor"],
+                 "msg": "Value error, invalid cursor", "input": null,
+                 "ctx": {"error": "invalid cursor"}}
+            ])
+        );
+    }
+
+    #[test]
+    fn a_date_time_violation_gives_the_parsers_reason_for_the_text_sent() {
+        let items = ApiError::field_errors(
+            ValidationErrors::single("date_of_birth", domain::Rule::DateTime),
+            Source::Body,
+            &serde_json::json!({"date_of_birth": "15/01/1990"}),
+        );
+        assert_eq!(items[0].kind, "datetime_parsing");
+        assert_eq!(
+            items[0].msg,
+            "Input should be a valid datetime, invalid character in year"
+        );
     }
 
     #[test]

@@ -6,8 +6,9 @@
 //! syntax, tags, control characters), it is worded as a pydantic custom validator's
 //! `value_error` ("Value error, ...").
 
-use domain::Rule;
 use serde_json::{Value, json};
+
+mod rules;
 
 /// How pydantic names one rejected value.
 #[derive(Debug, Clone, PartialEq)]
@@ -21,7 +22,7 @@ pub struct Wording {
 }
 
 impl Wording {
-    fn new(kind: &'static str, msg: impl Into<String>) -> Self {
+    pub(crate) fn new(kind: &'static str, msg: impl Into<String>) -> Self {
         Self {
             kind,
             msg: msg.into(),
@@ -29,7 +30,7 @@ impl Wording {
         }
     }
 
-    fn with_ctx(mut self, ctx: Value) -> Self {
+    pub(crate) fn with_ctx(mut self, ctx: Value) -> Self {
         self.ctx = Some(ctx);
         self
     }
@@ -135,36 +136,6 @@ impl Wording {
     pub fn datetime_of(text: &str) -> Self {
         Self::datetime_parsing(datetime_reason(text))
     }
-
-    /// The wording of a domain rule violation; `message` is the domain's reason.
-    pub fn of_rule(rule: Rule, message: &str) -> Self {
-        match rule {
-            Rule::Required => Self::value_error(message),
-            Rule::MinLength(min) => Self::new(
-                "string_too_short",
-                format!("String should have at least {min} character{}", plural(min)),
-            )
-            .with_ctx(json!({"min_length": min})),
-            Rule::MaxLength(max) => Self::new(
-                "string_too_long",
-                format!("String should have at most {max} character{}", plural(max)),
-            )
-            .with_ctx(json!({"max_length": max})),
-            Rule::Min(min) => Self::greater_than_equal(min),
-            Rule::Max(max) => Self::less_than_equal(max),
-            Rule::Count { min, max } => Self::value_error(&format!(
-                "List should have at least {min} and at most {max} items"
-            )),
-            Rule::OneOf(values) => Self::one_of(values),
-            Rule::Email => Self::new(
-                "value_error",
-                format!("value is not a valid email address: {message}"),
-            )
-            .with_ctx(json!({"reason": message})),
-            Rule::DateTime => Self::datetime_parsing("invalid datetime format"),
-            Rule::ControlCharacters | Rule::Format | Rule::NotAllowed => Self::value_error(message),
-        }
-    }
 }
 
 /// speedate's reason for the first problem of a date-time text, for its common failures
@@ -232,7 +203,7 @@ fn datetime_reason(text: &str) -> &'static str {
     "unexpected extra characters at the end of the input"
 }
 
-fn plural(n: usize) -> &'static str {
+pub(crate) fn plural(n: usize) -> &'static str {
     if n == 1 { "" } else { "s" }
 }
 
@@ -248,15 +219,17 @@ fn expected_list(values: &[&str]) -> String {
 
 #[cfg(test)]
 mod tests {
+    use domain::{EmailProblem, Rule};
+
     use super::*;
 
     #[test]
     fn length_rules_are_worded_as_pydantic_words_them() {
-        let long = Wording::of_rule(Rule::MaxLength(100), "too long");
+        let long = Wording::of_rule(Rule::MaxLength(100), "first_name");
         assert_eq!(long.kind, "string_too_long");
         assert_eq!(long.msg, "String should have at most 100 characters");
         assert_eq!(long.ctx, Some(json!({"max_length": 100})));
-        let short = Wording::of_rule(Rule::MinLength(1), "empty");
+        let short = Wording::of_rule(Rule::MinLength(1), "first_name");
         assert_eq!(short.msg, "String should have at least 1 character");
     }
 
@@ -275,7 +248,7 @@ mod tests {
 
     #[test]
     fn an_invalid_email_carries_its_reason() {
-        let w = Wording::of_rule(Rule::Email, "An email address must have an @-sign.");
+        let w = Wording::of_rule(Rule::Email(EmailProblem::NoAtSign), "email");
         assert_eq!(w.kind, "value_error");
         assert_eq!(
             w.msg,

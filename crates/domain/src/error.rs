@@ -2,6 +2,8 @@
 
 use std::fmt;
 
+use chrono::NaiveDate;
+
 /// Which unique key a write collided with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Conflict {
@@ -27,13 +29,14 @@ pub enum RepositoryError {
     Unexpected(String),
 }
 
-/// Which rule a value broke, with the rule's limit: a typed value, so each adapter words it
-/// in its own clients' vocabulary (the HTTP adapter in pydantic's).
+/// Which rule a value broke, with the rule's parameters: a typed value, so each adapter words
+/// it in its own clients' vocabulary (the HTTP adapter in pydantic's). A rule whose reason
+/// matters to a client is a variant of its own, never a sentence.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Rule {
-    /// A value that must be present is absent, or `null` where it may not be cleared.
-    Required,
-    /// Fewer characters than this.
+    /// Cleared where the field may be changed but not cleared.
+    NotNull,
+    /// Fewer characters than this (after trimming).
     MinLength(usize),
     /// More characters than this.
     MaxLength(usize),
@@ -52,58 +55,112 @@ pub enum Rule {
     OneOf(&'static [&'static str]),
     /// Contains control characters.
     ControlCharacters,
-    /// Not a valid email address; the message says why.
-    Email,
+    /// Not a valid email address, for this reason.
+    Email(EmailProblem),
     /// Not a date or a date and time.
     DateTime,
-    /// Not in the expected format (phone, tags, cursor, id); the message says why.
-    Format,
-    /// A value this operation does not accept at all (email in a bulk update).
-    NotAllowed,
+    /// A date of birth after the current time.
+    BirthInFuture,
+    /// A date of birth before this, the earliest accepted.
+    BirthBefore(NaiveDate),
+    /// A phone number with characters other than digits, spaces and `+ - ( ) .`.
+    PhoneCharacters,
+    /// A phone number with a `+` elsewhere than first.
+    PhonePlusNotFirst,
+    /// A phone number with fewer or more digits than allowed.
+    PhoneDigits {
+        /// Fewest digits allowed.
+        min: usize,
+        /// Most digits allowed.
+        max: usize,
+    },
+    /// A tag with control characters.
+    TagControlCharacters,
+    /// A tag longer than this many characters.
+    TagTooLong(usize),
+    /// No tag where at least one is needed.
+    NoTag,
+    /// Not a customer id (`CUST_` and 8 hexadecimal digits).
+    CustomerIdShape,
+    /// Not a username (1 to 50 lower-case letters and digits).
+    UsernameShape,
+    /// A page position no page ended at.
+    Cursor,
+    /// A field a bulk update may not change.
+    NotInBulkUpdate,
+}
+
+/// Why a text is not an email address.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum EmailProblem {
+    /// There is no `@`.
+    NoAtSign,
+    /// The part after the `@` has no period.
+    NoPeriodInDomain,
+    /// Any other problem with the local part or the domain.
+    Invalid,
 }
 
 /// One field that failed validation.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FieldViolation {
-    /// The field's path as clients send it (`email`, `updates.phone`, ...).
-    pub field: String,
+    /// The field, named as in the domain's input type (`email`, `limit`, `customer_ids`).
+    pub field: &'static str,
+    /// The field of the enclosing input that holds `field`, when the input is nested: `updates`
+    /// for the changes of a [`BulkUpdate`](crate::BulkUpdate).
+    pub within: Option<&'static str>,
     /// The rule broken.
     pub rule: Rule,
-    /// What is wrong, in a sentence (for logs and for rules whose reason varies).
-    pub message: String,
 }
 
-/// Every field that failed validation in one input.
+/// Every field that failed validation in one input, in the order they were checked.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ValidationErrors(pub Vec<FieldViolation>);
 
 impl ValidationErrors {
     /// One violation on one field.
-    pub fn single(field: &str, rule: Rule, message: impl Into<String>) -> Self {
-        Self(vec![FieldViolation {
-            field: field.to_owned(),
-            rule,
-            message: message.into(),
-        }])
+    pub fn single(field: &'static str, rule: Rule) -> Self {
+        let mut errors = Self::default();
+        errors.push(field, rule);
+        errors
     }
 
-    /// Builds the list from a garde report, reading the rule from our message prefixes.
-    pub(crate) fn from_report(report: &garde::Report, prefix: &str) -> Self {
+    /// Records a violation of `rule` by `field`.
+    pub fn push(&mut self, field: &'static str, rule: Rule) {
+        self.0.push(FieldViolation {
+            field,
+            within: None,
+            rule,
+        });
+    }
+
+    /// Appends every violation of `other`.
+    pub fn extend(&mut self, other: Self) {
+        self.0.extend(other.0);
+    }
+
+    /// True when no field failed.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// `Ok(())` when no field failed, else the violations.
+    ///
+    /// # Errors
+    /// When there is any violation.
+    pub fn into_result(self) -> Result<(), Self> {
+        if self.is_empty() { Ok(()) } else { Err(self) }
+    }
+
+    /// The same violations, located in the field `parent` of an enclosing input.
+    #[must_use]
+    pub fn within(self, parent: &'static str) -> Self {
         Self(
-            report
-                .iter()
-                .map(|(path, error)| {
-                    let field = path.to_string();
-                    let field = if prefix.is_empty() {
-                        field
-                    } else {
-                        format!("{prefix}.{field}")
-                    };
-                    FieldViolation {
-                        field,
-                        rule: crate::models::rules::rule_of(error.message()),
-                        message: crate::models::rules::message_of(error.message()).to_owned(),
-                    }
+            self.0
+                .into_iter()
+                .map(|v| FieldViolation {
+                    within: Some(parent),
+                    ..v
                 })
                 .collect(),
         )
@@ -115,7 +172,10 @@ impl fmt::Display for ValidationErrors {
         let parts: Vec<String> = self
             .0
             .iter()
-            .map(|v| format!("{}: {}", v.field, v.message))
+            .map(|v| match v.within {
+                Some(parent) => format!("{parent}.{}: {:?}", v.field, v.rule),
+                None => format!("{}: {:?}", v.field, v.rule),
+            })
             .collect();
         f.write_str(&parts.join("; "))
     }

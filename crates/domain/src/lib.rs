@@ -11,7 +11,9 @@ pub mod models;
 pub mod ports;
 pub mod service;
 
-pub use error::{Conflict, FieldViolation, RepositoryError, Rule, ServiceError, ValidationErrors};
+pub use error::{
+    Conflict, EmailProblem, FieldViolation, RepositoryError, Rule, ServiceError, ValidationErrors,
+};
 pub use models::*;
 pub use ports::{
     Clock, CustomerRepository, IdSource, LocationLevel, RandomIds, RandomSuffixes, SuffixSource,

@@ -11,8 +11,9 @@ use crate::error::{Conflict, RepositoryError, Rule, ServiceError, ValidationErro
 use crate::generators;
 use crate::models::{
     BulkUpdate, BulkUpdateReport, Customer, CustomerId, CustomerPage, CustomerPatch,
-    CustomerStatistics, Email, FailedUpdate, ListQuery, LocationCount, LocationFilter, NewCustomer,
-    PageRequest, SearchCriteria, StatisticsWindow, Tags, Username, ValidationContext,
+    CustomerStatistics, Email, FailedUpdate, FailureReason, ListQuery, LocationCount,
+    LocationFilter, NewCustomer, PageRequest, SearchCriteria, StatisticsWindow, Tags, Username,
+    ValidationContext,
 };
 use crate::ports::{
     Clock, CustomerRepository, IdSource, LocationLevel, RandomIds, RandomSuffixes, SuffixSource,
@@ -58,26 +59,12 @@ fn existed(changed: bool) -> Result<(), ServiceError> {
 }
 
 /// Checks a free-text filter: bounded, no control characters (PostgreSQL rejects NUL).
-fn check_filter(field: &str, value: &Option<String>, errors: &mut ValidationErrors) {
+fn check_filter(field: &'static str, value: &Option<String>, errors: &mut ValidationErrors) {
     if let Some(v) = value {
         if v.chars().count() > MAX_FILTER_LEN {
-            errors.0.extend(
-                ValidationErrors::single(
-                    field,
-                    Rule::MaxLength(MAX_FILTER_LEN),
-                    format!("ensure this value has at most {MAX_FILTER_LEN} characters"),
-                )
-                .0,
-            );
+            errors.push(field, Rule::MaxLength(MAX_FILTER_LEN));
         } else if v.chars().any(char::is_control) {
-            errors.0.extend(
-                ValidationErrors::single(
-                    field,
-                    Rule::ControlCharacters,
-                    "must not contain control characters",
-                )
-                .0,
-            );
+            errors.push(field, Rule::ControlCharacters);
         }
     }
 }
@@ -203,9 +190,7 @@ where
         ] {
             check_filter(field, value, &mut errors);
         }
-        if !errors.0.is_empty() {
-            return Err(errors.into());
-        }
+        errors.into_result()?;
         Ok(self.repo.search(&criteria).await?)
     }
 
@@ -215,7 +200,7 @@ where
         patch: CustomerPatch,
     ) -> Result<Customer, ServiceError> {
         let id = parse_id(customer_id)?;
-        let changes = patch.validate_into(&self.context(), "")?;
+        let changes = patch.validate_into(&self.context())?;
         if changes.is_empty() {
             return self.get(customer_id).await;
         }
@@ -232,19 +217,15 @@ where
                     min: 1,
                     max: BulkUpdate::MAX_IDS,
                 },
-                format!("customer_ids must list 1 to {} ids", BulkUpdate::MAX_IDS),
             )
             .into());
         }
         if !request.updates.email.is_keep() {
-            return Err(ValidationErrors::single(
-                "updates.email",
-                Rule::NotAllowed,
-                "email cannot be changed by a bulk update",
-            )
-            .into());
+            return Err(ValidationErrors::single("email", Rule::NotInBulkUpdate)
+                .within("updates")
+                .into());
         }
-        let changes = request.updates.validate_into(&self.context(), "updates")?;
+        let changes = request.validate_changes(&self.context())?;
 
         let mut requested: Vec<String> = Vec::new();
         for raw in request.customer_ids {
@@ -259,7 +240,7 @@ where
                 Ok(id) => valid.push(id),
                 Err(_) => failed_updates.push(FailedUpdate {
                     customer_id: raw.clone(),
-                    reason: "Customer not found".into(),
+                    reason: FailureReason::NotFound,
                 }),
             }
         }
@@ -278,7 +259,7 @@ where
             if !updated.contains(id) {
                 failed_updates.push(FailedUpdate {
                     customer_id: id.to_string(),
-                    reason: "Customer not found".into(),
+                    reason: FailureReason::NotFound,
                 });
             }
         }
@@ -321,15 +302,9 @@ where
         tags: &str,
         page: PageRequest,
     ) -> Result<(Tags, Vec<Customer>), ServiceError> {
-        let tags =
-            Tags::parse(tags).map_err(|e| ValidationErrors::single("tags", e.rule, e.message))?;
+        let tags = Tags::parse(tags).map_err(|e| ValidationErrors::single("tags", e.rule))?;
         if tags.is_empty() {
-            return Err(ValidationErrors::single(
-                "tags",
-                Rule::Required,
-                "at least one tag is required",
-            )
-            .into());
+            return Err(ValidationErrors::single("tags", Rule::NoTag).into());
         }
         let customers = self.repo.find_by_tags(&tags, &page).await?;
         Ok((tags, customers))
@@ -349,9 +324,7 @@ where
         check_filter("city", &filter.city, &mut errors);
         check_filter("state", &filter.state, &mut errors);
         check_filter("country", &filter.country, &mut errors);
-        if !errors.0.is_empty() {
-            return Err(errors.into());
-        }
+        errors.into_result()?;
         Ok(self.repo.find_by_location(&filter, &page).await?)
     }
 
@@ -363,9 +336,7 @@ where
         let country = clean_filter(country);
         let mut errors = ValidationErrors::default();
         check_filter("country", &country, &mut errors);
-        if !errors.0.is_empty() {
-            return Err(errors.into());
-        }
+        errors.into_result()?;
         Ok(self.repo.locations(level, country).await?)
     }
 

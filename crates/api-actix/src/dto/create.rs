@@ -54,7 +54,7 @@ impl CreateCustomerRequest {
         let mut errors = ValidationErrors::default();
         let date_of_birth = self
             .date_of_birth
-            .and_then(|raw| date_of_birth(&raw, "date_of_birth".to_owned(), &mut errors));
+            .and_then(|raw| date_of_birth(&raw, &mut errors));
         let input = NewCustomer {
             first_name: self.first_name,
             last_name: self.last_name,

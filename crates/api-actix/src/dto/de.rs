@@ -1,8 +1,10 @@
-//! Deserialisers for query values, which arrive as text.
+//! Deserialisers for values whose wire form is ours to define: query values, which arrive
+//! as text, and the fields of a partial update.
 //!
 //! Booleans are read as pydantic reads them, because Python clients of the seed send
 //! `True`; integers get FastAPI-like messages instead of Rust's "invalid digit".
 
+use domain::Patch;
 use serde::de::{Deserialize, Deserializer, Error};
 
 use crate::extract::{Tag, tagged};
@@ -18,6 +20,16 @@ pub(crate) fn opt_bool<'de, D: Deserializer<'de>>(d: D) -> Result<Option<bool>, 
             "value could not be parsed to a boolean",
         ))),
     }
+}
+
+/// A field of a partial update: `null` clears it, a value sets it. With `#[serde(default)]`,
+/// an absent field keeps it ([`Patch::Keep`], the default).
+pub(crate) fn patch<'de, D, T>(d: D) -> Result<Patch<T>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Option::<T>::deserialize(d).map(|v| v.map_or(Patch::Clear, Patch::Set))
 }
 
 /// A non-negative integer that fits 64 bits.

@@ -1,7 +1,7 @@
 //! Field types and conversions shared by several request bodies.
 
 use chrono::NaiveDateTime;
-use domain::{FieldViolation, ValidationErrors};
+use domain::ValidationErrors;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -66,29 +66,10 @@ pub enum SortOrder {
     Desc,
 }
 
-/// `field` under `prefix` (`updates.date_of_birth`), or `field` alone.
-pub(crate) fn field_name(prefix: &str, field: &str) -> String {
-    if prefix.is_empty() {
-        field.to_owned()
-    } else {
-        format!("{prefix}.{field}")
-    }
-}
-
-/// Parses a date of birth, recording a violation of `field` when it is malformed.
-pub(crate) fn date_of_birth(
-    raw: &str,
-    field: String,
-    errors: &mut ValidationErrors,
-) -> Option<NaiveDateTime> {
+/// Parses a date of birth, recording a violation of `date_of_birth` when it is malformed.
+pub(crate) fn date_of_birth(raw: &str, errors: &mut ValidationErrors) -> Option<NaiveDateTime> {
     domain::parse_date_of_birth(raw)
-        .map_err(|e| {
-            errors.0.push(FieldViolation {
-                field,
-                rule: e.rule,
-                message: e.message,
-            });
-        })
+        .map_err(|e| errors.push("date_of_birth", e.rule))
         .ok()
 }
 

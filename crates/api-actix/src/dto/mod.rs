@@ -4,6 +4,7 @@
 mod analytics;
 mod common;
 mod create;
+mod cursor;
 mod customer;
 pub(crate) mod de;
 mod fields;

@@ -1,10 +1,10 @@
 //! Query parameters of the GET routes, with conversions to the domain's page types.
 
-use domain::{Cursor, ListQuery, LocationFilter, PageRequest, ValidationErrors};
+use domain::{ListQuery, LocationFilter, PageRequest, ValidationErrors};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
-use super::de;
+use super::{cursor, de};
 
 fn default_limit() -> u64 {
     u64::from(PageRequest::DEFAULT_LIMIT)
@@ -37,7 +37,7 @@ impl ListParams {
     /// When `limit` is outside 1..=1000, `skip` too large or `cursor` not one we issued.
     pub fn into_query(self) -> Result<ListQuery, ValidationErrors> {
         let page = PageRequest::new(self.skip, self.limit);
-        let cursor = self.cursor.as_deref().map(Cursor::decode).transpose();
+        let cursor = self.cursor.as_deref().map(cursor::decode).transpose();
         match (page, cursor) {
             (Ok(page), Ok(cursor)) => Ok(ListQuery {
                 page,
@@ -46,8 +46,8 @@ impl ListParams {
             }),
             (page, cursor) => {
                 let mut errors = ValidationErrors::default();
-                errors.0.extend(page.err().into_iter().flat_map(|e| e.0));
-                errors.0.extend(cursor.err().into_iter().flat_map(|e| e.0));
+                errors.extend(page.err().unwrap_or_default());
+                errors.extend(cursor.err().unwrap_or_default());
                 Err(errors)
             }
         }
@@ -126,6 +126,8 @@ pub struct CountryParams {
 
 #[cfg(test)]
 mod tests {
+    use domain::Cursor;
+
     use super::*;
 
     fn list(query: &str) -> ListParams {
@@ -140,14 +142,14 @@ mod tests {
 
     #[test]
     fn a_cursor_from_a_previous_page_is_accepted_and_garbage_is_not() {
-        let cursor = Cursor { after_id: 42 }.encode();
+        let cursor = cursor::encode(Cursor { after_id: 42 });
         let q = list(&format!("cursor={cursor}&is_active=True"))
             .into_query()
             .unwrap();
         assert_eq!(q.cursor, Some(Cursor { after_id: 42 }));
         assert_eq!(q.is_active, Some(true));
         let err = list("cursor=nope&limit=0").into_query().unwrap_err();
-        let fields: Vec<&str> = err.0.iter().map(|v| v.field.as_str()).collect();
+        let fields: Vec<&str> = err.0.iter().map(|v| v.field).collect();
         assert_eq!(fields, ["limit", "cursor"]);
     }
 }

@@ -5,15 +5,12 @@ use actix_web::body::BoxBody;
 use actix_web::http::header::ContentType;
 use actix_web::{HttpRequest, HttpResponse, Responder, ResponseError};
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
-use domain::{
-    CustomerPage, FieldViolation, Rule, SearchCriteria, SortField, SortOrder, Tags,
-    ValidationErrors,
-};
+use domain::{CustomerPage, Rule, SearchCriteria, SortField, SortOrder, Tags, ValidationErrors};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::CustomerResponse;
 use super::fields::{SortBy, SortOrder as SortOrderName, TagsInput};
+use super::{CustomerResponse, cursor};
 use crate::ApiError;
 
 /// Search filters; every field is optional. Text filters match case-insensitively.
@@ -77,15 +74,15 @@ fn instant(raw: &str) -> Option<DateTime<Utc>> {
         })
 }
 
-fn bound(field: &str, raw: Option<String>, errors: &mut ValidationErrors) -> Option<DateTime<Utc>> {
+fn bound(
+    field: &'static str,
+    raw: Option<String>,
+    errors: &mut ValidationErrors,
+) -> Option<DateTime<Utc>> {
     let raw = raw?;
     let parsed = instant(&raw);
     if parsed.is_none() {
-        errors.0.push(FieldViolation {
-            field: field.to_owned(),
-            rule: Rule::DateTime,
-            message: "invalid datetime format".to_owned(),
-        });
+        errors.push(field, Rule::DateTime);
     }
     parsed
 }
@@ -97,7 +94,7 @@ impl SearchRequest {
         let mut errors = ValidationErrors::default();
         let mut record = |result: Result<(), ValidationErrors>| {
             if let Err(e) = result {
-                errors.0.extend(e.0);
+                errors.extend(e);
             }
         };
         let mut criteria = SearchCriteria::default();
@@ -126,7 +123,7 @@ impl SearchRequest {
                 criteria.tags = Some(tags);
                 Ok(())
             }
-            Some(Err(e)) => Err(ValidationErrors::single("tags", e.rule, e.message)),
+            Some(Err(e)) => Err(ValidationErrors::single("tags", e.rule)),
             None => Ok(()),
         });
         criteria.created_after = bound("created_after", self.created_after, &mut errors);
@@ -206,7 +203,7 @@ impl CustomerListResponse {
             page: offset / limit_wide + 1,
             limit,
             total_pages: page.total.div_ceil(limit_wide),
-            next_cursor: page.next_cursor.map(|c| c.encode()),
+            next_cursor: page.next_cursor.map(cursor::encode),
         }
     }
 }
@@ -256,7 +253,7 @@ mod tests {
             r#"{"sort_by": "password", "sort_order": "up", "limit": 101, "created_after": "x"}"#,
         )
         .unwrap_err();
-        let fields: Vec<&str> = err.0.iter().map(|v| v.field.as_str()).collect();
+        let fields: Vec<&str> = err.0.iter().map(|v| v.field).collect();
         assert_eq!(fields, ["sort_by", "sort_order", "limit", "created_after"]);
     }
 

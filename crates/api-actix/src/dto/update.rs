@@ -1,98 +1,96 @@
 //! The bodies of `PUT /api/v1/customers/{customer_id}` and `POST .../bulk-update`, and the
 //! bulk-update answer.
 
-use domain::{BulkUpdate, BulkUpdateReport, CustomerPatch, Patch, ValidationErrors};
+use domain::{BulkUpdate, BulkUpdateReport, CustomerPatch, FailureReason, Patch, ValidationErrors};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::fields::{Gender, TagsInput, date_of_birth, field_name};
+use super::de;
+use super::fields::{Gender, TagsInput, date_of_birth};
 
 /// A partial update: an absent field is kept, `null` clears it (names, email and flags
 /// cannot be cleared). Unknown fields are ignored.
 // Field-level defaults: utoipa would serialise a container default into the schema.
 #[derive(Debug, Clone, Default, Deserialize, ToSchema)]
 pub struct UpdateCustomerRequest {
-    #[serde(default)]
+    #[serde(default, deserialize_with = "de::patch")]
     #[schema(value_type = Option<String>, example = "John", min_length = 1, max_length = 100)]
     pub first_name: Patch<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "de::patch")]
     #[schema(value_type = Option<String>, example = "Doe", min_length = 1, max_length = 100)]
     pub last_name: Patch<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "de::patch")]
     #[schema(value_type = Option<String>, example = "john.doe@example.com")]
     pub email: Patch<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "de::patch")]
     #[schema(value_type = Option<String>)]
     pub phone: Patch<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "de::patch")]
     #[schema(value_type = Option<String>)]
     pub address_line1: Patch<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "de::patch")]
     #[schema(value_type = Option<String>)]
     pub address_line2: Patch<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "de::patch")]
     #[schema(value_type = Option<String>)]
     pub city: Patch<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "de::patch")]
     #[schema(value_type = Option<String>)]
     pub state: Patch<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "de::patch")]
     #[schema(value_type = Option<String>)]
     pub postal_code: Patch<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "de::patch")]
     #[schema(value_type = Option<String>)]
     pub country: Patch<String>,
     /// `YYYY-MM-DD` or `YYYY-MM-DDTHH:MM:SS`.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "de::patch")]
     #[schema(value_type = Option<String>, example = "1990-01-15")]
     pub date_of_birth: Patch<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "de::patch")]
     #[schema(value_type = Option<Gender>)]
     pub gender: Patch<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "de::patch")]
     #[schema(value_type = Option<String>)]
     pub company_name: Patch<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "de::patch")]
     #[schema(value_type = Option<String>)]
     pub tax_id: Patch<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "de::patch")]
     #[schema(value_type = Option<bool>)]
     pub marketing_emails: Patch<bool>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "de::patch")]
     #[schema(value_type = Option<bool>)]
     pub marketing_sms: Patch<bool>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "de::patch")]
     #[schema(value_type = Option<String>)]
     pub notes: Patch<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "de::patch")]
     #[schema(value_type = Option<TagsInput>)]
     pub tags: Patch<TagsInput>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "de::patch")]
     #[schema(value_type = Option<bool>)]
     pub is_active: Patch<bool>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "de::patch")]
     #[schema(value_type = Option<bool>)]
     pub is_verified: Patch<bool>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "de::patch")]
     #[schema(value_type = Option<bool>)]
     pub email_verified: Patch<bool>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "de::patch")]
     #[schema(value_type = Option<bool>)]
     pub phone_verified: Patch<bool>,
 }
 
 impl UpdateCustomerRequest {
-    /// The domain's patch, and the violations found converting it; `prefix` names the
-    /// enclosing field in errors (`updates`). A malformed date is left out (kept).
-    pub fn into_patch(self, prefix: &str) -> (CustomerPatch, ValidationErrors) {
+    /// The domain's patch, and the violations found converting it. A malformed date is left
+    /// out (kept).
+    pub fn into_patch(self) -> (CustomerPatch, ValidationErrors) {
         let mut errors = ValidationErrors::default();
         let date_of_birth = match self.date_of_birth {
             Patch::Keep => Patch::Keep,
             Patch::Clear => Patch::Clear,
-            Patch::Set(raw) => {
-                let field = field_name(prefix, "date_of_birth");
-                date_of_birth(&raw, field, &mut errors).map_or(Patch::Keep, Patch::Set)
-            }
+            Patch::Set(raw) => date_of_birth(&raw, &mut errors).map_or(Patch::Keep, Patch::Set),
         };
         let patch = CustomerPatch {
             first_name: self.first_name,
@@ -186,13 +184,13 @@ pub struct BulkUpdateRequest {
 impl BulkUpdateRequest {
     /// The domain's bulk update, and the violations found converting it.
     pub fn into_bulk_update(self) -> (BulkUpdate, ValidationErrors) {
-        let (updates, errors) = self.updates.into_patch("updates");
+        let (updates, errors) = self.updates.into_patch();
         (
             BulkUpdate {
                 customer_ids: self.customer_ids,
                 updates,
             },
-            errors,
+            errors.within("updates"),
         )
     }
 }
@@ -226,7 +224,9 @@ impl From<BulkUpdateReport> for BulkUpdateResponse {
                 .into_iter()
                 .map(|f| FailedUpdateResponse {
                     customer_id: f.customer_id,
-                    reason: f.reason,
+                    reason: match f.reason {
+                        FailureReason::NotFound => "Customer not found".to_owned(),
+                    },
                 })
                 .collect(),
             total_processed: report.total_processed,
@@ -243,7 +243,7 @@ mod tests {
         let request: UpdateCustomerRequest =
             serde_json::from_str(r#"{"phone": null, "city": "Boston", "tags": ["a", "b"]}"#)
                 .unwrap();
-        let (patch, errors) = request.into_patch("");
+        let (patch, errors) = request.into_patch();
         assert!(errors.0.is_empty());
         assert_eq!(patch.phone, Patch::Clear);
         assert_eq!(patch.city, Patch::Set("Boston".to_owned()));
@@ -258,6 +258,9 @@ mod tests {
         )
         .unwrap();
         let err = request.into_bulk_update().1;
-        assert_eq!(err.0[0].field, "updates.date_of_birth");
+        assert_eq!(
+            (err.0[0].within, err.0[0].field),
+            (Some("updates"), "date_of_birth")
+        );
     }
 }

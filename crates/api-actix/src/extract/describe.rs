@@ -22,16 +22,32 @@ pub(crate) enum Tag {
     Negative,
     /// A number beyond 64 bits.
     TooLarge,
+    /// Neither a string nor a list of strings (tags, `dto::TagsInput`, a string in the
+    /// original); its tag is written in that type's serde `expecting`.
+    StringOrList,
 }
 
 impl Tag {
+    const ALL: [Self; 5] = [
+        Self::Bool,
+        Self::Int,
+        Self::Negative,
+        Self::TooLarge,
+        Self::StringOrList,
+    ];
+
     fn name(self) -> &'static str {
         match self {
             Self::Bool => "bool",
             Self::Int => "int",
             Self::Negative => "negative",
             Self::TooLarge => "too_large",
+            Self::StringOrList => "string_or_list",
         }
+    }
+
+    fn named(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|tag| tag.name() == name)
     }
 }
 
@@ -50,14 +66,16 @@ pub(crate) fn missing_field(message: &str) -> Option<&str> {
 
 /// pydantic's words for a serde failure on `input`.
 pub(crate) fn describe(message: &str, input: &Value) -> Wording {
-    if let Some((tag, _)) = message.split_once(SEP) {
+    if let Some(tag) = message
+        .split_once(SEP)
+        .and_then(|(name, _)| Tag::named(name))
+    {
         return match tag {
-            "bool" => Wording::bool_for(input),
-            "int" => Wording::int_for(input),
-            "negative" => Wording::greater_than_equal(0),
-            "too_large" => Wording::less_than_equal(u64::MAX),
-            // `string_or_list`: tags (`dto::TagsInput`), a string in the original.
-            _ => Wording::string_type(),
+            Tag::Bool => Wording::bool_for(input),
+            Tag::Int => Wording::int_for(input),
+            Tag::Negative => Wording::greater_than_equal(0),
+            Tag::TooLarge => Wording::less_than_equal(u64::MAX),
+            Tag::StringOrList => Wording::string_type(),
         };
     }
     if missing_field(message).is_some() {
@@ -103,6 +121,18 @@ mod tests {
     fn a_tagged_message_is_worded_by_its_tag() {
         let w = describe(&tagged(Tag::Bool, "no"), &json!("maybe"));
         assert_eq!(w.kind, "bool_parsing");
+        let kind = |tag| describe(&tagged(tag, "x"), &json!(5)).kind;
+        assert_eq!(kind(Tag::Int), "int_type");
+        assert_eq!(kind(Tag::Negative), "greater_than_equal");
+        assert_eq!(kind(Tag::TooLarge), "less_than_equal");
+        assert_eq!(kind(Tag::StringOrList), "string_type");
+    }
+
+    #[test]
+    fn the_tags_input_carries_the_string_or_list_tag() {
+        let err = serde_json::from_str::<crate::dto::TagsInput>("5").unwrap_err();
+        assert_eq!(describe(&err.to_string(), &json!(5)).kind, "string_type");
+        assert!(err.to_string().starts_with(Tag::StringOrList.name()));
     }
 
     #[test]

@@ -163,15 +163,12 @@ pub async fn update_customer(
     customer_id: web::Path<String>,
     body: JsonBody<UpdateCustomerRequest>,
 ) -> Result<web::Json<CustomerResponse>, ApiError> {
-    let (patch, raw) = body.into_input(
-        |request| request.into_patch(""),
-        |patch| {
-            patch
-                .validate_into(&ValidationContext::now(), "")
-                .err()
-                .unwrap_or_default()
-        },
-    )?;
+    let (patch, raw) = body.into_input(UpdateCustomerRequest::into_patch, |patch| {
+        patch
+            .validate_into(&ValidationContext::now())
+            .err()
+            .unwrap_or_default()
+    })?;
     let customer = service.update(&customer_id, patch).await.map_err(|e| {
         ApiError::from_service_at(e, Source::Body, &raw.into_value())
             .ordered_as::<UpdateCustomerRequest>()

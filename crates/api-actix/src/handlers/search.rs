@@ -59,8 +59,7 @@ pub async fn bulk_update_customers(
 ) -> Result<web::Json<BulkUpdateResponse>, ApiError> {
     let (request, raw) = body.into_input(BulkUpdateRequest::into_bulk_update, |request| {
         request
-            .updates
-            .validate_into(&ValidationContext::now(), "updates")
+            .validate_changes(&ValidationContext::now())
             .err()
             .unwrap_or_default()
     })?;

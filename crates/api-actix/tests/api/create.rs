@@ -121,12 +121,10 @@ async fn creating_with_a_taken_email_answers_400_with_the_seeds_detail() {
 async fn a_rule_the_domain_enforces_answers_422_located_in_the_body() {
     let mut mock = MockCustomerUseCases::new();
     mock.expect_create().returning(|_| {
-        Err(ValidationErrors::single(
-            "email",
-            domain::Rule::Email,
-            "An email address must have an @-sign.",
+        Err(
+            ValidationErrors::single("email", domain::Rule::Email(domain::EmailProblem::NoAtSign))
+                .into(),
         )
-        .into())
     });
     let mut body = seed_create_body();
     body["email"] = json!("not-an-email");

@@ -126,7 +126,7 @@ async fn bulk_update_answers_the_seeds_report() {
                 updated_count: 1,
                 failed_updates: vec![FailedUpdate {
                     customer_id: "CUST_B2C3D4E5".into(),
-                    reason: "Customer not found".into(),
+                    reason: domain::FailureReason::NotFound,
                 }],
                 total_processed: 2,
             })
@@ -157,12 +157,11 @@ async fn bulk_update_answers_the_seeds_report() {
 async fn a_bulk_rule_violation_is_located_under_updates() {
     let mut mock = MockCustomerUseCases::new();
     mock.expect_bulk_update().returning(|_| {
-        Err(ValidationErrors::single(
-            "updates.email",
-            domain::Rule::NotAllowed,
-            "email cannot be changed by a bulk update",
+        Err(
+            ValidationErrors::single("email", domain::Rule::NotInBulkUpdate)
+                .within("updates")
+                .into(),
         )
-        .into())
     });
     let reply = send(
         mock,

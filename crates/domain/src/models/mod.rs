@@ -17,6 +17,7 @@ pub use query::{
 };
 pub use rules::{ValidationContext, parse_date_of_birth};
 pub use stats::{
-    BulkUpdateReport, CustomerStatistics, FailedUpdate, LocationCount, StatisticsWindow,
+    BulkUpdateReport, CustomerStatistics, FailedUpdate, FailureReason, LocationCount,
+    StatisticsWindow,
 };
 pub use values::{CustomerId, Email, Gender, Phone, Tags, Username, ValueError};

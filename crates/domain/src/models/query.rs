@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, Utc};
 
-use super::{Customer, Tags};
+use super::{Customer, Tags, ValueError};
 use crate::error::{Rule, ValidationErrors};
 
 /// Fields a search may sort by: a closed set, so no client text ever reaches SQL.
@@ -60,13 +60,7 @@ impl SortField {
             .iter()
             .find(|(_, name)| *name == raw)
             .map(|(f, _)| *f)
-            .ok_or_else(|| {
-                ValidationErrors::single(
-                    "sort_by",
-                    Rule::OneOf(Self::NAMES),
-                    format!("sort_by must be one of: {}", Self::NAMES.join(", ")),
-                )
-            })
+            .ok_or_else(|| ValidationErrors::single("sort_by", Rule::OneOf(Self::NAMES)))
     }
 }
 
@@ -91,7 +85,6 @@ impl SortOrder {
             _ => Err(ValidationErrors::single(
                 "sort_order",
                 Rule::OneOf(Self::NAMES),
-                "sort_order must be asc or desc",
             )),
         }
     }
@@ -106,21 +99,15 @@ pub struct Cursor {
 }
 
 impl Cursor {
-    const PREFIX: &'static str = "c1.";
-
-    /// The opaque text clients send back.
-    pub fn encode(self) -> String {
-        format!("{}{:x}", Self::PREFIX, self.after_id)
-    }
-
+    /// The position after the customer with this `id`.
+    ///
     /// # Errors
-    /// When the text was not produced by [`Cursor::encode`].
-    pub fn decode(raw: &str) -> Result<Self, ValidationErrors> {
-        raw.strip_prefix(Self::PREFIX)
-            .and_then(|hex| i64::from_str_radix(hex, 16).ok())
-            .filter(|id| *id >= 0)
-            .map(|after_id| Self { after_id })
-            .ok_or_else(|| ValidationErrors::single("cursor", Rule::Format, "invalid cursor"))
+    /// [`Rule::Cursor`] for a negative id, which no customer has.
+    pub fn after(id: i64) -> Result<Self, ValueError> {
+        if id < 0 {
+            return Err(ValueError::new(Rule::Cursor));
+        }
+        Ok(Self { after_id: id })
     }
 }
 
@@ -134,17 +121,16 @@ fn check_limit(limit: u64, max: u32) -> Result<u32, ValidationErrors> {
             } else {
                 Rule::Max(u64::from(max))
             };
-            ValidationErrors::single("limit", rule, format!("limit must be between 1 and {max}"))
+            ValidationErrors::single("limit", rule)
         })
 }
 
-fn check_offset(offset: u64, field: &str) -> Result<u64, ValidationErrors> {
+fn check_offset(offset: u64, field: &'static str) -> Result<u64, ValidationErrors> {
     // PostgreSQL's OFFSET is a signed 64-bit integer.
     if i64::try_from(offset).is_err() {
         return Err(ValidationErrors::single(
             field,
             Rule::Max(i64::MAX.unsigned_abs()),
-            format!("{field} is too large"),
         ));
     }
     Ok(offset)
@@ -238,11 +224,7 @@ impl SearchCriteria {
     /// When `page` is 0, `limit` is outside 1..=100, or the offset would overflow.
     pub fn page_of(page: u64, limit: u64) -> Result<PageRequest, ValidationErrors> {
         let checked_page = if page == 0 {
-            Err(ValidationErrors::single(
-                "page",
-                Rule::Min(1),
-                "page must be at least 1",
-            ))
+            Err(ValidationErrors::single("page", Rule::Min(1)))
         } else {
             Ok(page)
         };
@@ -250,18 +232,14 @@ impl SearchCriteria {
             (Ok(page), Ok(limit)) => (page, limit),
             (page, limit) => {
                 let mut errors = ValidationErrors::default();
-                errors.0.extend(page.err().into_iter().flat_map(|e| e.0));
-                errors.0.extend(limit.err().into_iter().flat_map(|e| e.0));
+                errors.extend(page.err().unwrap_or_default());
+                errors.extend(limit.err().unwrap_or_default());
                 return Err(errors);
             }
         };
-        let offset = (page - 1).checked_mul(u64::from(limit)).ok_or_else(|| {
-            ValidationErrors::single(
-                "page",
-                Rule::Max(i64::MAX.unsigned_abs()),
-                "page is too large",
-            )
-        })?;
+        let offset = (page - 1)
+            .checked_mul(u64::from(limit))
+            .ok_or_else(|| ValidationErrors::single("page", Rule::Max(i64::MAX.unsigned_abs())))?;
         Ok(PageRequest {
             offset: check_offset(offset, "page")?,
             limit,
@@ -348,11 +326,40 @@ mod tests {
     }
 
     #[test]
-    fn cursor_round_trips_and_rejects_garbage() {
-        let c = Cursor { after_id: 123_456 };
-        assert_eq!(Cursor::decode(&c.encode()).unwrap(), c);
-        for bad in ["", "123", "c1.zz", "c1.-5", "c1."] {
-            assert!(Cursor::decode(bad).is_err(), "{bad}");
-        }
+    fn a_cursor_starts_after_any_id_from_zero_up() {
+        assert_eq!(Cursor::after(0), Ok(Cursor { after_id: 0 }));
+        assert_eq!(Cursor::after(i64::MAX).unwrap().after_id, i64::MAX);
+        assert_eq!(Cursor::after(-1).unwrap_err().rule, Rule::Cursor);
+    }
+
+    #[test]
+    fn a_search_page_breaks_the_rule_of_each_bad_parameter() {
+        let rules = |page, limit| -> Vec<(&str, Rule)> {
+            let errors = SearchCriteria::page_of(page, limit).unwrap_err();
+            errors.0.iter().map(|v| (v.field, v.rule)).collect()
+        };
+        assert_eq!(
+            rules(0, 101),
+            [("page", Rule::Min(1)), ("limit", Rule::Max(100))]
+        );
+        assert_eq!(
+            rules(u64::MAX, 100),
+            [("page", Rule::Max(i64::MAX.unsigned_abs()))]
+        );
+        assert_eq!(rules(1, 0), [("limit", Rule::Min(1))]);
+        assert_eq!(SearchCriteria::page_of(1, 100).unwrap().limit, 100);
+    }
+
+    #[test]
+    fn sort_field_and_order_name_their_closed_sets() {
+        let rule = |e: ValidationErrors| (e.0[0].field, e.0[0].rule);
+        assert_eq!(
+            rule(SortField::parse("nope").unwrap_err()),
+            ("sort_by", Rule::OneOf(SortField::NAMES))
+        );
+        assert_eq!(
+            rule(SortOrder::parse("up").unwrap_err()),
+            ("sort_order", Rule::OneOf(SortOrder::NAMES))
+        );
     }
 }

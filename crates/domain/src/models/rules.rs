@@ -1,21 +1,14 @@
-//! Field rules shared by the create, update and bulk-update inputs, written as garde
-//! custom validators so one report lists every bad field.
+//! Field rules shared by the create, update and bulk-update inputs, and [`Checks`], which
+//! runs them over every field of an input so that one report lists every bad field.
 //!
-//! garde errors carry only a message, so each message is prefixed with its [`Rule`] (encoded)
-//! and a unit separator; [`rule_of`] and [`message_of`] split them again when the report is
-//! read.
-
-#![expect(
-    clippy::ptr_arg,
-    reason = "garde hands custom rules the field itself, a &String"
-)]
+//! A rule is a function from a value to `Result<(), Rule>`: the violation is a typed value
+//! from the start, with its parameters, and never a sentence.
 
 use chrono::{DateTime, NaiveDate, NaiveDateTime};
 
+use super::Patch;
 use super::values::{Email, Gender, Phone, Tags, ValueError};
-use crate::error::Rule;
-
-const SEP: char = '\u{1f}';
+use crate::error::{Rule, ValidationErrors};
 
 /// What validation needs to know about the world: today's date.
 #[derive(Debug, Clone, Copy)]
@@ -35,170 +28,158 @@ impl ValidationContext {
     }
 }
 
-fn fail(rule: Rule, message: &str) -> garde::Error {
-    garde::Error::new(format!("{}{SEP}{message}", encode(rule)))
-}
+/// The violations found so far in one input, field after field.
+#[derive(Debug, Default)]
+pub(crate) struct Checks(ValidationErrors);
 
-fn from_value_error(err: ValueError) -> garde::Error {
-    fail(err.rule, &err.message)
-}
+impl Checks {
+    /// Checks a value that is always present.
+    pub(crate) fn field<T: ?Sized>(
+        &mut self,
+        name: &'static str,
+        value: &T,
+        rule: impl FnOnce(&T) -> Result<(), Rule>,
+    ) {
+        if let Err(broken) = rule(value) {
+            self.0.push(name, broken);
+        }
+    }
 
-/// The closed sets a garde rule here may name in [`Rule::OneOf`].
-const KNOWN_SETS: [&[&str]; 1] = [Gender::NAMES];
+    /// Checks a value when it is present.
+    pub(crate) fn optional<T: ?Sized>(
+        &mut self,
+        name: &'static str,
+        value: Option<&T>,
+        rule: impl FnOnce(&T) -> Result<(), Rule>,
+    ) {
+        if let Some(value) = value {
+            self.field(name, value, rule);
+        }
+    }
 
-fn encode(rule: Rule) -> String {
-    match rule {
-        Rule::Required => "required".to_owned(),
-        Rule::MinLength(n) => format!("min_length:{n}"),
-        Rule::MaxLength(n) => format!("max_length:{n}"),
-        Rule::Min(n) => format!("min:{n}"),
-        Rule::Max(n) => format!("max:{n}"),
-        Rule::Count { min, max } => format!("count:{min}:{max}"),
-        Rule::OneOf(values) => format!("one_of:{}", values.join("|")),
-        Rule::ControlCharacters => "control".to_owned(),
-        Rule::Email => "email".to_owned(),
-        Rule::DateTime => "datetime".to_owned(),
-        Rule::Format => "format".to_owned(),
-        Rule::NotAllowed => "not_allowed".to_owned(),
+    /// Checks a value an update sets; keeping or clearing the field is fine.
+    pub(crate) fn patch<T: ?Sized>(
+        &mut self,
+        name: &'static str,
+        value: Patch<&T>,
+        rule: impl FnOnce(&T) -> Result<(), Rule>,
+    ) {
+        self.optional(name, value.into_set(), rule);
+    }
+
+    /// Checks a field an update may change but not clear.
+    pub(crate) fn not_null<T: ?Sized>(&mut self, name: &'static str, value: Patch<&T>) {
+        if matches!(value, Patch::Clear) {
+            self.0.push(name, Rule::NotNull);
+        }
+    }
+
+    /// Checks a field an update may change but not clear, and the value it sets.
+    pub(crate) fn set_not_null<T: ?Sized>(
+        &mut self,
+        name: &'static str,
+        value: Patch<&T>,
+        rule: impl FnOnce(&T) -> Result<(), Rule>,
+    ) {
+        self.not_null(name, value);
+        self.patch(name, value, rule);
+    }
+
+    /// Every violation found, if any.
+    pub(crate) fn finish(self) -> Result<(), ValidationErrors> {
+        self.0.into_result()
     }
 }
 
-/// The rule of a message produced here ([`Rule::Format`] for anything else).
-pub(crate) fn rule_of(message: &str) -> Rule {
-    let code = message.split(SEP).next().unwrap_or_default();
-    let (name, arg) = code.split_once(':').unwrap_or((code, ""));
-    let number = || arg.parse::<u64>().ok();
-    let size = || arg.parse::<usize>().ok();
-    let rule = match name {
-        "required" => Some(Rule::Required),
-        "min_length" => size().map(Rule::MinLength),
-        "max_length" => size().map(Rule::MaxLength),
-        "min" => number().map(Rule::Min),
-        "max" => number().map(Rule::Max),
-        "count" => arg.split_once(':').and_then(|(a, b)| {
-            Some(Rule::Count {
-                min: a.parse().ok()?,
-                max: b.parse().ok()?,
-            })
-        }),
-        "one_of" => KNOWN_SETS
-            .into_iter()
-            .find(|set| set.join("|") == arg)
-            .map(Rule::OneOf),
-        "control" => Some(Rule::ControlCharacters),
-        "email" => Some(Rule::Email),
-        "datetime" => Some(Rule::DateTime),
-        "not_allowed" => Some(Rule::NotAllowed),
-        _ => None,
-    };
-    rule.unwrap_or(Rule::Format)
+fn value_rule<T>(parsed: Result<T, ValueError>) -> Result<(), Rule> {
+    parsed.map(drop).map_err(|e| e.rule)
 }
 
-/// The human part of a message produced here.
-pub(crate) fn message_of(message: &str) -> &str {
-    message.split_once(SEP).map_or(message, |(_, m)| m)
-}
-
-fn no_control_chars(value: &str, allow_whitespace_controls: bool) -> garde::Result {
+fn no_control_chars(value: &str, allow_whitespace_controls: bool) -> Result<(), Rule> {
     let bad = value
         .chars()
         .any(|c| c.is_control() && !(allow_whitespace_controls && matches!(c, '\n' | '\r' | '\t')));
     if bad {
-        return Err(fail(
-            Rule::ControlCharacters,
-            "must not contain control characters",
-        ));
+        return Err(Rule::ControlCharacters);
     }
     Ok(())
 }
 
-fn max_chars(value: &str, max: usize) -> garde::Result {
+fn max_chars(value: &str, max: usize) -> Result<(), Rule> {
     if value.chars().count() > max {
-        return Err(fail(
-            Rule::MaxLength(max),
-            &format!("ensure this value has at most {max} characters"),
-        ));
+        return Err(Rule::MaxLength(max));
     }
     Ok(())
 }
+
+/// Longest first or last name.
+pub(crate) const MAX_NAME_LEN: usize = 100;
+/// Longest notes.
+pub(crate) const MAX_NOTES_LEN: usize = 10_000;
 
 /// A first or last name: 1 to 100 characters once trimmed, no control characters.
-pub(crate) fn person_name(value: &String, _: &ValidationContext) -> garde::Result {
+pub(crate) fn person_name(value: &str) -> Result<(), Rule> {
     let trimmed = value.trim();
     if trimmed.is_empty() {
-        return Err(fail(
-            Rule::MinLength(1),
-            "ensure this value has at least 1 character",
-        ));
+        return Err(Rule::MinLength(1));
     }
-    max_chars(trimmed, 100)?;
+    max_chars(trimmed, MAX_NAME_LEN)?;
     no_control_chars(trimmed, false)
 }
 
 /// Free text bounded by its column length, no control characters.
-pub(crate) fn text(max: usize) -> impl FnOnce(&String, &ValidationContext) -> garde::Result {
-    move |value, _| {
+pub(crate) fn text(max: usize) -> impl FnOnce(&str) -> Result<(), Rule> {
+    move |value| {
         max_chars(value, max)?;
         no_control_chars(value, false)
     }
 }
 
 /// Notes: up to 10,000 characters; line breaks and tabs allowed.
-pub(crate) fn notes(value: &String, _: &ValidationContext) -> garde::Result {
-    max_chars(value, 10_000)?;
+pub(crate) fn notes(value: &str) -> Result<(), Rule> {
+    max_chars(value, MAX_NOTES_LEN)?;
     no_control_chars(value, true)
 }
 
 /// A syntactically valid email address.
-pub(crate) fn email(value: &String, _: &ValidationContext) -> garde::Result {
-    Email::parse(value).map(drop).map_err(from_value_error)
+pub(crate) fn email(value: &str) -> Result<(), Rule> {
+    value_rule(Email::parse(value))
 }
 
 /// A phone number as people type it.
-pub(crate) fn phone(value: &String, _: &ValidationContext) -> garde::Result {
-    Phone::parse(value).map(drop).map_err(from_value_error)
+pub(crate) fn phone(value: &str) -> Result<(), Rule> {
+    value_rule(Phone::parse(value))
 }
 
 /// One of the known genders.
-pub(crate) fn gender(value: &String, _: &ValidationContext) -> garde::Result {
-    Gender::parse(value).map(drop).map_err(from_value_error)
+pub(crate) fn gender(value: &str) -> Result<(), Rule> {
+    value_rule(Gender::parse(value))
 }
 
 /// Comma-separated tags within their limits.
-pub(crate) fn tags(value: &String, _: &ValidationContext) -> garde::Result {
-    Tags::parse(value).map(drop).map_err(from_value_error)
+pub(crate) fn tags(value: &str) -> Result<(), Rule> {
+    value_rule(Tags::parse(value))
 }
 
 /// The earliest date of birth accepted; also keeps values inside PostgreSQL's range.
-fn earliest_birth() -> NaiveDateTime {
-    NaiveDate::from_ymd_opt(1900, 1, 1)
-        .and_then(|d| d.and_hms_opt(0, 0, 0))
-        .unwrap_or_default()
+pub(crate) fn earliest_birth() -> NaiveDate {
+    NaiveDate::from_ymd_opt(1900, 1, 1).unwrap_or_default()
 }
 
 /// A date of birth between 1900-01-01 and now.
-pub(crate) fn date_of_birth(value: &NaiveDateTime, ctx: &ValidationContext) -> garde::Result {
-    if *value > ctx.now {
-        return Err(fail(
-            Rule::Format,
-            "date of birth must not be in the future",
-        ));
+pub(crate) fn date_of_birth(
+    ctx: &ValidationContext,
+) -> impl FnOnce(&NaiveDateTime) -> Result<(), Rule> {
+    move |value| {
+        if *value > ctx.now {
+            return Err(Rule::BirthInFuture);
+        }
+        let earliest = earliest_birth();
+        if *value < earliest.and_hms_opt(0, 0, 0).unwrap_or_default() {
+            return Err(Rule::BirthBefore(earliest));
+        }
+        Ok(())
     }
-    if *value < earliest_birth() {
-        return Err(fail(
-            Rule::Format,
-            "date of birth must not be before 1900-01-01",
-        ));
-    }
-    Ok(())
-}
-
-/// A field that may be changed but not cleared (sent as `null`).
-pub(crate) fn not_null<T>(value: &super::Patch<T>, _: &ValidationContext) -> garde::Result {
-    if matches!(value, super::Patch::Clear) {
-        return Err(fail(Rule::Required, "this field may not be null"));
-    }
-    Ok(())
 }
 
 /// Parses a date of birth as clients send it: `1990-01-15`, `1990-01-15T00:00:00`
@@ -206,7 +187,7 @@ pub(crate) fn not_null<T>(value: &super::Patch<T>, _: &ValidationContext) -> gar
 /// converted to UTC.
 ///
 /// # Errors
-/// When the text is none of these.
+/// [`Rule::DateTime`] when the text is none of these.
 pub fn parse_date_of_birth(raw: &str) -> Result<NaiveDateTime, ValueError> {
     let raw = raw.trim();
     if let Some(midnight) = NaiveDate::parse_from_str(raw, "%Y-%m-%d")
@@ -221,15 +202,16 @@ pub fn parse_date_of_birth(raw: &str) -> Result<NaiveDateTime, ValueError> {
     if let Ok(dt) = DateTime::parse_from_rfc3339(raw) {
         return Ok(dt.naive_utc());
     }
-    Err(ValueError::new(
-        Rule::DateTime,
-        "invalid date format: expected YYYY-MM-DD or YYYY-MM-DDTHH:MM:SS",
-    ))
+    Err(ValueError::new(Rule::DateTime))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn at(date: &str) -> NaiveDateTime {
+        parse_date_of_birth(date).unwrap()
+    }
 
     #[test]
     fn date_of_birth_accepts_date_and_the_seeds_datetime() {
@@ -237,15 +219,9 @@ mod tests {
             .unwrap()
             .and_hms_opt(0, 0, 0)
             .unwrap();
-        assert_eq!(parse_date_of_birth("1990-01-15").unwrap(), expected);
-        assert_eq!(
-            parse_date_of_birth("1990-01-15T00:00:00").unwrap(),
-            expected
-        );
-        assert_eq!(
-            parse_date_of_birth("1990-01-15T02:00:00+02:00").unwrap(),
-            expected
-        );
+        assert_eq!(at("1990-01-15"), expected);
+        assert_eq!(at("1990-01-15T00:00:00"), expected);
+        assert_eq!(at("1990-01-15T02:00:00+02:00"), expected);
     }
 
     #[test]
@@ -257,31 +233,75 @@ mod tests {
             "yesterday",
             "1990-01-15T25:00:00",
         ] {
-            assert!(parse_date_of_birth(bad).is_err(), "{bad}");
+            assert_eq!(
+                parse_date_of_birth(bad).unwrap_err().rule,
+                Rule::DateTime,
+                "{bad}"
+            );
         }
     }
 
     #[test]
-    fn rule_and_message_are_recovered_from_a_rule_error() {
-        for rule in [
-            Rule::Required,
-            Rule::MinLength(1),
-            Rule::MaxLength(100),
-            Rule::Min(1),
-            Rule::Max(1000),
-            Rule::Count { min: 1, max: 1000 },
-            Rule::OneOf(Gender::NAMES),
-            Rule::ControlCharacters,
-            Rule::Email,
-            Rule::DateTime,
-            Rule::Format,
-            Rule::NotAllowed,
-        ] {
-            let err = fail(rule, "bad");
-            assert_eq!(rule_of(err.message()), rule);
-            assert_eq!(message_of(err.message()), "bad");
-        }
-        assert_eq!(rule_of("plain"), Rule::Format);
-        assert_eq!(message_of("plain"), "plain");
+    fn a_date_of_birth_may_be_1900_01_01_or_now_but_not_outside() {
+        let ctx = ValidationContext {
+            now: at("2024-06-01T12:00:00"),
+        };
+        let check = |date: &str| date_of_birth(&ctx)(&at(date));
+        assert_eq!(check("1900-01-01"), Ok(()));
+        assert_eq!(check("2024-06-01T12:00:00"), Ok(()));
+        assert_eq!(
+            check("1899-12-31T23:59:59"),
+            Err(Rule::BirthBefore(
+                NaiveDate::from_ymd_opt(1900, 1, 1).unwrap()
+            ))
+        );
+        assert_eq!(check("2024-06-01T12:00:01"), Err(Rule::BirthInFuture));
+    }
+
+    #[test]
+    fn a_name_is_1_to_100_characters_once_trimmed() {
+        assert_eq!(person_name("  "), Err(Rule::MinLength(1)));
+        assert_eq!(person_name("a"), Ok(()));
+        assert_eq!(person_name(&"é".repeat(100)), Ok(()));
+        assert_eq!(person_name(&"é".repeat(101)), Err(Rule::MaxLength(100)));
+        assert_eq!(person_name("Jo\u{7}hn"), Err(Rule::ControlCharacters));
+    }
+
+    #[test]
+    fn text_is_bounded_by_its_column_in_characters() {
+        assert_eq!(text(20)(&"é".repeat(20)), Ok(()));
+        assert_eq!(text(20)(&"é".repeat(21)), Err(Rule::MaxLength(20)));
+        assert_eq!(text(20)("a\tb"), Err(Rule::ControlCharacters));
+    }
+
+    #[test]
+    fn notes_allow_line_breaks_and_tabs_up_to_10000_characters() {
+        assert_eq!(notes("one\r\ntwo\tthree"), Ok(()));
+        assert_eq!(notes("a\0b"), Err(Rule::ControlCharacters));
+        assert_eq!(notes(&"x".repeat(10_000)), Ok(()));
+        assert_eq!(notes(&"x".repeat(10_001)), Err(Rule::MaxLength(10_000)));
+    }
+
+    #[test]
+    fn checks_report_every_field_in_order_and_only_clearing_breaks_not_null() {
+        let mut checks = Checks::default();
+        checks.field("first_name", "", person_name);
+        checks.optional("phone", Some("12"), phone);
+        checks.optional::<str>("city", None, text(100));
+        checks.set_not_null("email", Patch::<&str>::Clear, email);
+        checks.set_not_null("last_name", Patch::Keep, person_name);
+        checks.patch("notes", Patch::<&str>::Clear, notes);
+        checks.not_null("is_active", Patch::Set(&true));
+        let errors = checks.finish().unwrap_err();
+        let got: Vec<_> = errors.0.iter().map(|v| (v.field, v.rule)).collect();
+        assert_eq!(
+            got,
+            [
+                ("first_name", Rule::MinLength(1)),
+                ("phone", Rule::PhoneDigits { min: 7, max: 15 }),
+                ("email", Rule::NotNull),
+            ]
+        );
+        assert!(Checks::default().finish().is_ok());
     }
 }

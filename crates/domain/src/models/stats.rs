@@ -62,8 +62,17 @@ pub struct CustomerStatistics {
 /// One customer a bulk update could not change, and why.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FailedUpdate {
+    /// The id as the request named it.
     pub customer_id: String,
-    pub reason: String,
+    /// Why it was not changed.
+    pub reason: FailureReason,
+}
+
+/// Why a bulk update left one customer unchanged.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FailureReason {
+    /// No customer has this id (or the text is no customer id).
+    NotFound,
 }
 
 /// The seed's original bulk-update answer.

@@ -9,7 +9,8 @@ pub use new_customer::{CustomerDraft, NewCustomer};
 pub use patch::Patch;
 pub use update::{BulkUpdate, CustomerChanges, CustomerPatch};
 
-use crate::error::{Rule, ValidationErrors};
+use super::values::ValueError;
+use crate::error::ValidationErrors;
 
 /// Trims a text and turns an empty one into `None`.
 pub(super) fn clean(value: Option<String>) -> Option<String> {
@@ -30,9 +31,9 @@ pub(super) fn clean_patch(value: Patch<String>) -> Patch<String> {
 
 /// Turns a value a rule already accepted into its type; a failure here is a bug in a rule,
 /// reported as a validation error on that field rather than a panic.
-pub(super) fn typed<T, E: std::fmt::Display>(
-    field: &str,
-    r: Result<T, E>,
+pub(super) fn typed<T>(
+    field: &'static str,
+    r: Result<T, ValueError>,
 ) -> Result<T, ValidationErrors> {
-    r.map_err(|e| ValidationErrors::single(field, Rule::Format, e.to_string()))
+    r.map_err(|e| ValidationErrors::single(field, e.rule))
 }

@@ -1,54 +1,34 @@
 //! A new customer: the raw input and the validated draft.
 
 use chrono::NaiveDateTime;
-use garde::Validate;
 
 use super::{clean, typed};
 use crate::error::ValidationErrors;
-use crate::models::rules::{self, ValidationContext};
+use crate::models::rules::{self, Checks, ValidationContext};
 use crate::models::values::{Email, Gender, Phone, Tags};
 
 /// A new customer as the client sends it: raw text, checked by [`NewCustomer::validate_into`].
-#[derive(Debug, Clone, Default, PartialEq, Validate)]
-#[garde(context(ValidationContext))]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct NewCustomer {
-    #[garde(custom(rules::person_name))]
     pub first_name: String,
-    #[garde(custom(rules::person_name))]
     pub last_name: String,
-    #[garde(custom(rules::email))]
     pub email: String,
-    #[garde(inner(custom(rules::phone)))]
     pub phone: Option<String>,
-    #[garde(inner(custom(rules::text(255))))]
     pub address_line1: Option<String>,
-    #[garde(inner(custom(rules::text(255))))]
     pub address_line2: Option<String>,
-    #[garde(inner(custom(rules::text(100))))]
     pub city: Option<String>,
-    #[garde(inner(custom(rules::text(100))))]
     pub state: Option<String>,
-    #[garde(inner(custom(rules::text(20))))]
     pub postal_code: Option<String>,
-    #[garde(inner(custom(rules::text(100))))]
     pub country: Option<String>,
-    #[garde(inner(custom(rules::date_of_birth)))]
     pub date_of_birth: Option<NaiveDateTime>,
-    #[garde(inner(custom(rules::gender)))]
     pub gender: Option<String>,
-    #[garde(inner(custom(rules::text(255))))]
     pub company_name: Option<String>,
-    #[garde(inner(custom(rules::text(50))))]
     pub tax_id: Option<String>,
     /// Defaults to `true`, as in the seed's model.
-    #[garde(skip)]
     pub marketing_emails: Option<bool>,
     /// Defaults to `false`, as in the seed's model.
-    #[garde(skip)]
     pub marketing_sms: Option<bool>,
-    #[garde(inner(custom(rules::notes)))]
     pub notes: Option<String>,
-    #[garde(inner(custom(rules::tags)))]
     pub tags: Option<String>,
 }
 
@@ -97,15 +77,48 @@ impl NewCustomer {
         }
     }
 
+    /// Every rule over every field, in declaration order.
+    fn check(&self, ctx: &ValidationContext) -> Result<(), ValidationErrors> {
+        let mut c = Checks::default();
+        c.field("first_name", self.first_name.as_str(), rules::person_name);
+        c.field("last_name", self.last_name.as_str(), rules::person_name);
+        c.field("email", self.email.as_str(), rules::email);
+        c.optional("phone", self.phone.as_deref(), rules::phone);
+        c.optional(
+            "address_line1",
+            self.address_line1.as_deref(),
+            rules::text(255),
+        );
+        c.optional(
+            "address_line2",
+            self.address_line2.as_deref(),
+            rules::text(255),
+        );
+        c.optional("city", self.city.as_deref(), rules::text(100));
+        c.optional("state", self.state.as_deref(), rules::text(100));
+        c.optional("postal_code", self.postal_code.as_deref(), rules::text(20));
+        c.optional("country", self.country.as_deref(), rules::text(100));
+        let birth = rules::date_of_birth(ctx);
+        c.optional("date_of_birth", self.date_of_birth.as_ref(), birth);
+        c.optional("gender", self.gender.as_deref(), rules::gender);
+        c.optional(
+            "company_name",
+            self.company_name.as_deref(),
+            rules::text(255),
+        );
+        c.optional("tax_id", self.tax_id.as_deref(), rules::text(50));
+        c.optional("notes", self.notes.as_deref(), rules::notes);
+        c.optional("tags", self.tags.as_deref(), rules::tags);
+        c.finish()
+    }
+
     /// Trims every text, checks every rule and returns the typed draft.
     ///
     /// # Errors
-    /// Every field that breaks a rule, with its name and a message.
+    /// Every field that breaks a rule, with its name and the rule.
     pub fn validate_into(self, ctx: &ValidationContext) -> Result<CustomerDraft, ValidationErrors> {
         let input = self.normalised();
-        input
-            .validate_with(ctx)
-            .map_err(|report| ValidationErrors::from_report(&report, ""))?;
+        input.check(ctx)?;
         Ok(CustomerDraft {
             email: typed("email", Email::parse(&input.email))?,
             phone: typed(

@@ -1,17 +1,15 @@
 //! `Patch<T>`: keep, clear or set one field of an update.
 
-/// A change to one field: keep it, clear it (`null`), or set it.
-///
-/// Deserialising an absent field gives `Keep` (with `#[serde(default)]`), `null` gives
-/// `Clear`, and a value gives `Set`.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+/// A change to one field: keep it, clear it, or set it. (How a client says which is the
+/// adapter's concern: the HTTP adapter reads an absent field as `Keep` and `null` as `Clear`.)
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub enum Patch<T> {
-    /// The field was not sent: leave it as it is.
+    /// Leave the field as it is.
     #[default]
     Keep,
-    /// The field was sent as `null`: clear it.
+    /// Remove the field's value.
     Clear,
-    /// The field was sent with a value.
+    /// Give the field this value.
     Set(T),
 }
 
@@ -25,6 +23,23 @@ impl<T> Patch<T> {
         }
     }
 
+    /// A patch of a reference to the set value.
+    pub fn as_ref(&self) -> Patch<&T> {
+        match self {
+            Self::Keep => Patch::Keep,
+            Self::Clear => Patch::Clear,
+            Self::Set(v) => Patch::Set(v),
+        }
+    }
+
+    /// A patch of the set value's dereferenced form (`Patch<&str>` of a `Patch<String>`).
+    pub fn as_deref(&self) -> Patch<&T::Target>
+    where
+        T: std::ops::Deref,
+    {
+        self.as_ref().map(|v| &**v)
+    }
+
     /// True for `Keep`.
     pub fn is_keep(&self) -> bool {
         matches!(self, Self::Keep)
@@ -35,25 +50,6 @@ impl<T> Patch<T> {
         match self {
             Self::Set(v) => Some(v),
             _ => None,
-        }
-    }
-}
-
-impl<'de, T: serde::Deserialize<'de>> serde::Deserialize<'de> for Patch<T> {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        Option::<T>::deserialize(deserializer).map(|v| v.map_or(Self::Clear, Self::Set))
-    }
-}
-
-impl<T> garde::rules::inner::Inner<T> for Patch<T> {
-    type Key = garde::error::NoKey;
-
-    fn validate_inner<F>(&self, mut f: F)
-    where
-        F: FnMut(&T, &Self::Key),
-    {
-        if let Self::Set(v) = self {
-            f(v, &garde::error::NoKey::default());
         }
     }
 }

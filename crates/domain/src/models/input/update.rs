@@ -1,60 +1,36 @@
 //! Partial and bulk updates: the raw input and the validated changes.
 
 use chrono::NaiveDateTime;
-use garde::Validate;
 
 use super::{Patch, clean_patch, typed};
 use crate::error::ValidationErrors;
-use crate::models::rules::{self, ValidationContext};
+use crate::models::rules::{self, Checks, ValidationContext};
 use crate::models::values::{Email, Gender, Phone, Tags, ValueError};
 
 /// A partial update as the client sends it: every create field plus the status flags.
-#[derive(Debug, Clone, Default, PartialEq, Validate)]
-#[garde(context(ValidationContext))]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct CustomerPatch {
-    #[garde(custom(rules::not_null), inner(custom(rules::person_name)))]
     pub first_name: Patch<String>,
-    #[garde(custom(rules::not_null), inner(custom(rules::person_name)))]
     pub last_name: Patch<String>,
-    #[garde(custom(rules::not_null), inner(custom(rules::email)))]
     pub email: Patch<String>,
-    #[garde(inner(custom(rules::phone)))]
     pub phone: Patch<String>,
-    #[garde(inner(custom(rules::text(255))))]
     pub address_line1: Patch<String>,
-    #[garde(inner(custom(rules::text(255))))]
     pub address_line2: Patch<String>,
-    #[garde(inner(custom(rules::text(100))))]
     pub city: Patch<String>,
-    #[garde(inner(custom(rules::text(100))))]
     pub state: Patch<String>,
-    #[garde(inner(custom(rules::text(20))))]
     pub postal_code: Patch<String>,
-    #[garde(inner(custom(rules::text(100))))]
     pub country: Patch<String>,
-    #[garde(inner(custom(rules::date_of_birth)))]
     pub date_of_birth: Patch<NaiveDateTime>,
-    #[garde(inner(custom(rules::gender)))]
     pub gender: Patch<String>,
-    #[garde(inner(custom(rules::text(255))))]
     pub company_name: Patch<String>,
-    #[garde(inner(custom(rules::text(50))))]
     pub tax_id: Patch<String>,
-    #[garde(custom(rules::not_null))]
     pub marketing_emails: Patch<bool>,
-    #[garde(custom(rules::not_null))]
     pub marketing_sms: Patch<bool>,
-    #[garde(inner(custom(rules::notes)))]
     pub notes: Patch<String>,
-    #[garde(inner(custom(rules::tags)))]
     pub tags: Patch<String>,
-    #[garde(custom(rules::not_null))]
     pub is_active: Patch<bool>,
-    #[garde(custom(rules::not_null))]
     pub is_verified: Patch<bool>,
-    #[garde(custom(rules::not_null))]
     pub email_verified: Patch<bool>,
-    #[garde(custom(rules::not_null))]
     pub phone_verified: Patch<bool>,
 }
 
@@ -94,7 +70,7 @@ impl CustomerChanges {
 }
 
 fn typed_patch<T>(
-    field: &str,
+    field: &'static str,
     value: Patch<String>,
     parse: impl FnOnce(&str) -> Result<T, ValueError>,
 ) -> Result<Patch<T>, ValidationErrors> {
@@ -127,20 +103,57 @@ impl CustomerPatch {
         }
     }
 
-    /// Trims every text, checks every rule and returns the typed changes. `prefix` names the
-    /// enclosing field in error locations (`updates` in a bulk update), or is empty.
+    /// Every rule over every field, in declaration order.
+    fn check(&self, ctx: &ValidationContext) -> Result<(), ValidationErrors> {
+        let mut c = Checks::default();
+        c.set_not_null("first_name", self.first_name.as_deref(), rules::person_name);
+        c.set_not_null("last_name", self.last_name.as_deref(), rules::person_name);
+        c.set_not_null("email", self.email.as_deref(), rules::email);
+        c.patch("phone", self.phone.as_deref(), rules::phone);
+        c.patch(
+            "address_line1",
+            self.address_line1.as_deref(),
+            rules::text(255),
+        );
+        c.patch(
+            "address_line2",
+            self.address_line2.as_deref(),
+            rules::text(255),
+        );
+        c.patch("city", self.city.as_deref(), rules::text(100));
+        c.patch("state", self.state.as_deref(), rules::text(100));
+        c.patch("postal_code", self.postal_code.as_deref(), rules::text(20));
+        c.patch("country", self.country.as_deref(), rules::text(100));
+        let birth = rules::date_of_birth(ctx);
+        c.patch("date_of_birth", self.date_of_birth.as_ref(), birth);
+        c.patch("gender", self.gender.as_deref(), rules::gender);
+        c.patch(
+            "company_name",
+            self.company_name.as_deref(),
+            rules::text(255),
+        );
+        c.patch("tax_id", self.tax_id.as_deref(), rules::text(50));
+        c.not_null("marketing_emails", self.marketing_emails.as_ref());
+        c.not_null("marketing_sms", self.marketing_sms.as_ref());
+        c.patch("notes", self.notes.as_deref(), rules::notes);
+        c.patch("tags", self.tags.as_deref(), rules::tags);
+        c.not_null("is_active", self.is_active.as_ref());
+        c.not_null("is_verified", self.is_verified.as_ref());
+        c.not_null("email_verified", self.email_verified.as_ref());
+        c.not_null("phone_verified", self.phone_verified.as_ref());
+        c.finish()
+    }
+
+    /// Trims every text, checks every rule and returns the typed changes.
     ///
     /// # Errors
-    /// Every field that breaks a rule, including required fields sent as `null`.
+    /// Every field that breaks a rule, including fields that may not be cleared.
     pub fn validate_into(
         self,
         ctx: &ValidationContext,
-        prefix: &str,
     ) -> Result<CustomerChanges, ValidationErrors> {
         let input = self.normalised();
-        input
-            .validate_with(ctx)
-            .map_err(|report| ValidationErrors::from_report(&report, prefix))?;
+        input.check(ctx)?;
         Ok(CustomerChanges {
             first_name: input.first_name.into_set(),
             last_name: input.last_name.into_set(),
@@ -188,4 +201,18 @@ pub struct BulkUpdate {
 impl BulkUpdate {
     /// Most customer ids one request may name.
     pub const MAX_IDS: usize = 1000;
+
+    /// The changes checked as a single update's, each violation located within `updates`.
+    ///
+    /// # Errors
+    /// Every field of the changes that breaks a rule.
+    pub fn validate_changes(
+        &self,
+        ctx: &ValidationContext,
+    ) -> Result<CustomerChanges, ValidationErrors> {
+        self.updates
+            .clone()
+            .validate_into(ctx)
+            .map_err(|errors| errors.within("updates"))
+    }
 }

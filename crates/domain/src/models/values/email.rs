@@ -2,14 +2,11 @@
 
 use std::fmt;
 
-use serde::{Deserialize, Serialize};
-
 use super::ValueError;
-use crate::error::Rule;
+use crate::error::{EmailProblem, Rule};
 
 /// A syntactically valid email address, trimmed; equality ignores letter case.
-#[derive(Debug, Clone, Eq, Serialize, Deserialize)]
-#[serde(try_from = "String", into = "String")]
+#[derive(Debug, Clone, Eq)]
 pub struct Email(String);
 
 impl Email {
@@ -20,21 +17,15 @@ impl Email {
     /// When the address is longer than 255 characters or not of the form `local@domain.tld`.
     pub fn parse(raw: &str) -> Result<Self, ValueError> {
         let email = raw.trim();
-        // The reasons are worded as the original's validator (email-validator) words them.
-        let invalid = |reason: &str| ValueError::new(Rule::Email, reason);
+        let invalid = |problem| ValueError::new(Rule::Email(problem));
         if email.chars().count() > Self::MAX_LEN {
-            return Err(ValueError::new(
-                Rule::MaxLength(Self::MAX_LEN),
-                "email must be at most 255 characters",
-            ));
+            return Err(ValueError::new(Rule::MaxLength(Self::MAX_LEN)));
         }
         let (local, domain) = email
             .split_once('@')
-            .ok_or_else(|| invalid("An email address must have an @-sign."))?;
+            .ok_or_else(|| invalid(EmailProblem::NoAtSign))?;
         if !domain.contains('.') {
-            return Err(invalid(
-                "The part after the @-sign is not valid. It should have a period.",
-            ));
+            return Err(invalid(EmailProblem::NoPeriodInDomain));
         }
         let local_ok = !local.is_empty()
             && local.len() <= 64
@@ -59,7 +50,7 @@ impl Email {
         if local_ok && domain_ok {
             Ok(Self(email.to_owned()))
         } else {
-            Err(invalid("The email address is not valid."))
+            Err(invalid(EmailProblem::Invalid))
         }
     }
 
@@ -137,6 +128,18 @@ mod tests {
         ] {
             assert!(Email::parse(bad).is_err(), "{bad:?}");
         }
+    }
+
+    #[test]
+    fn each_malformed_address_names_its_problem() {
+        let problem = |raw: &str| Email::parse(raw).unwrap_err().rule;
+        assert_eq!(problem("plain"), Rule::Email(EmailProblem::NoAtSign));
+        assert_eq!(problem("a@b"), Rule::Email(EmailProblem::NoPeriodInDomain));
+        assert_eq!(problem("a@b.c"), Rule::Email(EmailProblem::Invalid));
+        let at_most = format!("{}@{}.com", "a".repeat(64), "b".repeat(186));
+        assert_eq!(at_most.chars().count(), 255);
+        assert!(Email::parse(&at_most).is_err_and(|e| e.rule != Rule::MaxLength(255)));
+        assert_eq!(problem(&format!("x{at_most}")), Rule::MaxLength(255));
     }
 
     #[test]

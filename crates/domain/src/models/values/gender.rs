@@ -2,14 +2,11 @@
 
 use std::fmt;
 
-use serde::{Deserialize, Serialize};
-
 use super::ValueError;
 use crate::error::Rule;
 
 /// Gender, from a closed set.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Gender {
     /// `male`
     Male,
@@ -34,12 +31,7 @@ impl Gender {
         Self::ALL
             .into_iter()
             .find(|g| g.as_str() == lowered)
-            .ok_or_else(|| {
-                ValueError::new(
-                    Rule::OneOf(Self::NAMES),
-                    "gender must be one of: male, female, other, prefer_not_to_say",
-                )
-            })
+            .ok_or_else(|| ValueError::new(Rule::OneOf(Self::NAMES)))
     }
 
     /// The stored and displayed text.

@@ -2,14 +2,11 @@
 
 use std::fmt;
 
-use serde::{Deserialize, Serialize};
-
 use super::ValueError;
 use crate::error::Rule;
 
 /// The public identifier of a customer: `CUST_` followed by 8 upper-case hex digits.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(try_from = "String", into = "String")]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct CustomerId(String);
 
 impl CustomerId {
@@ -32,10 +29,7 @@ impl CustomerId {
             Some(hex) if hex.len() == 8 && hex.bytes().all(|b| b.is_ascii_hexdigit()) => Ok(Self(
                 format!("{}{}", Self::PREFIX, hex.to_ascii_uppercase()),
             )),
-            _ => Err(ValueError::new(
-                Rule::Format,
-                "customer_id must be CUST_ followed by 8 hexadecimal characters",
-            )),
+            _ => Err(ValueError::new(Rule::CustomerIdShape)),
         }
     }
 
@@ -65,8 +59,7 @@ impl fmt::Display for CustomerId {
 }
 
 /// A login name: lower-case ASCII letters and digits, 1 to 50 characters.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(try_from = "String", into = "String")]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Username(String);
 
 impl Username {
@@ -82,10 +75,7 @@ impl Username {
                 .bytes()
                 .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
         {
-            return Err(ValueError::new(
-                Rule::Format,
-                "username must be 1 to 50 lower-case letters and digits",
-            ));
+            return Err(ValueError::new(Rule::UsernameShape));
         }
         Ok(Self(raw.to_owned()))
     }

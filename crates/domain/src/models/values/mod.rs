@@ -14,21 +14,16 @@ pub use tags::Tags;
 
 use crate::error::Rule;
 
-/// Why a raw value was refused: the rule broken and a sentence for people.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{message}")]
+/// Why a raw value was refused: the rule it broke. Adapters word it for their clients.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("the value breaks the rule {rule:?}")]
 pub struct ValueError {
     /// The rule broken.
     pub rule: Rule,
-    /// What is wrong, in a sentence.
-    pub message: String,
 }
 
 impl ValueError {
-    pub(crate) fn new(rule: Rule, message: impl Into<String>) -> Self {
-        Self {
-            rule,
-            message: message.into(),
-        }
+    pub(crate) fn new(rule: Rule) -> Self {
+        Self { rule }
     }
 }

@@ -1,44 +1,42 @@
 //! Phone numbers.
 
-use serde::{Deserialize, Serialize};
-
 use super::ValueError;
 use crate::error::Rule;
 
 /// A phone number as people type it: digits, spaces and `+ - ( ) .`, 7 to 15 digits.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(try_from = "String", into = "String")]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Phone(String);
 
 impl Phone {
     /// Longest number the model stores.
     pub const MAX_LEN: usize = 20;
+    /// Fewest digits a number has.
+    pub const MIN_DIGITS: usize = 7;
+    /// Most digits a number has.
+    pub const MAX_DIGITS: usize = 15;
 
     /// # Errors
     /// When it has other characters, a `+` anywhere but first, too few or too many digits.
     pub fn parse(raw: &str) -> Result<Self, ValueError> {
         let phone = raw.trim();
-        let err = |m: &str| ValueError::new(Rule::Format, m);
         if phone.chars().count() > Self::MAX_LEN {
-            return Err(ValueError::new(
-                Rule::MaxLength(Self::MAX_LEN),
-                "phone must be at most 20 characters",
-            ));
+            return Err(ValueError::new(Rule::MaxLength(Self::MAX_LEN)));
         }
         if !phone
             .chars()
             .all(|c| c.is_ascii_digit() || " +-().".contains(c))
         {
-            return Err(err(
-                "phone may contain only digits, spaces and the characters + - ( ) .",
-            ));
+            return Err(ValueError::new(Rule::PhoneCharacters));
         }
         if phone.rfind('+').is_some_and(|i| i > 0) {
-            return Err(err("phone may have a + only at the start"));
+            return Err(ValueError::new(Rule::PhonePlusNotFirst));
         }
         let digits = phone.chars().filter(char::is_ascii_digit).count();
-        if !(7..=15).contains(&digits) {
-            return Err(err("phone must have 7 to 15 digits"));
+        if !(Self::MIN_DIGITS..=Self::MAX_DIGITS).contains(&digits) {
+            return Err(ValueError::new(Rule::PhoneDigits {
+                min: Self::MIN_DIGITS,
+                max: Self::MAX_DIGITS,
+            }));
         }
         Ok(Self(phone.to_owned()))
     }
@@ -72,6 +70,19 @@ mod tests {
         assert!(Phone::parse(twenty).is_ok());
         let err = Phone::parse(&format!("{twenty}0")).unwrap_err();
         assert_eq!(err.rule, Rule::MaxLength(20));
+    }
+
+    #[test]
+    fn a_phone_has_7_to_15_digits_and_a_plus_only_first() {
+        let digits = |n: usize| "1".repeat(n);
+        assert!(Phone::parse(&digits(7)).is_ok());
+        assert!(Phone::parse(&digits(15)).is_ok());
+        let rule = |raw: &str| Phone::parse(raw).unwrap_err().rule;
+        let count = Rule::PhoneDigits { min: 7, max: 15 };
+        assert_eq!(rule(&digits(6)), count);
+        assert_eq!(rule(&digits(16)), count);
+        assert_eq!(rule("1-555+0123"), Rule::PhonePlusNotFirst);
+        assert_eq!(rule("555-CALL-NOW"), Rule::PhoneCharacters);
     }
 
     #[test]

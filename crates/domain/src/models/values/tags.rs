@@ -1,13 +1,10 @@
 //! Tags: a normalised set shown as a comma-separated string.
 
-use serde::{Deserialize, Serialize};
-
 use super::ValueError;
 use crate::error::Rule;
 
 /// A set of tags: trimmed, lower-cased, without duplicates, in first-seen order.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(try_from = "String", into = "String")]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
 pub struct Tags(Vec<String>);
 
 impl Tags {
@@ -39,16 +36,10 @@ impl Tags {
                 continue;
             }
             if tag.chars().any(char::is_control) {
-                return Err(ValueError::new(
-                    Rule::ControlCharacters,
-                    "tags must not contain control characters",
-                ));
+                return Err(ValueError::new(Rule::TagControlCharacters));
             }
             if tag.chars().count() > Self::MAX_TAG_LEN {
-                return Err(ValueError::new(
-                    Rule::Format,
-                    "each tag must be at most 50 characters",
-                ));
+                return Err(ValueError::new(Rule::TagTooLong(Self::MAX_TAG_LEN)));
             }
             if !tags.contains(&tag) {
                 tags.push(tag);
@@ -56,10 +47,7 @@ impl Tags {
         }
         let joined = tags.join(",");
         if joined.chars().count() > Self::MAX_LEN {
-            return Err(ValueError::new(
-                Rule::MaxLength(Self::MAX_LEN),
-                "tags must be at most 500 characters in all",
-            ));
+            return Err(ValueError::new(Rule::MaxLength(Self::MAX_LEN)));
         }
         Ok(Self(tags))
     }
@@ -111,6 +99,19 @@ mod tests {
     #[test]
     fn empty_tags_show_as_none() {
         assert_eq!(Tags::parse(" , ").unwrap().to_csv(), None);
+    }
+
+    #[test]
+    fn a_tag_has_at_most_50_characters_and_all_at_most_500() {
+        assert!(Tags::parse(&"é".repeat(50)).is_ok());
+        let rule = |raw: &str| Tags::parse(raw).unwrap_err().rule;
+        assert_eq!(rule(&"é".repeat(51)), Rule::TagTooLong(50));
+        assert_eq!(rule("ok,a\u{1}b"), Rule::TagControlCharacters);
+        // 50 tags of 9 characters and 49 commas: 499 characters.
+        let fifty: Vec<String> = (0..50).map(|i| format!("tag{i:06}")).collect();
+        assert!(Tags::parse(&fifty.join(",")).is_ok());
+        let longer = format!("{},x", fifty.join(","));
+        assert_eq!(rule(&longer), Rule::MaxLength(500));
     }
 
     #[test]

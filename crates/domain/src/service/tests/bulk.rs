@@ -43,7 +43,7 @@ async fn bulk_update_reports_each_id_that_failed_and_updates_the_rest() {
         report
             .failed_updates
             .iter()
-            .all(|f| f.reason == "Customer not found")
+            .all(|f| f.reason == crate::models::FailureReason::NotFound)
     );
 }
 
@@ -72,7 +72,7 @@ async fn bulk_update_cannot_set_email() {
             .await
             .unwrap_err(),
     );
-    assert_eq!(got, vec![("updates.email".into(), Rule::NotAllowed)]);
+    assert_eq!(got, vec![("updates.email".into(), Rule::NotInBulkUpdate)]);
 }
 
 #[tokio::test]
@@ -87,7 +87,7 @@ async fn bulk_update_validates_the_changes_with_their_path() {
             .await
             .unwrap_err(),
     );
-    assert_eq!(got, vec![("updates.phone".into(), Rule::Format)]);
+    assert_eq!(got, vec![("updates.phone".into(), Rule::PhoneCharacters)]);
 }
 
 #[tokio::test]
@@ -105,4 +105,20 @@ async fn bulk_update_needs_between_1_and_1000_ids() {
         svc.bulk_update(request).await,
         Err(ServiceError::Validation(_))
     ));
+}
+
+#[tokio::test]
+async fn no_ids_and_1001_ids_break_the_count_rule() {
+    let svc = service(MockCustomerRepository::new());
+    let count = vec![("customer_ids".to_owned(), Rule::Count { min: 1, max: 1000 })];
+    let none = svc.bulk_update(bulk(&[], notes_patch())).await.unwrap_err();
+    assert_eq!(violations(none), count);
+    let request = BulkUpdate {
+        customer_ids: (0..=1000).map(|i| format!("CUST_{i:08X}")).collect(),
+        updates: notes_patch(),
+    };
+    assert_eq!(
+        violations(svc.bulk_update(request).await.unwrap_err()),
+        count
+    );
 }

@@ -248,5 +248,9 @@ async fn a_date_of_birth_before_1900_is_rejected() {
             .await
             .unwrap_err(),
     );
-    assert_eq!(got, vec![("date_of_birth".into(), Rule::Format)]);
+    let earliest = chrono::NaiveDate::from_ymd_opt(1900, 1, 1).unwrap();
+    assert_eq!(
+        got,
+        vec![("date_of_birth".into(), Rule::BirthBefore(earliest))]
+    );
 }

@@ -7,6 +7,7 @@ use chrono::{DateTime, Utc};
 use mockall::predicate::eq;
 
 use super::*;
+use crate::error::EmailProblem;
 use crate::models::{CustomerChanges, Patch, Username};
 use crate::ports::{MockClock, MockCustomerRepository, MockIdSource, MockSuffixSource};
 
@@ -73,9 +74,17 @@ pub(super) fn stored(
     c
 }
 
+/// Each violation as `(field, rule)`, a nested field as `parent.field`.
 pub(super) fn violations(err: ServiceError) -> Vec<(String, Rule)> {
     match err {
-        ServiceError::Validation(v) => v.0.into_iter().map(|f| (f.field, f.rule)).collect(),
+        ServiceError::Validation(v) => {
+            v.0.into_iter()
+                .map(|f| match f.within {
+                    Some(parent) => (format!("{parent}.{}", f.field), f.rule),
+                    None => (f.field.to_owned(), f.rule),
+                })
+                .collect()
+        }
         other => panic!("expected a validation error, got {other:?}"),
     }
 }

@@ -58,7 +58,7 @@ async fn required_fields_sent_as_null_are_validation_errors() {
     );
     for field in ["first_name", "email", "is_active", "marketing_emails"] {
         assert!(
-            got.contains(&(field.into(), Rule::Required)),
+            got.contains(&(field.into(), Rule::NotNull)),
             "{field}: {got:?}"
         );
     }
@@ -80,8 +80,8 @@ async fn update_validates_set_values_like_create() {
     assert_eq!(
         got,
         vec![
-            ("email".into(), Rule::Email),
-            ("phone".into(), Rule::Format)
+            ("email".into(), Rule::Email(EmailProblem::NoAtSign)),
+            ("phone".into(), Rule::PhoneDigits { min: 7, max: 15 })
         ]
     );
 }
