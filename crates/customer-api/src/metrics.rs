@@ -1,65 +1,38 @@
 //! Prometheus metrics: requests by route pattern, method and status, a latency histogram per
-//! route, and the connection pool's size and waiters. Kept in-process and rendered in the
-//! text exposition format at `/metrics`.
+//! route, and the connection pool's size and waiters, rendered in the text exposition format
+//! at `/metrics`.
+//!
+//! Recorded through the `metrics` facade into `metrics-exporter-prometheus`'s recorder. The
+//! recorder belongs to the [`Metrics`] value rather than being installed as the process's
+//! global one, so that every application built in one process (the tests build many) counts
+//! only its own requests.
+//!
+//! A request's handles are registered once per route, method and status and kept here:
+//! registering builds a key from owned labels and looks it up in the registry, which measured
+//! about ten times the cost of the whole recording with the handles at hand. Recording then
+//! takes a shared read lock (writers only when a series is new), an atomic add, and a push
+//! onto the histogram's lock-free bucket, which rendering and [`Metrics::run_upkeep`] drain.
 
-use std::collections::BTreeMap;
-use std::fmt::Write as _;
-use std::sync::Mutex;
+use std::collections::HashMap;
+use std::sync::{PoisonError, RwLock};
 use std::time::Duration;
 
 use infra_postgres::SearchCacheCounts;
+use metrics::{
+    Counter, Histogram, counter, describe_counter, describe_gauge, describe_histogram, gauge,
+    histogram,
+};
+use metrics_exporter_prometheus::{
+    Matcher, PrometheusBuilder, PrometheusHandle, PrometheusRecorder,
+};
 
 /// Upper bounds of the latency buckets, in seconds.
 const BUCKETS: [f64; 12] = [
     0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0,
 ];
 
-#[derive(Debug, Default, Clone)]
-struct Histogram {
-    counts: [u64; BUCKETS.len()],
-    sum: f64,
-    count: u64,
-}
-
-/// Counts and latencies of one route pattern and method.
-#[derive(Debug, Default)]
-struct Series {
-    statuses: BTreeMap<u16, u64>,
-    latency: Histogram,
-}
-
-/// route pattern → method → series. Keyed by `String` so that a request finds its series
-/// with the borrowed names and allocates only the first time a route is seen.
-#[derive(Debug, Default)]
-struct State {
-    routes: BTreeMap<String, BTreeMap<String, Series>>,
-}
-
-impl State {
-    fn record(&mut self, route: &str, method: &str, status: u16, secs: f64) {
-        if !self
-            .routes
-            .get(route)
-            .is_some_and(|m| m.contains_key(method))
-        {
-            self.routes
-                .entry(route.to_owned())
-                .or_default()
-                .insert(method.to_owned(), Series::default());
-        }
-        if let Some(series) = self.routes.get_mut(route).and_then(|m| m.get_mut(method)) {
-            *series.statuses.entry(status).or_default() += 1;
-            let h = &mut series.latency;
-            for (bucket, bound) in h.counts.iter_mut().zip(BUCKETS) {
-                if secs <= bound {
-                    *bucket += 1;
-                }
-            }
-            h.sum += secs;
-            h.count += 1;
-        }
-    }
-}
+const REQUESTS: &str = "http_requests_total";
+const LATENCY: &str = "http_request_duration_seconds";
 
 /// A snapshot of the pool for the gauges.
 #[derive(Debug, Clone, Copy, Default)]
@@ -70,124 +43,121 @@ pub struct PoolGauges {
     pub waiting: usize,
 }
 
-/// The process's metrics registry.
-#[derive(Debug, Default)]
+/// The handles of one route pattern and method.
+#[derive(Debug)]
+struct Series {
+    latency: Histogram,
+    requests: HashMap<u16, Counter>,
+}
+
+/// The application's metrics registry.
+#[derive(Debug)]
 pub struct Metrics {
-    state: Mutex<State>,
+    recorder: PrometheusRecorder,
+    handle: PrometheusHandle,
+    /// route pattern → method → handles, looked up with the borrowed names.
+    series: RwLock<HashMap<String, HashMap<String, Series>>>,
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        #[expect(
+            clippy::expect_used,
+            reason = "the builder refuses only an empty bucket list, and BUCKETS is not empty"
+        )]
+        let recorder = PrometheusBuilder::new()
+            .set_buckets_for_metric(Matcher::Full(LATENCY.to_owned()), &BUCKETS)
+            .expect("latency buckets")
+            .build_recorder();
+        metrics::with_local_recorder(&recorder, describe);
+        let handle = recorder.handle();
+        Self {
+            recorder,
+            handle,
+            series: RwLock::default(),
+        }
+    }
+}
+
+fn describe() {
+    describe_counter!(
+        REQUESTS,
+        "HTTP requests by route pattern, method and status."
+    );
+    describe_histogram!(LATENCY, "Request latency by route pattern and method.");
+    describe_gauge!(
+        "db_pool_max_size",
+        "Largest number of connections the pool opens."
+    );
+    describe_gauge!("db_pool_size", "Connections currently open.");
+    describe_gauge!("db_pool_available", "Open connections not in use.");
+    describe_gauge!("db_pool_waiting", "Requests waiting for a connection.");
+    describe_counter!(
+        "search_cache_hits_total",
+        "Searches answered with a result computed under the same database snapshot."
+    );
+    describe_counter!(
+        "search_cache_misses_total",
+        "Searches computed (the database changed, or the search was not kept)."
+    );
 }
 
 impl Metrics {
     /// Counts one finished request.
     pub fn observe(&self, route: &str, method: &str, status: u16, elapsed: Duration) {
-        if let Ok(mut state) = self.state.lock() {
-            state.record(route, method, status, elapsed.as_secs_f64());
+        let secs = elapsed.as_secs_f64();
+        {
+            let series = self.series.read().unwrap_or_else(PoisonError::into_inner);
+            if let Some(s) = series
+                .get(route)
+                .and_then(|by_method| by_method.get(method))
+                && let Some(requests) = s.requests.get(&status)
+            {
+                requests.increment(1);
+                s.latency.record(secs);
+                return;
+            }
         }
+        let mut series = self.series.write().unwrap_or_else(PoisonError::into_inner);
+        let s = series
+            .entry(route.to_owned())
+            .or_default()
+            .entry(method.to_owned())
+            .or_insert_with(|| Series {
+                latency: metrics::with_local_recorder(&self.recorder, || {
+                    histogram!(LATENCY, "route" => route.to_owned(), "method" => method.to_owned())
+                }),
+                requests: HashMap::new(),
+            });
+        s.requests
+            .entry(status)
+            .or_insert_with(|| {
+                metrics::with_local_recorder(&self.recorder, || {
+                    counter!(REQUESTS, "route" => route.to_owned(), "method" => method.to_owned(), "status" => status.to_string())
+                })
+            })
+            .increment(1);
+        s.latency.record(secs);
     }
 
     /// The text exposition of every metric.
     pub fn render(&self, pool: PoolGauges, search_cache: SearchCacheCounts) -> String {
-        let mut out = String::new();
-        let state = match self.state.lock() {
-            Ok(state) => state,
-            Err(poisoned) => poisoned.into_inner(),
-        };
-        out.push_str(
-            "# HELP http_requests_total HTTP requests by route pattern, method and status.\n",
-        );
-        out.push_str("# TYPE http_requests_total counter\n");
-        let series = || {
-            state.routes.iter().flat_map(|(route, methods)| {
-                methods
-                    .iter()
-                    .map(move |(method, series)| (route, method, series))
-            })
-        };
-        for (route, method, series) in series() {
-            for (status, n) in &series.statuses {
-                let _ = writeln!(
-                    out,
-                    "http_requests_total{{route=\"{}\",method=\"{method}\",status=\"{status}\"}} {n}",
-                    escape(route)
-                );
-            }
-        }
-        out.push_str(
-            "# HELP http_request_duration_seconds Request latency by route pattern and method.\n",
-        );
-        out.push_str("# TYPE http_request_duration_seconds histogram\n");
-        for (route, method, Series { latency: h, .. }) in series() {
-            let labels = format!("route=\"{}\",method=\"{method}\"", escape(route));
-            for (count, bound) in h.counts.iter().zip(BUCKETS) {
-                let _ = writeln!(
-                    out,
-                    "http_request_duration_seconds_bucket{{{labels},le=\"{bound}\"}} {count}"
-                );
-            }
-            let _ = writeln!(
-                out,
-                "http_request_duration_seconds_bucket{{{labels},le=\"+Inf\"}} {}",
-                h.count
-            );
-            let _ = writeln!(
-                out,
-                "http_request_duration_seconds_sum{{{labels}}} {}",
-                h.sum
-            );
-            let _ = writeln!(
-                out,
-                "http_request_duration_seconds_count{{{labels}}} {}",
-                h.count
-            );
-        }
-        for (name, help, value) in [
-            (
-                "db_pool_max_size",
-                "Largest number of connections the pool opens.",
-                pool.max_size,
-            ),
-            ("db_pool_size", "Connections currently open.", pool.size),
-            (
-                "db_pool_available",
-                "Open connections not in use.",
-                pool.available,
-            ),
-            (
-                "db_pool_waiting",
-                "Requests waiting for a connection.",
-                pool.waiting,
-            ),
-        ] {
-            let _ = writeln!(
-                out,
-                "# HELP {name} {help}\n# TYPE {name} gauge\n{name} {value}"
-            );
-        }
-        for (name, help, value) in [
-            (
-                "search_cache_hits_total",
-                "Searches answered with a result computed under the same database snapshot.",
-                search_cache.hits,
-            ),
-            (
-                "search_cache_misses_total",
-                "Searches computed (the database changed, or the search was not kept).",
-                search_cache.misses,
-            ),
-        ] {
-            let _ = writeln!(
-                out,
-                "# HELP {name} {help}\n# TYPE {name} counter\n{name} {value}"
-            );
-        }
-        out
+        metrics::with_local_recorder(&self.recorder, || {
+            gauge!("db_pool_max_size").set(pool.max_size as f64);
+            gauge!("db_pool_size").set(pool.size as f64);
+            gauge!("db_pool_available").set(pool.available as f64);
+            gauge!("db_pool_waiting").set(pool.waiting as f64);
+            counter!("search_cache_hits_total").absolute(search_cache.hits);
+            counter!("search_cache_misses_total").absolute(search_cache.misses);
+        });
+        self.handle.render()
     }
-}
 
-fn escape(label: &str) -> String {
-    label
-        .replace('\\', "\\\\")
-        .replace('"', "\\\"")
-        .replace('\n', "\\n")
+    /// Moves the latency samples recorded since the last call into their histograms, so that
+    /// memory stays bounded when nobody scrapes `/metrics`.
+    pub fn run_upkeep(&self) {
+        self.handle.run_upkeep();
+    }
 }
 
 #[cfg(test)]
@@ -233,5 +203,32 @@ mod tests {
         assert!(text.contains("db_pool_max_size 16"));
         assert!(text.contains("search_cache_hits_total 7"));
         assert!(text.contains("search_cache_misses_total 3"));
+    }
+
+    #[test]
+    fn every_family_keeps_its_type_and_help_and_samples_survive_upkeep() {
+        let m = Metrics::default();
+        m.observe("/health", "GET", 200, Duration::from_millis(2));
+        m.run_upkeep();
+        m.observe("/health", "GET", 200, Duration::from_millis(2));
+        let text = m.render(
+            PoolGauges::default(),
+            SearchCacheCounts { hits: 0, misses: 0 },
+        );
+        for line in [
+            "# HELP http_requests_total HTTP requests by route pattern, method and status.",
+            "# TYPE http_requests_total counter",
+            "# HELP http_request_duration_seconds Request latency by route pattern and method.",
+            "# TYPE http_request_duration_seconds histogram",
+            "http_request_duration_seconds_count{route=\"/health\",method=\"GET\"} 2",
+            "# TYPE db_pool_max_size gauge",
+            "# TYPE db_pool_size gauge",
+            "# TYPE db_pool_available gauge",
+            "# TYPE db_pool_waiting gauge",
+            "# TYPE search_cache_hits_total counter",
+            "# TYPE search_cache_misses_total counter",
+        ] {
+            assert!(text.contains(line), "{line} in {text}");
+        }
     }
 }

@@ -22,6 +22,9 @@ use crate::settings::Settings;
 /// How long to wait between migration attempts while the database is unreachable.
 const MIGRATION_RETRY: Duration = Duration::from_secs(2);
 
+/// How often the latency samples are folded into their histograms between scrapes.
+const METRICS_UPKEEP: Duration = Duration::from_secs(5);
+
 /// A bound, ready-to-run server.
 pub struct Application {
     port: u16,
@@ -94,6 +97,7 @@ impl Application {
             })?;
         let port = listener.local_addr()?.port();
         let metrics = web::Data::new(Metrics::default());
+        tokio::spawn(upkeep_every(metrics.clone(), METRICS_UPKEEP));
         let pools = web::Data::new(pools);
         let search_cache = web::Data::new(search_cache);
         let api = api_actix::ApiSettings {
@@ -186,6 +190,17 @@ async fn compact_counts_every(pool: Pool, every: Duration) {
             Ok(folded) => tracing::debug!(folded, "statistics counters folded"),
             Err(error) => tracing::warn!(%error, "could not fold the statistics counters"),
         }
+    }
+}
+
+/// Folds the recorded latencies into the histograms, so that they take bounded memory
+/// however rarely `/metrics` is scraped.
+async fn upkeep_every(metrics: web::Data<Metrics>, every: Duration) {
+    let mut ticks = tokio::time::interval(every);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        ticks.tick().await;
+        metrics.run_upkeep();
     }
 }
 

@@ -1,8 +1,14 @@
 //! CORS for browsers on other origins, off unless origins are configured.
 //!
-//! Written here rather than taken from `actix-cors` because that crate answers a refused
-//! preflight in plain text, and every error of this API is `{"detail": ...}`. Tokens travel in
-//! the `Authorization` header, never in cookies, so credentials are never allowed.
+//! Written here rather than taken from `actix-cors` (0.7), which cannot give two answers the
+//! API and its tests pin: it accepts a preflight with 200, not 204, and refuses one with 400
+//! and a plain-text body, not 403 `{"detail": "Origin not allowed"}`. It also refuses (400) a
+//! preflight that asks for a header or method outside its lists, where this one answers with
+//! the lists and lets the browser decide, and it adds `Vary` to every answer, with or without
+//! `Origin`. Using it would take a second middleware that finds its errors by downcasting and
+//! rewrites status and body, plus a `Cors` built per worker instead of the policy read from
+//! [`Security`]: more code than the few headers it would write. Tokens travel in the
+//! `Authorization` header, never in cookies, so credentials are never allowed.
 
 use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};

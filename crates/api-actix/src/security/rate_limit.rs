@@ -1,14 +1,33 @@
-//! A token bucket per client: each holds up to `burst` tokens, refills at `per_second`, and
-//! every request takes one. One limiter is shared by every worker (the binary builds it once),
-//! so the limit holds per process, not per worker.
+//! A rate limit per client: `burst` requests at once, then `per_second` on average. The
+//! decision is `governor`'s GCRA (the same answers as a bucket of `burst` tokens refilled at
+//! `per_second`), over a sharded map of per-client states, so concurrent requests do not
+//! queue on one lock. One limiter is shared by every worker (the binary builds it once), so
+//! the limit holds per process, not per worker.
 //!
-//! Memory stays bounded: a bucket idle long enough to be full again is the same as no bucket,
-//! so such buckets are swept; past `capacity` clients the stalest bucket is dropped.
+//! governor directly rather than through `actix-governor`'s middleware: the key is the
+//! subject of the token that access control has just verified (or the address without one),
+//! and the check sits between authentication and the role check, so that refused anonymous
+//! requests are limited too. A middleware of its own would verify every token twice, or
+//! limit only the requests that get past authentication.
+//!
+//! Memory stays bounded: a client idle long enough that its bucket is full again is the same
+//! as no client, so such states are swept (governor's `retain_recent`) at most once per
+//! refill period; past `capacity` clients, the one whose bucket is fullest is forgotten.
 
-use std::collections::HashMap;
 use std::fmt;
-use std::sync::{Arc, Mutex};
+use std::num::NonZeroU32;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
+
+use governor::Quota;
+use governor::middleware::NoOpMiddleware;
+use governor::nanos::Nanos;
+use governor::state::keyed::{DashMapStateStore, ShrinkableKeyedStateStore};
+use governor::state::{InMemoryState, NotKeyed, StateStore};
+
+/// The longest wait the limiter announces (a rate of zero would mean forever).
+const MAX_WAIT: Duration = Duration::from_secs(86_400);
 
 /// Where the limiter reads the time; tests inject a clock they move by hand.
 pub trait Clock: Send + Sync + fmt::Debug {
@@ -26,54 +45,117 @@ impl Clock for SystemClock {
     }
 }
 
-#[derive(Debug, Clone, Copy)]
-struct Bucket {
-    tokens: f64,
-    updated: Instant,
+/// Our clock as governor reads it.
+#[derive(Debug, Clone)]
+struct GovernorClock(Arc<dyn Clock>);
+
+impl governor::clock::Clock for GovernorClock {
+    type Instant = Instant;
+
+    fn now(&self) -> Instant {
+        self.0.now()
+    }
 }
 
-#[derive(Debug)]
-struct State {
-    buckets: HashMap<String, Bucket>,
-    last_sweep: Instant,
+/// The per-client states, shared by governor's limiter and the eviction below.
+#[derive(Debug, Clone, Default)]
+struct Clients(Arc<DashMapStateStore<String>>);
+
+impl StateStore for Clients {
+    type Key = String;
+
+    fn measure_and_replace<T, F, E>(&self, key: &String, f: F) -> Result<T, E>
+    where
+        F: Fn(Option<Nanos>) -> Result<(T, Nanos), E>,
+    {
+        self.0.measure_and_replace(key, f)
+    }
 }
 
-/// Per-client token buckets.
+impl ShrinkableKeyedStateStore<String> for Clients {
+    fn retain_recent(&self, drop_below: Nanos) {
+        self.0.retain_recent(drop_below);
+    }
+
+    fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl Clients {
+    /// Forgets the client whose bucket is fullest: the earliest theoretical arrival time.
+    fn forget_fullest(&self) {
+        let fullest = self
+            .0
+            .iter()
+            .min_by_key(|client| arrival(client.value()))
+            .map(|client| client.key().clone());
+        if let Some(key) = fullest {
+            self.0.remove(&key);
+        }
+    }
+}
+
+/// A state's theoretical arrival time, read without changing it (the closure refuses).
+fn arrival(state: &InMemoryState) -> Option<Nanos> {
+    state
+        .measure_and_replace(&NotKeyed::NonKey, Err::<((), Nanos), _>)
+        .err()
+        .flatten()
+}
+
+type Gcra = governor::RateLimiter<String, Clients, GovernorClock, NoOpMiddleware<Instant>>;
+
+/// Per-client rate limits.
 #[derive(Debug)]
 pub struct RateLimiter {
-    per_second: f64,
-    burst: f64,
-    capacity: usize,
+    gcra: Gcra,
+    clients: Clients,
     clock: Arc<dyn Clock>,
-    state: Mutex<State>,
+    capacity: usize,
+    created: Instant,
+    sweep_every: Duration,
+    /// When the last sweep ran, in nanoseconds after `created`.
+    last_sweep: AtomicU64,
 }
 
 impl RateLimiter {
-    /// Clients tracked at most before the stalest is forgotten.
+    /// Clients tracked at most before the one with the fullest bucket is forgotten.
     pub const DEFAULT_CAPACITY: usize = 100_000;
 
-    /// `per_second` tokens a second, `burst` at most (both at least a small positive amount).
+    /// `per_second` requests a second, `burst` at once (both at least a small positive amount).
     pub fn new(per_second: f64, burst: u32) -> Self {
         Self::with_clock(per_second, burst, Arc::new(SystemClock))
     }
 
     /// As [`RateLimiter::new`], reading time from `clock`.
     pub fn with_clock(per_second: f64, burst: u32, clock: Arc<dyn Clock>) -> Self {
-        let now = clock.now();
+        // Guards against a zero rate here too: it would mean an infinite Retry-After.
+        let per_second = if per_second.is_finite() && per_second > 0.0 {
+            per_second
+        } else {
+            f64::MIN_POSITIVE
+        };
+        let burst = NonZeroU32::new(burst).unwrap_or(NonZeroU32::MIN);
+        let period = Duration::from_secs_f64((1.0 / per_second).min(MAX_WAIT.as_secs_f64()))
+            .max(Duration::from_nanos(1));
+        let quota = Quota::with_period(period)
+            .unwrap_or(Quota::per_second(NonZeroU32::MAX))
+            .allow_burst(burst);
+        let clients = Clients::default();
+        let full_refill = (period * burst.get()).min(MAX_WAIT);
         Self {
-            // Guards against a zero rate here too: it would mean an infinite Retry-After.
-            per_second: if per_second.is_finite() && per_second > 0.0 {
-                per_second
-            } else {
-                f64::MIN_POSITIVE
-            },
-            burst: f64::from(burst.max(1)),
+            gcra: governor::RateLimiter::new(quota, clients.clone(), GovernorClock(clock.clone())),
+            clients,
             capacity: Self::DEFAULT_CAPACITY,
+            created: clock.now(),
             clock,
-            state: Mutex::new(State {
-                buckets: HashMap::new(),
-                last_sweep: now,
-            }),
+            sweep_every: full_refill.max(Duration::from_secs(1)),
+            last_sweep: AtomicU64::new(0),
         }
     }
 
@@ -84,71 +166,43 @@ impl RateLimiter {
         self
     }
 
-    /// How long an idle bucket takes to fill up from empty.
-    fn full_refill(&self) -> Duration {
-        Duration::from_secs_f64((self.burst / self.per_second).min(86_400.0))
-    }
-
-    /// Takes one token from `key`'s bucket.
+    /// Lets one request of `key` through.
     ///
     /// # Errors
-    /// The bucket is empty: how long until it holds a token again.
+    /// The client is over its limit: how long until it may send again.
     pub fn check(&self, key: &str) -> Result<(), Duration> {
-        let now = self.clock.now();
-        // A poisoned lock only means another request panicked mid-update; the counts are
-        // still plain numbers, so keep limiting rather than failing every request.
-        let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
-        self.sweep(&mut state, now);
-        if !state.buckets.contains_key(key) && state.buckets.len() >= self.capacity {
-            evict_stalest(&mut state.buckets);
+        // governor's keyed stores look up by `&K`, not a borrowed form of it.
+        let key = key.to_owned();
+        self.sweep_if_due();
+        // Counting the clients visits every shard, so only a new client pays for it.
+        if !self.clients.0.contains_key(&key) && self.clients.0.len() >= self.capacity {
+            self.clients.forget_fullest();
         }
-        let bucket = state.buckets.entry(key.to_owned()).or_insert(Bucket {
-            tokens: self.burst,
-            updated: now,
-        });
-        let elapsed = now.saturating_duration_since(bucket.updated).as_secs_f64();
-        bucket.tokens = (bucket.tokens + elapsed * self.per_second).min(self.burst);
-        bucket.updated = now;
-        if bucket.tokens >= 1.0 {
-            bucket.tokens -= 1.0;
-            Ok(())
-        } else {
-            Err(Duration::from_secs_f64(
-                ((1.0 - bucket.tokens) / self.per_second).min(86_400.0),
-            ))
-        }
+        self.gcra
+            .check_key(&key)
+            .map_err(|refused| refused.wait_time_from(self.clock.now()).min(MAX_WAIT))
     }
 
     /// Clients currently tracked.
     pub fn tracked_clients(&self) -> usize {
-        self.state
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .buckets
-            .len()
+        self.gcra.len()
     }
 
-    /// At most once per refill period, forgets the buckets that are full again.
-    fn sweep(&self, state: &mut State, now: Instant) {
-        let period = self.full_refill().max(Duration::from_secs(1));
-        if now.saturating_duration_since(state.last_sweep) < period {
-            return;
+    /// At most once per refill period, forgets the clients whose buckets are full again.
+    fn sweep_if_due(&self) {
+        let since_created = self.clock.now().saturating_duration_since(self.created);
+        let now = u64::try_from(since_created.as_nanos()).unwrap_or(u64::MAX);
+        let last = self.last_sweep.load(Ordering::Relaxed);
+        let due = Duration::from_nanos(now.saturating_sub(last)) >= self.sweep_every;
+        // One request sweeps; the others that saw it due at the same time go on.
+        if due
+            && self
+                .last_sweep
+                .compare_exchange(last, now, Ordering::Relaxed, Ordering::Relaxed)
+                .is_ok()
+        {
+            self.gcra.retain_recent();
         }
-        state.last_sweep = now;
-        let full = self.full_refill();
-        state
-            .buckets
-            .retain(|_, b| now.saturating_duration_since(b.updated) < full);
-    }
-}
-
-fn evict_stalest(buckets: &mut HashMap<String, Bucket>) {
-    let stalest = buckets
-        .iter()
-        .min_by_key(|(_, b)| b.updated)
-        .map(|(k, _)| k.clone());
-    if let Some(key) = stalest {
-        buckets.remove(&key);
     }
 }
 
