@@ -132,17 +132,30 @@ APP_ENV=production APP__DATABASE__URL=$BENCH_URL APP__SERVER__HOST=127.0.0.1 \
     APP__SERVER__PORT=$PORT APP__AUTH__ENABLED=false APP__RATE_LIMIT__ENABLED=false \
     "$BIN" serve >"$OUT/service.log" 2>&1 &
 SERVICE_PID=$!
+# The same service with the statistics' coalescing off ([statistics] coalesce = false), for
+# the overview computed once per request, side by side with the deployed one.
+APP_ENV=production APP__DATABASE__URL=$BENCH_URL APP__SERVER__HOST=127.0.0.1 \
+    APP__SERVER__PORT=$((PORT + 1)) APP__AUTH__ENABLED=false APP__RATE_LIMIT__ENABLED=false \
+    APP__STATISTICS__COALESCE=false APP__DATABASE__MIGRATE_ON_START=false \
+    "$BIN" serve >"$OUT/service-uncoalesced.log" 2>&1 &
+SERVICE2_PID=$!
 cleanup() {
-    if kill -0 "$SERVICE_PID" 2>/dev/null; then
-        kill -TERM "$SERVICE_PID" 2>/dev/null || true
-        wait "$SERVICE_PID" 2>/dev/null || true
-    fi
+    local pid
+    for pid in "$SERVICE_PID" "$SERVICE2_PID"; do
+        if kill -0 "$pid" 2>/dev/null; then
+            kill -TERM "$pid" 2>/dev/null || true
+            wait "$pid" 2>/dev/null || true
+        fi
+    done
 }
 trap cleanup EXIT
-for _ in $(seq 1 100); do
-    curl -fsS "http://127.0.0.1:$PORT/health" >/dev/null 2>&1 && break
-    kill -0 "$SERVICE_PID" 2>/dev/null || die "the service exited: $(tail -n 5 "$OUT/service.log")"
-    sleep 0.2
+for port in "$PORT" $((PORT + 1)); do
+    for _ in $(seq 1 100); do
+        curl -fsS "http://127.0.0.1:$port/health" >/dev/null 2>&1 && break
+        kill -0 "$SERVICE_PID" 2>/dev/null || die "the service exited: $(tail -n 5 "$OUT/service.log")"
+        kill -0 "$SERVICE2_PID" 2>/dev/null || die "the service exited: $(tail -n 5 "$OUT/service-uncoalesced.log")"
+        sleep 0.2
+    done
 done
 
 # ---------------------------------------------------------------------------- scenarios
@@ -150,6 +163,7 @@ export BENCH_SAMPLE=$OUT/sample.lua BENCH_RUN
 BENCH_RUN=$(date +%s)
 results=()
 WRK_OUT=$OUT/wrk.out
+WRK_PORT=$PORT # where wrk sends the scenario's requests
 run_wrk() { # $1 script, rest: env assignments; prints "rps p50 p99 errors"
     local script=$1
     shift
@@ -157,7 +171,7 @@ run_wrk() { # $1 script, rest: env assignments; prints "rps p50 p99 errors"
     # success (a deep offset page takes about 2 s under 32 connections) is not an error,
     # and its latency belongs in the percentiles, so wait up to 30 s.
     env "$@" wrk -t2 -c"$CONNECTIONS" -d"${DURATION}s" --timeout 30s -s "bench/wrk/$script" \
-        "http://127.0.0.1:$PORT" >"$WRK_OUT" 2>&1 || true
+        "http://127.0.0.1:$WRK_PORT" >"$WRK_OUT" 2>&1 || true
     grep '^RESULT' "$WRK_OUT" | cut -d' ' -f2- || echo "0 0 0 -1"
 }
 run_pgbench() { # $1 script file, rest: pgbench -D assignments; prints tps
@@ -224,6 +238,8 @@ read_scenarios() {
         bench/pgbench/list_after.sql "after=$((LIMIT * 9999)) limit=$LIMIT"
     scenario "statistics overview" get_path.lua "BENCH_PATH=/api/v1/customers/statistics/overview" \
         bench/pgbench/statistics.sql ""
+    WRK_PORT=$((PORT + 1)) scenario "statistics overview, each request computed" get_path.lua \
+        "BENCH_PATH=/api/v1/customers/statistics/overview" bench/pgbench/statistics.sql ""
 }
 read_scenarios
 UNDER_WRITES=1 read_scenarios
