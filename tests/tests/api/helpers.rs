@@ -4,8 +4,8 @@ use std::path::PathBuf;
 
 use customer_api::Application;
 use customer_api::settings::{AppEnv, Settings};
-use infra_postgres::test_support::TestDatabase;
 use serde_json::{Value, json};
+use test_db::TestDatabase;
 
 use crate::proxy::CuttingProxy;
 
