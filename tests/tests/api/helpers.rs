@@ -162,8 +162,8 @@ pub fn customer(first: &str, last: &str, email: &str) -> Value {
     json!({"first_name": first, "last_name": last, "email": email})
 }
 
-/// The seed's full create example.
-pub fn seed_john_doe() -> Value {
+/// The contract's full create example.
+pub fn contract_john_doe() -> Value {
     json!({
         "first_name": "John",
         "last_name": "Doe",
