@@ -22,9 +22,13 @@ chaos: ## Database-fault tests: each starts, crashes and restarts a PostgreSQL o
 fuzz: ## Bounded schemathesis run against the service's own /openapi.json: no 5xx, no contradiction
 	scripts/with-db.sh scripts/fuzz.sh
 
-lint: ## Check formatting, run clippy with warnings as errors, lint the OpenAPI document (Redocly)
+lint: ## Check formatting, run clippy with warnings as errors, find unused dependencies (cargo-machete), lint the OpenAPI document (Redocly)
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
+	@$(CARGO) machete --version >/dev/null 2>&1 || { \
+		echo "make lint: cargo-machete not found; installing it" >&2; \
+		$(CARGO) install cargo-machete --locked; }
+	$(CARGO) machete --with-metadata
 	scripts/lint-openapi.sh
 
 fmt: ## Format the code

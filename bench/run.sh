@@ -62,7 +62,7 @@ BENCH_URL=$server_url/$BENCH_DB
 ADMIN_URL=$server_url/postgres
 psql_at() { psql -X -q -v ON_ERROR_STOP=1 -At "$@"; }
 # The data set changes with the migrations and with the generator.
-migrations_hash=$(cat migrations/*/up.sql crates/infra-postgres/src/seed/*.rs | sha256sum | cut -c1-16)
+migrations_hash=$(cat migrations/*/up.sql crates/datagen/src/*.rs | sha256sum | cut -c1-16)
 wanted="$ROWS $SEED $migrations_hash"
 
 have=""

@@ -66,7 +66,7 @@ serve() {
 # - positive_data_acceptance: the document cannot express every rule (email and phone syntax,
 #   dates of birth not in the future, tags within 500 characters), so some schema-valid data is
 #   rightly refused with 422;
-# - use_after_free, ensure_resource_availability: DELETE /{id} is the seed's soft delete, so the
+# - use_after_free, ensure_resource_availability: DELETE /{id} is the contract's soft delete, so the
 #   customer stays retrievable afterwards, by contract;
 # - object_level_authorization: every customer is visible to every reader by design.
 #

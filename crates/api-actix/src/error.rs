@@ -1,5 +1,5 @@
 //! The HTTP error type: one variant per status code, always answered in FastAPI's shape
-//! (`{"detail": ...}`) because the seed's clients parse exactly that.
+//! (`{"detail": ...}`) because the contract's clients parse exactly that.
 
 use actix_web::http::{StatusCode, header};
 use actix_web::{HttpResponse, ResponseError};

@@ -1,8 +1,8 @@
-//! HTTP adapter: the seed's customer API on actix-web.
+//! HTTP adapter: the customer API of the contract (`docs/contract.md`) on actix-web.
 //!
-//! Request and response types (DTOs) translate between the seed's JSON and the domain's
+//! Request and response types (DTOs) translate between the contract's JSON and the domain's
 //! inputs; handlers call [`domain::CustomerUseCases`] and nothing else; every failure leaves
-//! as [`ApiError`] in FastAPI's `{"detail": ...}` shape, so existing clients of the seed
+//! as [`ApiError`] in FastAPI's `{"detail": ...}` shape, so existing clients of the contract
 //! keep working. The binary wires it in:
 //!
 //! ```no_run

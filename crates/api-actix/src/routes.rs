@@ -1,4 +1,4 @@
-//! Route registration: every path of the seed under `/api/v1/customers`, plus `/health`,
+//! Route registration: every path of the contract under `/api/v1/customers`, plus `/health`,
 //! `/openapi.json` and `/docs`, with JSON answers for unknown paths and methods.
 
 use std::sync::Arc;

@@ -73,8 +73,8 @@ pub async fn run(cli: Cli, settings: Settings) -> anyhow::Result<()> {
         Command::Seed { count, seed } => {
             let pool = infra_postgres::build_pool(&settings.database.pool())?;
             infra_postgres::run_migrations(&pool).await?;
-            let options = infra_postgres::SeedOptions::ending_now(count, seed);
-            let report = infra_postgres::seed_customers(&settings.database.url, &options).await?;
+            let options = datagen::GeneratorOptions::ending_now(count, seed);
+            let report = datagen::generate_customers(&settings.database.url, &options).await?;
             tracing::info!(
                 inserted = report.inserted,
                 requested = report.requested,

@@ -2,7 +2,7 @@
 //! BUFFERS)` of its page and total queries, against an existing database:
 //!
 //! ```text
-//! cargo run -p infra-postgres --features test-support --example explain_search -- \
+//! cargo run -p infra-postgres --example explain_search -- \
 //!     postgres://postgres@127.0.0.1:5432/cust_explain_1m john usa
 //! ```
 //!
@@ -13,7 +13,7 @@
 use std::process::ExitCode;
 
 use domain::{SearchCriteria, SortField, SortOrder};
-use infra_postgres::test_support::explain_search;
+use infra_postgres::explain_search;
 use infra_postgres::{PoolSettings, build_pool};
 
 #[tokio::main]

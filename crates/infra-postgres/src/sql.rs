@@ -55,16 +55,13 @@ where
 }
 
 /// `EXPLAIN (ANALYZE, BUFFERS)` of a query, keeping its bound values (for measurements).
-#[cfg(feature = "test-support")]
 #[derive(Debug, diesel::query_builder::QueryId)]
 pub(crate) struct ExplainAnalyze<Q>(pub(crate) Q);
 
-#[cfg(feature = "test-support")]
 impl<Q> diesel::query_builder::Query for ExplainAnalyze<Q> {
     type SqlType = Text;
 }
 
-#[cfg(feature = "test-support")]
 impl<Q> diesel::query_builder::QueryFragment<diesel::pg::Pg> for ExplainAnalyze<Q>
 where
     Q: diesel::query_builder::QueryFragment<diesel::pg::Pg>,

@@ -3,12 +3,12 @@
 
 use serde_json::{Value, json};
 
-use crate::helpers::{customer, seed_john_doe, spawn_app, spawn_app_with};
+use crate::helpers::{contract_john_doe, customer, spawn_app, spawn_app_with};
 
 #[tokio::test]
 async fn action_messages_are_the_originals_word_for_word() {
     let app = spawn_app().await;
-    let id = app.create(&seed_john_doe()).await["customer_id"]
+    let id = app.create(&contract_john_doe()).await["customer_id"]
         .as_str()
         .unwrap()
         .to_owned();
@@ -48,7 +48,7 @@ async fn health_says_healthy_and_names_the_database() {
 #[tokio::test]
 async fn text_filters_of_search_and_location_search_match_substrings_ignoring_case() {
     let app = spawn_app().await;
-    let mut ny = seed_john_doe();
+    let mut ny = contract_john_doe();
     ny["company_name"] = json!("Tech Corp");
     let ny = app.create(&ny).await;
     let mut la = customer("Jane", "Smith", "jane.smith@example.com");
@@ -205,7 +205,7 @@ async fn full_address_is_null_without_address_parts_and_joined_with_commas_other
         .create(&customer("No", "Address", "no.address@example.com"))
         .await;
     assert_eq!(bare["full_address"], Value::Null);
-    let full = app.create(&seed_john_doe()).await;
+    let full = app.create(&contract_john_doe()).await;
     assert_eq!(
         full["full_address"],
         json!("123 Main Street, New York, NY, 10001, USA")

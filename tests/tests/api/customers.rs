@@ -1,13 +1,13 @@
-//! Create, read, update and delete, as the seed's README shows them.
+//! Create, read, update and delete, as the contract (`docs/contract.md`) shows them.
 
 use serde_json::json;
 
-use crate::helpers::{customer, seed_john_doe, spawn_app, validation_locs};
+use crate::helpers::{contract_john_doe, customer, spawn_app, validation_locs};
 
 #[tokio::test]
-async fn the_seeds_full_create_example_returns_every_field_of_its_response() {
+async fn the_contracts_full_create_example_returns_every_field_of_its_response() {
     let app = spawn_app().await;
-    let c = app.create(&seed_john_doe()).await;
+    let c = app.create(&contract_john_doe()).await;
 
     assert!(c["id"].as_i64().unwrap() >= 1);
     let customer_id = c["customer_id"].as_str().unwrap();
@@ -21,7 +21,7 @@ async fn the_seeds_full_create_example_returns_every_field_of_its_response() {
             .all(|ch| ch.is_ascii_hexdigit() && !ch.is_ascii_lowercase())
     );
     assert_eq!(c["username"], "johndoe");
-    for (field, value) in seed_john_doe().as_object().unwrap() {
+    for (field, value) in contract_john_doe().as_object().unwrap() {
         assert_eq!(&c[field], value, "{field}");
     }
     assert_eq!(c["is_active"], true);
@@ -42,7 +42,7 @@ async fn the_seeds_full_create_example_returns_every_field_of_its_response() {
 }
 
 #[tokio::test]
-async fn the_seeds_python_client_example_works_unchanged() {
+async fn the_contracts_python_client_example_works_unchanged() {
     let app = spawn_app().await;
     let body = json!({
         "first_name": "John",
@@ -51,8 +51,8 @@ async fn the_seeds_python_client_example_works_unchanged() {
         "phone": "+1-555-0123"
     });
     let created = app.create(&body).await;
-    assert_eq!(created["marketing_emails"], true, "seed default");
-    assert_eq!(created["marketing_sms"], false, "seed default");
+    assert_eq!(created["marketing_emails"], true, "contract default");
+    assert_eq!(created["marketing_sms"], false, "contract default");
     let id = created["customer_id"].as_str().unwrap();
     let (status, fetched) = app.get(&format!("/{id}")).await;
     assert_eq!(status, 200);
@@ -110,7 +110,7 @@ async fn a_second_john_doe_gets_a_suffixed_username() {
 }
 
 #[tokio::test]
-async fn a_duplicate_email_is_rejected_with_the_seeds_message_whatever_its_case() {
+async fn a_duplicate_email_is_rejected_with_the_contracts_message_whatever_its_case() {
     let app = spawn_app().await;
     app.create(&customer("John", "Doe", "john@x.com")).await;
     let (status, body) = app
@@ -140,7 +140,7 @@ async fn customers_are_found_by_username_and_by_email_ignoring_case() {
 }
 
 #[tokio::test]
-async fn unknown_customers_are_404_with_the_seeds_detail() {
+async fn unknown_customers_are_404_with_the_contracts_detail() {
     let app = spawn_app().await;
     for path in [
         "/CUST_00000000",
@@ -157,7 +157,7 @@ async fn unknown_customers_are_404_with_the_seeds_detail() {
 #[tokio::test]
 async fn an_update_changes_only_what_is_sent_and_null_clears() {
     let app = spawn_app().await;
-    let c = app.create(&seed_john_doe()).await;
+    let c = app.create(&contract_john_doe()).await;
     let id = c["customer_id"].as_str().unwrap();
     let (status, updated) = app
         .put(
@@ -256,7 +256,7 @@ async fn soft_delete_keeps_the_customer_inactive_and_hard_delete_removes_it() {
 #[tokio::test]
 async fn verification_and_last_login_set_their_fields() {
     let app = spawn_app().await;
-    let c = app.create(&seed_john_doe()).await;
+    let c = app.create(&contract_john_doe()).await;
     let id = c["customer_id"].as_str().unwrap();
     for action in ["verify-email", "verify-phone", "last-login"] {
         let (status, body) = app.patch(&format!("/{id}/{action}")).await;

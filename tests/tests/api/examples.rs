@@ -5,7 +5,7 @@
 
 use serde_json::{Map, Value, json};
 
-use crate::helpers::{TestApp, seed_john_doe, spawn_app};
+use crate::helpers::{TestApp, contract_john_doe, spawn_app};
 
 fn resolve<'a>(doc: &'a Value, schema: &'a Value) -> &'a Value {
     match schema["$ref"].as_str() {
@@ -71,7 +71,7 @@ async fn every_example_in_the_document_is_accepted_by_the_service() {
         ("CUST_A1B2C3D4", "someone@example.com"),
         ("CUST_B2C3D4E5", "someone.else@example.com"),
     ] {
-        let mut c = seed_john_doe();
+        let mut c = contract_john_doe();
         c["email"] = json!(email);
         let created = app.create(&c).await;
         assert!(created["customer_id"].is_string());

@@ -4,8 +4,8 @@ use std::path::PathBuf;
 
 use customer_api::Application;
 use customer_api::settings::{AppEnv, Settings};
-use infra_postgres::test_support::TestDatabase;
 use serde_json::{Value, json};
+use test_db::TestDatabase;
 
 use crate::proxy::CuttingProxy;
 
@@ -162,8 +162,8 @@ pub fn customer(first: &str, last: &str, email: &str) -> Value {
     json!({"first_name": first, "last_name": last, "email": email})
 }
 
-/// The seed's full create example.
-pub fn seed_john_doe() -> Value {
+/// The contract's full create example.
+pub fn contract_john_doe() -> Value {
     json!({
         "first_name": "John",
         "last_name": "Doe",

@@ -4,14 +4,14 @@
 
 use serde_json::{Value, json};
 
-use crate::helpers::{seed_john_doe, spawn_app};
+use crate::helpers::{contract_john_doe, spawn_app};
 
 #[tokio::test]
 async fn the_original_services_test_script_passes_against_this_service() {
     let app = spawn_app().await;
 
     // test_create_customer
-    let (status, john) = app.post("/", &seed_john_doe()).await;
+    let (status, john) = app.post("/", &contract_john_doe()).await;
     assert_eq!(status, 201, "{john}");
     let customer_id = john["customer_id"].as_str().unwrap().to_owned();
 

@@ -260,7 +260,7 @@ async fn location_search_and_available_locations_count_customers() {
 }
 
 #[tokio::test]
-async fn statistics_overview_has_the_seeds_shape_and_counts() {
+async fn statistics_overview_has_the_contracts_shape_and_counts() {
     let app = spawn_app().await;
     let created = populate(&app).await;
     app.delete(&format!("/{}", created[1]["customer_id"].as_str().unwrap()))

@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 use crate::security_support::{
     AUDIENCE, SECRET, bearer, hs256_security, issuer, now_secs, send_one, send_secured,
 };
-use crate::support::seed_create_body;
+use crate::support::contract_create_body;
 
 /// A request that the route's handler would accept, so only access control can refuse it.
 fn request_for(method: &str, pattern: &str) -> TestRequest {
@@ -23,7 +23,7 @@ fn request_for(method: &str, pattern: &str) -> TestRequest {
         .replace("{tags}", "premium")
         .replace("{file:.*}", "index.html");
     let body: Option<Value> = match (method, pattern) {
-        ("POST", "/api/v1/customers/") => Some(seed_create_body()),
+        ("POST", "/api/v1/customers/") => Some(contract_create_body()),
         ("PUT", _) => Some(json!({"first_name": "Jane"})),
         ("POST", "/api/v1/customers/search") => Some(json!({})),
         ("POST", "/api/v1/customers/bulk-update") => {

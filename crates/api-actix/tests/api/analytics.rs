@@ -18,7 +18,7 @@ fn counts(pairs: &[(&str, u64)]) -> Vec<LocationCount> {
 }
 
 #[actix_web::test]
-async fn statistics_answer_exactly_the_seeds_object_with_maps_in_count_order() {
+async fn statistics_answer_exactly_the_contracts_object_with_maps_in_count_order() {
     let mut mock = MockCustomerUseCases::new();
     mock.expect_statistics().returning(|| {
         Ok(CustomerStatistics {

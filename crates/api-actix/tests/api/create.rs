@@ -5,10 +5,10 @@ use actix_web::test::TestRequest;
 use domain::{MockCustomerUseCases, ServiceError, ValidationErrors};
 use serde_json::json;
 
-use crate::support::{assert_invalid_at, john_doe, seed_create_body, send, untouched};
+use crate::support::{assert_invalid_at, contract_create_body, john_doe, send, untouched};
 
 #[actix_web::test]
-async fn creating_a_customer_answers_201_with_every_field_of_the_seed() {
+async fn creating_a_customer_answers_201_with_every_field_of_the_contract() {
     let mut mock = MockCustomerUseCases::new();
     mock.expect_create()
         .withf(|input| {
@@ -23,7 +23,7 @@ async fn creating_a_customer_answers_201_with_every_field_of_the_seed() {
         mock,
         TestRequest::post()
             .uri("/api/v1/customers/")
-            .set_json(seed_create_body()),
+            .set_json(contract_create_body()),
     )
     .await;
     assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.text);
@@ -98,7 +98,7 @@ async fn tags_may_be_sent_as_a_list_and_unknown_fields_are_ignored() {
 }
 
 #[actix_web::test]
-async fn creating_with_a_taken_email_answers_400_with_the_seeds_detail() {
+async fn creating_with_a_taken_email_answers_400_with_the_contracts_detail() {
     let mut mock = MockCustomerUseCases::new();
     mock.expect_create()
         .returning(|_| Err(ServiceError::EmailTaken));
@@ -106,7 +106,7 @@ async fn creating_with_a_taken_email_answers_400_with_the_seeds_detail() {
         mock,
         TestRequest::post()
             .uri("/api/v1/customers/")
-            .set_json(seed_create_body()),
+            .set_json(contract_create_body()),
     )
     .await;
     assert_eq!(reply.status, StatusCode::BAD_REQUEST);
@@ -126,7 +126,7 @@ async fn a_rule_the_domain_enforces_answers_422_located_in_the_body() {
                 .into(),
         )
     });
-    let mut body = seed_create_body();
+    let mut body = contract_create_body();
     body["email"] = json!("not-an-email");
     let reply = send(
         mock,
@@ -157,7 +157,7 @@ async fn a_missing_required_field_answers_422_at_that_field() {
 
 #[actix_web::test]
 async fn a_value_of_the_wrong_type_answers_422_at_that_field() {
-    let mut body = seed_create_body();
+    let mut body = contract_create_body();
     body["marketing_emails"] = json!("often");
     let reply = send(
         untouched(),
@@ -170,7 +170,7 @@ async fn a_value_of_the_wrong_type_answers_422_at_that_field() {
 
 #[actix_web::test]
 async fn a_malformed_date_of_birth_answers_422_without_calling_the_service() {
-    let mut body = seed_create_body();
+    let mut body = contract_create_body();
     body["date_of_birth"] = json!("15/01/1990");
     let reply = send(
         untouched(),
@@ -186,7 +186,7 @@ async fn a_date_of_birth_without_time_is_accepted() {
     mock.expect_create()
         .withf(|input| input.date_of_birth.is_some())
         .returning(|_| Ok(john_doe()));
-    let mut body = seed_create_body();
+    let mut body = contract_create_body();
     body["date_of_birth"] = json!("1990-01-15");
     let reply = send(
         mock,

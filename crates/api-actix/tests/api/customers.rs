@@ -39,7 +39,7 @@ async fn getting_a_customer_by_id_answers_the_customer() {
 }
 
 #[actix_web::test]
-async fn getting_an_unknown_customer_answers_404_with_the_seeds_detail() {
+async fn getting_an_unknown_customer_answers_404_with_the_contracts_detail() {
     let mut mock = MockCustomerUseCases::new();
     mock.expect_get().returning(|_| Err(ServiceError::NotFound));
     let reply = send(
@@ -179,7 +179,7 @@ async fn updating_with_a_wrong_type_answers_422_at_the_field() {
 }
 
 #[actix_web::test]
-async fn soft_delete_answers_the_seeds_message() {
+async fn soft_delete_answers_the_contracts_message() {
     let mut mock = MockCustomerUseCases::new();
     mock.expect_deactivate()
         .withf(|id| id == "CUST_A1B2C3D4")
@@ -197,7 +197,7 @@ async fn soft_delete_answers_the_seeds_message() {
 }
 
 #[actix_web::test]
-async fn hard_delete_answers_the_seeds_message() {
+async fn hard_delete_answers_the_contracts_message() {
     let mut mock = MockCustomerUseCases::new();
     mock.expect_delete()
         .withf(|id| id == "CUST_A1B2C3D4")

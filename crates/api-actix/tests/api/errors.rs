@@ -6,7 +6,7 @@ use api_actix::ApiSettings;
 use domain::{MockCustomerUseCases, ServiceError};
 use serde_json::json;
 
-use crate::support::{seed_create_body, send, send_with, untouched};
+use crate::support::{contract_create_body, send, send_with, untouched};
 
 #[actix_web::test]
 async fn an_unknown_route_answers_404_in_json() {
@@ -112,7 +112,7 @@ async fn a_body_over_the_configured_limit_answers_413_in_json() {
         max_body_bytes: 1024,
         ..ApiSettings::default()
     };
-    let mut body = seed_create_body();
+    let mut body = contract_create_body();
     body["notes"] = json!("x".repeat(2000));
     for uri in ["/api/v1/customers/", "/api/v1/customers/search"] {
         let reply = send_with(

@@ -11,7 +11,7 @@ use serde_json::json;
 use crate::support::{assert_invalid_at, john_doe, send, untouched};
 
 #[actix_web::test]
-async fn searching_with_the_seeds_body_answers_the_page_envelope() {
+async fn searching_with_the_contracts_body_answers_the_page_envelope() {
     let mut mock = MockCustomerUseCases::new();
     mock.expect_search()
         .withf(|c| {
@@ -113,7 +113,7 @@ async fn a_page_beyond_64_bits_answers_422() {
 }
 
 #[actix_web::test]
-async fn bulk_update_answers_the_seeds_report() {
+async fn bulk_update_answers_the_contracts_report() {
     let mut mock = MockCustomerUseCases::new();
     mock.expect_bulk_update()
         .withf(|r| {

@@ -1,4 +1,4 @@
-//! Builders shared by the handler tests: the seed's customer, the app around a mock, and a
+//! Builders shared by the handler tests: the contract's customer, the app around a mock, and a
 //! decoded reply.
 
 #![expect(
@@ -16,7 +16,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use domain::{Customer, CustomerId, Email, Gender, MockCustomerUseCases, Phone, Tags, Username};
 use serde_json::Value;
 
-/// The customer of the seed's response example.
+/// The customer of the contract's response example.
 pub fn john_doe() -> Customer {
     let at = DateTime::parse_from_rfc3339("2024-01-15T10:30:00Z")
         .unwrap()
@@ -53,8 +53,8 @@ pub fn john_doe() -> Customer {
     }
 }
 
-/// The seed's create request body.
-pub fn seed_create_body() -> Value {
+/// The contract's create request body.
+pub fn contract_create_body() -> Value {
     serde_json::json!({
         "first_name": "John",
         "last_name": "Doe",

@@ -11,7 +11,7 @@ use std::collections::HashSet;
 
 use common::Service;
 use futures::future::join_all;
-use infra_postgres::test_support::TestDatabase;
+use test_db::TestDatabase;
 
 #[tokio::test]
 async fn thirty_two_john_does_across_two_processes_get_distinct_usernames() {

@@ -7,7 +7,7 @@ use std::process::Command;
 use serde_json::{Value, json};
 
 use crate::common::{Service, repo_root};
-use infra_postgres::test_support::TestDatabase;
+use test_db::TestDatabase;
 
 async fn call(
     client: &reqwest::Client,

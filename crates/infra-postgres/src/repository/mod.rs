@@ -7,7 +7,6 @@
 mod places;
 mod reads;
 mod search;
-#[cfg(feature = "test-support")]
 pub use search::{SearchPlans, explain_search};
 mod search_cache;
 pub use search_cache::{SearchCache, SearchCacheCounts};

@@ -192,7 +192,6 @@ async fn places_of(
 
 /// A search's SQL as diesel generates it and PostgreSQL's `EXPLAIN (ANALYZE, BUFFERS)` of
 /// its page and total queries, run with the real bound values (for measurements).
-#[cfg(feature = "test-support")]
 #[derive(Debug, Clone)]
 pub struct SearchPlans {
     /// The page query with its binds, as `diesel::debug_query` shows it.
@@ -209,7 +208,6 @@ pub struct SearchPlans {
 ///
 /// # Errors
 /// When the database fails.
-#[cfg(feature = "test-support")]
 pub async fn explain_search(
     pool: &crate::Pool,
     criteria: &SearchCriteria,
@@ -251,7 +249,7 @@ mod tests {
     use domain::SearchCriteria;
 
     use super::*;
-    use crate::test_support::{TestDatabase, record_statements};
+    use test_db::{TestDatabase, record_statements};
 
     #[tokio::test]
     async fn the_page_and_the_count_are_planned_for_their_values_every_time() {

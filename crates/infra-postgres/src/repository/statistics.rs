@@ -214,13 +214,13 @@ mod tests {
     use diesel_async::AsyncConnection;
 
     use super::*;
-    use crate::test_support::{self, TestDatabase};
+    use test_db::TestDatabase;
 
     #[tokio::test]
     async fn the_overviews_statements_are_prepared_once_per_connection() {
         let db = TestDatabase::new().await;
         let mut conn = AsyncPgConnection::establish(db.url()).await.unwrap();
-        let seen = test_support::record_statements(&mut conn);
+        let seen = test_db::record_statements(&mut conn);
         let window = StatisticsWindow::ending_at(Utc::now());
         for _ in 0..3 {
             statistics(&conn, &window).await.unwrap();

@@ -173,17 +173,31 @@ pub(super) async fn delete(
 #[cfg(test)]
 mod tests {
     use diesel_async::AsyncConnection;
-    use domain::Gender;
+    use domain::{Email, Gender, Tags};
 
     use super::*;
-    use crate::test_support::{self, TestDatabase};
+    use test_db::TestDatabase;
 
     fn draft(n: u32, optional: bool) -> CustomerDraft {
         CustomerDraft {
+            first_name: "Ann".into(),
+            last_name: "Lee".into(),
+            email: Email::parse(&format!("ann{n}@example.com")).unwrap(),
+            phone: None,
+            address_line1: None,
+            address_line2: None,
             city: optional.then(|| "Oslo".into()),
+            state: None,
+            postal_code: None,
             country: optional.then(|| "Norway".into()),
+            date_of_birth: None,
             gender: optional.then_some(Gender::Female),
-            ..test_support::draft("Ann", "Lee", &format!("ann{n}@example.com"))
+            company_name: None,
+            tax_id: None,
+            marketing_emails: true,
+            marketing_sms: false,
+            notes: None,
+            tags: Tags::default(),
         }
     }
 
@@ -191,7 +205,7 @@ mod tests {
     async fn inserts_with_and_without_optional_fields_share_one_prepared_statement() {
         let db = TestDatabase::new().await;
         let mut conn = AsyncPgConnection::establish(db.url()).await.unwrap();
-        let seen = test_support::record_statements(&mut conn);
+        let seen = test_db::record_statements(&mut conn);
         for n in 0..4 {
             let id = CustomerId::parse(&format!("CUST_0000000{n}")).unwrap();
             let username = Username::parse(&format!("annlee{n}")).unwrap();

@@ -1,11 +1,11 @@
 //! The migrations: up, down and up again on a fresh empty database; idempotence; and two
 //! migrators starting together.
 
+use crate::support::TestDatabase;
 use diesel::QueryableByName;
 use diesel::sql_types::Text;
 use diesel_async::RunQueryDsl;
 use domain::CustomerRepository;
-use infra_postgres::test_support::TestDatabase;
 use infra_postgres::{PoolSettings, build_pool, revert_all_migrations, run_migrations};
 
 use crate::support::{draft, insert};

@@ -1,9 +1,9 @@
 //! Search results reused while the database has not changed, and never after it did.
 
+use crate::support::TestDatabase;
 use diesel::sql_query;
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use domain::{CustomerRepository, SearchCriteria};
-use infra_postgres::test_support::TestDatabase;
 use infra_postgres::{PgCustomerRepository, SearchCache};
 
 use super::query;

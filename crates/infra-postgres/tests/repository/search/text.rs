@@ -237,7 +237,7 @@ async fn percent_underscore_and_backslash_are_matched_literally() {
 #[tokio::test]
 async fn explain_search_shows_the_generated_sql_and_both_plans() {
     let t = ctx().await;
-    let plans = infra_postgres::test_support::explain_search(t.db.pool(), &query("50%_x"))
+    let plans = infra_postgres::explain_search(t.db.pool(), &query("50%_x"))
         .await
         .unwrap();
     assert!(

@@ -1,5 +1,8 @@
-//! Bulk generation of realistic customers (`customer-api seed`, `make demo-data`, the
-//! benchmark): deterministic for a seed, and fast at a million rows.
+//! The data generator: bulk generation of realistic customers (`customer-api seed`, `make
+//! demo-data`, the benchmark), deterministic for a seed, and fast at a million rows. A tool
+//! beside the adapter, not part of it: it speaks to PostgreSQL over a client of its own
+//! (tokio-postgres, for binary `COPY`, which diesel-async does not offer) and expects a
+//! database the service's migrations have prepared.
 //!
 //! The rows are generated here ([`rows`], from the vocabulary laid out in [`tables`]) and
 //! streamed to PostgreSQL with binary `COPY`: the server only stores them, while this
@@ -28,7 +31,7 @@ use tokio_postgres::{Client, IsolationLevel, NoTls, Transaction};
 
 use indexes::IndexDefinition;
 use rows::{COLUMN_TYPES, COLUMNS, Generator};
-use tables::SeedTables;
+use tables::Tables;
 
 /// Memory each index build may use; GIN builds are several times faster when their whole
 /// posting lists fit.
@@ -36,7 +39,7 @@ const MAINTENANCE_WORK_MEM: &str = "512MB";
 
 /// What to generate.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct SeedOptions {
+pub struct GeneratorOptions {
     /// Rows to generate (1 to 2^32 - 1).
     pub count: u64,
     /// Which data set: the same seed (and `until`) always gives the same rows.
@@ -45,7 +48,7 @@ pub struct SeedOptions {
     pub until: DateTime<Utc>,
 }
 
-impl SeedOptions {
+impl GeneratorOptions {
     /// `count` customers of data set `seed`, created during the two years until now.
     pub fn ending_now(count: u64, seed: u32) -> Self {
         Self {
@@ -64,9 +67,9 @@ pub struct IndexBuild {
     pub elapsed: Duration,
 }
 
-/// Where a seeding's time went.
+/// Where a generation's time went.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct SeedPhases {
+pub struct GeneratorPhases {
     /// Streaming the rows into the table (`COPY`, and the insert from the temporary table
     /// when the table had customers).
     pub copy: Duration,
@@ -82,41 +85,41 @@ pub struct SeedPhases {
     pub index_builds: Vec<IndexBuild>,
 }
 
-/// What a seeding did.
+/// What a generation did.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SeedReport {
+pub struct GeneratorReport {
     /// Rows generated.
     pub requested: u64,
     /// Rows stored: fewer than requested only when the table had customers colliding with
-    /// generated ones (seeding the same seed twice stores nothing the second time).
+    /// generated ones (generating the same seed twice stores nothing the second time).
     pub inserted: u64,
     /// Wall time, including `ANALYZE`.
     pub elapsed: Duration,
     /// The main parts of `elapsed`.
-    pub phases: SeedPhases,
+    pub phases: GeneratorPhases,
 }
 
-impl SeedReport {
+impl GeneratorReport {
     /// Indexes dropped and rebuilt (0 when the table was not empty).
     pub fn rebuilt_indexes(&self) -> usize {
         self.phases.index_builds.len()
     }
 }
 
-/// Why seeding failed.
+/// Why generating failed.
 #[derive(Debug, thiserror::Error)]
-pub enum SeedError {
+pub enum GeneratorError {
     /// The count is zero or too large for 32-bit customer ids.
     #[error("count must be between 1 and 4294967295, got {0}")]
     Count(u64),
     /// The database could not be reached.
-    #[error("no database connection for seeding: {0}")]
+    #[error("no database connection for the data generator: {0}")]
     Connection(tokio_postgres::Error),
     /// A statement failed; the table is unchanged.
-    #[error("seeding failed: {0}")]
+    #[error("generating customers failed: {0}")]
     Database(#[from] tokio_postgres::Error),
     /// The rows are in, but these indexes could not be rebuilt: create them by hand (the
-    /// definitions are given) or empty the table and seed again.
+    /// definitions are given) or empty the table and generate again.
     #[error("rebuilding indexes failed ({error}); not rebuilt: {}", unbuilt.join("; "))]
     Indexes {
         error: tokio_postgres::Error,
@@ -132,12 +135,15 @@ pub enum SeedError {
 /// # Errors
 /// When the count is out of range, the database cannot be reached, or a statement fails.
 /// A failed load is rolled back; a failed index rebuild names the indexes left unbuilt.
-pub async fn seed_customers(url: &str, options: &SeedOptions) -> Result<SeedReport, SeedError> {
+pub async fn generate_customers(
+    url: &str,
+    options: &GeneratorOptions,
+) -> Result<GeneratorReport, GeneratorError> {
     if options.count == 0 || options.count > u64::from(u32::MAX) {
-        return Err(SeedError::Count(options.count));
+        return Err(GeneratorError::Count(options.count));
     }
     let started = Instant::now();
-    let tables = SeedTables::build();
+    let tables = Tables::build();
     let mut client = connect(url).await?;
     let loaded = load(&mut client, &tables, options).await?;
     let mut phases = loaded.phases;
@@ -153,7 +159,7 @@ pub async fn seed_customers(url: &str, options: &SeedOptions) -> Result<SeedRepo
         }
         let built = indexes::rebuild(&client, &second, loaded.dropped)
             .await
-            .map_err(|failed| SeedError::Indexes {
+            .map_err(|failed| GeneratorError::Indexes {
                 error: failed.error,
                 unbuilt: failed.unbuilt,
             })?;
@@ -174,7 +180,7 @@ pub async fn seed_customers(url: &str, options: &SeedOptions) -> Result<SeedRepo
     phases
         .index_builds
         .sort_by_key(|build| std::cmp::Reverse(build.elapsed));
-    Ok(SeedReport {
+    Ok(GeneratorReport {
         requested: options.count,
         inserted: loaded.inserted,
         elapsed: started.elapsed(),
@@ -183,13 +189,13 @@ pub async fn seed_customers(url: &str, options: &SeedOptions) -> Result<SeedRepo
 }
 
 /// A connection of its own, without statement timeout, with room for index builds.
-async fn connect(url: &str) -> Result<Client, SeedError> {
+async fn connect(url: &str) -> Result<Client, GeneratorError> {
     let (client, connection) = tokio_postgres::connect(url, NoTls)
         .await
-        .map_err(SeedError::Connection)?;
+        .map_err(GeneratorError::Connection)?;
     tokio::spawn(async move {
         if let Err(error) = connection.await {
-            tracing::warn!(%error, "seeding connection failed");
+            tracing::warn!(%error, "data generator connection failed");
         }
     });
     client
@@ -205,7 +211,7 @@ async fn connect(url: &str) -> Result<Client, SeedError> {
 struct Loaded {
     inserted: u64,
     /// The copy and the unique indexes rebuilt before the commit.
-    phases: SeedPhases,
+    phases: GeneratorPhases,
     /// The other indexes, dropped for the load: to be rebuilt now that it committed.
     dropped: Vec<IndexDefinition>,
     /// Whether the rows were written frozen (`COPY ... FREEZE`).
@@ -216,8 +222,8 @@ struct Loaded {
 /// for the load.
 async fn load(
     client: &mut Client,
-    tables: &SeedTables,
-    options: &SeedOptions,
+    tables: &Tables,
+    options: &GeneratorOptions,
 ) -> Result<Loaded, tokio_postgres::Error> {
     // Read committed whatever the server's default: COPY FREEZE refuses a transaction
     // that holds an older snapshot.
@@ -246,10 +252,10 @@ async fn load(
         tx.commit().await?;
         return Ok(Loaded {
             inserted,
-            phases: SeedPhases {
+            phases: GeneratorPhases {
                 copy,
                 counts,
-                ..SeedPhases::default()
+                ..GeneratorPhases::default()
             },
             dropped: Vec::new(),
             frozen: false,
@@ -282,12 +288,12 @@ async fn load(
     tx.commit().await?;
     Ok(Loaded {
         inserted,
-        phases: SeedPhases {
+        phases: GeneratorPhases {
             copy: copied,
             unique_indexes,
             counts,
             index_builds,
-            ..SeedPhases::default()
+            ..GeneratorPhases::default()
         },
         dropped: dropped.other,
         frozen,
@@ -309,14 +315,14 @@ async fn rebuild_counts(tx: &Transaction<'_>) -> Result<Duration, tokio_postgres
 /// Truncates the table, which has no live rows: a new, empty file is what lets COPY write
 /// the rows frozen. The lock keeps other sessions out until the commit; after it, as
 /// PostgreSQL documents for COPY FREEZE, the rows are visible even to a transaction whose
-/// snapshot is older than the seed (a repeatable-read transaction that saw the table empty
+/// snapshot is older than the load (a repeatable-read transaction that saw the table empty
 /// sees it filled). The service reads in single read-committed statements, for which that
 /// makes no difference.
 ///
 /// Returns false when PostgreSQL refuses, as it does when another table's foreign key
 /// references `customers`: the rows are then copied as usual, and vacuumed afterwards.
 async fn truncate(tx: &mut Transaction<'_>) -> Result<bool, tokio_postgres::Error> {
-    let savepoint = tx.savepoint("seed_truncate").await?;
+    let savepoint = tx.savepoint("datagen_truncate").await?;
     match savepoint.batch_execute("TRUNCATE customers").await {
         Ok(()) => {
             savepoint.commit().await?;
@@ -334,17 +340,17 @@ async fn truncate(tx: &mut Transaction<'_>) -> Result<bool, tokio_postgres::Erro
 /// temporary table, skipping rows that collide, with ids from the identity in row order.
 async fn add(
     tx: &Transaction<'_>,
-    tables: &SeedTables,
-    options: &SeedOptions,
+    tables: &Tables,
+    options: &GeneratorOptions,
 ) -> Result<u64, tokio_postgres::Error> {
     tx.batch_execute(&format!(
-        "CREATE TEMPORARY TABLE seed_rows ON COMMIT DROP AS \
+        "CREATE TEMPORARY TABLE generated_rows ON COMMIT DROP AS \
          SELECT {COLUMNS} FROM customers WITH NO DATA"
     ))
     .await?;
     copy(
         tx,
-        &format!("COPY seed_rows ({COLUMNS}) FROM STDIN (FORMAT binary)"),
+        &format!("COPY generated_rows ({COLUMNS}) FROM STDIN (FORMAT binary)"),
         tables,
         options,
     )
@@ -352,7 +358,7 @@ async fn add(
     let without_id = COLUMNS.trim_start_matches("id, ");
     tx.execute(
         &format!(
-            "INSERT INTO customers ({without_id}) SELECT {without_id} FROM seed_rows \
+            "INSERT INTO customers ({without_id}) SELECT {without_id} FROM generated_rows \
              ORDER BY id ON CONFLICT DO NOTHING"
         ),
         &[],
@@ -365,8 +371,8 @@ async fn add(
 async fn copy(
     tx: &Transaction<'_>,
     copy_sql: &str,
-    tables: &SeedTables,
-    options: &SeedOptions,
+    tables: &Tables,
+    options: &GeneratorOptions,
 ) -> Result<u64, tokio_postgres::Error> {
     let sink = tx.copy_in(copy_sql).await?;
     let mut writer = std::pin::pin!(BinaryCopyInWriter::new(sink, &COLUMN_TYPES));

@@ -4,16 +4,16 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 const TEST_PREFIX: &str = "cust_test_";
-pub(super) const TEMPLATE_PREFIX: &str = "cust_tpl_";
+pub(crate) const TEMPLATE_PREFIX: &str = "cust_tpl_";
 
 /// The migrated template for the migrations this crate was built with.
-pub(super) fn template_name() -> String {
+pub(crate) fn template_name() -> String {
     format!("{TEMPLATE_PREFIX}{}", env!("CUSTOMER_MIGRATIONS_HASH"))
 }
 
 /// Where a template is migrated before it gets its final name, so that a half-built
 /// template is never cloned.
-pub(super) fn building_name(template: &str) -> String {
+pub(crate) fn building_name(template: &str) -> String {
     format!("{template}_building")
 }
 
@@ -26,7 +26,7 @@ fn nanos_since_epoch() -> u128 {
 
 /// `cust_test_<pid>_<nanos>_<n>`: unique across processes and within one, and it records
 /// who created it and when, which the sweep needs.
-pub(super) fn unique_test_name() -> String {
+pub(crate) fn unique_test_name() -> String {
     static COUNTER: AtomicU32 = AtomicU32::new(0);
     let n = COUNTER.fetch_add(1, Ordering::Relaxed);
     format!(
@@ -38,13 +38,13 @@ pub(super) fn unique_test_name() -> String {
 
 /// The creator and age of a test database, from its name.
 #[derive(Debug, PartialEq, Eq)]
-pub(super) struct TestDatabaseName {
-    pub(super) pid: u32,
-    pub(super) age: Duration,
+pub(crate) struct TestDatabaseName {
+    pub(crate) pid: u32,
+    pub(crate) age: Duration,
 }
 
 /// Reads a name made by [`unique_test_name`]; `None` for any other name.
-pub(super) fn parse_test_name(name: &str) -> Option<TestDatabaseName> {
+pub(crate) fn parse_test_name(name: &str) -> Option<TestDatabaseName> {
     let mut parts = name.strip_prefix(TEST_PREFIX)?.split('_');
     let pid = parts.next()?.parse().ok()?;
     let created: u128 = parts.next()?.parse().ok()?;
@@ -59,7 +59,7 @@ pub(super) fn parse_test_name(name: &str) -> Option<TestDatabaseName> {
 
 /// The name as a quoted SQL identifier, for the statements that take no parameters
 /// (`CREATE DATABASE`, `DROP DATABASE`). Only names of our own shape are accepted.
-pub(super) fn quoted(name: &str) -> Result<String, String> {
+pub(crate) fn quoted(name: &str) -> Result<String, String> {
     let ours = name.starts_with(TEST_PREFIX) || name.starts_with(TEMPLATE_PREFIX);
     let plain = name
         .bytes()
@@ -73,7 +73,7 @@ pub(super) fn quoted(name: &str) -> Result<String, String> {
 
 /// `url` with its database replaced by `database`
 /// (`postgres://u@h:5432/postgres?x=y` → `postgres://u@h:5432/<database>?x=y`).
-pub(super) fn with_database(url: &str, database: &str) -> Result<String, String> {
+pub(crate) fn with_database(url: &str, database: &str) -> Result<String, String> {
     let (scheme, rest) = url
         .split_once("://")
         .ok_or_else(|| format!("expected a postgres:// URL, got {url:?}"))?;

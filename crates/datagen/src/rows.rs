@@ -1,4 +1,4 @@
-//! The generated customers, row by row, as the seed streams them to PostgreSQL.
+//! The generated customers, row by row, as the generator streams them to PostgreSQL.
 //!
 //! Row `n` (from 1) draws four 64-bit numbers from SplitMix64 over `n` and the seed, so
 //! the same seed and `until` give the same rows on any machine, and slices them into every
@@ -18,7 +18,7 @@ use std::collections::HashSet;
 use chrono::{DateTime, Days, NaiveDateTime, SubsecRound, TimeDelta, Utc};
 use tokio_postgres::types::{ToSql, Type};
 
-use super::tables::SeedTables;
+use super::tables::Tables;
 
 /// The columns a row fills, in the order of [`Row::values`] and [`COLUMN_TYPES`].
 pub(super) const COLUMNS: &str = "id, customer_id, username, first_name, last_name, email, \
@@ -146,7 +146,7 @@ fn pick(x: u64, len: usize) -> usize {
 
 /// The customers of one seed, generated in order of `n`.
 pub(super) struct Generator<'t> {
-    tables: &'t SeedTables,
+    tables: &'t Tables,
     count: u64,
     /// Mixed into every draw: the seed's stream.
     key: u64,
@@ -162,7 +162,7 @@ pub(super) struct Generator<'t> {
 impl<'t> Generator<'t> {
     /// The generator of `count` customers of data set `seed`, created during the two
     /// years before `until` (kept to the microsecond, as PostgreSQL stores it).
-    pub(super) fn new(tables: &'t SeedTables, count: u64, seed: u32, until: DateTime<Utc>) -> Self {
+    pub(super) fn new(tables: &'t Tables, count: u64, seed: u32, until: DateTime<Utc>) -> Self {
         let key = mix(u64::from(seed));
         let until = until.trunc_subsecs(6);
         Self {
@@ -293,7 +293,7 @@ mod tests {
     }
 
     fn rows(count: u64, seed: u32) -> Vec<Row<'static>> {
-        let tables = Box::leak(Box::new(SeedTables::build()));
+        let tables = Box::leak(Box::new(Tables::build()));
         let mut generator = Generator::new(tables, count, seed, until());
         (1..=count).map(|n| generator.row(n)).collect()
     }

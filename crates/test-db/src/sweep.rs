@@ -8,8 +8,8 @@ use diesel::QueryableByName;
 use diesel::sql_types::Text;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 
-use super::admin::execute;
-use super::names::{TEMPLATE_PREFIX, parse_test_name, quoted};
+use crate::admin::execute;
+use crate::names::{TEMPLATE_PREFIX, parse_test_name, quoted};
 
 /// A test database this old whose creating process is gone is a crashed run's leftover.
 const STALE_AFTER: Duration = Duration::from_secs(5 * 60);
@@ -33,7 +33,7 @@ fn creator_alive(pid: u32) -> Option<bool> {
 /// Drops what crashed runs left: test databases whose creator is gone and that are a few
 /// minutes old (by force: nobody legitimate is connected), half-built templates, and
 /// templates of other migrations when nobody uses them.
-pub(super) async fn sweep(
+pub(crate) async fn sweep(
     conn: &mut AsyncPgConnection,
     current_template: &str,
 ) -> Result<(), String> {

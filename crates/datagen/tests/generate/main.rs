@@ -1,16 +1,25 @@
-//! `seed_customers`: generated customers are valid domain customers, unique where the
-//! schema says so, realistic, deterministic, and the indexes survive the load.
+//! `generate_customers`: generated customers are valid domain customers, unique where the
+//! schema says so, realistic, deterministic, and the indexes survive the load. Every test
+//! creates its own database (cloned from the migrated template); needs `DATABASE_URL` (see
+//! `make test`).
+
+// clippy exempts `#[test]` functions from the workspace's unwrap ban, not the helpers they
+// share; in tests an unwrap is the assertion.
+#![expect(clippy::unwrap_used, reason = "test helpers fail the test on error")]
+
+mod support;
 
 use std::collections::HashSet;
 use std::time::Duration;
 
 use chrono::{TimeZone, Utc};
+use datagen::{GeneratorOptions, GeneratorReport, generate_customers};
 use diesel::QueryableByName;
 use diesel::sql_types::{BigInt, Text};
 use diesel_async::{RunQueryDsl, SimpleAsyncConnection};
 use domain::{Customer, CustomerRepository, ListQuery, PageRequest};
-use infra_postgres::test_support::TestDatabase;
-use infra_postgres::{SeedOptions, SeedReport, seed_customers};
+
+use support::TestDatabase;
 
 #[derive(QueryableByName, Debug, PartialEq, Eq)]
 struct Line {
@@ -24,8 +33,8 @@ struct Count {
     n: i64,
 }
 
-fn options(count: u64, seed: u32) -> SeedOptions {
-    SeedOptions {
+fn options(count: u64, seed: u32) -> GeneratorOptions {
+    GeneratorOptions {
         count,
         seed,
         until: Utc.with_ymd_and_hms(2025, 6, 1, 12, 0, 0).unwrap(),
@@ -71,7 +80,10 @@ async fn pages_and_all_visible(db: &TestDatabase) -> (i64, i64) {
 
 /// The report names each index rebuilt (every one but the primary key), longest first,
 /// and its phases fit in the seeding's wall time.
-async fn assert_phases_account_for_every_rebuilt_index(db: &TestDatabase, report: &SeedReport) {
+async fn assert_phases_account_for_every_rebuilt_index(
+    db: &TestDatabase,
+    report: &GeneratorReport,
+) {
     let phases = &report.phases;
     let mut rebuilt: Vec<_> = phases.index_builds.iter().map(|b| b.name.clone()).collect();
     rebuilt.sort();
@@ -140,7 +152,9 @@ async fn all_customers(db: &TestDatabase) -> Vec<Customer> {
 async fn seeding_an_empty_table_gives_valid_unique_realistic_customers_and_keeps_every_index() {
     let db = TestDatabase::new().await;
     let before = index_definitions(&db).await;
-    let report = seed_customers(db.url(), &options(2000, 7)).await.unwrap();
+    let report = generate_customers(db.url(), &options(2000, 7))
+        .await
+        .unwrap();
     assert_eq!((report.requested, report.inserted), (2000, 2000));
     assert!(report.phases.counts > Duration::ZERO);
     assert_eq!(
@@ -192,7 +206,7 @@ async fn seeding_an_empty_table_gives_valid_unique_realistic_customers_and_keeps
     assert_eq!(visible, all, "pages all-visible");
 
     // The identity goes on after the generated ids.
-    let next = crate::support::person(&db.repository(), "Zed", "Next").await;
+    let next = support::person(&db.repository(), "Zed", "Next").await;
     assert_eq!(next.id, 2001);
     assert_aggregates_exact(&db, 2001).await;
 }
@@ -209,7 +223,9 @@ async fn an_empty_table_that_a_foreign_key_references_is_seeded_all_the_same() {
     .unwrap();
     drop(conn);
     let before = index_definitions(&db).await;
-    let report = seed_customers(db.url(), &options(800, 5)).await.unwrap();
+    let report = generate_customers(db.url(), &options(800, 5))
+        .await
+        .unwrap();
     assert_eq!((report.requested, report.inserted), (800, 800));
     assert_eq!(index_definitions(&db).await, before);
     assert_eq!(all_customers(&db).await.len(), 800);
@@ -224,7 +240,9 @@ async fn the_same_seed_gives_the_same_customers_and_another_seed_others() {
     let mut digests = Vec::new();
     for seed in [3, 3, 4] {
         let db = TestDatabase::new().await;
-        seed_customers(db.url(), &options(300, seed)).await.unwrap();
+        generate_customers(db.url(), &options(300, seed))
+            .await
+            .unwrap();
         digests.push(lines(&db, digest).await);
     }
     assert_eq!(digests[0], digests[1]);
@@ -234,8 +252,10 @@ async fn the_same_seed_gives_the_same_customers_and_another_seed_others() {
 #[tokio::test]
 async fn seeding_a_table_with_customers_keeps_them_and_skips_collisions() {
     let db = TestDatabase::new().await;
-    crate::support::person(&db.repository(), "Ann", "Existing").await;
-    let first = seed_customers(db.url(), &options(500, 9)).await.unwrap();
+    support::person(&db.repository(), "Ann", "Existing").await;
+    let first = generate_customers(db.url(), &options(500, 9))
+        .await
+        .unwrap();
     assert_eq!((first.inserted, first.rebuilt_indexes()), (500, 0));
     let phases = &first.phases;
     assert!(phases.index_builds.is_empty());
@@ -244,7 +264,9 @@ async fn seeding_a_table_with_customers_keeps_them_and_skips_collisions() {
         (Duration::ZERO, Duration::ZERO)
     );
     assert!(phases.copy > Duration::ZERO && phases.copy + phases.analyze <= first.elapsed);
-    let again = seed_customers(db.url(), &options(500, 9)).await.unwrap();
+    let again = generate_customers(db.url(), &options(500, 9))
+        .await
+        .unwrap();
     assert_eq!(
         again.inserted, 0,
         "the same rows collide on every unique key"
@@ -260,7 +282,7 @@ async fn assert_aggregates_exact(db: &TestDatabase, customers: i64) {
     assert!(drift.is_empty(), "{drift:?}");
     let kept = "SELECT sum(customers)::int8 AS n FROM customer_counts WHERE kind = 'all'";
     assert_eq!(count(db, kept).await, customers);
-    crate::support::person(&db.repository(), "After", "Seed").await;
+    support::person(&db.repository(), "After", "Seed").await;
     assert_eq!(
         count(db, kept).await,
         customers + 1,
@@ -271,9 +293,9 @@ async fn assert_aggregates_exact(db: &TestDatabase, customers: i64) {
 #[tokio::test]
 async fn a_count_out_of_range_is_refused() {
     let db = TestDatabase::new().await;
-    assert!(seed_customers(db.url(), &options(0, 1)).await.is_err());
+    assert!(generate_customers(db.url(), &options(0, 1)).await.is_err());
     assert!(
-        seed_customers(db.url(), &options(1 << 32, 1))
+        generate_customers(db.url(), &options(1 << 32, 1))
             .await
             .is_err()
     );

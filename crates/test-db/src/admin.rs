@@ -9,16 +9,16 @@ use diesel::QueryableByName;
 use diesel::sql_types::{BigInt, Text};
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 
-use super::names::{building_name, quoted, template_name, with_database};
-use super::sweep::sweep;
-use crate::{PoolSettings, build_pool, run_migrations};
+use crate::migrations::migrate;
+use crate::names::{building_name, quoted, template_name, with_database};
+use crate::sweep::sweep;
 
 /// Advisory lock key of the test-database bookkeeping ("custtest" in ASCII).
 const ADMIN_LOCK: i64 = 0x6375_7374_7465_7374;
 
 /// What a new test database starts from.
 #[derive(Debug, Clone, Copy)]
-pub(super) enum Source {
+pub(crate) enum Source {
     /// The template with every migration applied.
     MigratedTemplate,
     /// An empty database (`template0`).
@@ -31,12 +31,25 @@ struct Count {
     n: i64,
 }
 
-pub(super) async fn execute(conn: &mut AsyncPgConnection, sql: &str) -> Result<(), String> {
+pub(crate) async fn execute(conn: &mut AsyncPgConnection, sql: &str) -> Result<(), String> {
     diesel::sql_query(sql)
         .execute(conn)
         .await
         .map(drop)
         .map_err(|e| format!("{sql}: {e}"))
+}
+
+/// The one `count(*)` row of `sql`, which takes `name` as its parameter.
+async fn count(conn: &mut AsyncPgConnection, sql: &str, name: &str) -> Result<i64, String> {
+    let rows: Vec<Count> = diesel::sql_query(sql)
+        .bind::<Text, _>(name)
+        .load(conn)
+        .await
+        .map_err(|e| format!("{sql}: {e}"))?;
+    rows.into_iter()
+        .next()
+        .map(|row| row.n)
+        .ok_or_else(|| format!("{sql}: no row"))
 }
 
 async fn advisory(conn: &mut AsyncPgConnection, sql: &'static str) -> Result<(), String> {
@@ -49,7 +62,7 @@ async fn advisory(conn: &mut AsyncPgConnection, sql: &'static str) -> Result<(),
 }
 
 /// Creates `name` from `source`, sweeping leftovers and building the template if needed.
-pub(super) async fn create_database(
+pub(crate) async fn create_database(
     server_url: &str,
     name: &str,
     source: Source,
@@ -86,14 +99,13 @@ async fn create_locked(
 }
 
 async fn exists(conn: &mut AsyncPgConnection, name: &str) -> Result<bool, String> {
-    let found: Count = crate::complete::one_row(
-        diesel::sql_query("SELECT count(*) AS n FROM pg_database WHERE datname = $1")
-            .bind::<Text, _>(name),
+    let found = count(
         conn,
+        "SELECT count(*) AS n FROM pg_database WHERE datname = $1",
+        name,
     )
-    .await
-    .map_err(|e| e.to_string())?;
-    Ok(found.n > 0)
+    .await?;
+    Ok(found > 0)
 }
 
 /// Builds the template under a temporary name and renames it when complete, so a crash
@@ -119,11 +131,9 @@ async fn ensure_template(
     )
     .await?;
     let url = with_database(server_url, &building)?;
-    let pool = build_pool(&PoolSettings::for_url(url)).map_err(|e| e.to_string())?;
-    run_migrations(&pool)
+    migrate(&url)
         .await
         .map_err(|e| format!("migrating the template: {e}"))?;
-    drop(pool);
     // A closed client's server process may linger a moment; CREATE DATABASE .. TEMPLATE and
     // RENAME both refuse while any session is connected.
     wait_until_unused(conn, &building).await?;
@@ -138,14 +148,12 @@ async fn ensure_template(
 }
 
 async fn sessions_on(conn: &mut AsyncPgConnection, name: &str) -> Result<i64, String> {
-    let sessions: Count = crate::complete::one_row(
-        diesel::sql_query("SELECT count(*) AS n FROM pg_stat_activity WHERE datname = $1")
-            .bind::<Text, _>(name),
+    count(
         conn,
+        "SELECT count(*) AS n FROM pg_stat_activity WHERE datname = $1",
+        name,
     )
     .await
-    .map_err(|e| e.to_string())?;
-    Ok(sessions.n)
 }
 
 async fn wait_until_unused(conn: &mut AsyncPgConnection, name: &str) -> Result<(), String> {
@@ -161,7 +169,7 @@ async fn wait_until_unused(conn: &mut AsyncPgConnection, name: &str) -> Result<(
 
 /// Drops one test database; blocking, for `Drop`. `FORCE` ends the sessions of the
 /// test's own pool that may still be open.
-pub(super) fn drop_database_blocking(server_url: &str, name: &str) -> Result<(), String> {
+pub(crate) fn drop_database_blocking(server_url: &str, name: &str) -> Result<(), String> {
     let sql = format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", quoted(name)?);
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()

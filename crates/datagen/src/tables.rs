@@ -19,7 +19,7 @@ pub(super) struct Place {
 
 /// Everything a row is drawn from.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(super) struct SeedTables {
+pub(super) struct Tables {
     pub first_names: Vec<&'static str>,
     /// Lower-case letters of each first name: the first half of a username base.
     pub first_keys: Vec<String>,
@@ -56,7 +56,7 @@ fn key(name: &str) -> String {
         .collect()
 }
 
-impl SeedTables {
+impl Tables {
     /// The tables built from the vocabulary.
     pub(super) fn build() -> Self {
         let mut places = Vec::new();
@@ -118,7 +118,7 @@ mod tests {
 
     #[test]
     fn every_word_is_usable_in_an_address_and_a_username() {
-        let t = SeedTables::build();
+        let t = Tables::build();
         for k in t.first_keys.iter().chain(&t.last_keys) {
             assert!(
                 !k.is_empty() && k.bytes().all(|b| b.is_ascii_lowercase()),
@@ -142,7 +142,7 @@ mod tests {
 
     #[test]
     fn tag_sets_are_already_normalised() {
-        for (set, (joined, _)) in SeedTables::build().tag_sets.iter().zip(TAG_SETS) {
+        for (set, (joined, _)) in Tables::build().tag_sets.iter().zip(TAG_SETS) {
             let parsed = domain::Tags::parse(joined).unwrap();
             assert_eq!(parsed.as_slice(), set.as_slice());
         }

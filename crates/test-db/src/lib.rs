@@ -1,5 +1,6 @@
-//! Per-test databases for this crate's tests and the end-to-end tests (feature
-//! `test-support`).
+//! Per-test databases: each test gets a database of its own on the server `DATABASE_URL`
+//! names, for the repository tests, the generator's tests and the end-to-end tests. A
+//! dev-dependency only, as crates.io's `crates_io_test_db`.
 //!
 //! [`TestDatabase::new`] clones a fresh database from a template that already has every
 //! migration applied (`CREATE DATABASE .. TEMPLATE` takes tens of milliseconds, migrating
@@ -7,20 +8,19 @@
 //! processes under nextest. The template's name carries a hash of the migrations, so
 //! changing a migration builds a new one. Dropping the `TestDatabase` drops its database;
 //! what a crashed run left behind is swept when the next one starts.
+//!
+//! The crate knows no adapter: a test builds its pool or client from [`TestDatabase::url`].
+//! That keeps it usable by `infra-postgres`'s own unit tests without a dependency cycle.
 
 mod admin;
+mod migrations;
 mod names;
 mod sweep;
 
 use std::sync::{Arc, Mutex, PoisonError};
-use std::time::Duration;
 
 use diesel::connection::InstrumentationEvent;
 use diesel_async::{AsyncConnection, AsyncPgConnection};
-
-pub use crate::repository::{SearchPlans, explain_search};
-use crate::{PgCustomerRepository, Pool, PoolSettings, build_pool};
-use domain::{CustomerDraft, Email, Tags};
 
 /// The environment variable naming the server tests may create databases on.
 pub const DATABASE_URL_VAR: &str = "DATABASE_URL";
@@ -30,7 +30,6 @@ pub struct TestDatabase {
     name: String,
     url: String,
     server_url: String,
-    pool: Pool,
 }
 
 impl std::fmt::Debug for TestDatabase {
@@ -66,13 +65,10 @@ impl TestDatabase {
         }
         let url = names::with_database(&server_url, &name)
             .unwrap_or_else(|err| panic!("{DATABASE_URL_VAR}: {err}"));
-        let pool = build_pool(&test_pool_settings(&url))
-            .unwrap_or_else(|err| panic!("cannot build the test pool: {err}"));
         Self {
             name,
             url,
             server_url,
-            pool,
         }
     }
 
@@ -85,24 +81,13 @@ impl TestDatabase {
     pub fn url(&self) -> &str {
         &self.url
     }
-
-    /// A pool of up to 4 connections to this database.
-    pub fn pool(&self) -> &Pool {
-        &self.pool
-    }
-
-    /// The repository over [`TestDatabase::pool`].
-    pub fn repository(&self) -> PgCustomerRepository {
-        PgCustomerRepository::new(self.pool.clone())
-    }
 }
 
 impl Drop for TestDatabase {
     /// Drops the database from a fresh thread with its own runtime, so it works whether or
     /// not the test's runtime is still running, and waits for it so the process cannot
-    /// exit first.
+    /// exit first. `FORCE` ends the sessions still connected to it (a test's pool).
     fn drop(&mut self) {
-        self.pool.close();
         let (server_url, name) = (self.server_url.clone(), self.name.clone());
         let outcome =
             std::thread::spawn(move || admin::drop_database_blocking(&server_url, &name)).join();
@@ -132,46 +117,6 @@ pub fn server_url() -> String {
              or set {DATABASE_URL_VAR}=postgres://user@host:port/postgres"
         )
     })
-}
-
-/// Small pool, generous timeouts: tests run in parallel on a busy machine.
-fn test_pool_settings(url: &str) -> PoolSettings {
-    PoolSettings {
-        url: url.to_owned(),
-        max_size: 4,
-        wait_timeout: Duration::from_secs(30),
-        create_timeout: Duration::from_secs(30),
-        statement_timeout: Duration::from_secs(60),
-        random_page_cost: None,
-    }
-}
-
-/// A minimal valid draft for `first last <email>`.
-///
-/// # Panics
-/// When `email` is not a valid address.
-#[expect(clippy::expect_used, reason = "a test fixture given a literal address")]
-pub fn draft(first: &str, last: &str, email: &str) -> CustomerDraft {
-    CustomerDraft {
-        first_name: first.into(),
-        last_name: last.into(),
-        email: Email::parse(email).expect("a valid fixture email"),
-        phone: None,
-        address_line1: None,
-        address_line2: None,
-        city: None,
-        state: None,
-        postal_code: None,
-        country: None,
-        date_of_birth: None,
-        gender: None,
-        company_name: None,
-        tax_id: None,
-        marketing_emails: true,
-        marketing_sms: false,
-        notes: None,
-        tags: Tags::default(),
-    }
 }
 
 /// Statements a connection runs, as the SQL diesel sent.

@@ -1,14 +1,16 @@
-//! The test support itself: isolation, cleanup on drop, and sweeping crashed runs.
+//! The test databases themselves: isolation, cleanup on drop, and sweeping crashed runs.
+//! Needs `DATABASE_URL` (see `make test`).
+
+// clippy exempts `#[test]` functions from the workspace's unwrap ban, not the helpers they
+// share; in tests an unwrap is the assertion.
+#![expect(clippy::unwrap_used, reason = "test helpers fail the test on error")]
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use diesel::QueryableByName;
 use diesel::sql_types::{BigInt, Text};
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
-use domain::{CustomerRepository, ListQuery};
-use infra_postgres::test_support::{TestDatabase, server_url};
-
-use crate::support::person;
+use test_db::{TestDatabase, server_url};
 
 #[derive(QueryableByName)]
 struct Count {
@@ -18,6 +20,16 @@ struct Count {
 
 async fn admin() -> AsyncPgConnection {
     AsyncPgConnection::establish(&server_url()).await.unwrap()
+}
+
+async fn customers_in(db: &TestDatabase) -> i64 {
+    let mut conn = AsyncPgConnection::establish(db.url()).await.unwrap();
+    let found: Count = diesel::sql_query("SELECT count(*) AS n FROM customers")
+        .load(&mut conn)
+        .await
+        .unwrap()
+        .remove(0);
+    found.n
 }
 
 async fn database_exists(conn: &mut AsyncPgConnection, name: &str) -> bool {
@@ -35,16 +47,23 @@ async fn database_exists(conn: &mut AsyncPgConnection, name: &str) -> bool {
 async fn each_test_database_starts_empty_and_is_isolated() {
     let (a, b) = (TestDatabase::new().await, TestDatabase::new().await);
     assert_ne!(a.name(), b.name());
-    person(&a.repository(), "Only", "InA").await;
-    let in_b = b.repository().list(&ListQuery::default()).await.unwrap();
-    assert_eq!(in_b.total, 0);
+    let mut in_a = AsyncPgConnection::establish(a.url()).await.unwrap();
+    diesel::sql_query(
+        "INSERT INTO customers (customer_id, username, first_name, last_name, email) \
+         VALUES ('CUST_00000001', 'onlyina', 'Only', 'InA', 'only.ina@example.com')",
+    )
+    .execute(&mut in_a)
+    .await
+    .unwrap();
+    assert_eq!(customers_in(&a).await, 1);
+    assert_eq!(customers_in(&b).await, 0);
 }
 
 #[tokio::test]
 async fn a_test_database_is_dropped_with_its_value_even_with_connections_open() {
     let db = TestDatabase::new().await;
     let name = db.name().to_owned();
-    let _open = db.pool().get().await.unwrap();
+    let _open = AsyncPgConnection::establish(db.url()).await.unwrap();
     let mut conn = admin().await;
     assert!(database_exists(&mut conn, &name).await);
     drop(db);
