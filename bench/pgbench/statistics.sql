@@ -1,23 +1,32 @@
--- The limit for the statistics overview: the aggregate and the three grouped queries the
--- repository runs, over the counts the database keeps with every write (customer_counts),
--- for the same whole-UTC-day windows.
-SELECT coalesce(sum(customers) FILTER (WHERE kind = 'all'), 0)::int8,
-       coalesce(sum(active) FILTER (WHERE kind = 'all'), 0)::int8,
-       coalesce(sum(verified) FILTER (WHERE kind = 'all'), 0)::int8,
-       coalesce(sum(customers) FILTER (WHERE kind = 'day'
-           AND value >= to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD')), 0)::int8,
-       coalesce(sum(customers) FILTER (WHERE kind = 'day'
-           AND value >= to_char((now() AT TIME ZONE 'UTC') - interval '7 days', 'YYYY-MM-DD')), 0)::int8,
-       coalesce(sum(customers) FILTER (WHERE kind = 'day'
-           AND value >= to_char((now() AT TIME ZONE 'UTC') - interval '30 days', 'YYYY-MM-DD')), 0)::int8,
-       (date_part('epoch', now()) - (sum(born_sum) FILTER (WHERE kind = 'all')
-           / nullif(sum(born) FILTER (WHERE kind = 'all'), 0))::float8) / 31557600.0
-FROM customer_counts
-WHERE kind = 'all' OR (kind = 'day'
-    AND value >= to_char((now() AT TIME ZONE 'UTC') - interval '30 days', 'YYYY-MM-DD'));
-SELECT value, sum(customers)::int8 FROM customer_counts WHERE kind = 'country' AND value <> ''
-GROUP BY value HAVING sum(customers) > 0 ORDER BY sum(customers) DESC, value LIMIT 100;
-SELECT value, sum(customers)::int8 FROM customer_counts WHERE kind = 'city' AND value <> ''
-GROUP BY value HAVING sum(customers) > 0 ORDER BY sum(customers) DESC, value LIMIT 100;
-SELECT value, sum(customers)::int8 FROM customer_counts WHERE kind = 'gender' AND value <> ''
-GROUP BY value HAVING sum(customers) > 0 ORDER BY sum(customers) DESC, value;
+-- The limit for the statistics overview: the one statement the repository runs
+-- (infra-postgres/src/repository/statistics.rs), over the counts the database keeps with
+-- every write (customer_counts), for the same whole-UTC-day windows.
+WITH totals AS (
+    SELECT coalesce(sum(customers) FILTER (WHERE kind = 'all'), 0)::int8 AS total,
+           coalesce(sum(active) FILTER (WHERE kind = 'all'), 0)::int8 AS active,
+           coalesce(sum(verified) FILTER (WHERE kind = 'all'), 0)::int8 AS verified,
+           coalesce(sum(customers) FILTER (WHERE kind = 'day'
+               AND value >= to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD')), 0)::int8 AS today,
+           coalesce(sum(customers) FILTER (WHERE kind = 'day'
+               AND value >= to_char((now() AT TIME ZONE 'UTC') - interval '7 days', 'YYYY-MM-DD')), 0)::int8 AS week,
+           coalesce(sum(customers) FILTER (WHERE kind = 'day'
+               AND value >= to_char((now() AT TIME ZONE 'UTC') - interval '30 days', 'YYYY-MM-DD')), 0)::int8 AS month,
+           (date_part('epoch', now()) - (sum(born_sum) FILTER (WHERE kind = 'all')
+               / nullif(sum(born) FILTER (WHERE kind = 'all'), 0))::float8) / 31557600.0 AS average_age
+    FROM customer_counts
+    WHERE kind = 'all' OR (kind = 'day'
+        AND value >= to_char((now() AT TIME ZONE 'UTC') - interval '30 days', 'YYYY-MM-DD'))
+), groups AS (
+    SELECT kind, value, sum(customers)::int8 AS count,
+           row_number() OVER (PARTITION BY kind ORDER BY sum(customers) DESC, value) AS rank
+    FROM customer_counts
+    WHERE kind IN ('country', 'city', 'gender') AND value <> ''
+    GROUP BY kind, value HAVING sum(customers) > 0
+)
+SELECT 'all' AS kind, '' AS name, total AS count, active, verified, today, week, month,
+       average_age, 0::int8 AS rank
+FROM totals
+UNION ALL
+SELECT kind, value, count, 0, 0, 0, 0, 0, NULL, rank
+FROM groups WHERE kind = 'gender' OR rank <= 100
+ORDER BY kind, rank;

@@ -174,6 +174,7 @@ binds_for_tuple!(A 0, B 1);
 binds_for_tuple!(A 0, B 1, C 2);
 binds_for_tuple!(A 0, B 1, C 2, D 3);
 binds_for_tuple!(A 0, B 1, C 2, D 3, E 4);
+binds_for_tuple!(A 0, B 1, C 2, D 3, E 4, F 5);
 
 /// One value that can be bound.
 pub(crate) trait PushBind {

@@ -4,9 +4,8 @@
 //! every commit, from any process, and costs O(number of groups) whatever the number of
 //! customers; nothing here reads `customers`.
 //!
-//! A count is the sum of its group's slots (see the migration). The statistics are one
-//! query for the counts and the mean age and one per map, pipelined on one connection, each
-//! prepared once per connection ([`const_sql`]).
+//! A count is the sum of its group's slots (see the migration). The overview is one
+//! statement, the places one per kind, each prepared once per connection ([`const_sql`]).
 //! Only fixed kinds from a closed enum are put into SQL; every value is a bound parameter.
 
 use diesel::QueryableByName;
@@ -21,24 +20,51 @@ use crate::sql::{bind, const_sql};
 /// Seconds in a Julian year (365.25 days): ages in years as a fraction.
 const SECONDS_PER_YEAR: f64 = 31_557_600.0;
 
+/// The whole overview in one statement: the totals as the first row (kind `all`), then the
+/// largest countries and cities (at most `$6` each) and every gender, each kind's rows
+/// largest first then by name. One statement rather than one per part: PostgreSQL's cost
+/// here is mostly per statement, and the overview is asked often.
+///
 /// Days are kept as `YYYY-MM-DD` texts, which sort as the dates do. The mean age is now
 /// minus the mean date of birth (both as epoch seconds, the date of birth as UTC wall time).
-const TOTALS_SQL: &str =
-    "SELECT coalesce(sum(customers) FILTER (WHERE kind = 'all'), 0)::int8 AS total,
-       coalesce(sum(active) FILTER (WHERE kind = 'all'), 0)::int8 AS active,
-       coalesce(sum(verified) FILTER (WHERE kind = 'all'), 0)::int8 AS verified,
-       coalesce(sum(customers) FILTER (WHERE kind = 'day' AND value >= $1), 0)::int8 AS today,
-       coalesce(sum(customers) FILTER (WHERE kind = 'day' AND value >= $2), 0)::int8 AS week,
-       coalesce(sum(customers) FILTER (WHERE kind = 'day' AND value >= $3), 0)::int8 AS month,
-       ($4 - (sum(born_sum) FILTER (WHERE kind = 'all')
-              / nullif(sum(born) FILTER (WHERE kind = 'all'), 0))::float8) / $5 AS average_age
-FROM customer_counts
-WHERE kind = 'all' OR (kind = 'day' AND value >= $3)";
+/// Groups are summed over their slots (and cities over their countries); `<> ''` leaves out
+/// empty values; groups that counted down to zero are skipped.
+const OVERVIEW_SQL: &str = "\
+WITH totals AS (
+    SELECT coalesce(sum(customers) FILTER (WHERE kind = 'all'), 0)::int8 AS total,
+           coalesce(sum(active) FILTER (WHERE kind = 'all'), 0)::int8 AS active,
+           coalesce(sum(verified) FILTER (WHERE kind = 'all'), 0)::int8 AS verified,
+           coalesce(sum(customers) FILTER (WHERE kind = 'day' AND value >= $1), 0)::int8 AS today,
+           coalesce(sum(customers) FILTER (WHERE kind = 'day' AND value >= $2), 0)::int8 AS week,
+           coalesce(sum(customers) FILTER (WHERE kind = 'day' AND value >= $3), 0)::int8 AS month,
+           ($4 - (sum(born_sum) FILTER (WHERE kind = 'all')
+                  / nullif(sum(born) FILTER (WHERE kind = 'all'), 0))::float8) / $5 AS average_age
+    FROM customer_counts
+    WHERE kind = 'all' OR (kind = 'day' AND value >= $3)
+), groups AS (
+    SELECT kind, value, sum(customers)::int8 AS count,
+           row_number() OVER (PARTITION BY kind ORDER BY sum(customers) DESC, value) AS rank
+    FROM customer_counts
+    WHERE kind IN ('country', 'city', 'gender') AND value <> ''
+    GROUP BY kind, value HAVING sum(customers) > 0
+)
+SELECT 'all' AS kind, '' AS name, total AS count, active, verified, today, week, month,
+       average_age, 0::int8 AS rank
+FROM totals
+UNION ALL
+SELECT kind, value, count, 0, 0, 0, 0, 0, NULL, rank
+FROM groups WHERE kind = 'gender' OR rank <= $6
+ORDER BY kind, rank";
 
+/// One row of [`OVERVIEW_SQL`].
 #[derive(QueryableByName)]
-struct Totals {
+struct OverviewRow {
+    #[diesel(sql_type = Text)]
+    kind: String,
+    #[diesel(sql_type = Text)]
+    name: String,
     #[diesel(sql_type = BigInt)]
-    total: i64,
+    count: i64,
     #[diesel(sql_type = BigInt)]
     active: i64,
     #[diesel(sql_type = BigInt)]
@@ -61,34 +87,12 @@ struct GroupCount {
     count: i64,
 }
 
-/// A column that can be grouped by; the name is a literal, never client text.
-#[derive(Clone, Copy)]
-enum Grouping {
-    Country,
-    City,
-    State,
-    Gender,
-}
-
-impl Grouping {
-    /// The `kind` of its rows in `customer_counts`.
-    fn kind(self) -> &'static str {
-        match self {
-            Self::Country => "country",
-            Self::City => "city",
-            Self::State => "state",
-            Self::Gender => "gender",
-        }
-    }
-}
-
-impl From<LocationLevel> for Grouping {
-    fn from(level: LocationLevel) -> Self {
-        match level {
-            LocationLevel::Country => Self::Country,
-            LocationLevel::City => Self::City,
-            LocationLevel::State => Self::State,
-        }
+/// The `kind` of a place column's rows in `customer_counts`: a literal, never client text.
+fn kind_of(level: LocationLevel) -> &'static str {
+    match level {
+        LocationLevel::Country => "country",
+        LocationLevel::City => "city",
+        LocationLevel::State => "state",
     }
 }
 
@@ -96,30 +100,28 @@ fn count_of(n: i64) -> u64 {
     u64::try_from(n).unwrap_or_default()
 }
 
-/// The values of one kind, summed over slots (and over countries, for cities and states),
-/// largest first then by name; `<> ''` leaves out empty values; groups that counted down
-/// to zero are skipped. One statement for every kind and filter: prepared once.
+/// The values of one place column, summed over slots (and over countries, for cities and
+/// states), largest first then by name; `<> ''` leaves out empty values; groups that counted
+/// down to zero are skipped. One statement for every column and filter: prepared once.
 const GROUP_SQL: &str = "\
 SELECT value AS name, sum(customers)::int8 AS count FROM customer_counts
 WHERE kind = $1 AND value <> '' AND ($2::text IS NULL OR lower(country) = lower($2))
 GROUP BY value HAVING sum(customers) > 0
-ORDER BY sum(customers) DESC, value LIMIT $3";
+ORDER BY sum(customers) DESC, value";
 
 /// Non-empty values of the column with their counts, largest first then by name, within
-/// one country (case ignored) when given, at most `limit` of them when given.
+/// one country (case ignored) when given.
 async fn counts_by(
     conn: &AsyncPgConnection,
-    grouping: Grouping,
+    level: LocationLevel,
     country: Option<&str>,
-    limit: Option<u32>,
 ) -> diesel::QueryResult<Vec<LocationCount>> {
     let mut conn = conn;
     let query = const_sql(
         GROUP_SQL,
         (
-            bind::<Text, _>(grouping.kind()),
+            bind::<Text, _>(kind_of(level)),
             bind::<Nullable<Text>, _>(country),
-            bind::<Nullable<BigInt>, _>(limit.map(i64::from)),
         ),
     );
     let rows: Vec<GroupCount> = complete::rows(query, &mut conn).await?;
@@ -142,38 +144,48 @@ pub(super) async fn statistics(
     conn: &AsyncPgConnection,
     window: &StatisticsWindow,
 ) -> Result<CustomerStatistics, RepositoryError> {
-    let mut totals_conn = conn;
-    let totals = const_sql(
-        TOTALS_SQL,
+    let mut conn = conn;
+    let query = const_sql(
+        OVERVIEW_SQL,
         (
             bind::<Text, _>(day_key(window.today_start)),
             bind::<Text, _>(day_key(window.week_start)),
             bind::<Text, _>(day_key(window.month_start)),
             bind::<Double, _>(window.now.timestamp_micros() as f64 / 1e6),
             bind::<Double, _>(SECONDS_PER_YEAR),
+            bind::<BigInt, _>(i64::from(StatisticsWindow::TOP_LOCATIONS)),
         ),
     );
-    let totals = complete::one_row::<_, _, Totals>(totals, &mut totals_conn);
-    let top = Some(StatisticsWindow::TOP_LOCATIONS);
-    let (totals, by_country, by_city, by_gender) = tokio::try_join!(
-        totals,
-        counts_by(conn, Grouping::Country, None, top),
-        counts_by(conn, Grouping::City, None, top),
-        counts_by(conn, Grouping::Gender, None, None),
-    )
-    .map_err(from_diesel)?;
-    Ok(CustomerStatistics {
-        total_customers: count_of(totals.total),
-        active_customers: count_of(totals.active),
-        verified_customers: count_of(totals.verified),
-        new_customers_today: count_of(totals.today),
-        new_customers_this_week: count_of(totals.week),
-        new_customers_this_month: count_of(totals.month),
-        customers_by_country: by_country,
-        customers_by_city: by_city,
-        average_customer_age: totals.average_age,
-        gender_distribution: by_gender,
-    })
+    let rows: Vec<OverviewRow> = complete::rows(query, &mut conn)
+        .await
+        .map_err(from_diesel)?;
+    let mut overview = CustomerStatistics::default();
+    for row in rows {
+        let group = || LocationCount {
+            name: row.name.clone(),
+            count: count_of(row.count),
+        };
+        match row.kind.as_str() {
+            "all" => {
+                overview.total_customers = count_of(row.count);
+                overview.active_customers = count_of(row.active);
+                overview.verified_customers = count_of(row.verified);
+                overview.new_customers_today = count_of(row.today);
+                overview.new_customers_this_week = count_of(row.week);
+                overview.new_customers_this_month = count_of(row.month);
+                overview.average_customer_age = row.average_age;
+            }
+            "country" => overview.customers_by_country.push(group()),
+            "city" => overview.customers_by_city.push(group()),
+            "gender" => overview.gender_distribution.push(group()),
+            other => {
+                return Err(RepositoryError::Unexpected(format!(
+                    "the overview returned a row of kind {other:?}"
+                )));
+            }
+        }
+    }
+    Ok(overview)
 }
 
 /// Distinct non-empty values of a place column with their counts.
@@ -182,9 +194,7 @@ pub(super) async fn locations(
     level: LocationLevel,
     country: Option<&str>,
 ) -> Result<Vec<LocationCount>, RepositoryError> {
-    counts_by(conn, level.into(), country, None)
-        .await
-        .map_err(from_diesel)
+    counts_by(conn, level, country).await.map_err(from_diesel)
 }
 
 /// Every customer and the active ones: the list's exact totals.
@@ -231,13 +241,13 @@ mod tests {
         }
         let seen = seen.lock().unwrap();
         let over_counts = |sql: &&String| sql.contains("customer_counts");
-        // The totals, the three maps' one text and the list's totals: three texts, each
+        // The overview, the places' one text and the list's totals: three texts, each
         // prepared once, although each ran several times.
         assert_eq!(
             seen.cached.iter().filter(over_counts).count(),
             3,
             "{seen:?}"
         );
-        assert!(seen.started.iter().filter(over_counts).count() >= 15);
+        assert!(seen.started.iter().filter(over_counts).count() >= 9);
     }
 }
