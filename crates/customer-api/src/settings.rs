@@ -48,16 +48,27 @@ impl AppEnv {
 }
 
 /// Every setting of the service.
-#[derive(Debug, Clone, Deserialize)]
+///
+/// Each field's own bounds are declared with garde's rules below; the sections whose rules
+/// span several fields (authentication, rate limits, CORS) check themselves.
+#[derive(Debug, Clone, Deserialize, garde::Validate)]
 #[serde(deny_unknown_fields)]
 pub struct Settings {
+    #[garde(dive)]
     pub server: ServerSettings,
+    #[garde(dive)]
     pub database: DatabaseSettings,
+    #[garde(skip)]
     pub telemetry: TelemetrySettings,
+    #[garde(skip)]
     pub auth: AuthSettings,
+    #[garde(skip)]
     pub rate_limit: RateLimitSettings,
+    #[garde(skip)]
     pub cors: CorsSettings,
+    #[garde(skip)]
     pub search: SearchSettings,
+    #[garde(skip)]
     pub statistics: StatisticsSettings,
 }
 
@@ -79,33 +90,55 @@ pub struct SearchSettings {
 }
 
 /// The HTTP listener.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, garde::Validate)]
 #[serde(deny_unknown_fields)]
 pub struct ServerSettings {
+    #[garde(custom(not_blank))]
     pub host: String,
     /// 0 picks a free port (tests).
+    #[garde(skip)]
     pub port: u16,
     /// 0 means one worker per core.
+    #[garde(skip)]
     pub workers: usize,
+    #[garde(range(min = 1024))]
     pub max_body_bytes: usize,
+    #[garde(skip)]
     pub shutdown_timeout_secs: u64,
 }
 
 /// The PostgreSQL connection pool.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, garde::Validate)]
 #[serde(deny_unknown_fields)]
 pub struct DatabaseSettings {
+    #[garde(custom(not_blank))]
     pub url: String,
+    /// The service needs one connection for a request and one for the background work.
+    #[garde(range(min = 2))]
     pub max_connections: usize,
+    #[garde(skip)]
     pub wait_timeout_ms: u64,
+    #[garde(skip)]
     pub connect_timeout_ms: u64,
+    #[garde(skip)]
     pub statement_timeout_ms: u64,
     /// The planner's cost of a random page read in the service's sessions; 0 keeps the
     /// server's.
+    #[garde(skip)]
     pub random_page_cost: f64,
+    #[garde(skip)]
     pub migrate_on_start: bool,
     /// How often the aggregates' slots are folded into one row per group; 0 never.
+    #[garde(skip)]
     pub counts_compact_interval_secs: u64,
+}
+
+/// garde's rule for a text setting that must say something.
+fn not_blank(value: &str, _context: &()) -> garde::Result {
+    if value.trim().is_empty() {
+        return Err(garde::Error::new("must not be empty"));
+    }
+    Ok(())
 }
 
 /// Log format and level.
@@ -208,20 +241,9 @@ impl Settings {
     }
 
     fn validate(&self) -> anyhow::Result<()> {
-        anyhow::ensure!(
-            self.database.max_connections >= 2,
-            "database.max_connections must be at least 2 (got {})",
-            self.database.max_connections
-        );
-        anyhow::ensure!(
-            self.server.max_body_bytes >= 1024,
-            "server.max_body_bytes must be at least 1024 (got {})",
-            self.server.max_body_bytes
-        );
-        anyhow::ensure!(
-            !self.database.url.trim().is_empty(),
-            "database.url must not be empty"
-        );
+        // Every broken bound at once, one per line: `database.max_connections: lower than 2`.
+        garde::Validate::validate(self)
+            .map_err(|report| anyhow::anyhow!("invalid configuration:\n{report}"))?;
         self.auth.validate()?;
         self.rate_limit.validate()?;
         self.cors.validate()?;
@@ -333,6 +355,39 @@ mod tests {
             err.to_string().contains("database.max_connections"),
             "{err:#}"
         );
+    }
+
+    #[test]
+    fn every_broken_bound_is_named_at_once() {
+        let err = Settings::load_from(
+            &repo_config(),
+            AppEnv::Development,
+            &vars(&[
+                ("APP__SERVER__MAX_BODY_BYTES", "1023"),
+                ("APP__DATABASE__URL", "  "),
+                ("APP__SERVER__HOST", ""),
+            ]),
+        )
+        .unwrap_err()
+        .to_string();
+        for expected in [
+            "server.max_body_bytes: lower than 1024",
+            "database.url: must not be empty",
+            "server.host: must not be empty",
+        ] {
+            assert!(err.contains(expected), "{expected:?} not in {err}");
+        }
+        // At the bounds, accepted.
+        let settings = Settings::load_from(
+            &repo_config(),
+            AppEnv::Development,
+            &vars(&[
+                ("APP__SERVER__MAX_BODY_BYTES", "1024"),
+                ("APP__DATABASE__MAX_CONNECTIONS", "2"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(settings.server.max_body_bytes, 1024);
     }
 
     #[test]
