@@ -85,7 +85,7 @@ pub struct StatisticsSettings {
 #[serde(deny_unknown_fields)]
 pub struct SearchSettings {
     /// How many customers the search results reused while the database has not changed
-    /// may hold in all (about a kilobyte each; 0 computes every search).
+    /// may hold in all (about a kilobyte each; 0 leaves the cache out: `layers::CachedSearch`).
     pub cache_customers: usize,
 }
 

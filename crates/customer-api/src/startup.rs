@@ -11,9 +11,9 @@ use actix_web::middleware::from_fn;
 use actix_web::{App, HttpResponse, HttpServer, web};
 use anyhow::Context;
 use api_actix::security;
-use domain::{CustomerService, CustomerUseCases};
-use infra_postgres::{PgCustomerRepository, Pool, PoolSettings, SearchCache};
-use layers::CoalescedStatistics;
+use domain::{CustomerRepository, CustomerService, CustomerUseCases};
+use infra_postgres::{PgCustomerRepository, Pool, PoolSettings};
+use layers::{CachedSearch, CoalescedStatistics, SearchCache, SearchCacheCounts};
 
 use crate::metrics::{Metrics, PoolGauges};
 use crate::observe::observe;
@@ -67,28 +67,11 @@ impl Application {
         }
         let workers = settings.server.worker_count();
         let pools = WorkerPools::build(&pool_settings, workers)?;
-        let search_cache = SearchCache::new(settings.search.cache_customers);
-        // The overview's coalescer is shared by every worker: one computation at a time for
-        // the process, whichever worker's connection runs it.
-        let coalescer = settings
-            .statistics
-            .coalesce
-            .then(CoalescedStatistics::<PgCustomerRepository>::coalescer);
+        let layers = Layers::from_settings(settings);
         let services: Vec<_> = pools
             .0
             .iter()
-            .map(|pool| {
-                let repository =
-                    PgCustomerRepository::new(pool.clone()).with_search_cache(search_cache.clone());
-                let service: Arc<dyn CustomerUseCases> = match &coalescer {
-                    Some(coalescer) => Arc::new(CustomerService::new(CoalescedStatistics::new(
-                        repository,
-                        Arc::clone(coalescer),
-                    ))),
-                    None => Arc::new(CustomerService::new(repository)),
-                };
-                api_actix::service_data(service)
-            })
+            .map(|pool| api_actix::service_data(layers.service(pool)))
             .collect();
 
         let listener = TcpListener::bind((settings.server.host.as_str(), settings.server.port))
@@ -99,7 +82,7 @@ impl Application {
         let metrics = web::Data::new(Metrics::default());
         tokio::spawn(upkeep_every(metrics.clone(), METRICS_UPKEEP));
         let pools = web::Data::new(pools);
-        let search_cache = web::Data::new(search_cache);
+        let search_cache = web::Data::new(layers.search_cache);
         let api = api_actix::ApiSettings {
             max_body_bytes: settings.server.max_body_bytes,
             authentication: settings.auth.enabled,
@@ -251,9 +234,58 @@ impl WorkerPools {
 async fn metrics_endpoint(
     metrics: web::Data<Metrics>,
     pools: web::Data<WorkerPools>,
-    search_cache: web::Data<SearchCache>,
+    search_cache: web::Data<Option<Arc<SearchCache>>>,
 ) -> HttpResponse {
+    // With the cache off the counters stay, at zero.
+    let search_cache = search_cache
+        .as_ref()
+        .as_ref()
+        .map_or_else(SearchCacheCounts::default, |cache| cache.counts());
     HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4; charset=utf-8")
-        .body(metrics.render(pools.gauges(), search_cache.counts()))
+        .body(metrics.render(pools.gauges(), search_cache))
+}
+
+/// The speed layers the settings turn on, shared by every worker: each a decorator around
+/// the repository, left out entirely when off (then the worker's service talks to the
+/// adapter directly, with the same answers).
+struct Layers {
+    /// `[search] cache_customers` above 0: search results reused while the data version is
+    /// the same.
+    search_cache: Option<Arc<SearchCache>>,
+    /// `[statistics] coalesce`: one overview computation at a time for the process,
+    /// whichever worker's connection runs it.
+    statistics: Option<Arc<layers::StatisticsCoalescer>>,
+}
+
+impl Layers {
+    fn from_settings(settings: &Settings) -> Self {
+        Self {
+            search_cache: (settings.search.cache_customers > 0)
+                .then(|| Arc::new(SearchCache::new(settings.search.cache_customers))),
+            statistics: settings
+                .statistics
+                .coalesce
+                .then(CoalescedStatistics::<PgCustomerRepository>::coalescer),
+        }
+    }
+
+    /// The use cases over `pool`, through the layers that are on.
+    fn service(&self, pool: &Pool) -> Arc<dyn CustomerUseCases> {
+        let repository = PgCustomerRepository::new(pool.clone());
+        match &self.search_cache {
+            Some(cache) => self.statistics_over(CachedSearch::new(repository, Arc::clone(cache))),
+            None => self.statistics_over(repository),
+        }
+    }
+
+    fn statistics_over<R: CustomerRepository>(&self, repository: R) -> Arc<dyn CustomerUseCases> {
+        match &self.statistics {
+            Some(coalescer) => Arc::new(CustomerService::new(CoalescedStatistics::new(
+                repository,
+                Arc::clone(coalescer),
+            ))),
+            None => Arc::new(CustomerService::new(repository)),
+        }
+    }
 }

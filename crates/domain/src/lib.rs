@@ -16,12 +16,14 @@ pub use error::{
 };
 pub use models::*;
 pub use ports::{
-    Clock, CustomerRepository, IdSource, LocationLevel, RandomIds, RandomSuffixes, SuffixSource,
-    SystemClock, Verification,
+    Clock, CustomerRepository, DataVersion, DataVersions, IdSource, LocationLevel, RandomIds,
+    RandomSuffixes, SuffixSource, SystemClock, Verification,
 };
 pub use service::{CustomerService, CustomerUseCases};
 
 #[cfg(any(test, feature = "mock"))]
-pub use ports::{MockClock, MockCustomerRepository, MockIdSource, MockSuffixSource};
+pub use ports::{
+    MockClock, MockCustomerRepository, MockDataVersions, MockIdSource, MockSuffixSource,
+};
 #[cfg(any(test, feature = "mock"))]
 pub use service::MockCustomerUseCases;

@@ -127,6 +127,53 @@ pub trait CustomerRepository: Send + Sync + 'static {
     async fn ping(&self) -> Result<(), RepositoryError>;
 }
 
+/// The state of everything a storage holds, named by [`DataVersions::current_version`]: an
+/// opaque token, compared only for equality and for which of two was read first.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct DataVersion {
+    token: String,
+    sequence: u64,
+}
+
+impl DataVersion {
+    /// A version named by `token`, whose `sequence` never decreases from one reading to the
+    /// next (the storage's promise, see [`DataVersions`]).
+    pub fn new(token: impl Into<String>, sequence: u64) -> Self {
+        Self {
+            token: token.into(),
+            sequence,
+        }
+    }
+
+    /// Whether this version was read before `other` for sure: the storage can never show
+    /// it again once it showed `other`.
+    pub fn precedes(&self, other: &Self) -> bool {
+        self.sequence < other.sequence
+    }
+}
+
+/// Names the version of the data a storage's reads see, so that an answer computed from it
+/// can be reused for as long as the version stays the same (the search cache in `layers`).
+///
+/// The contract, for a type that implements both this and [`CustomerRepository`]:
+/// - two readings give equal versions only if no write was committed between them, by
+///   anyone: this service, another instance of it, or any other client of the storage;
+/// - a read through the same value that starts after [`DataVersions::current_version`]
+///   returned sees every write that version includes, and nothing but committed writes.
+///   Implementing this trait therefore promises that the type's reads run outside any
+///   transaction a caller holds open: such a transaction's own writes do not change the
+///   version, so a result that saw them would be reused as if they were committed (and
+///   kept if they were rolled back). A storage bound to a transaction must not implement it;
+///   a cache then cannot wrap it;
+/// - a version read later never [`precedes`](DataVersion::precedes) one read earlier.
+#[cfg_attr(any(test, feature = "mock"), mockall::automock)]
+#[async_trait]
+pub trait DataVersions: Send + Sync + 'static {
+    /// The version of the data now, or `None` when the storage cannot tell (then nothing
+    /// computed now may be reused).
+    async fn current_version(&self) -> Result<Option<DataVersion>, RepositoryError>;
+}
+
 /// The current time.
 #[cfg_attr(any(test, feature = "mock"), mockall::automock)]
 pub trait Clock: Send + Sync + 'static {

@@ -1,5 +1,6 @@
 //! PostgreSQL adapter: the diesel schema, embedded migrations, the connection pool and
-//! [`PgCustomerRepository`], the implementation of the domain's `CustomerRepository` port.
+//! [`PgCustomerRepository`], the implementation of the domain's `CustomerRepository` and
+//! `DataVersions` ports.
 //!
 //! No database error type crosses the port: unique violations become domain conflicts,
 //! pool and connection failures become "unavailable", anything else "unexpected".
@@ -18,6 +19,4 @@ mod sql;
 pub use counts::{CountDrift, compact_counts, count_drift, rebuild_counts};
 pub use migrations::{MigrationError, revert_all_migrations, run_migrations};
 pub use pool::{Pool, PoolBuildError, PoolSettings, PoolStatus, build_pool, pool_status};
-pub use repository::{
-    PgCustomerRepository, SearchCache, SearchCacheCounts, SearchPlans, explain_search,
-};
+pub use repository::{PgCustomerRepository, SearchPlans, explain_search};

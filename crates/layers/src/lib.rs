@@ -2,13 +2,21 @@
 //! the work is done, never what it answers. The binary composes them from configuration;
 //! with every layer switched off each answer is the same, only slower under load.
 //!
-//! - [`Coalescer`]: requests that arrive while a computation runs share the next one, which
-//!   starts after all of them arrived (so it sees every write acknowledged before any of
-//!   them was asked).
-//! - [`CoalescedStatistics`]: the statistics overview through a [`Coalescer`].
+//! - [`Coalescer`]: the one single-flight primitive. Requests of a key share a computation:
+//!   either only the next one, which starts after all of them arrived (so it sees every
+//!   write acknowledged before any of them was asked), or, when the key names the data
+//!   version, also the one already running.
+//! - [`CoalescedStatistics`]: the statistics overview through a [`Coalescer`] joining the
+//!   next computation.
+//! - [`CachedSearch`]: search results reused while the storage's data version is the same,
+//!   the same search asked together computed once (a [`Coalescer`] joining the running
+//!   computation of its version and criteria).
 
 mod coalesce;
+mod search;
+mod shared;
 mod statistics;
 
 pub use coalesce::Coalescer;
-pub use statistics::CoalescedStatistics;
+pub use search::{CachedSearch, SearchCache, SearchCacheCounts};
+pub use statistics::{CoalescedStatistics, StatisticsCoalescer};

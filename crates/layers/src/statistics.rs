@@ -19,12 +19,10 @@ use domain::{
 };
 
 use crate::Coalescer;
-
-/// One overview, or why it failed, shared by the requests of a batch.
-type Shared = Result<CustomerStatistics, Arc<RepositoryError>>;
+use crate::shared::{Shared, duplicate};
 
 /// The overview coalescer that every worker's repository shares.
-pub type StatisticsCoalescer = Coalescer<StatisticsWindow, Shared>;
+pub type StatisticsCoalescer = Coalescer<StatisticsWindow, Shared<CustomerStatistics>>;
 
 /// A batch's window: its latest request's, so the counts of today, the week and the month
 /// and the mean age are those of a moment after every request of the batch arrived and
@@ -52,15 +50,6 @@ impl<R> CoalescedStatistics<R> {
     /// `inner` with its statistics coalesced through `coalescer`.
     pub fn new(inner: R, coalescer: Arc<StatisticsCoalescer>) -> Self {
         Self { inner, coalescer }
-    }
-}
-
-/// The error again, for one more request of the batch.
-fn duplicate(error: &RepositoryError) -> RepositoryError {
-    match error {
-        RepositoryError::Conflict(key) => RepositoryError::Conflict(*key),
-        RepositoryError::Unavailable(why) => RepositoryError::Unavailable(why.clone()),
-        RepositoryError::Unexpected(why) => RepositoryError::Unexpected(why.clone()),
     }
 }
 
@@ -239,17 +228,6 @@ mod tests {
         assert_eq!(held, window_at(10));
         latest(&mut held, window_at(11));
         assert_eq!(held, window_at(11));
-    }
-
-    #[test]
-    fn errors_are_duplicated_with_their_kind_and_text() {
-        for error in [
-            RepositoryError::Conflict(domain::Conflict::Email),
-            RepositoryError::Unavailable("a".into()),
-            RepositoryError::Unexpected("b".into()),
-        ] {
-            assert_eq!(duplicate(&error).to_string(), error.to_string());
-        }
     }
 
     #[tokio::test]

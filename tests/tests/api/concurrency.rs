@@ -115,3 +115,70 @@ async fn every_overview_counts_every_create_acknowledged_before_it_was_asked() {
         assert_eq!(total(&body), 90);
     }
 }
+
+/// Creates and searches at once, with the search cache on (as deployed) and off (no layer):
+/// every search counts every create acknowledged before it was asked, and the last answer
+/// is the same either way.
+#[tokio::test]
+async fn every_search_counts_every_create_acknowledged_before_it_was_asked() {
+    let mut answers = Vec::new();
+    for cache in ["10000", "0"] {
+        let app = spawn_app_with(&[("APP__SEARCH__CACHE_CUSTOMERS", cache)]).await;
+        let app = &app;
+        let acknowledged = &std::sync::atomic::AtomicU64::new(0);
+        let done = &std::sync::atomic::AtomicBool::new(false);
+        let search =
+            &json!({"query": "lee", "sort_by": "email", "sort_order": "asc", "limit": 100});
+        let total = |body: &serde_json::Value| body["total"].as_u64().unwrap();
+        let writers = (0..4).map(|w| async move {
+            for i in 0..10 {
+                let email = format!("w{w}i{i}@example.com");
+                let (status, body) = app.post("/", &customer("Ann", "Lee", &email)).await;
+                assert_eq!(status, 201, "{body}");
+                let before = acknowledged.fetch_add(1, Ordering::SeqCst) + 1;
+                let (status, body) = app.post("/search", search).await;
+                assert_eq!(status, 200, "{body}");
+                assert!(
+                    total(&body) >= before,
+                    "cache={cache}: {body} after {before}"
+                );
+            }
+        });
+        let readers = (0..4).map(|_| async move {
+            while !done.load(Ordering::SeqCst) {
+                let before = acknowledged.load(Ordering::SeqCst);
+                let (status, body) = app.post("/search", search).await;
+                assert_eq!(status, 200, "{body}");
+                assert!(total(&body) >= before, "cache={cache}");
+            }
+        });
+        let writers = async {
+            join_all(writers).await;
+            done.store(true, Ordering::SeqCst);
+        };
+        futures::join!(writers, join_all(readers));
+        let (_, body) = app.post("/search", search).await;
+        assert_eq!(total(&body), 40);
+        let emails: Vec<String> = body["customers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["email"].as_str().unwrap().to_owned())
+            .collect();
+        answers.push(emails);
+        let metrics = app
+            .client
+            .get(format!("{}/metrics", app.base))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(metrics.contains("search_cache_misses_total"), "{metrics}");
+        if cache == "0" {
+            assert!(metrics.contains("search_cache_hits_total 0"), "{metrics}");
+        }
+    }
+    assert_eq!(answers[0], answers[1]);
+}

@@ -1,6 +1,8 @@
-//! [`PgCustomerRepository`]: the domain's `CustomerRepository` over a diesel-async pool.
+//! [`PgCustomerRepository`]: the domain's `CustomerRepository` and `DataVersions` over a
+//! diesel-async pool.
 //!
-//! Every method takes one connection from the pool and runs its statements on it; where a
+//! Every method takes one connection from the pool and runs its statements on it, never
+//! inside a transaction (`version` says why the search cache needs that); where a
 //! method needs several independent statements (a page and its total, the statistics) they
 //! are pipelined on that connection rather than sent one after another.
 
@@ -8,10 +10,9 @@ mod places;
 mod reads;
 mod search;
 pub use search::{SearchPlans, explain_search};
-mod search_cache;
-pub use search_cache::{SearchCache, SearchCacheCounts};
 mod statistics;
 mod totals;
+mod version;
 mod writes;
 
 use async_trait::async_trait;
@@ -26,13 +27,11 @@ use domain::{
 
 use crate::errors::from_pool;
 use crate::pool::Pool;
-use search_cache::Lookup;
 
 /// Customers stored in PostgreSQL.
 #[derive(Clone)]
 pub struct PgCustomerRepository {
     pool: Pool,
-    search_cache: Option<SearchCache>,
 }
 
 impl std::fmt::Debug for PgCustomerRepository {
@@ -46,20 +45,7 @@ impl std::fmt::Debug for PgCustomerRepository {
 impl PgCustomerRepository {
     /// A repository drawing connections from `pool` (migrations must have run).
     pub fn new(pool: Pool) -> Self {
-        Self {
-            pool,
-            search_cache: None,
-        }
-    }
-
-    /// Reuses search results from `cache` while the database has not changed (see
-    /// [`SearchCache`]); clones of one cache share their results.
-    #[must_use]
-    pub fn with_search_cache(self, cache: SearchCache) -> Self {
-        Self {
-            search_cache: Some(cache),
-            ..self
-        }
+        Self { pool }
     }
 
     /// The pool this repository uses.
@@ -114,31 +100,7 @@ impl CustomerRepository for PgCustomerRepository {
 
     #[tracing::instrument(level = "debug", name = "db.search", skip_all)]
     async fn search(&self, criteria: &SearchCriteria) -> Result<CustomerPage, RepositoryError> {
-        let conn = self.conn().await?;
-        let cached = match self.search_cache.as_ref().filter(|c| c.keeps_anything()) {
-            // Taken before the search's statements run on this connection, so the result is
-            // at least as new as the snapshot it is kept under.
-            Some(cache) => search_cache::current_snapshot(&conn)
-                .await
-                .map_err(crate::errors::from_diesel)?
-                .map(|snapshot| (cache, snapshot)),
-            None => None,
-        };
-        let Some((cache, snapshot)) = cached else {
-            return search::search(&conn, criteria).await;
-        };
-        loop {
-            match cache.lookup(&snapshot, criteria) {
-                Lookup::Kept(page) => return Ok(page),
-                // Then the result is kept, or this search computes it.
-                Lookup::Wait(waiting) => waiting.ended().await,
-                Lookup::Compute(computing) => {
-                    let page = search::search(&conn, criteria).await?;
-                    computing.keep(&page);
-                    return Ok(page);
-                }
-            }
-        }
+        search::search(&*self.conn().await?, criteria).await
     }
 
     #[tracing::instrument(level = "debug", name = "db.update", skip_all)]

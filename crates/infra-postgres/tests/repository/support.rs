@@ -125,7 +125,7 @@ pub fn username_for(id: &CustomerId) -> Username {
 }
 
 /// Inserts the draft with fresh ids.
-pub async fn insert(repo: &PgCustomerRepository, draft: &CustomerDraft) -> Customer {
+pub async fn insert(repo: &impl CustomerRepository, draft: &CustomerDraft) -> Customer {
     let id = next_customer_id();
     repo.insert(&id, &username_for(&id), draft).await.unwrap()
 }

@@ -1,26 +1,35 @@
-//! Search results reused while the database has not changed, and never after it did.
+//! The search cache (`layers::CachedSearch`) over this adapter, as the service composes it:
+//! results reused while the database has not changed, and never after it did; and the
+//! adapter's half of the `DataVersions` contract, that no search reads inside a transaction
+//! whose writes the version does not show.
+
+use std::sync::Arc;
 
 use crate::support::TestDatabase;
 use diesel::sql_query;
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use domain::{CustomerRepository, SearchCriteria};
-use infra_postgres::{PgCustomerRepository, SearchCache};
+use infra_postgres::{PgCustomerRepository, PoolSettings, build_pool};
+use layers::{CachedSearch, SearchCache};
 
 use super::query;
 use crate::support::{draft, insert};
 
-fn cached(db: &TestDatabase, cache: &SearchCache) -> PgCustomerRepository {
-    PgCustomerRepository::new(db.pool().clone()).with_search_cache(cache.clone())
+fn cached(db: &TestDatabase, cache: &Arc<SearchCache>) -> CachedSearch<PgCustomerRepository> {
+    CachedSearch::new(db.repository(), Arc::clone(cache))
 }
 
-async fn total(repo: &PgCustomerRepository, criteria: &SearchCriteria) -> u64 {
+async fn total(repo: &impl CustomerRepository, criteria: &SearchCriteria) -> u64 {
     repo.search(criteria).await.unwrap().total
 }
+
+const ANNABEL: &str = "INSERT INTO customers (customer_id, username, first_name, last_name, email) \
+     VALUES ('CUST_0000AB12', 'annabel', 'Annabel', 'Ray', 'annabel@example.com')";
 
 #[tokio::test]
 async fn a_search_is_reused_while_nothing_is_written() {
     let db = TestDatabase::new().await;
-    let cache = SearchCache::new(1000);
+    let cache = Arc::new(SearchCache::new(1000));
     let repo = cached(&db, &cache);
     insert(&repo, &draft("Ann", "Lee", "ann@example.com")).await;
     let criteria = query("ann");
@@ -42,7 +51,7 @@ async fn a_search_is_reused_while_nothing_is_written() {
 #[tokio::test]
 async fn a_write_committed_by_anyone_is_seen_by_the_next_search() {
     let db = TestDatabase::new().await;
-    let cache = SearchCache::new(1000);
+    let cache = Arc::new(SearchCache::new(1000));
     // Two repositories sharing the cache, as the service's workers do.
     let repo = cached(&db, &cache);
     let other = cached(&db, &cache);
@@ -53,13 +62,7 @@ async fn a_write_committed_by_anyone_is_seen_by_the_next_search() {
     // Another writer, outside the service, opens a transaction and inserts a match.
     let mut writer = AsyncPgConnection::establish(db.url()).await.unwrap();
     sql_query("BEGIN").execute(&mut writer).await.unwrap();
-    sql_query(
-        "INSERT INTO customers (customer_id, username, first_name, last_name, email) \
-         VALUES ('CUST_0000AB12', 'annabel', 'Annabel', 'Ray', 'annabel@example.com')",
-    )
-    .execute(&mut writer)
-    .await
-    .unwrap();
+    sql_query(ANNABEL).execute(&mut writer).await.unwrap();
     // Not committed: not visible, however often asked (and kept meanwhile).
     for _ in 0..3 {
         assert_eq!(total(&repo, &criteria).await, 1);
@@ -79,4 +82,45 @@ async fn a_write_committed_by_anyone_is_seen_by_the_next_search() {
     assert_eq!(total(&repo, &active_anns).await, 1);
     assert!(repo.delete(&ann.customer_id).await.unwrap());
     assert_eq!(total(&other, &criteria).await, 1);
+}
+
+/// A request that goes away in the middle of a transaction leaves its connection inside it,
+/// with a write the data version does not show. Were that connection handed to a search,
+/// the search would see the write and the cache would keep it under a version every other
+/// request shares. The pool replaces such a connection instead: with two connections in
+/// all, the searches below run on both of the pool's connections, and none sees the write.
+#[tokio::test]
+async fn a_connection_left_inside_a_transaction_never_serves_a_search() {
+    let db = TestDatabase::new().await;
+    let pool = build_pool(&PoolSettings {
+        max_size: 2,
+        ..PoolSettings::for_url(db.url())
+    })
+    .unwrap();
+    let repo = PgCustomerRepository::new(pool.clone());
+    let cache = Arc::new(SearchCache::new(1000));
+    let cached = CachedSearch::new(repo.clone(), Arc::clone(&cache));
+    insert(&repo, &draft("Ann", "Lee", "ann@example.com")).await;
+    {
+        let _other = pool.get().await.unwrap();
+        let mut conn = pool.get().await.unwrap();
+        let (inserted, written) = tokio::sync::oneshot::channel();
+        let abandoned = conn.transaction::<(), diesel::result::Error, _>(async move |conn| {
+            sql_query(ANNABEL).execute(conn).await?;
+            let _ = inserted.send(());
+            std::future::pending().await
+        });
+        tokio::select! {
+            _ = abandoned => panic!("the transaction ended"),
+            _ = written => {}
+        }
+    }
+    let committed = [("ann", 1), ("annabel", 0), ("ray", 0), ("lee", 1)];
+    for _ in 0..3 {
+        for (term, expected) in committed {
+            assert_eq!(total(&repo, &query(term)).await, expected, "{term}");
+            assert_eq!(total(&cached, &query(term)).await, expected, "{term}");
+        }
+    }
+    assert!(cache.counts().misses > 0, "{:?}", cache.counts());
 }
