@@ -113,7 +113,7 @@ psql_at "$BENCH_URL" -F $'\t' -c "SELECT customer_id, email FROM customers
     echo "}"
 } >"$OUT/sample.lua"
 # The columns the service reads: all but the generated search_text.
-COLUMNS="id, customer_id, username, first_name, last_name, email, phone, address_line1, address_line2, city, state, postal_code, country, date_of_birth, gender, company_name, tax_id, is_active, is_verified, email_verified, phone_verified, marketing_emails, marketing_sms, notes, tags, created_at, updated_at, last_login_at"
+COLUMNS="id, customer_id, username, first_name, last_name, email, phone, address_line1, address_line2, city, state, postal_code, country, date_of_birth, gender, company_name, tax_id, is_active, is_verified, email_verified, phone_verified, marketing_emails, marketing_sms, notes, tags, created_at, updated_at, last_login_at, preferred_language"
 pgbench_lookup() { # $1: column, $2: field of the sample, $3: SQL of the condition
     echo "\\set k random(1, 100)"
     head -n 100 "$OUT/sample.tsv" | cut -f"$2" | awk -v cond="$3" -v columns="$COLUMNS" '{

@@ -28,7 +28,9 @@ use crate::security::openapi::SecurityAddon;
                        took texts such as `\"yes\"`, which this document's schema, and so \
                        the service, refuses); list and search envelopes add \
                        `total_is_estimate`; the statistics count whole UTC days exactly after \
-                       every write.",
+                       every write; customers have an optional `preferred_language` (a BCP \
+                       47 tag, kept in canonical case), which search filters by exact \
+                       match.",
         contact(name = "customer-api maintainers", url = "https://github.com/customer-api/customer-api")
     ),
     paths(

@@ -24,11 +24,11 @@ use super::tables::Tables;
 pub(super) const COLUMNS: &str = "id, customer_id, username, first_name, last_name, email, \
     phone, address_line1, city, state, postal_code, country, date_of_birth, gender, \
     company_name, is_active, is_verified, email_verified, phone_verified, marketing_emails, \
-    marketing_sms, tags, created_at, updated_at, last_login_at";
+    marketing_sms, tags, created_at, updated_at, last_login_at, preferred_language";
 
 /// The type of each of [`COLUMNS`] in the table: binary `COPY` sends values in exactly
 /// these types.
-pub(super) const COLUMN_TYPES: [Type; 25] = [
+pub(super) const COLUMN_TYPES: [Type; 26] = [
     Type::INT8,
     Type::VARCHAR,
     Type::VARCHAR,
@@ -54,6 +54,7 @@ pub(super) const COLUMN_TYPES: [Type; 25] = [
     Type::TIMESTAMPTZ,
     Type::TIMESTAMPTZ,
     Type::TIMESTAMPTZ,
+    Type::TEXT,
 ];
 
 /// Two years, in microseconds: the span `created_at` covers.
@@ -87,11 +88,12 @@ pub(super) struct Row<'t> {
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub last_login_at: Option<DateTime<Utc>>,
+    pub preferred_language: Option<&'static str>,
 }
 
 impl Row<'_> {
     /// The values in the order of [`COLUMNS`].
-    pub(super) fn values(&self) -> [&(dyn ToSql + Sync); 25] {
+    pub(super) fn values(&self) -> [&(dyn ToSql + Sync); 26] {
         [
             &self.id,
             &self.customer_id,
@@ -118,6 +120,7 @@ impl Row<'_> {
             &self.created_at,
             &self.updated_at,
             &self.last_login_at,
+            &self.preferred_language,
         ]
     }
 }
@@ -181,6 +184,8 @@ impl<'t> Generator<'t> {
         let t = self.tables;
         let draw = |k: u64| mix(mix(n ^ self.key).wrapping_add(k));
         let (a, b, c, d) = (draw(0), draw(1), draw(2), draw(3));
+        // A draw of its own: adding the column left every other column as it was.
+        let e = draw(4);
 
         let fi = t.first_wheel[pick(a, t.first_wheel.len())];
         let li = t.last_wheel[pick(a >> 16, t.last_wheel.len())];
@@ -266,6 +271,8 @@ impl<'t> Generator<'t> {
             updated_at: created_at + fraction(since, (d >> 59) % 16, 32),
             last_login_at: ((a >> 56) % 10 < 7)
                 .then(|| created_at + fraction(since, (a >> 50) % 64, 64)),
+            // Two customers in three say which language they prefer.
+            preferred_language: (e % 3 != 0).then(|| place.language(e >> 8)).flatten(),
         }
     }
 }
@@ -372,5 +379,12 @@ mod tests {
         assert!((70..=80).contains(&share(|r| r.phone.is_some())));
         assert!((88..=96).contains(&share(|r| r.is_active)));
         assert!((60..=75).contains(&share(|r| r.last_login_at.is_some())));
+        assert!((62..=72).contains(&share(|r| r.preferred_language.is_some())));
+        let in_usa = rows.iter().filter(|r| r.country == "USA");
+        assert!(
+            in_usa
+                .filter_map(|r| r.preferred_language)
+                .all(|tag| ["en-US", "es-US", "zh-Hans", "vi"].contains(&tag))
+        );
     }
 }

@@ -4,17 +4,35 @@
 //! random number picks a word with the right odds in constant time.
 
 use super::vocabulary::{
-    COMPANY_SUFFIXES, COMPANY_WORDS, COUNTRIES, EMAIL_DOMAINS, FIRST_NAMES, LAST_NAMES, STREETS,
-    TAG_SETS,
+    COMPANY_SUFFIXES, COMPANY_WORDS, COUNTRIES, EMAIL_DOMAINS, FIRST_NAMES, LANGUAGES, LAST_NAMES,
+    STREETS, TAG_SETS,
 };
 
-/// A city with its region, its country and that country's calling code.
+/// A city with its region, its country, that country's calling code and the languages
+/// its customers prefer (with weights).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) struct Place {
     pub city: &'static str,
     pub state: &'static str,
     pub country: &'static str,
     pub phone_prefix: &'static str,
+    pub languages: &'static [(&'static str, u32)],
+}
+
+impl Place {
+    /// The language that `x` picks with the languages' odds; `None` when there is none.
+    pub(super) fn language(&self, x: u64) -> Option<&'static str> {
+        let total: u64 = self.languages.iter().map(|(_, w)| u64::from(*w)).sum();
+        let mut left = x.checked_rem(total)?;
+        for (tag, weight) in self.languages {
+            let weight = u64::from(*weight);
+            if left < weight {
+                return Some(tag);
+            }
+            left -= weight;
+        }
+        None
+    }
 }
 
 /// Everything a row is drawn from.
@@ -62,12 +80,17 @@ impl Tables {
         let mut places = Vec::new();
         let mut place_weights = Vec::new();
         for (country, country_weight, phone_prefix, cities) in COUNTRIES {
+            let languages = LANGUAGES
+                .iter()
+                .find(|(c, _)| c == country)
+                .map_or(&[][..], |(_, languages)| *languages);
             for (city, state, share) in *cities {
                 places.push(Place {
                     city,
                     state,
                     country,
                     phone_prefix,
+                    languages,
                 });
                 // Shares are percentages; /10 keeps the wheel around 10,000 entries.
                 place_weights.push(country_weight * share / 10);
@@ -138,6 +161,38 @@ mod tests {
             t.place_wheel.iter().max().copied(),
             Some(t.places.len() - 1)
         );
+    }
+
+    #[test]
+    fn every_country_has_languages_as_tags_in_canonical_case() {
+        let t = Tables::build();
+        for place in &t.places {
+            assert!(!place.languages.is_empty(), "{}", place.country);
+            for (tag, _) in place.languages {
+                let parsed = domain::LanguageTag::parse(tag).unwrap();
+                assert_eq!(parsed.as_str(), *tag);
+            }
+        }
+    }
+
+    #[test]
+    fn a_language_is_picked_with_its_weight() {
+        let swiss = Tables::build()
+            .places
+            .into_iter()
+            .find(|p| p.country == "Switzerland")
+            .unwrap();
+        let picks: Vec<_> = (0..100).filter_map(|x| swiss.language(x)).collect();
+        let count = |tag| picks.iter().filter(|t| **t == tag).count();
+        assert_eq!(
+            (count("de-CH"), count("fr-CH"), count("it-CH")),
+            (60, 30, 10)
+        );
+        let nowhere = Place {
+            languages: &[],
+            ..swiss
+        };
+        assert_eq!(nowhere.language(7), None);
     }
 
     #[test]

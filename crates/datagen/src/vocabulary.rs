@@ -84,6 +84,42 @@ pub(super) const COUNTRIES: &[(&str, u32, &str, &[City])] = &[
     ("Turkey", 4, "+90", &[("Istanbul", "Istanbul", 75), ("Ankara", "Ankara", 25)]),
 ];
 
+/// The languages customers of each country prefer, as BCP 47 tags in canonical case, with
+/// their weights (a country missing here gives no preferred language).
+#[rustfmt::skip]
+pub(super) const LANGUAGES: &[(&str, &[(&str, u32)])] = &[
+    ("USA", &[("en-US", 82), ("es-US", 13), ("zh-Hans", 3), ("vi", 2)]),
+    ("India", &[("en-IN", 45), ("hi-IN", 38), ("ta-IN", 9), ("bn-IN", 8)]),
+    ("UK", &[("en-GB", 95), ("cy-GB", 5)]),
+    ("Germany", &[("de-DE", 90), ("tr", 5), ("en", 5)]),
+    ("Canada", &[("en-CA", 75), ("fr-CA", 25)]),
+    ("Brazil", &[("pt-BR", 100)]),
+    ("France", &[("fr-FR", 95), ("en", 5)]),
+    ("Japan", &[("ja-JP", 100)]),
+    ("Australia", &[("en-AU", 100)]),
+    ("Mexico", &[("es-MX", 100)]),
+    ("Spain", &[("es-ES", 80), ("ca-ES", 20)]),
+    ("Italy", &[("it-IT", 100)]),
+    ("China", &[("zh-Hans-CN", 100)]),
+    ("Netherlands", &[("nl-NL", 100)]),
+    ("South Korea", &[("ko-KR", 100)]),
+    ("Sweden", &[("sv-SE", 100)]),
+    ("Poland", &[("pl-PL", 100)]),
+    ("Ireland", &[("en-IE", 90), ("ga-IE", 10)]),
+    ("Switzerland", &[("de-CH", 60), ("fr-CH", 30), ("it-CH", 10)]),
+    ("Argentina", &[("es-AR", 80), ("es-419", 20)]),
+    ("Nigeria", &[("en-NG", 80), ("yo-NG", 10), ("ha-NG", 10)]),
+    ("South Africa", &[("en-ZA", 60), ("af-ZA", 25), ("zu-ZA", 15)]),
+    ("Singapore", &[("en-SG", 60), ("zh-Hans-SG", 30), ("ms-SG", 10)]),
+    ("Norway", &[("nb-NO", 90), ("nn-NO", 10)]),
+    ("Denmark", &[("da-DK", 100)]),
+    ("Belgium", &[("nl-BE", 55), ("fr-BE", 45)]),
+    ("Austria", &[("de-AT", 100)]),
+    ("Portugal", &[("pt-PT", 100)]),
+    ("New Zealand", &[("en-NZ", 90), ("mi-NZ", 10)]),
+    ("Turkey", &[("tr-TR", 100)]),
+];
+
 /// Street names for address lines.
 #[rustfmt::skip]
 pub(super) const STREETS: &[&str] = &[

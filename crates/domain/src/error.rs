@@ -84,6 +84,8 @@ pub enum Rule {
     CustomerIdShape,
     /// Not a username (1 to 50 lower-case letters and digits).
     UsernameShape,
+    /// Not a well-formed BCP 47 language tag (RFC 5646): `en`, `pt-BR`, `zh-Hant-TW`.
+    LanguageTag,
     /// A page position no page ended at.
     Cursor,
     /// A field a bulk update may not change.

@@ -2,7 +2,7 @@
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
-use domain::{CustomerChanges, Email, Patch, Phone};
+use domain::{CustomerChanges, Email, LanguageTag, Patch, Phone};
 
 use crate::schema::customers;
 
@@ -24,6 +24,7 @@ pub(crate) struct CustomerChangeset<'a> {
     gender: Option<Option<&'static str>>,
     company_name: Option<Option<&'a str>>,
     tax_id: Option<Option<&'a str>>,
+    preferred_language: Option<Option<&'a str>>,
     marketing_emails: Option<bool>,
     marketing_sms: Option<bool>,
     notes: Option<Option<&'a str>>,
@@ -64,6 +65,7 @@ impl<'a> CustomerChangeset<'a> {
             gender: patch(&changes.gender, |g| g.as_str()),
             company_name: text(&changes.company_name),
             tax_id: text(&changes.tax_id),
+            preferred_language: patch(&changes.preferred_language, LanguageTag::as_str),
             marketing_emails: changes.marketing_emails,
             marketing_sms: changes.marketing_sms,
             notes: text(&changes.notes),
@@ -106,6 +108,7 @@ impl<'a> CustomerChangeset<'a> {
             gender,
             company_name,
             tax_id,
+            preferred_language,
             marketing_emails,
             marketing_sms,
             notes,
@@ -130,6 +133,7 @@ impl<'a> CustomerChangeset<'a> {
             && gender.is_none()
             && company_name.is_none()
             && tax_id.is_none()
+            && preferred_language.is_none()
             && marketing_emails.is_none()
             && marketing_sms.is_none()
             && notes.is_none()

@@ -6,7 +6,8 @@
 use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
 use domain::{
-    Customer, CustomerDraft, CustomerId, Email, Gender, Phone, RepositoryError, Tags, Username,
+    Customer, CustomerDraft, CustomerId, Email, Gender, LanguageTag, Phone, RepositoryError, Tags,
+    Username,
 };
 
 use crate::schema::customers;
@@ -43,6 +44,7 @@ pub(crate) struct CustomerRow {
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
     last_login_at: Option<DateTime<Utc>>,
+    preferred_language: Option<String>,
 }
 
 impl CustomerRow {
@@ -72,6 +74,12 @@ impl CustomerRow {
                 .map(Gender::parse)
                 .transpose()
                 .map_err(|e| invalid("gender", e))?,
+            preferred_language: self
+                .preferred_language
+                .as_deref()
+                .map(LanguageTag::parse)
+                .transpose()
+                .map_err(|e| invalid("preferred_language", e))?,
             tags: Tags::from_stored(self.tags),
             first_name: self.first_name,
             last_name: self.last_name,
@@ -126,6 +134,7 @@ pub(crate) struct NewCustomerRow<'a> {
     pub(crate) gender: Option<&'static str>,
     pub(crate) company_name: Option<&'a str>,
     pub(crate) tax_id: Option<&'a str>,
+    pub(crate) preferred_language: Option<&'a str>,
     pub(crate) marketing_emails: bool,
     pub(crate) marketing_sms: bool,
     pub(crate) notes: Option<&'a str>,
@@ -155,6 +164,7 @@ impl<'a> NewCustomerRow<'a> {
             gender: draft.gender.map(Gender::as_str),
             company_name: draft.company_name.as_deref(),
             tax_id: draft.tax_id.as_deref(),
+            preferred_language: draft.preferred_language.as_ref().map(LanguageTag::as_str),
             marketing_emails: draft.marketing_emails,
             marketing_sms: draft.marketing_sms,
             notes: draft.notes.as_deref(),

@@ -30,6 +30,8 @@ diesel::table! {
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
         last_login_at -> Nullable<Timestamptz>,
+        /// A BCP 47 tag in canonical case (the `preferred_language` migration).
+        preferred_language -> Nullable<Text>,
         /// Generated from the free-text query's columns (never written): see the
         /// `search_text` migration.
         search_text -> Text,

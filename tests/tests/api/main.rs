@@ -17,6 +17,7 @@ mod durability;
 mod errors;
 mod examples;
 mod hostile;
+mod language;
 mod operations;
 mod original_script;
 mod queries;

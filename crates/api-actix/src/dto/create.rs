@@ -38,6 +38,10 @@ pub struct CreateCustomerRequest {
     #[schema(example = "Tech Corp")]
     pub company_name: Option<String>,
     pub tax_id: Option<String>,
+    /// The customer's preferred language: a BCP 47 language tag (RFC 5646), stored and shown
+    /// in canonical case (`pt-br` becomes `pt-BR`). Not in the original service.
+    #[schema(example = "pt-BR", max_length = 35)]
+    pub preferred_language: Option<String>,
     /// Defaults to `true`.
     pub marketing_emails: Option<bool>,
     /// Defaults to `false`.
@@ -70,6 +74,7 @@ impl CreateCustomerRequest {
             gender: self.gender,
             company_name: self.company_name,
             tax_id: self.tax_id,
+            preferred_language: self.preferred_language,
             marketing_emails: self.marketing_emails,
             marketing_sms: self.marketing_sms,
             notes: self.notes,

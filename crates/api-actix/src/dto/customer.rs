@@ -1,5 +1,5 @@
 //! The customer as the API shows it: every field of the seed's response plus
-//! `address_line2`, `tax_id`, `full_name` and `full_address`.
+//! `address_line2`, `tax_id`, `preferred_language`, `full_name` and `full_address`.
 
 use std::sync::LazyLock;
 
@@ -49,6 +49,10 @@ pub struct CustomerResponse {
     #[schema(example = "Tech Corp")]
     pub company_name: Option<String>,
     pub tax_id: Option<String>,
+    /// BCP 47 language tag in canonical case (language lower-case, script title-case,
+    /// region upper-case); `null` when not given. Not in the original service.
+    #[schema(example = "pt-BR")]
+    pub preferred_language: Option<String>,
     pub is_active: bool,
     pub is_verified: bool,
     pub email_verified: bool,
@@ -111,6 +115,7 @@ impl From<Customer> for CustomerResponse {
             gender: c.gender.map(|g| g.as_str().to_owned()),
             company_name: c.company_name,
             tax_id: c.tax_id,
+            preferred_language: c.preferred_language.map(String::from),
             is_active: c.is_active,
             is_verified: c.is_verified,
             email_verified: c.email_verified,

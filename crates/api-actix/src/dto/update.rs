@@ -56,6 +56,10 @@ pub struct UpdateCustomerRequest {
     #[serde(default, deserialize_with = "de::patch")]
     #[schema(value_type = Option<String>)]
     pub tax_id: Patch<String>,
+    /// A BCP 47 language tag (RFC 5646), stored in canonical case; `null` clears it.
+    #[serde(default, deserialize_with = "de::patch")]
+    #[schema(value_type = Option<String>, example = "pt-BR", max_length = 35)]
+    pub preferred_language: Patch<String>,
     #[serde(default, deserialize_with = "de::patch")]
     #[schema(value_type = Option<bool>)]
     pub marketing_emails: Patch<bool>,
@@ -107,6 +111,7 @@ impl UpdateCustomerRequest {
             gender: self.gender,
             company_name: self.company_name,
             tax_id: self.tax_id,
+            preferred_language: self.preferred_language,
             marketing_emails: self.marketing_emails,
             marketing_sms: self.marketing_sms,
             notes: self.notes,
@@ -152,6 +157,9 @@ pub struct BulkUpdateChanges {
     pub company_name: Option<()>,
     #[schema(value_type = Option<String>)]
     pub tax_id: Option<()>,
+    /// A BCP 47 language tag (RFC 5646), stored in canonical case; `null` clears it.
+    #[schema(value_type = Option<String>, example = "pt-BR", max_length = 35)]
+    pub preferred_language: Option<()>,
     #[schema(value_type = Option<bool>)]
     pub marketing_emails: Option<()>,
     #[schema(value_type = Option<bool>)]

@@ -64,6 +64,9 @@ impl Wording {
             Rule::UsernameShape => {
                 Self::value_error("username must be 1 to 50 lower-case letters and digits")
             }
+            Rule::LanguageTag => Self::value_error(
+                "must be a well-formed BCP 47 language tag, such as en, pt-BR or zh-Hant-TW",
+            ),
             Rule::Cursor => Self::value_error("invalid cursor"),
             Rule::NotInBulkUpdate => {
                 Self::value_error(&format!("{field} cannot be changed by a bulk update"))
@@ -229,6 +232,15 @@ mod tests {
                 "value_error",
                 "Value error, username must be 1 to 50 lower-case letters and digits",
                 value_error("username must be 1 to 50 lower-case letters and digits"),
+            ),
+            (
+                Rule::LanguageTag,
+                "value_error",
+                "Value error, must be a well-formed BCP 47 language tag, such as en, pt-BR or \
+                 zh-Hant-TW",
+                value_error(
+                    "must be a well-formed BCP 47 language tag, such as en, pt-BR or zh-Hant-TW",
+                ),
             ),
             (
                 Rule::Cursor,

@@ -47,6 +47,7 @@ async fn creating_a_customer_answers_201_with_every_field_of_the_contract() {
             "gender": "male",
             "company_name": "Tech Corp",
             "tax_id": null,
+            "preferred_language": null,
             "is_active": true,
             "is_verified": false,
             "email_verified": false,

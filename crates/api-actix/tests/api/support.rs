@@ -39,6 +39,7 @@ pub fn john_doe() -> Customer {
         gender: Some(Gender::Male),
         company_name: Some("Tech Corp".into()),
         tax_id: None,
+        preferred_language: None,
         is_active: true,
         is_verified: false,
         email_verified: false,

@@ -192,6 +192,14 @@ async fn seeding_an_empty_table_gives_valid_unique_realistic_customers_and_keeps
             .iter()
             .any(|c| c.gender.is_some() && c.date_of_birth.is_some())
     );
+    let languages = distinct(|c| {
+        c.preferred_language
+            .as_ref()
+            .map(ToString::to_string)
+            .unwrap_or_default()
+    });
+    assert!(languages.contains("pt-BR") && languages.contains(""));
+    assert!(languages.len() >= 15, "{languages:?}");
     let until = options(1, 7).until;
     assert!(
         customers

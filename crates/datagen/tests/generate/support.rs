@@ -74,6 +74,7 @@ pub async fn person(repo: &PgCustomerRepository, first: &str, last: &str) -> Cus
         gender: None,
         company_name: None,
         tax_id: None,
+        preferred_language: None,
         marketing_emails: true,
         marketing_sms: false,
         notes: None,

@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, NaiveDateTime, Utc};
 
-use super::{CustomerId, Email, Gender, Phone, Tags, Username};
+use super::{CustomerId, Email, Gender, LanguageTag, Phone, Tags, Username};
 
 /// A customer with every field of the seed's model.
 #[derive(Debug, Clone, PartialEq)]
@@ -27,6 +27,8 @@ pub struct Customer {
     pub gender: Option<Gender>,
     pub company_name: Option<String>,
     pub tax_id: Option<String>,
+    /// BCP 47 tag in canonical case (`pt-BR`); not in the original service.
+    pub preferred_language: Option<LanguageTag>,
     pub is_active: bool,
     pub is_verified: bool,
     pub email_verified: bool,
@@ -93,6 +95,7 @@ pub(crate) mod tests {
             gender: Some(Gender::Male),
             company_name: Some("Tech Corp".into()),
             tax_id: None,
+            preferred_language: None,
             is_active: true,
             is_verified: false,
             email_verified: false,

@@ -20,4 +20,4 @@ pub use stats::{
     BulkUpdateReport, CustomerStatistics, FailedUpdate, FailureReason, LocationCount,
     StatisticsWindow,
 };
-pub use values::{CustomerId, Email, Gender, Phone, Tags, Username, ValueError};
+pub use values::{CustomerId, Email, Gender, LanguageTag, Phone, Tags, Username, ValueError};

@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, Utc};
 
-use super::{Customer, Tags, ValueError};
+use super::{Customer, LanguageTag, Tags, ValueError};
 use crate::error::{Rule, ValidationErrors};
 
 /// Fields a search may sort by: a closed set, so no client text ever reaches SQL.
@@ -203,6 +203,9 @@ pub struct SearchCriteria {
     pub company_name: Option<String>,
     /// Customers having every one of these tags.
     pub tags: Option<Tags>,
+    /// Customers whose preferred language is exactly this tag (case ignored: both sides
+    /// are in canonical case).
+    pub preferred_language: Option<LanguageTag>,
     /// Created at or after (inclusive).
     pub created_after: Option<DateTime<Utc>>,
     /// Created at or before (inclusive).

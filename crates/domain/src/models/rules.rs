@@ -7,7 +7,7 @@
 use chrono::{DateTime, NaiveDate, NaiveDateTime};
 
 use super::Patch;
-use super::values::{Email, Gender, Phone, Tags, ValueError};
+use super::values::{Email, Gender, LanguageTag, Phone, Tags, ValueError};
 use crate::error::{Rule, ValidationErrors};
 
 /// What validation needs to know about the world: today's date.
@@ -156,6 +156,11 @@ pub(crate) fn gender(value: &str) -> Result<(), Rule> {
     value_rule(Gender::parse(value))
 }
 
+/// A well-formed BCP 47 language tag of at most 35 characters.
+pub(crate) fn language_tag(value: &str) -> Result<(), Rule> {
+    value_rule(LanguageTag::parse(value))
+}
+
 /// Comma-separated tags within their limits.
 pub(crate) fn tags(value: &str) -> Result<(), Rule> {
     value_rule(Tags::parse(value))
@@ -280,6 +285,19 @@ mod tests {
         assert_eq!(notes("a\0b"), Err(Rule::ControlCharacters));
         assert_eq!(notes(&"x".repeat(10_000)), Ok(()));
         assert_eq!(notes(&"x".repeat(10_001)), Err(Rule::MaxLength(10_000)));
+    }
+
+    #[test]
+    fn a_language_tag_is_well_formed_and_at_most_35_characters() {
+        let longest = "zh-min-nan-Hant-CN-variant1-u-ca-ab";
+        assert_eq!(longest.len(), 35);
+        assert_eq!(language_tag("zh-Hant-TW"), Ok(()));
+        assert_eq!(language_tag(longest), Ok(()));
+        assert_eq!(
+            language_tag(&format!("{longest}c")),
+            Err(Rule::MaxLength(35))
+        );
+        assert_eq!(language_tag("en_US"), Err(Rule::LanguageTag));
     }
 
     #[test]

@@ -80,6 +80,10 @@ fn filtered(criteria: &SearchCriteria, places: &PlaceMatches) -> Query<'static> 
     if let Some(values) = &places.country {
         query = query.filter(lower(c::country).eq_any(values.clone()));
     }
+    if let Some(tag) = &criteria.preferred_language {
+        // Exact, case ignored: both sides lower-cased, as the expression index is.
+        query = query.filter(lower(c::preferred_language).eq(tag.as_str().to_ascii_lowercase()));
+    }
     if let Some(v) = criteria.is_active {
         query = query.filter(c::is_active.eq(v));
     }

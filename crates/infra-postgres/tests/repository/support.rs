@@ -90,6 +90,7 @@ pub fn draft(first: &str, last: &str, email: &str) -> CustomerDraft {
         gender: None,
         company_name: None,
         tax_id: None,
+        preferred_language: None,
         marketing_emails: true,
         marketing_sms: false,
         notes: None,

@@ -5,7 +5,7 @@ use chrono::NaiveDateTime;
 use super::{clean, typed};
 use crate::error::ValidationErrors;
 use crate::models::rules::{self, Checks, ValidationContext};
-use crate::models::values::{Email, Gender, Phone, Tags};
+use crate::models::values::{Email, Gender, LanguageTag, Phone, Tags};
 
 /// A new customer as the client sends it: raw text, checked by [`NewCustomer::validate_into`].
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -24,6 +24,8 @@ pub struct NewCustomer {
     pub gender: Option<String>,
     pub company_name: Option<String>,
     pub tax_id: Option<String>,
+    /// A BCP 47 language tag (`pt-BR`).
+    pub preferred_language: Option<String>,
     /// Defaults to `true`, as in the seed's model.
     pub marketing_emails: Option<bool>,
     /// Defaults to `false`, as in the seed's model.
@@ -49,6 +51,7 @@ pub struct CustomerDraft {
     pub gender: Option<Gender>,
     pub company_name: Option<String>,
     pub tax_id: Option<String>,
+    pub preferred_language: Option<LanguageTag>,
     pub marketing_emails: bool,
     pub marketing_sms: bool,
     pub notes: Option<String>,
@@ -71,6 +74,7 @@ impl NewCustomer {
             gender: clean(self.gender),
             company_name: clean(self.company_name),
             tax_id: clean(self.tax_id),
+            preferred_language: clean(self.preferred_language),
             notes: clean(self.notes),
             tags: clean(self.tags),
             ..self
@@ -107,6 +111,11 @@ impl NewCustomer {
             rules::text(255),
         );
         c.optional("tax_id", self.tax_id.as_deref(), rules::text(50));
+        c.optional(
+            "preferred_language",
+            self.preferred_language.as_deref(),
+            rules::language_tag,
+        );
         c.optional("notes", self.notes.as_deref(), rules::notes);
         c.optional("tags", self.tags.as_deref(), rules::tags);
         c.finish()
@@ -128,6 +137,14 @@ impl NewCustomer {
             gender: typed(
                 "gender",
                 input.gender.as_deref().map(Gender::parse).transpose(),
+            )?,
+            preferred_language: typed(
+                "preferred_language",
+                input
+                    .preferred_language
+                    .as_deref()
+                    .map(LanguageTag::parse)
+                    .transpose(),
             )?,
             tags: typed("tags", input.tags.as_deref().map(Tags::parse).transpose())?
                 .unwrap_or_default(),

@@ -5,7 +5,7 @@ use chrono::NaiveDateTime;
 use super::{Patch, clean_patch, typed};
 use crate::error::ValidationErrors;
 use crate::models::rules::{self, Checks, ValidationContext};
-use crate::models::values::{Email, Gender, Phone, Tags, ValueError};
+use crate::models::values::{Email, Gender, LanguageTag, Phone, Tags, ValueError};
 
 /// A partial update as the client sends it: every create field plus the status flags.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -24,6 +24,8 @@ pub struct CustomerPatch {
     pub gender: Patch<String>,
     pub company_name: Patch<String>,
     pub tax_id: Patch<String>,
+    /// A BCP 47 language tag (`pt-BR`); `Clear` removes it.
+    pub preferred_language: Patch<String>,
     pub marketing_emails: Patch<bool>,
     pub marketing_sms: Patch<bool>,
     pub notes: Patch<String>,
@@ -51,6 +53,7 @@ pub struct CustomerChanges {
     pub gender: Patch<Gender>,
     pub company_name: Patch<String>,
     pub tax_id: Patch<String>,
+    pub preferred_language: Patch<LanguageTag>,
     pub marketing_emails: Option<bool>,
     pub marketing_sms: Option<bool>,
     pub notes: Patch<String>,
@@ -97,6 +100,7 @@ impl CustomerPatch {
             gender: clean_patch(self.gender),
             company_name: clean_patch(self.company_name),
             tax_id: clean_patch(self.tax_id),
+            preferred_language: clean_patch(self.preferred_language),
             notes: clean_patch(self.notes),
             tags: clean_patch(self.tags),
             ..self
@@ -133,6 +137,11 @@ impl CustomerPatch {
             rules::text(255),
         );
         c.patch("tax_id", self.tax_id.as_deref(), rules::text(50));
+        c.patch(
+            "preferred_language",
+            self.preferred_language.as_deref(),
+            rules::language_tag,
+        );
         c.not_null("marketing_emails", self.marketing_emails.as_ref());
         c.not_null("marketing_sms", self.marketing_sms.as_ref());
         c.patch("notes", self.notes.as_deref(), rules::notes);
@@ -169,6 +178,11 @@ impl CustomerPatch {
             phone: typed_patch("phone", input.phone, Phone::parse)?,
             gender: typed_patch("gender", input.gender, Gender::parse)?,
             tags: typed_patch("tags", input.tags, Tags::parse)?,
+            preferred_language: typed_patch(
+                "preferred_language",
+                input.preferred_language,
+                LanguageTag::parse,
+            )?,
             address_line1: input.address_line1,
             address_line2: input.address_line2,
             city: input.city,

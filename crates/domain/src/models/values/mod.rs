@@ -3,12 +3,14 @@
 mod email;
 mod gender;
 mod ids;
+mod language;
 mod phone;
 mod tags;
 
 pub use email::Email;
 pub use gender::Gender;
 pub use ids::{CustomerId, Username};
+pub use language::LanguageTag;
 pub use phone::Phone;
 pub use tags::Tags;
 

@@ -91,6 +91,7 @@ pub(super) fn violations(err: ServiceError) -> Vec<(String, Rule)> {
 
 mod bulk;
 mod create;
+mod language;
 mod lookups;
 mod queries;
 mod records;

@@ -2,6 +2,7 @@
 
 mod cache;
 mod filters;
+mod language;
 mod text;
 
 use domain::{Customer, CustomerDraft, CustomerRepository, SearchCriteria, SortField, SortOrder};
