@@ -96,6 +96,15 @@ pub(crate) fn parse<T: DeserializeOwned>(bytes: web::Bytes) -> Result<Collected<
             Value::Null,
         ));
     }
+    // Every body of this API is an object. serde reads a struct from an array as well (`[]`
+    // would be an update with no field), so anything else takes the path that words it.
+    let starts_an_object = bytes.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{');
+    if !starts_an_object {
+        return match serde_json::from_slice::<Value>(&bytes) {
+            Ok(value) => Ok(collect(Source::Body, value)),
+            Err(err) => Err(decode_error(&bytes, &err)),
+        };
+    }
     let mut de = serde_json::Deserializer::from_slice(&bytes);
     let first = serde_path_to_error::deserialize::<_, T>(&mut de);
     match first {
@@ -203,6 +212,25 @@ mod tests {
     struct Probe {
         #[expect(dead_code, reason = "only deserialised")]
         count: u64,
+    }
+
+    /// Every field optional, as in an update: serde alone would read `[]` as an update with
+    /// no field.
+    #[derive(Debug, serde::Deserialize)]
+    struct AllOptional {
+        #[serde(default)]
+        #[expect(dead_code, reason = "only deserialised")]
+        count: Option<u64>,
+    }
+
+    #[test]
+    fn a_body_that_is_not_an_object_is_refused_even_when_every_field_is_optional() {
+        for body in [&b"[]"[..], b" [1]", b"\"x\"", b"1", b"true"] {
+            let (loc, kind) = loc_and_kind(parse::<AllOptional>(web::Bytes::from_static(body)));
+            assert_eq!(loc, serde_json::json!(["body"]), "{body:?}");
+            assert_eq!(kind, "model_attributes_type", "{body:?}");
+        }
+        assert!(parse::<AllOptional>(web::Bytes::from_static(b" {}")).is_ok());
     }
 
     #[test]
