@@ -91,7 +91,9 @@ pub(super) fn violations(err: ServiceError) -> Vec<(String, Rule)> {
 
 mod bulk;
 mod create;
+mod fields;
 mod lookups;
+mod ports_reached;
 mod queries;
 mod records;
 mod update;
