@@ -667,4 +667,14 @@ mod tests {
             ("missing", "Field required")
         );
     }
+
+    #[test]
+    fn the_input_of_a_field_error_is_documented_as_any_json_value() {
+        let with_any = serde_json::to_value(any_value()).unwrap();
+        let plain = serde_json::to_value(utoipa::openapi::schema::Object::default()).unwrap();
+        assert_ne!(with_any, plain, "{with_any} vs {plain}");
+        let doc = serde_json::to_value(crate::openapi::openapi()).unwrap();
+        let input = &doc["components"]["schemas"]["FieldError"]["properties"]["input"];
+        assert_eq!(input, &with_any);
+    }
 }
