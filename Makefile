@@ -6,7 +6,7 @@ PORT ?= 8000
 # Where cargo puts binaries (honours CARGO_TARGET_DIR).
 TARGET_DIR := $(or $(CARGO_TARGET_DIR),target)
 
-.PHONY: run test chaos fuzz lint fmt bench build migrate demo-data db-start db-stop db-reset check-domain-purity fresh-machine-check
+.PHONY: run test chaos fuzz lint mutants fmt bench build migrate demo-data db-start db-stop db-reset check-domain-purity fresh-machine-check
 
 run: ## Run the service on :8000 (starts a project-local PostgreSQL unless DATABASE_URL is set)
 	$(CARGO) build --release -p customer-api
@@ -30,6 +30,14 @@ lint: ## Check formatting, run clippy with warnings as errors, find unused depen
 		$(CARGO) install cargo-machete --locked; }
 	$(CARGO) machete --with-metadata
 	scripts/lint-openapi.sh
+
+# The crate `make mutants` mutates: domain by default, `make mutants CRATE=api-actix` for the
+# HTTP adapter. MUTANTS_ARGS passes more cargo-mutants arguments (`--file`, `--re`, `-j 2`).
+CRATE ?= domain
+MUTANTS_ARGS ?=
+
+mutants: ## Mutation testing of CRATE (domain; CRATE=api-actix) against its own tests: prints survivors and the figure, fails on a survivor (installs cargo-mutants)
+	scripts/mutants.sh $(CRATE) $(MUTANTS_ARGS)
 
 fmt: ## Format the code
 	$(CARGO) fmt --all

@@ -452,4 +452,229 @@ mod tests {
         let json = serde_json::to_value(item).unwrap();
         assert_eq!(json["loc"], serde_json::json!(["body", "customer_ids", 2]));
     }
+
+    /// Status, headers and JSON body of the answer to `err`.
+    async fn answer(err: &ApiError) -> (StatusCode, actix_web::http::header::HeaderMap, Value) {
+        let response = err.error_response();
+        let status = response.status();
+        let headers = response.headers().clone();
+        let bytes = actix_web::body::to_bytes(response.into_body())
+            .await
+            .unwrap_or_default();
+        (status, headers, serde_json::from_slice(&bytes).unwrap())
+    }
+
+    fn header(headers: &actix_web::http::header::HeaderMap, name: &str) -> Option<String> {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+    }
+
+    #[actix_web::test]
+    async fn every_error_answers_its_status_code_and_detail() {
+        use serde_json::json;
+        let cases = [
+            (
+                ApiError::EmailTaken,
+                StatusCode::BAD_REQUEST,
+                json!({"detail": "Customer with this email already exists", "code": "email_taken"}),
+            ),
+            (
+                ApiError::Forbidden("Not allowed"),
+                StatusCode::FORBIDDEN,
+                json!({"detail": "Not allowed", "code": "forbidden"}),
+            ),
+            (
+                ApiError::CUSTOMER_NOT_FOUND,
+                StatusCode::NOT_FOUND,
+                json!({"detail": "Customer not found", "code": "not_found"}),
+            ),
+            (
+                ApiError::PayloadTooLarge,
+                StatusCode::PAYLOAD_TOO_LARGE,
+                json!({"detail": "Request body too large", "code": "payload_too_large"}),
+            ),
+            (
+                ApiError::Internal("SELECT secret FROM t".into()),
+                StatusCode::INTERNAL_SERVER_ERROR,
+                json!({"detail": "Internal server error", "code": "internal_error"}),
+            ),
+            (
+                ApiError::Unavailable("pool timeout on 10.0.0.1".into()),
+                StatusCode::SERVICE_UNAVAILABLE,
+                json!({"detail": "Database unavailable", "code": "database_unavailable"}),
+            ),
+            (
+                ApiError::MethodNotAllowed { allow: "GET, POST" },
+                StatusCode::METHOD_NOT_ALLOWED,
+                json!({"detail": "Method Not Allowed", "code": "method_not_allowed"}),
+            ),
+            (
+                ApiError::TooManyRequests {
+                    retry_after_secs: 7,
+                },
+                StatusCode::TOO_MANY_REQUESTS,
+                json!({"detail": "Too many requests", "code": "rate_limited"}),
+            ),
+            (
+                ApiError::Unauthorized(AuthError::Missing),
+                StatusCode::UNAUTHORIZED,
+                json!({"detail": "Not authenticated", "code": "not_authenticated"}),
+            ),
+            (
+                ApiError::Unauthorized(AuthError::Expired),
+                StatusCode::UNAUTHORIZED,
+                json!({"detail": "Token has expired", "code": "invalid_token"}),
+            ),
+        ];
+        for (err, status, body) in cases {
+            assert_eq!(err.status_code(), status, "{err:?}");
+            let (got_status, _, got_body) = answer(&err).await;
+            assert_eq!((got_status, got_body), (status, body), "{err:?}");
+        }
+    }
+
+    #[actix_web::test]
+    async fn a_validation_error_answers_422_with_every_field_error() {
+        let err = ApiError::validation(
+            ValidationErrors::single("limit", domain::Rule::Min(1)),
+            Source::Query,
+        );
+        let (status, _, body) = answer(&err).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(
+            body,
+            serde_json::json!({
+                "detail": [{"type": "greater_than_equal", "loc": ["query", "limit"],
+                            "msg": "Input should be greater than or equal to 1",
+                            "input": null, "ctx": {"ge": 1}}],
+                "code": "validation_error"
+            })
+        );
+    }
+
+    #[actix_web::test]
+    async fn the_headers_say_which_methods_when_to_retry_and_how_to_authenticate() {
+        let (_, headers, _) = answer(&ApiError::MethodNotAllowed { allow: "GET, POST" }).await;
+        assert_eq!(header(&headers, "allow").as_deref(), Some("GET, POST"));
+        let (_, headers, _) = answer(&ApiError::TooManyRequests {
+            retry_after_secs: 7,
+        })
+        .await;
+        assert_eq!(header(&headers, "retry-after").as_deref(), Some("7"));
+        let (_, headers, _) = answer(&ApiError::Unauthorized(AuthError::Missing)).await;
+        assert_eq!(
+            header(&headers, "www-authenticate").as_deref(),
+            Some("Bearer realm=\"customer-api\"")
+        );
+        let (_, headers, _) = answer(&ApiError::Unauthorized(AuthError::BadSignature)).await;
+        assert_eq!(
+            header(&headers, "www-authenticate").as_deref(),
+            Some(
+                "Bearer realm=\"customer-api\", error=\"invalid_token\", \
+                 error_description=\"Invalid token signature\""
+            )
+        );
+    }
+
+    #[test]
+    fn each_service_error_maps_to_its_api_error_at_its_source() {
+        let not_found = ApiError::in_path(ServiceError::NotFound);
+        assert!(matches!(
+            not_found,
+            ApiError::NotFound("Customer not found")
+        ));
+        assert!(matches!(
+            ApiError::in_body(ServiceError::EmailTaken),
+            ApiError::EmailTaken
+        ));
+        assert!(matches!(
+            ApiError::in_query(ServiceError::Unavailable("down".into())),
+            ApiError::Unavailable(cause) if cause == "down"
+        ));
+        assert!(matches!(
+            ApiError::in_body(ServiceError::Internal("boom".into())),
+            ApiError::Internal(cause) if cause == "internal error: boom"
+        ));
+        for (err, source) in [
+            (ApiError::in_body as fn(ServiceError) -> ApiError, "body"),
+            (ApiError::in_query, "query"),
+            (ApiError::in_path, "path"),
+        ] {
+            let invalid = err(ServiceError::Validation(ValidationErrors::single(
+                "email",
+                domain::Rule::NotNull,
+            )));
+            let ApiError::Validation(items) = invalid else {
+                panic!("expected a 422 for {source}");
+            };
+            assert_eq!(
+                items[0].loc,
+                [LocPart::from(source), LocPart::from("email")],
+                "{source}"
+            );
+            assert_eq!(items[0].path(), [LocPart::from("email")]);
+        }
+    }
+
+    #[test]
+    fn a_validation_error_from_a_use_case_reads_each_input_from_what_was_sent() {
+        let raw = serde_json::json!({"customer_ids": ["a", "b"], "updates": {"phone": "x"}});
+        let err = ServiceError::Validation(
+            ValidationErrors::single("phone", domain::Rule::PhoneCharacters).within("updates"),
+        );
+        let ApiError::Validation(items) = ApiError::from_service_at(err, Source::Body, &raw) else {
+            panic!("expected a 422");
+        };
+        assert_eq!(items[0].input, serde_json::json!("x"));
+        let index = [LocPart::from("customer_ids"), LocPart::Index(1)];
+        assert_eq!(value_at(&raw, &index), serde_json::json!("b"));
+        assert_eq!(value_at(&raw, &[LocPart::from("nope")]), Value::Null);
+        assert_eq!(value_at(&raw, &[]), raw);
+    }
+
+    #[test]
+    fn only_server_errors_have_a_cause_for_the_logs() {
+        assert_eq!(
+            ApiError::Internal("boom".into()).server_cause(),
+            Some("boom")
+        );
+        assert_eq!(
+            ApiError::Unavailable("down".into()).server_cause(),
+            Some("down")
+        );
+        assert_eq!(ApiError::EmailTaken.server_cause(), None);
+        assert_eq!(ApiError::CUSTOMER_NOT_FOUND.server_cause(), None);
+    }
+
+    #[test]
+    fn an_invalid_value_is_located_at_its_source() {
+        let ApiError::Validation(items) = ApiError::invalid(
+            Source::Query,
+            [LocPart::from("limit")],
+            Wording::missing(),
+            Value::Null,
+        ) else {
+            panic!("expected a 422");
+        };
+        assert_eq!(
+            items[0].loc,
+            [LocPart::from("query"), LocPart::from("limit")]
+        );
+        assert_eq!(
+            (items[0].kind.as_str(), items[0].msg.as_str()),
+            ("missing", "Field required")
+        );
+    }
+
+    #[test]
+    fn the_input_of_a_field_error_is_documented_as_any_json_value() {
+        let with_any = serde_json::to_value(any_value()).unwrap();
+        let plain = serde_json::to_value(utoipa::openapi::schema::Object::default()).unwrap();
+        assert_ne!(with_any, plain, "{with_any} vs {plain}");
+        let doc = serde_json::to_value(crate::openapi::openapi()).unwrap();
+        let input = &doc["components"]["schemas"]["FieldError"]["properties"]["input"];
+        assert_eq!(input, &with_any);
+    }
 }

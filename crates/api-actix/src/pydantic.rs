@@ -301,4 +301,108 @@ mod tests {
         );
         assert_eq!(Wording::datetime_of("x").kind, "datetime_parsing");
     }
+
+    #[test]
+    fn a_wrong_json_type_gets_pydantics_words_for_it() {
+        let kind = |w: Wording| w.kind;
+        assert_eq!(kind(Wording::bool_for(&json!("yes"))), "bool_parsing");
+        assert_eq!(kind(Wording::bool_for(&json!(2))), "bool_parsing");
+        assert_eq!(kind(Wording::bool_for(&json!([]))), "bool_type");
+        assert_eq!(kind(Wording::bool_for(&json!(null))), "bool_type");
+        assert_eq!(kind(Wording::int_for(&json!("1"))), "int_parsing");
+        assert_eq!(kind(Wording::int_for(&json!(1.5))), "int_from_float");
+        assert_eq!(kind(Wording::int_for(&json!(true))), "int_type");
+        assert_eq!(kind(Wording::int_for(&json!(1))), "int_type");
+        assert_eq!(
+            Wording::json_invalid("EOF").ctx,
+            Some(json!({"error": "EOF"}))
+        );
+        assert_eq!(Wording::list_type().msg, "Input should be a valid list");
+        assert_eq!(Wording::model_type().kind, "model_attributes_type");
+        assert_eq!(Wording::string_type().kind, "string_type");
+    }
+
+    #[test]
+    fn an_enum_of_one_member_names_it_alone() {
+        assert_eq!(Wording::one_of(&["asc"]).msg, "Input should be 'asc'");
+        assert_eq!(expected_list(&[]), "");
+        assert_eq!(
+            Wording::one_of(&["a", "b", "c"]).ctx,
+            Some(json!({"expected": "'a', 'b' or 'c'"}))
+        );
+    }
+
+    #[test]
+    fn february_29th_exists_in_leap_years_only() {
+        let reason = |text: &str| datetime_reason(text);
+        let out_of_range = "day value is outside expected range";
+        let date_only = "invalid datetime format";
+        for leap in ["2024-02-29", "2000-02-29", "1996-02-29"] {
+            assert_eq!(reason(leap), date_only, "{leap}");
+        }
+        for common in ["2023-02-29", "1900-02-29", "2100-02-29"] {
+            assert_eq!(reason(common), out_of_range, "{common}");
+        }
+        assert_eq!(reason("2023-02-28"), date_only);
+        assert_eq!(reason("2024-02-30"), out_of_range);
+        assert_eq!(reason("2024-04-30"), date_only);
+        assert_eq!(reason("2024-04-31"), out_of_range);
+        assert_eq!(reason("2024-11-31"), out_of_range);
+        assert_eq!(reason("2024-01-31"), date_only);
+        assert_eq!(reason("2024-12-31"), date_only);
+        assert_eq!(reason("2024-01-32"), out_of_range);
+        assert_eq!(reason("2024-01-00"), out_of_range);
+        assert_eq!(reason("2024-01-01"), date_only);
+    }
+
+    #[test]
+    fn each_part_of_a_date_time_is_checked_at_its_bounds() {
+        let reason = |text: &str| datetime_reason(text);
+        assert_eq!(reason("2024-01-1"), "input is too short");
+        assert_eq!(
+            reason("2024-00-01"),
+            "month value is outside expected range of 1-12"
+        );
+        assert_eq!(reason("2024-12-01"), "invalid datetime format");
+        assert_eq!(reason("2024-1x-01"), "invalid character in month");
+        assert_eq!(reason("2024-01-x1"), "invalid character in day");
+        assert_eq!(
+            reason("2024-01-01-"),
+            "invalid datetime separator, expected `T`, `t`, `_` or space"
+        );
+        for separator in ["T", "t", "_", " "] {
+            assert_eq!(
+                reason(&format!("2024-01-01{separator}23:59")),
+                "unexpected extra characters at the end of the input",
+                "{separator:?}"
+            );
+        }
+        assert_eq!(reason("2024-01-01T23:5"), "input is too short");
+        assert_eq!(
+            reason("2024-01-01T24:00"),
+            "hour value is outside expected range of 0-23"
+        );
+        assert_eq!(reason("2024-01-01Tx0:00"), "invalid character in hour");
+        assert_eq!(
+            reason("2024-01-01T00-00"),
+            "invalid time separator, expected `:`"
+        );
+        assert_eq!(
+            reason("2024-01-01T00:60"),
+            "minute value is outside expected range of 0-59"
+        );
+        assert_eq!(
+            reason("2024-01-01T19:19"),
+            "unexpected extra characters at the end of the input"
+        );
+        assert_eq!(reason("1990/01-15"), "invalid date separator, expected `-`");
+        assert_eq!(reason("1990-01/15"), "invalid date separator, expected `-`");
+    }
+
+    #[test]
+    fn one_is_singular_and_every_other_count_plural() {
+        assert_eq!(plural(1), "");
+        assert_eq!(plural(0), "s");
+        assert_eq!(plural(2), "s");
+    }
 }

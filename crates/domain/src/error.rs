@@ -220,3 +220,66 @@ impl From<RepositoryError> for ServiceError {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn violations_collect_in_order_and_read_as_field_and_rule() {
+        let mut errors = ValidationErrors::default();
+        assert!(errors.is_empty());
+        assert_eq!(errors.clone().into_result(), Ok(()));
+        errors.push("email", Rule::NotInBulkUpdate);
+        errors.extend(ValidationErrors::single("phone", Rule::PhoneCharacters));
+        assert!(!errors.is_empty());
+        let nested = errors.clone().within("updates");
+        assert_eq!(
+            nested.0,
+            [
+                FieldViolation {
+                    field: "email",
+                    within: Some("updates"),
+                    rule: Rule::NotInBulkUpdate,
+                },
+                FieldViolation {
+                    field: "phone",
+                    within: Some("updates"),
+                    rule: Rule::PhoneCharacters,
+                },
+            ]
+        );
+        assert_eq!(
+            errors.to_string(),
+            "email: NotInBulkUpdate; phone: PhoneCharacters"
+        );
+        assert_eq!(
+            nested.to_string(),
+            "updates.email: NotInBulkUpdate; updates.phone: PhoneCharacters"
+        );
+        assert_eq!(errors.clone().into_result(), Err(errors));
+    }
+
+    #[test]
+    fn each_repository_error_becomes_its_service_error() {
+        let service = |e: RepositoryError| ServiceError::from(e);
+        assert!(matches!(
+            service(RepositoryError::Conflict(Conflict::Email)),
+            ServiceError::EmailTaken
+        ));
+        for key in [Conflict::Username, Conflict::CustomerId] {
+            assert!(matches!(
+                service(RepositoryError::Conflict(key)),
+                ServiceError::Internal(msg) if msg.contains(&format!("{key:?}"))
+            ));
+        }
+        assert!(matches!(
+            service(RepositoryError::Unavailable("pool".into())),
+            ServiceError::Unavailable(msg) if msg == "pool"
+        ));
+        assert!(matches!(
+            service(RepositoryError::Unexpected("boom".into())),
+            ServiceError::Internal(msg) if msg == "boom"
+        ));
+    }
+}

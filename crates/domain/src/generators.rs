@@ -161,4 +161,29 @@ mod tests {
             .returning(|| uuid::Uuid::from_u128(0x0a1b2c3d_0000_4000_8000_000000000000));
         assert_eq!(customer_id(&ids).as_str(), "CUST_0A1B2C3D");
     }
+
+    #[test]
+    fn rounds_past_the_last_keep_its_number_of_digits() {
+        let mut s = MockSuffixSource::new();
+        s.expect_number_in()
+            .withf(|l, h| *l == 10_000_000 && *h == 100_000_000)
+            .returning(|l, _| l);
+        assert_eq!(candidates("jo", 2, &s), ["jo10000000"]);
+        assert_eq!(candidates("jo", 5, &s), ["jo10000000"]);
+    }
+
+    #[test]
+    fn a_candidate_that_is_no_username_becomes_a_uuid_name() {
+        let mut ids = MockIdSource::new();
+        ids.expect_new_uuid()
+            .times(1)
+            .returning(|| uuid::Uuid::from_u128(0xabcdef12_3456_4789_8abc_def012345678));
+        assert_eq!(
+            to_username("Not Valid", &ids).as_str(),
+            "customerabcdef123456"
+        );
+        let mut unused = MockIdSource::new();
+        unused.expect_new_uuid().never();
+        assert_eq!(to_username("johndoe", &unused).as_str(), "johndoe");
+    }
 }

@@ -223,3 +223,31 @@ impl SuffixSource for RandomSuffixes {
         rand::rng().random_range(low..high.max(low + 1))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_system_clock_tells_the_current_time() {
+        let before = Utc::now();
+        let now = SystemClock.now();
+        assert!(before <= now && now <= Utc::now());
+    }
+
+    #[test]
+    fn random_ids_are_fresh_version_4_uuids() {
+        let (a, b) = (RandomIds.new_uuid(), RandomIds.new_uuid());
+        assert_eq!(a.get_version_num(), 4);
+        assert_ne!(a, b);
+    }
+
+    #[test]
+    fn random_suffixes_stay_in_their_range_and_an_empty_range_gives_its_low_bound() {
+        let seen: Vec<u64> = (0..200).map(|_| RandomSuffixes.number_in(10, 20)).collect();
+        assert!(seen.iter().all(|n| (10..20).contains(n)), "{seen:?}");
+        assert!(seen.iter().any(|n| *n != seen[0]), "always {}", seen[0]);
+        assert_eq!(RandomSuffixes.number_in(5, 5), 5);
+        assert_eq!(RandomSuffixes.number_in(7, 3), 7);
+    }
+}

@@ -365,4 +365,41 @@ mod tests {
             ("sort_order", Rule::OneOf(SortOrder::NAMES))
         );
     }
+
+    #[test]
+    fn every_sort_field_parses_from_its_name_and_both_orders_in_any_case() {
+        for (field, name) in SortField::ALL {
+            assert_eq!(SortField::parse(name).unwrap(), field);
+        }
+        assert_eq!(
+            SortField::ALL.map(|(_, name)| name).as_slice(),
+            SortField::NAMES
+        );
+        assert_eq!(SortOrder::parse("asc").unwrap(), SortOrder::Asc);
+        assert_eq!(SortOrder::parse("desc").unwrap(), SortOrder::Desc);
+        assert_eq!(SortOrder::parse("Desc").unwrap(), SortOrder::Desc);
+    }
+
+    #[test]
+    fn a_default_page_is_the_first_100() {
+        assert_eq!(
+            PageRequest::default(),
+            PageRequest {
+                offset: 0,
+                limit: 100
+            }
+        );
+    }
+
+    #[test]
+    fn the_first_search_page_starts_at_zero() {
+        assert_eq!(
+            SearchCriteria::page_of(1, 1).unwrap(),
+            PageRequest {
+                offset: 0,
+                limit: 1
+            }
+        );
+        assert_eq!(SearchCriteria::page_of(2, 7).unwrap().offset, 7);
+    }
 }

@@ -322,4 +322,11 @@ mod tests {
         );
         assert!(Checks::default().finish().is_ok());
     }
+
+    #[test]
+    fn the_current_context_is_the_system_clocks_time() {
+        let before = chrono::Utc::now().naive_utc();
+        let ctx = ValidationContext::now();
+        assert!(before <= ctx.now && ctx.now <= chrono::Utc::now().naive_utc());
+    }
 }

@@ -148,4 +148,54 @@ mod tests {
         assert!(long.len() > 255);
         assert!(Email::parse(&long).is_err());
     }
+
+    #[test]
+    fn addresses_differing_in_more_than_case_are_different() {
+        let a = Email::parse("john@example.com").unwrap();
+        assert_ne!(a, Email::parse("jane@example.com").unwrap());
+        assert_ne!(a, Email::parse("john@example.org").unwrap());
+        assert_eq!(a, Email::parse("JOHN@EXAMPLE.COM").unwrap());
+    }
+
+    #[test]
+    fn an_email_converts_to_its_trimmed_text() {
+        let email = Email::try_from(" John@Example.com ".to_owned()).unwrap();
+        assert_eq!(email.to_string(), "John@Example.com");
+        assert_eq!(String::from(email), "John@Example.com");
+        assert_eq!(
+            Email::try_from("nope".to_owned()).unwrap_err().rule,
+            Rule::Email(EmailProblem::NoAtSign)
+        );
+    }
+
+    #[test]
+    fn the_local_part_has_at_most_64_characters_a_label_63_and_the_tld_2_or_more() {
+        let invalid = |raw: &str| Email::parse(raw).unwrap_err().rule;
+        let local = |n: usize| format!("{}@example.com", "a".repeat(n));
+        assert!(Email::parse(&local(64)).is_ok());
+        assert_eq!(invalid(&local(65)), Rule::Email(EmailProblem::Invalid));
+        let label = |n: usize| format!("a@{}.com", "b".repeat(n));
+        assert!(Email::parse(&label(63)).is_ok());
+        assert_eq!(invalid(&label(64)), Rule::Email(EmailProblem::Invalid));
+        assert!(Email::parse("a@b.co").is_ok());
+        assert_eq!(invalid("a@b.c"), Rule::Email(EmailProblem::Invalid));
+    }
+
+    #[test]
+    fn a_domain_label_may_hold_but_not_start_or_end_with_a_hyphen() {
+        assert!(Email::parse("a@my-host.com").is_ok());
+        for bad in [
+            "a@-host.com",
+            "a@host-.com",
+            "a@ho_st.com",
+            "a@.com",
+            "a@b.com.",
+        ] {
+            assert_eq!(
+                Email::parse(bad).unwrap_err().rule,
+                Rule::Email(EmailProblem::Invalid),
+                "{bad}"
+            );
+        }
+    }
 }

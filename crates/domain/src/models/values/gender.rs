@@ -64,4 +64,17 @@ mod tests {
         assert!(Gender::parse("unknown").is_err());
         assert!(Gender::parse("").is_err());
     }
+
+    #[test]
+    fn every_gender_parses_from_and_shows_as_its_name() {
+        for (gender, name) in Gender::ALL.into_iter().zip(Gender::NAMES) {
+            assert_eq!(Gender::parse(name).unwrap(), gender);
+            assert_eq!(gender.as_str(), *name);
+            assert_eq!(gender.to_string(), *name);
+        }
+        assert_eq!(
+            Gender::parse("robot").unwrap_err().rule,
+            Rule::OneOf(Gender::NAMES)
+        );
+    }
 }

@@ -141,4 +141,32 @@ mod tests {
             assert!(Username::parse(bad).is_err(), "{bad}");
         }
     }
+
+    #[test]
+    fn ids_convert_to_and_from_their_text() {
+        let id = CustomerId::try_from("CUST_a1b2c3d4".to_owned()).unwrap();
+        assert_eq!(id.to_string(), "CUST_A1B2C3D4");
+        assert_eq!(String::from(id), "CUST_A1B2C3D4");
+        assert_eq!(
+            CustomerId::try_from("nope".to_owned()).unwrap_err().rule,
+            Rule::CustomerIdShape
+        );
+        let name = Username::try_from("johndoe1".to_owned()).unwrap();
+        assert_eq!(name.to_string(), "johndoe1");
+        assert_eq!(String::from(name), "johndoe1");
+        assert_eq!(
+            Username::try_from("John".to_owned()).unwrap_err().rule,
+            Rule::UsernameShape
+        );
+    }
+
+    #[test]
+    fn a_username_may_have_exactly_50_characters() {
+        assert!(Username::parse(&"a".repeat(50)).is_ok());
+        assert!(Username::parse("a").is_ok());
+        assert_eq!(
+            Username::parse(&"a".repeat(51)).unwrap_err().rule,
+            Rule::UsernameShape
+        );
+    }
 }

@@ -111,4 +111,15 @@ mod tests {
             assert!(Phone::parse(bad).is_err(), "{bad:?}");
         }
     }
+
+    #[test]
+    fn a_phone_converts_to_its_trimmed_text() {
+        let phone = Phone::try_from(" +1-555-0123 ".to_owned()).unwrap();
+        assert_eq!(phone.as_str(), "+1-555-0123");
+        assert_eq!(String::from(phone), "+1-555-0123");
+        assert_eq!(
+            Phone::try_from("abc".to_owned()).unwrap_err().rule,
+            Rule::PhoneCharacters
+        );
+    }
 }

@@ -120,4 +120,52 @@ mod tests {
         let many: Vec<String> = (0..60).map(|i| format!("tag{i:05}")).collect();
         assert!(Tags::parse(&many.join(",")).is_err());
     }
+
+    #[test]
+    fn tags_convert_to_and_from_their_comma_separated_text() {
+        let tags = Tags::try_from(" B, a ".to_owned()).unwrap();
+        assert_eq!(tags.as_slice(), ["b", "a"]);
+        assert!(!tags.is_empty());
+        assert_eq!(String::from(tags), "b,a");
+        assert!(Tags::default().is_empty());
+        assert_eq!(String::from(Tags::default()), "");
+        assert_eq!(
+            Tags::try_from("a\u{1}".to_owned()).unwrap_err().rule,
+            Rule::TagControlCharacters
+        );
+    }
+
+    #[test]
+    fn stored_tags_are_taken_as_they_are() {
+        let tags = Tags::from_stored(vec!["vip".into(), "new".into()]);
+        assert_eq!(tags.as_slice(), ["vip", "new"]);
+        assert_eq!(tags.to_csv().as_deref(), Some("vip,new"));
+        assert_eq!(tags, Tags::parse("vip,new").unwrap());
+    }
+
+    #[test]
+    fn separate_tags_follow_the_same_rules() {
+        let tags = Tags::from_iter_checked([" A ", "", "a", "b"]).unwrap();
+        assert_eq!(tags.as_slice(), ["a", "b"]);
+        assert_eq!(
+            Tags::from_iter_checked(["x".repeat(51).as_str()])
+                .unwrap_err()
+                .rule,
+            Rule::TagTooLong(50)
+        );
+    }
+
+    #[test]
+    fn the_joined_form_may_have_exactly_500_characters() {
+        // 49 tags of 9 characters, one of 10, and 49 commas: 500 characters.
+        let mut tags: Vec<String> = (0..50).map(|i| format!("tag{i:06}")).collect();
+        tags[49] = "tag0000049".into();
+        let joined = tags.join(",");
+        assert_eq!(joined.chars().count(), 500);
+        assert!(Tags::parse(&joined).is_ok());
+        assert_eq!(
+            Tags::parse(&format!("{joined}x")).unwrap_err().rule,
+            Rule::MaxLength(500)
+        );
+    }
 }

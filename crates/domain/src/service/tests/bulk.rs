@@ -122,3 +122,97 @@ async fn no_ids_and_1001_ids_break_the_count_rule() {
         count
     );
 }
+
+#[tokio::test]
+async fn bulk_update_accepts_exactly_1000_ids_and_passes_them_and_the_changes_on() {
+    let ids: Vec<String> = (0..BulkUpdate::MAX_IDS)
+        .map(|i| format!("CUST_{i:08X}"))
+        .collect();
+    let expected: Vec<CustomerId> = ids.iter().map(|s| CustomerId::parse(s).unwrap()).collect();
+    let changes = CustomerChanges {
+        notes: Patch::Set("Bulk updated customer".into()),
+        marketing_emails: Some(false),
+        ..CustomerChanges::default()
+    };
+    let mut repo = MockCustomerRepository::new();
+    repo.expect_bulk_update()
+        .with(eq(expected), eq(changes))
+        .times(1)
+        .returning(|ids, _| Ok(ids.to_vec()));
+    let request = BulkUpdate {
+        customer_ids: ids,
+        updates: notes_patch(),
+    };
+    let report = service(repo).bulk_update(request).await.unwrap();
+    assert_eq!(
+        report,
+        BulkUpdateReport {
+            updated_count: 1000,
+            failed_updates: vec![],
+            total_processed: 1000,
+        }
+    );
+}
+
+#[tokio::test]
+async fn bulk_update_cannot_clear_email_either() {
+    let updates = CustomerPatch {
+        email: Patch::Clear,
+        ..notes_patch()
+    };
+    let got = violations(
+        service(MockCustomerRepository::new())
+            .bulk_update(bulk(&["CUST_A1B2C3D4"], updates))
+            .await
+            .unwrap_err(),
+    );
+    assert_eq!(got, vec![("updates.email".into(), Rule::NotInBulkUpdate)]);
+}
+
+#[tokio::test]
+async fn a_bulk_update_without_changes_reports_which_customers_exist() {
+    let a = CustomerId::parse("CUST_A1B2C3D4").unwrap();
+    let b = CustomerId::parse("CUST_B2C3D4E5").unwrap();
+    let mut repo = MockCustomerRepository::new();
+    repo.expect_bulk_update().never();
+    repo.expect_find_by_customer_id()
+        .with(eq(a))
+        .times(1)
+        .returning(|_| Ok(Some(crate::models::customer_tests_support::john_doe())));
+    repo.expect_find_by_customer_id()
+        .with(eq(b))
+        .times(1)
+        .returning(|_| Ok(None));
+    let report = service(repo)
+        .bulk_update(bulk(
+            &["CUST_A1B2C3D4", "CUST_B2C3D4E5", "nope"],
+            CustomerPatch::default(),
+        ))
+        .await
+        .unwrap();
+    let failed = |id: &str| FailedUpdate {
+        customer_id: id.into(),
+        reason: FailureReason::NotFound,
+    };
+    assert_eq!(
+        report,
+        BulkUpdateReport {
+            updated_count: 1,
+            failed_updates: vec![failed("nope"), failed("CUST_B2C3D4E5")],
+            total_processed: 3,
+        }
+    );
+}
+
+#[tokio::test]
+async fn a_failing_repository_fails_the_bulk_update() {
+    let mut repo = MockCustomerRepository::new();
+    repo.expect_bulk_update()
+        .times(1)
+        .returning(|_, _| Err(RepositoryError::Unavailable("down".into())));
+    let err = service(repo)
+        .bulk_update(bulk(&["CUST_A1B2C3D4"], notes_patch()))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, ServiceError::Unavailable(_)));
+}

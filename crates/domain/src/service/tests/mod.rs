@@ -91,8 +91,10 @@ pub(super) fn violations(err: ServiceError) -> Vec<(String, Rule)> {
 
 mod bulk;
 mod create;
+mod fields;
 mod language;
 mod lookups;
+mod ports_reached;
 mod queries;
 mod records;
 mod update;
