@@ -174,6 +174,13 @@ mod tests {
     }
 
     #[test]
+    fn the_tag_is_shown_and_converted_in_its_canonical_case() {
+        let tag = LanguageTag::parse("zh-hant-tw").unwrap();
+        assert_eq!(tag.to_string(), "zh-Hant-TW");
+        assert_eq!(String::from(tag), "zh-Hant-TW");
+    }
+
+    #[test]
     fn common_tags_are_accepted_as_written() {
         for tag in [
             "en",
