@@ -133,6 +133,18 @@ pub struct ErrorResponse {
     pub code: String,
 }
 
+/// The body of a 412: the usual error, and the version the customer is at now.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct VersionMismatchResponse {
+    #[schema(example = "The customer has changed since the version given in If-Match")]
+    pub detail: String,
+    #[schema(example = "version_mismatch")]
+    pub code: String,
+    /// The customer's version now; GET it to see what changed.
+    #[schema(example = 4)]
+    pub current_version: u64,
+}
+
 /// The body of a 422.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct ValidationErrorResponse {
@@ -176,6 +188,29 @@ pub enum ApiError {
         /// Whole seconds until the client may try again.
         retry_after_secs: u64,
     },
+    /// 400: the `Idempotency-Key` header is not a key.
+    #[error(
+        "Idempotency-Key must be 1 to 255 printable ASCII characters, optionally in double quotes"
+    )]
+    InvalidIdempotencyKey,
+    /// 409: a request with this `Idempotency-Key` is still being processed; answered with
+    /// `Retry-After: 1`.
+    #[error("A request with this Idempotency-Key is still in progress; retry later")]
+    IdempotencyKeyInUse,
+    /// 422: this `Idempotency-Key` was used for another request (another body or path).
+    #[error("Idempotency-Key was already used for a different request")]
+    IdempotencyKeyReused,
+    /// 412: the customer is not at a version `If-Match` names.
+    #[error("The customer has changed since the version given in If-Match")]
+    VersionMismatch {
+        /// The version it is at.
+        current: u64,
+    },
+    /// 428: the service requires `If-Match` on single-customer writes.
+    #[error(
+        "This write requires an If-Match header: GET the customer and send its ETag, e.g. If-Match: \"3\""
+    )]
+    PreconditionRequired,
     /// 500: a bug or an unexpected failure; the cause is logged, never sent.
     #[error("internal error: {0}")]
     Internal(String),
@@ -243,6 +278,7 @@ impl ApiError {
             }
             ServiceError::NotFound => Self::CUSTOMER_NOT_FOUND,
             ServiceError::EmailTaken => Self::EmailTaken,
+            ServiceError::VersionMismatch { current } => Self::VersionMismatch { current },
             ServiceError::Unavailable(cause) => Self::Unavailable(cause),
             err @ (ServiceError::GenerationExhausted(_) | ServiceError::Internal(_)) => {
                 Self::Internal(err.to_string())
@@ -297,6 +333,11 @@ impl ApiError {
             Self::Validation(_) => "validation_error",
             Self::Internal(_) => "internal_error",
             Self::Unavailable(_) => "database_unavailable",
+            Self::InvalidIdempotencyKey => "invalid_idempotency_key",
+            Self::IdempotencyKeyInUse => "idempotency_key_in_use",
+            Self::IdempotencyKeyReused => "idempotency_key_reused",
+            Self::VersionMismatch { .. } => "version_mismatch",
+            Self::PreconditionRequired => "precondition_required",
         }
     }
 }
@@ -314,6 +355,11 @@ impl ResponseError for ApiError {
             Self::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::InvalidIdempotencyKey => StatusCode::BAD_REQUEST,
+            Self::IdempotencyKeyInUse => StatusCode::CONFLICT,
+            Self::IdempotencyKeyReused => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::VersionMismatch { .. } => StatusCode::PRECONDITION_FAILED,
+            Self::PreconditionRequired => StatusCode::PRECONDITION_REQUIRED,
         }
     }
 
@@ -364,12 +410,28 @@ impl ResponseError for ApiError {
                     code,
                 })
             }
-            Self::EmailTaken | Self::Forbidden(_) | Self::NotFound(_) | Self::PayloadTooLarge => {
+            Self::IdempotencyKeyInUse => {
+                response.insert_header((header::RETRY_AFTER, "1"));
                 response.json(ErrorResponse {
                     detail: self.to_string(),
                     code,
                 })
             }
+            Self::VersionMismatch { current } => response.json(VersionMismatchResponse {
+                detail: self.to_string(),
+                code,
+                current_version: *current,
+            }),
+            Self::EmailTaken
+            | Self::Forbidden(_)
+            | Self::NotFound(_)
+            | Self::PayloadTooLarge
+            | Self::InvalidIdempotencyKey
+            | Self::IdempotencyKeyReused
+            | Self::PreconditionRequired => response.json(ErrorResponse {
+                detail: self.to_string(),
+                code,
+            }),
         }
     }
 }

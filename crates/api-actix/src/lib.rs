@@ -18,10 +18,12 @@
 //! # }
 //! ```
 
+pub mod conditional;
 pub mod dto;
 pub mod error;
 pub mod extract;
 pub mod handlers;
+pub mod idempotency;
 pub mod openapi;
 pub mod pydantic;
 pub mod routes;

@@ -6,9 +6,43 @@
 use utoipa::openapi::{ContactBuilder, ServerBuilder};
 use utoipa::{Modify, OpenApi};
 
-use crate::error::{ErrorResponse, FieldError, LocPart, ValidationErrorResponse};
+use utoipa::IntoParams;
+
+use crate::error::{
+    ErrorResponse, FieldError, LocPart, ValidationErrorResponse, VersionMismatchResponse,
+};
 use crate::handlers::{analytics, customers, health, locations, search, verification};
 use crate::security::openapi::SecurityAddon;
+
+/// The `Idempotency-Key` request header of every write.
+#[derive(Debug, IntoParams)]
+#[into_params(names("Idempotency-Key"), parameter_in = Header)]
+pub struct IdempotencyKeyHeader(
+    /// Makes the write safe to retry: a repeat with the same key (and the same request) gets
+    /// the first answer again, with `Idempotent-Replayed: true`, and changes nothing. 1 to 255
+    /// printable ASCII characters, bare or in double quotes; kept 24 hours by default.
+    #[param(max_length = 257, example = "5f1c9a2e-order-42")]
+    pub Option<String>,
+);
+
+/// The `If-Match` request header of single-customer writes.
+#[derive(Debug, IntoParams)]
+#[into_params(names("If-Match"), parameter_in = Header)]
+pub struct IfMatchHeader(
+    /// Write only if the customer is still at one of these versions (its `ETag`, e.g.
+    /// `"3"`; `*`: whatever its version); otherwise 412 with the `current_version`.
+    #[param(example = "\"3\"")]
+    pub Option<String>,
+);
+
+/// The `If-None-Match` request header of single-customer reads.
+#[derive(Debug, IntoParams)]
+#[into_params(names("If-None-Match"), parameter_in = Header)]
+pub struct IfNoneMatchHeader(
+    /// Answer 304 with no body when the customer is still at one of these versions.
+    #[param(example = "\"3\"")]
+    pub Option<String>,
+);
 
 /// Every route of the API with its parameters, bodies and answers.
 #[derive(Debug, OpenApi)]
@@ -30,7 +64,13 @@ use crate::security::openapi::SecurityAddon;
                        `total_is_estimate`; the statistics count whole UTC days exactly after \
                        every write; customers have an optional `preferred_language` (a BCP \
                        47 tag, kept in canonical case), which search filters by exact \
-                       match.",
+                       match.\n\n\
+                       Safe writes, beyond the original: every write accepts an \
+                       `Idempotency-Key` (a repeat gets the first answer, marked \
+                       `Idempotent-Replayed: true`); every customer has a `version`, sent as \
+                       its `ETag`; single-customer writes honour `If-Match` (412 when the \
+                       customer changed) and reads `If-None-Match` (304); a bulk update \
+                       takes `expected_versions`.",
         contact(name = "customer-api maintainers", url = "https://github.com/customer-api/customer-api")
     ),
     paths(
@@ -55,7 +95,13 @@ use crate::security::openapi::SecurityAddon;
         locations::available_states,
         health::health,
     ),
-    components(schemas(ErrorResponse, ValidationErrorResponse, FieldError, LocPart)),
+    components(schemas(
+        ErrorResponse,
+        ValidationErrorResponse,
+        VersionMismatchResponse,
+        FieldError,
+        LocPart
+    )),
     modifiers(&Servers),
     tags(
         (name = "customers", description = "Create, read, update and delete customers"),

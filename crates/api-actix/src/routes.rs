@@ -3,6 +3,7 @@
 
 use std::sync::Arc;
 
+use actix_web::middleware::from_fn;
 use actix_web::{Resource, web};
 use domain::CustomerUseCases;
 
@@ -24,13 +25,32 @@ fn resource(path: &str, allow: &'static str) -> Resource {
     web::resource(path).default_service(fallback::method_not_allowed(allow))
 }
 
+/// A resource with writes: requests with an `Idempotency-Key` go through
+/// [`crate::idempotency::idempotency`] (reads pass it untouched).
+fn write_resource(
+    path: &str,
+    allow: &'static str,
+) -> Resource<
+    impl actix_web::dev::ServiceFactory<
+        actix_web::dev::ServiceRequest,
+        Config = (),
+        Response = actix_web::dev::ServiceResponse<actix_web::body::BoxBody>,
+        Error = actix_web::Error,
+        InitError = (),
+    >,
+> {
+    resource(path, allow).wrap(from_fn(crate::idempotency::idempotency))
+}
+
 /// Registers every route, the extractor configs and the JSON 404 fallback.
 ///
-/// Use with `App::configure`; the app must also hold [`service_data`].
+/// Use with `App::configure`; the app must also hold [`service_data`], and, for requests
+/// with an `Idempotency-Key`, a `web::Data<dyn ReplayStore>` (see [`crate::idempotency`]).
 pub fn configure(settings: ApiSettings) -> impl FnOnce(&mut web::ServiceConfig) {
     move |cfg| {
         let limit = settings.max_body_bytes;
-        cfg.app_data(web::PayloadConfig::new(limit))
+        cfg.app_data(web::Data::new(settings))
+            .app_data(web::PayloadConfig::new(limit))
             .app_data(json_config(limit))
             .app_data(path_config())
             .app_data(query_config())
@@ -77,11 +97,13 @@ fn customer_routes() -> actix_web::Scope {
             web::resource(["", "/"])
                 .default_service(fallback::method_not_allowed("GET, POST"))
                 .route(web::get().to(customers::list_customers))
-                .route(web::post().to(customers::create_customer)),
+                .route(web::post().to(customers::create_customer))
+                .wrap(from_fn(crate::idempotency::idempotency)),
         )
         .service(resource("/search", "POST").route(web::post().to(search::search_customers)))
         .service(
-            resource("/bulk-update", "POST").route(web::post().to(search::bulk_update_customers)),
+            write_resource("/bulk-update", "POST")
+                .route(web::post().to(search::bulk_update_customers)),
         )
         .service(
             resource("/statistics/overview", "GET").route(web::get().to(analytics::statistics)),
@@ -101,7 +123,7 @@ fn customer_routes() -> actix_web::Scope {
                 .route(web::get().to(locations::customers_by_location)),
         )
         .service(
-            resource("/{customer_id}", "GET, PUT, DELETE")
+            write_resource("/{customer_id}", "GET, PUT, DELETE")
                 .route(web::get().to(customers::get_customer))
                 .route(web::put().to(customers::update_customer))
                 .route(web::delete().to(customers::deactivate_customer)),
@@ -116,19 +138,19 @@ fn customer_routes() -> actix_web::Scope {
         )
         .service(resource("/tags/{tags}", "GET").route(web::get().to(locations::customers_by_tags)))
         .service(
-            resource("/{customer_id}/hard", "DELETE")
+            write_resource("/{customer_id}/hard", "DELETE")
                 .route(web::delete().to(customers::delete_customer_permanently)),
         )
         .service(
-            resource("/{customer_id}/verify-email", "PATCH")
+            write_resource("/{customer_id}/verify-email", "PATCH")
                 .route(web::patch().to(verification::verify_email)),
         )
         .service(
-            resource("/{customer_id}/verify-phone", "PATCH")
+            write_resource("/{customer_id}/verify-phone", "PATCH")
                 .route(web::patch().to(verification::verify_phone)),
         )
         .service(
-            resource("/{customer_id}/last-login", "PATCH")
+            write_resource("/{customer_id}/last-login", "PATCH")
                 .route(web::patch().to(verification::record_login)),
         )
 }

@@ -11,6 +11,13 @@ pub struct ApiSettings {
     /// Whether bearer tokens are required: the served OpenAPI document declares security
     /// requirements (and 401/403 answers) only then, so it describes the running service.
     pub authentication: bool,
+    /// Whether single-customer writes must carry `If-Match` (428 without it).
+    pub require_if_match: bool,
+    /// How long the answer to a request with an `Idempotency-Key` is replayed, in hours.
+    pub idempotency_ttl_hours: u32,
+    /// Whether a request whose key is still being processed waits for it (and then gets
+    /// its answer) instead of an immediate 409.
+    pub idempotency_wait_for_running: bool,
 }
 
 impl ApiSettings {
@@ -23,6 +30,9 @@ impl Default for ApiSettings {
         Self {
             max_body_bytes: Self::DEFAULT_MAX_BODY_BYTES,
             authentication: false,
+            require_if_match: false,
+            idempotency_ttl_hours: 24,
+            idempotency_wait_for_running: false,
         }
     }
 }

@@ -5,6 +5,7 @@
 pub mod cli;
 pub mod metrics;
 pub mod observe;
+pub mod replay;
 pub mod settings;
 pub mod startup;
 pub mod telemetry;

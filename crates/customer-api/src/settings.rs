@@ -70,6 +70,30 @@ pub struct Settings {
     pub search: SearchSettings,
     #[garde(skip)]
     pub statistics: StatisticsSettings,
+    #[garde(skip)]
+    pub http: HttpSettings,
+    #[garde(dive)]
+    pub idempotency: IdempotencySettings,
+}
+
+/// HTTP semantics beyond the original service.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HttpSettings {
+    /// Single-customer writes without `If-Match` answer 428.
+    pub require_if_match: bool,
+}
+
+/// Requests with an `Idempotency-Key`.
+#[derive(Debug, Clone, Deserialize, garde::Validate)]
+#[serde(deny_unknown_fields)]
+pub struct IdempotencySettings {
+    /// How long an answer is replayed, in hours (at most ten years).
+    #[garde(range(min = 1, max = 87_600))]
+    pub ttl_hours: u32,
+    /// A repeat waits for the first request instead of answering 409.
+    #[garde(skip)]
+    pub wait_for_running: bool,
 }
 
 /// The statistics overview.

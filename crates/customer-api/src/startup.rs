@@ -10,6 +10,7 @@ use actix_web::dev::Server;
 use actix_web::middleware::from_fn;
 use actix_web::{App, HttpResponse, HttpServer, web};
 use anyhow::Context;
+use api_actix::idempotency::ReplayStore;
 use api_actix::security;
 use domain::{CustomerRepository, CustomerService, CustomerUseCases};
 use infra_postgres::{PgCustomerRepository, Pool, PoolSettings};
@@ -17,10 +18,14 @@ use layers::{CachedSearch, CoalescedStatistics, SearchCache, SearchCacheCounts};
 
 use crate::metrics::{Metrics, PoolGauges};
 use crate::observe::observe;
+use crate::replay::{PgReplayStore, purge_replays_every};
 use crate::settings::Settings;
 
 /// How long to wait between migration attempts while the database is unreachable.
 const MIGRATION_RETRY: Duration = Duration::from_secs(2);
+
+/// How often expired idempotency records are removed.
+const REPLAY_PURGE: Duration = Duration::from_secs(600);
 
 /// How often the latency samples are folded into their histograms between scrapes.
 const METRICS_UPKEEP: Duration = Duration::from_secs(5);
@@ -86,7 +91,31 @@ impl Application {
         let api = api_actix::ApiSettings {
             max_body_bytes: settings.server.max_body_bytes,
             authentication: settings.auth.enabled,
+            require_if_match: settings.http.require_if_match,
+            idempotency_ttl_hours: settings.idempotency.ttl_hours,
+            idempotency_wait_for_running: settings.idempotency.wait_for_running,
         };
+        let replays: Vec<web::Data<dyn ReplayStore>> = pools
+            .0
+            .iter()
+            .map(|pool| {
+                let store: Arc<dyn ReplayStore> = Arc::new(PgReplayStore::new(pool.clone()));
+                web::Data::from(store)
+            })
+            .collect();
+        {
+            // A connection of its own, as for the counters above.
+            let pool = infra_postgres::build_pool(&PoolSettings {
+                max_size: 1,
+                ..pool_settings.clone()
+            })
+            .context("building the database pool")?;
+            tokio::spawn(purge_replays_every(
+                pool,
+                settings.idempotency.ttl_hours,
+                REPLAY_PURGE,
+            ));
+        }
         // Built once, outside the factory: every worker shares one rate limiter.
         let security = web::Data::new(settings.security().context("configuring access control")?);
         tracing::info!(
@@ -112,6 +141,7 @@ impl Application {
                 .app_data(pools.clone())
                 .app_data(search_cache.clone())
                 .app_data(services[worker].clone())
+                .app_data(replays[worker].clone())
                 .route("/metrics", web::get().to(metrics_endpoint))
                 .configure(api_actix::configure(api))
         })

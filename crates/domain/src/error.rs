@@ -194,6 +194,13 @@ pub enum ServiceError {
     /// No customer matches (404).
     #[error("Customer not found")]
     NotFound,
+    /// The customer is not at a version the write's precondition admits; nothing was
+    /// written (412 in HTTP).
+    #[error("the customer is at version {current}, which the precondition does not admit")]
+    VersionMismatch {
+        /// The version the customer is at.
+        current: u64,
+    },
     /// Another customer holds this email (400, the seed's wording).
     #[error("Customer with this email already exists")]
     EmailTaken,

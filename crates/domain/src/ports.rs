@@ -8,9 +8,9 @@ use chrono::{DateTime, Utc};
 
 use crate::error::RepositoryError;
 use crate::models::{
-    Customer, CustomerChanges, CustomerDraft, CustomerId, CustomerPage, CustomerStatistics,
-    ListQuery, LocationCount, LocationFilter, PageRequest, SearchCriteria, StatisticsWindow, Tags,
-    Username,
+    BulkWritten, Customer, CustomerChanges, CustomerDraft, CustomerId, CustomerPage,
+    CustomerStatistics, ListQuery, LocationCount, LocationFilter, PageRequest, Precondition,
+    SearchCriteria, StatisticsWindow, Tags, Username, Written,
 };
 
 /// Which verification flag to set.
@@ -30,6 +30,10 @@ pub enum LocationLevel {
 
 /// Storage of customers. Uniqueness of customer id, username and email is the storage's to
 /// enforce: a colliding write fails with [`RepositoryError::Conflict`] naming the key.
+///
+/// Versions are the storage's to keep too: every write that changes a customer adds one to
+/// its version, and a write with a [`Precondition`] checks it in the write itself (never by
+/// reading first), answering [`Written::Stale`] when it does not hold.
 #[cfg_attr(any(test, feature = "mock"), mockall::automock)]
 #[async_trait]
 pub trait CustomerRepository: Send + Sync + 'static {
@@ -60,34 +64,39 @@ pub trait CustomerRepository: Send + Sync + 'static {
     /// A page of matches in the requested order, with the total of the same filter.
     async fn search(&self, criteria: &SearchCriteria) -> Result<CustomerPage, RepositoryError>;
 
-    /// Applies the changes and returns the customer as stored, `None` when it does not exist.
+    /// Applies the changes (none: only checks the precondition) and returns the customer as
+    /// stored.
     async fn update(
         &self,
         id: &CustomerId,
         changes: &CustomerChanges,
-    ) -> Result<Option<Customer>, RepositoryError>;
+        expected: &Precondition,
+    ) -> Result<Written<Customer>, RepositoryError>;
 
-    /// Applies the same changes (never an email) to every listed customer atomically and
-    /// returns the ids that existed and were changed.
+    /// Applies the same changes (never an email) atomically to every listed customer that
+    /// exists and is at the version listed with it (if one is), and tells which were changed
+    /// and which were at another version. With no changes it only looks.
     async fn bulk_update(
         &self,
-        ids: &[CustomerId],
+        targets: &[(CustomerId, Option<u64>)],
         changes: &CustomerChanges,
-    ) -> Result<Vec<CustomerId>, RepositoryError>;
+    ) -> Result<BulkWritten, RepositoryError>;
 
-    /// Sets a verification flag; `false` when the customer does not exist.
+    /// Sets a verification flag and returns the customer's version after it.
     async fn mark_verified(
         &self,
         id: &CustomerId,
         what: Verification,
-    ) -> Result<bool, RepositoryError>;
+        expected: &Precondition,
+    ) -> Result<Written<u64>, RepositoryError>;
 
-    /// Records a login time; `false` when the customer does not exist.
+    /// Records a login time and returns the customer's version after it.
     async fn record_login(
         &self,
         id: &CustomerId,
         at: DateTime<Utc>,
-    ) -> Result<bool, RepositoryError>;
+        expected: &Precondition,
+    ) -> Result<Written<u64>, RepositoryError>;
 
     /// The seed's statistics for this window.
     async fn statistics(
@@ -117,11 +126,19 @@ pub trait CustomerRepository: Send + Sync + 'static {
         country: Option<String>,
     ) -> Result<Vec<LocationCount>, RepositoryError>;
 
-    /// Sets `is_active` to false; `false` when the customer does not exist.
-    async fn deactivate(&self, id: &CustomerId) -> Result<bool, RepositoryError>;
+    /// Sets `is_active` to false and returns the customer's version after it.
+    async fn deactivate(
+        &self,
+        id: &CustomerId,
+        expected: &Precondition,
+    ) -> Result<Written<u64>, RepositoryError>;
 
-    /// Removes the customer for good; `false` when it did not exist.
-    async fn delete(&self, id: &CustomerId) -> Result<bool, RepositoryError>;
+    /// Removes the customer for good.
+    async fn delete(
+        &self,
+        id: &CustomerId,
+        expected: &Precondition,
+    ) -> Result<Written<()>, RepositoryError>;
 
     /// Succeeds when the storage answers.
     async fn ping(&self) -> Result<(), RepositoryError>;

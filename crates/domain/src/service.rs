@@ -10,10 +10,10 @@ use async_trait::async_trait;
 use crate::error::{Conflict, RepositoryError, Rule, ServiceError, ValidationErrors};
 use crate::generators;
 use crate::models::{
-    BulkUpdate, BulkUpdateReport, Customer, CustomerId, CustomerPage, CustomerPatch,
+    BulkUpdate, BulkUpdateReport, BulkWritten, Customer, CustomerId, CustomerPage, CustomerPatch,
     CustomerStatistics, Email, FailedUpdate, FailureReason, ListQuery, LocationCount,
-    LocationFilter, NewCustomer, PageRequest, SearchCriteria, StatisticsWindow, Tags, Username,
-    ValidationContext,
+    LocationFilter, NewCustomer, PageRequest, Precondition, SearchCriteria, StatisticsWindow, Tags,
+    Username, ValidationContext, Written,
 };
 use crate::ports::{
     Clock, CustomerRepository, IdSource, LocationLevel, RandomIds, RandomSuffixes, SuffixSource,
@@ -50,11 +50,12 @@ fn found<T>(value: Option<T>) -> Result<T, ServiceError> {
     value.ok_or(ServiceError::NotFound)
 }
 
-fn existed(changed: bool) -> Result<(), ServiceError> {
-    if changed {
-        Ok(())
-    } else {
-        Err(ServiceError::NotFound)
+/// A conditional write's outcome as the use case answers it.
+fn written<T>(outcome: Written<T>) -> Result<T, ServiceError> {
+    match outcome {
+        Written::Done(value) => Ok(value),
+        Written::Missing => Err(ServiceError::NotFound),
+        Written::Stale { current } => Err(ServiceError::VersionMismatch { current }),
     }
 }
 
@@ -198,15 +199,26 @@ where
         &self,
         customer_id: &str,
         patch: CustomerPatch,
+        expected: Precondition,
     ) -> Result<Customer, ServiceError> {
         let id = parse_id(customer_id)?;
         let changes = patch.validate_into(&self.context())?;
         if changes.is_empty() {
-            return self.get(customer_id).await;
+            // Nothing to write: the customer as it is, if the precondition holds (a read
+            // is enough, as nothing depends on the version staying put).
+            let customer = found(self.repo.find_by_customer_id(&id).await?)?;
+            return if expected.admits(customer.version) {
+                Ok(customer)
+            } else {
+                Err(ServiceError::VersionMismatch {
+                    current: customer.version,
+                })
+            };
         }
         // An email held by another customer fails here on the unique index, which maps to
-        // `EmailTaken`; no check-then-write race is possible.
-        found(self.repo.update(&id, &changes).await?)
+        // `EmailTaken`; no check-then-write race is possible. The precondition is checked by
+        // the same statement.
+        written(self.repo.update(&id, &changes, &expected).await?)
     }
 
     async fn bulk_update(&self, request: BulkUpdate) -> Result<BulkUpdateReport, ServiceError> {
@@ -234,35 +246,47 @@ where
             }
         }
         let mut failed_updates = Vec::new();
-        let mut valid = Vec::new();
+        let mut targets = Vec::new();
         for raw in &requested {
             match CustomerId::parse(raw) {
-                Ok(id) => valid.push(id),
+                Ok(id) => targets.push((id, request.expected_versions.get(raw).copied())),
                 Err(_) => failed_updates.push(FailedUpdate {
                     customer_id: raw.clone(),
                     reason: FailureReason::NotFound,
                 }),
             }
         }
-        let updated = if changes.is_empty() {
-            let mut existing = Vec::new();
-            for id in &valid {
-                if self.repo.find_by_customer_id(id).await?.is_some() {
-                    existing.push(id.clone());
+        let outcome = if changes.is_empty() {
+            // Nothing to write: report as if written, from what exists now.
+            let mut found = BulkWritten::default();
+            for (id, expected) in &targets {
+                if let Some(customer) = self.repo.find_by_customer_id(id).await? {
+                    match expected {
+                        Some(version) if *version != customer.version => {
+                            found.stale.push((id.clone(), customer.version));
+                        }
+                        _ => found.changed.push(id.clone()),
+                    }
                 }
             }
-            existing
+            found
         } else {
-            self.repo.bulk_update(&valid, &changes).await?
+            self.repo.bulk_update(&targets, &changes).await?
         };
-        for id in &valid {
-            if !updated.contains(id) {
-                failed_updates.push(FailedUpdate {
-                    customer_id: id.to_string(),
-                    reason: FailureReason::NotFound,
-                });
+        for (id, _) in &targets {
+            if outcome.changed.contains(id) {
+                continue;
             }
+            let reason = match outcome.stale.iter().find(|(stale, _)| stale == id) {
+                Some((_, current)) => FailureReason::VersionMismatch { current: *current },
+                None => FailureReason::NotFound,
+            };
+            failed_updates.push(FailedUpdate {
+                customer_id: id.to_string(),
+                reason,
+            });
         }
+        let updated = outcome.changed;
         Ok(BulkUpdateReport {
             updated_count: updated.len() as u64,
             failed_updates,
@@ -270,25 +294,43 @@ where
         })
     }
 
-    async fn verify_email(&self, customer_id: &str) -> Result<(), ServiceError> {
-        existed(
-            self.repo
-                .mark_verified(&parse_id(customer_id)?, Verification::Email)
-                .await?,
-        )
-    }
-
-    async fn verify_phone(&self, customer_id: &str) -> Result<(), ServiceError> {
-        existed(
-            self.repo
-                .mark_verified(&parse_id(customer_id)?, Verification::Phone)
-                .await?,
-        )
-    }
-
-    async fn record_login(&self, customer_id: &str) -> Result<(), ServiceError> {
+    async fn verify_email(
+        &self,
+        customer_id: &str,
+        expected: Precondition,
+    ) -> Result<u64, ServiceError> {
         let id = parse_id(customer_id)?;
-        existed(self.repo.record_login(&id, self.clock.now()).await?)
+        written(
+            self.repo
+                .mark_verified(&id, Verification::Email, &expected)
+                .await?,
+        )
+    }
+
+    async fn verify_phone(
+        &self,
+        customer_id: &str,
+        expected: Precondition,
+    ) -> Result<u64, ServiceError> {
+        let id = parse_id(customer_id)?;
+        written(
+            self.repo
+                .mark_verified(&id, Verification::Phone, &expected)
+                .await?,
+        )
+    }
+
+    async fn record_login(
+        &self,
+        customer_id: &str,
+        expected: Precondition,
+    ) -> Result<u64, ServiceError> {
+        let id = parse_id(customer_id)?;
+        written(
+            self.repo
+                .record_login(&id, self.clock.now(), &expected)
+                .await?,
+        )
     }
 
     async fn statistics(&self) -> Result<CustomerStatistics, ServiceError> {
@@ -340,12 +382,20 @@ where
         Ok(self.repo.locations(level, country).await?)
     }
 
-    async fn deactivate(&self, customer_id: &str) -> Result<(), ServiceError> {
-        existed(self.repo.deactivate(&parse_id(customer_id)?).await?)
+    async fn deactivate(
+        &self,
+        customer_id: &str,
+        expected: Precondition,
+    ) -> Result<u64, ServiceError> {
+        written(
+            self.repo
+                .deactivate(&parse_id(customer_id)?, &expected)
+                .await?,
+        )
     }
 
-    async fn delete(&self, customer_id: &str) -> Result<(), ServiceError> {
-        existed(self.repo.delete(&parse_id(customer_id)?).await?)
+    async fn delete(&self, customer_id: &str, expected: Precondition) -> Result<(), ServiceError> {
+        written(self.repo.delete(&parse_id(customer_id)?, &expected).await?)
     }
 
     async fn health(&self) -> Result<(), ServiceError> {

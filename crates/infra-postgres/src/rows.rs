@@ -45,6 +45,7 @@ pub(crate) struct CustomerRow {
     updated_at: DateTime<Utc>,
     last_login_at: Option<DateTime<Utc>>,
     preferred_language: Option<String>,
+    version: i64,
 }
 
 impl CustomerRow {
@@ -102,6 +103,12 @@ impl CustomerRow {
             created_at: self.created_at,
             updated_at: self.updated_at,
             last_login_at: self.last_login_at,
+            version: u64::try_from(self.version).map_err(|_| {
+                RepositoryError::Unexpected(format!(
+                    "stored customer {id} has an invalid version: {}",
+                    self.version
+                ))
+            })?,
         })
     }
 }

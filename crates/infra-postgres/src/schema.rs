@@ -32,8 +32,25 @@ diesel::table! {
         last_login_at -> Nullable<Timestamptz>,
         /// A BCP 47 tag in canonical case (the `preferred_language` migration).
         preferred_language -> Nullable<Text>,
+        /// 1 when created, one more per change (the `versions_and_idempotency` migration's
+        /// trigger keeps it).
+        version -> Int8,
         /// Generated from the free-text query's columns (never written): see the
         /// `search_text` migration.
         search_text -> Text,
+    }
+}
+
+diesel::table! {
+    /// Replay records of requests that carried an `Idempotency-Key`.
+    idempotency_records (scope, key) {
+        scope -> Text,
+        key -> Text,
+        fingerprint -> Bytea,
+        status -> Int2,
+        header_names -> Array<Text>,
+        header_values -> Array<Text>,
+        body -> Bytea,
+        created_at -> Timestamptz,
     }
 }

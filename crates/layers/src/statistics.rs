@@ -13,9 +13,10 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use domain::{
-    Customer, CustomerChanges, CustomerDraft, CustomerId, CustomerPage, CustomerRepository,
-    CustomerStatistics, ListQuery, LocationCount, LocationFilter, LocationLevel, PageRequest,
-    RepositoryError, SearchCriteria, StatisticsWindow, Tags, Username, Verification,
+    BulkWritten, Customer, CustomerChanges, CustomerDraft, CustomerId, CustomerPage,
+    CustomerRepository, CustomerStatistics, ListQuery, LocationCount, LocationFilter,
+    LocationLevel, PageRequest, Precondition, RepositoryError, SearchCriteria, StatisticsWindow,
+    Tags, Username, Verification, Written,
 };
 
 use crate::Coalescer;
@@ -107,32 +108,35 @@ impl<R: CustomerRepository> CustomerRepository for CoalescedStatistics<R> {
         &self,
         id: &CustomerId,
         changes: &CustomerChanges,
-    ) -> Result<Option<Customer>, RepositoryError> {
-        self.inner.update(id, changes).await
+        expected: &Precondition,
+    ) -> Result<Written<Customer>, RepositoryError> {
+        self.inner.update(id, changes, expected).await
     }
 
     async fn bulk_update(
         &self,
-        ids: &[CustomerId],
+        targets: &[(CustomerId, Option<u64>)],
         changes: &CustomerChanges,
-    ) -> Result<Vec<CustomerId>, RepositoryError> {
-        self.inner.bulk_update(ids, changes).await
+    ) -> Result<BulkWritten, RepositoryError> {
+        self.inner.bulk_update(targets, changes).await
     }
 
     async fn mark_verified(
         &self,
         id: &CustomerId,
         what: Verification,
-    ) -> Result<bool, RepositoryError> {
-        self.inner.mark_verified(id, what).await
+        expected: &Precondition,
+    ) -> Result<Written<u64>, RepositoryError> {
+        self.inner.mark_verified(id, what, expected).await
     }
 
     async fn record_login(
         &self,
         id: &CustomerId,
         at: DateTime<Utc>,
-    ) -> Result<bool, RepositoryError> {
-        self.inner.record_login(id, at).await
+        expected: &Precondition,
+    ) -> Result<Written<u64>, RepositoryError> {
+        self.inner.record_login(id, at, expected).await
     }
 
     async fn find_by_tags(
@@ -159,12 +163,20 @@ impl<R: CustomerRepository> CustomerRepository for CoalescedStatistics<R> {
         self.inner.locations(level, country).await
     }
 
-    async fn deactivate(&self, id: &CustomerId) -> Result<bool, RepositoryError> {
-        self.inner.deactivate(id).await
+    async fn deactivate(
+        &self,
+        id: &CustomerId,
+        expected: &Precondition,
+    ) -> Result<Written<u64>, RepositoryError> {
+        self.inner.deactivate(id, expected).await
     }
 
-    async fn delete(&self, id: &CustomerId) -> Result<bool, RepositoryError> {
-        self.inner.delete(id).await
+    async fn delete(
+        &self,
+        id: &CustomerId,
+        expected: &Precondition,
+    ) -> Result<Written<()>, RepositoryError> {
+        self.inner.delete(id, expected).await
     }
 
     async fn ping(&self) -> Result<(), RepositoryError> {
@@ -236,14 +248,20 @@ mod tests {
         let mut inner = MockCustomerRepository::new();
         inner
             .expect_mark_verified()
-            .withf(|id, what| id.as_str() == "CUST_0000ABCD" && *what == Verification::Phone)
+            .withf(|id, what, expected| {
+                id.as_str() == "CUST_0000ABCD"
+                    && *what == Verification::Phone
+                    && *expected == Precondition::Any
+            })
             .times(1)
-            .returning(|_, _| Ok(true));
+            .returning(|_, _, _| Ok(Written::Done(2)));
         inner
             .expect_delete()
-            .withf(|id| id.as_str() == "CUST_0000ABCD")
+            .withf(|id, expected| {
+                id.as_str() == "CUST_0000ABCD" && *expected == Precondition::version(7)
+            })
             .times(1)
-            .returning(|_| Ok(false));
+            .returning(|_, _| Ok(Written::Stale { current: 8 }));
         inner
             .expect_locations()
             .withf(|level, country| {
@@ -258,8 +276,16 @@ mod tests {
             });
         inner.expect_ping().times(1).returning(|| Ok(()));
         let repo = CoalescedStatistics::new(inner, CoalescedStatistics::<()>::coalescer());
-        assert!(repo.mark_verified(&id, Verification::Phone).await.unwrap());
-        assert!(!repo.delete(&id).await.unwrap());
+        assert_eq!(
+            repo.mark_verified(&id, Verification::Phone, &Precondition::Any)
+                .await
+                .unwrap(),
+            Written::Done(2)
+        );
+        assert_eq!(
+            repo.delete(&id, &Precondition::version(7)).await.unwrap(),
+            Written::Stale { current: 8 }
+        );
         let cities = repo
             .locations(LocationLevel::City, Some("Norway".into()))
             .await

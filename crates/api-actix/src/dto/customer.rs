@@ -78,6 +78,10 @@ pub struct CustomerResponse {
     /// The non-empty address parts joined by `, `; `null` when there is none.
     #[schema(example = "123 Main Street, New York, NY, 10001, USA")]
     pub full_address: Option<String>,
+    /// 1 when created, one more after every change; the same as the `ETag` of
+    /// single-customer answers, for `If-Match`. Not in the original service.
+    #[schema(example = 1, minimum = 1)]
+    pub version: u64,
 }
 
 /// `2024-01-15T10:30:00Z`; a fraction only when there is one.
@@ -129,6 +133,7 @@ impl From<Customer> for CustomerResponse {
             last_login_at: c.last_login_at.map(utc_timestamp),
             full_name,
             full_address,
+            version: c.version,
         }
     }
 }

@@ -187,6 +187,12 @@ pub struct BulkUpdateRequest {
     /// The changes, as in a single update but `email`.
     #[schema(value_type = BulkUpdateChanges)]
     pub updates: UpdateCustomerRequest,
+    /// For some of the customers, the version the change expects (their `ETag`): one at
+    /// another version is left alone and reported in `failed_updates`. Not in the original
+    /// service.
+    #[serde(default)]
+    #[schema(example = json!({"CUST_A1B2C3D4": 3}))]
+    pub expected_versions: Option<std::collections::BTreeMap<String, u64>>,
 }
 
 impl BulkUpdateRequest {
@@ -197,6 +203,7 @@ impl BulkUpdateRequest {
             BulkUpdate {
                 customer_ids: self.customer_ids,
                 updates,
+                expected_versions: self.expected_versions.unwrap_or_default(),
             },
             errors.within("updates"),
         )
@@ -234,6 +241,9 @@ impl From<BulkUpdateReport> for BulkUpdateResponse {
                     customer_id: f.customer_id,
                     reason: match f.reason {
                         FailureReason::NotFound => "Customer not found".to_owned(),
+                        FailureReason::VersionMismatch { current } => {
+                            format!("Version mismatch: current version is {current}")
+                        }
                     },
                 })
                 .collect(),

@@ -4,7 +4,11 @@ use actix_web::{HttpResponse, web};
 use domain::ValidationContext;
 
 use super::Service;
-use super::responses::{BodyErrors, CustomerNotFound, EmailTaken, Invalid, ServerErrors};
+use super::responses::{
+    BodyErrors, CustomerNotFound, EmailTaken, Invalid, KeyReused, KeyedWrite, NotModified,
+    ServerErrors, Stale,
+};
+use crate::conditional::{IfMatch, IfNoneMatch, etag, fresh_or_not_modified};
 use crate::dto::{
     CreateCustomerRequest, CustomerListResponse, CustomerResponse, ListParams, MessageResponse,
     UpdateCustomerRequest,
@@ -17,10 +21,15 @@ use crate::extract::{JsonBody, QueryParams};
     post,
     path = "/api/v1/customers/",
     tag = "customers",
+    params(crate::openapi::IdempotencyKeyHeader),
     request_body = CreateCustomerRequest,
     responses(
-        (status = 201, description = "The new customer", body = CustomerResponse),
+        (status = 201, description = "The new customer", body = CustomerResponse, headers(
+            ("ETag" = String, description = "The customer's version, `\"1\"`"),
+            ("Location" = String, description = "Where the customer is: `/api/v1/customers/{customer_id}`"),
+        )),
         EmailTaken,
+        KeyedWrite,
         BodyErrors,
         ServerErrors,
     )
@@ -41,7 +50,13 @@ pub async fn create_customer(
             .ordered_as::<CreateCustomerRequest>()
     })?;
     tracing::Span::current().record("customer_id", customer.customer_id.as_str());
-    Ok(HttpResponse::Created().json(CustomerResponse::from(customer)))
+    Ok(HttpResponse::Created()
+        .insert_header(etag(customer.version))
+        .insert_header((
+            actix_web::http::header::LOCATION,
+            format!("/api/v1/customers/{}", customer.customer_id),
+        ))
+        .json(CustomerResponse::from(customer)))
 }
 
 /// A page of customers ordered by `id`, by offset (`skip`) or by keyset (`cursor`).
@@ -76,9 +91,15 @@ pub async fn list_customers(
     get,
     path = "/api/v1/customers/{customer_id}",
     tag = "customers",
-    params(("customer_id" = String, Path, description = "`CUST_` and 8 hex digits", example = "CUST_A1B2C3D4")),
+    params(
+        ("customer_id" = String, Path, description = "`CUST_` and 8 hex digits", example = "CUST_A1B2C3D4"),
+        crate::openapi::IfNoneMatchHeader,
+    ),
     responses(
-        (status = 200, description = "The customer", body = CustomerResponse),
+        (status = 200, description = "The customer", body = CustomerResponse, headers(
+            ("ETag" = String, description = "The customer's version, e.g. `\"3\"`"),
+        )),
+        NotModified,
         CustomerNotFound,
         ServerErrors,
     )
@@ -87,9 +108,17 @@ pub async fn list_customers(
 pub async fn get_customer(
     service: Service,
     customer_id: web::Path<String>,
-) -> Result<web::Json<CustomerResponse>, ApiError> {
+    if_none_match: IfNoneMatch,
+) -> Result<HttpResponse, ApiError> {
     let customer = service.get(&customer_id).await.map_err(ApiError::in_path)?;
-    Ok(web::Json(customer.into()))
+    Ok(one_customer(&if_none_match, customer))
+}
+
+/// The customer with its `ETag`, or 304 when the client's `If-None-Match` holds it.
+fn one_customer(if_none_match: &IfNoneMatch, customer: domain::Customer) -> HttpResponse {
+    fresh_or_not_modified(if_none_match, customer.version, |mut ok| {
+        ok.json(CustomerResponse::from(customer))
+    })
 }
 
 /// The customer with this username.
@@ -97,9 +126,15 @@ pub async fn get_customer(
     get,
     path = "/api/v1/customers/username/{username}",
     tag = "customers",
-    params(("username" = String, Path, example = "johndoe1234")),
+    params(
+        ("username" = String, Path, example = "johndoe1234"),
+        crate::openapi::IfNoneMatchHeader,
+    ),
     responses(
-        (status = 200, description = "The customer", body = CustomerResponse),
+        (status = 200, description = "The customer", body = CustomerResponse, headers(
+            ("ETag" = String, description = "The customer's version, e.g. `\"3\"`"),
+        )),
+        NotModified,
         CustomerNotFound,
         ServerErrors,
     )
@@ -109,12 +144,13 @@ pub async fn get_customer(
 pub async fn get_customer_by_username(
     service: Service,
     username: web::Path<String>,
-) -> Result<web::Json<CustomerResponse>, ApiError> {
+    if_none_match: IfNoneMatch,
+) -> Result<HttpResponse, ApiError> {
     let customer = service
         .get_by_username(&username)
         .await
         .map_err(ApiError::in_path)?;
-    Ok(web::Json(customer.into()))
+    Ok(one_customer(&if_none_match, customer))
 }
 
 /// The customer with this email, compared ignoring case. Encode reserved characters in the
@@ -123,9 +159,15 @@ pub async fn get_customer_by_username(
     get,
     path = "/api/v1/customers/email/{email}",
     tag = "customers",
-    params(("email" = String, Path, example = "john.doe@example.com")),
+    params(
+        ("email" = String, Path, example = "john.doe@example.com"),
+        crate::openapi::IfNoneMatchHeader,
+    ),
     responses(
-        (status = 200, description = "The customer", body = CustomerResponse),
+        (status = 200, description = "The customer", body = CustomerResponse, headers(
+            ("ETag" = String, description = "The customer's version, e.g. `\"3\"`"),
+        )),
+        NotModified,
         CustomerNotFound,
         ServerErrors,
     )
@@ -134,12 +176,13 @@ pub async fn get_customer_by_username(
 pub async fn get_customer_by_email(
     service: Service,
     email: web::Path<String>,
-) -> Result<web::Json<CustomerResponse>, ApiError> {
+    if_none_match: IfNoneMatch,
+) -> Result<HttpResponse, ApiError> {
     let customer = service
         .get_by_email(&email)
         .await
         .map_err(ApiError::in_path)?;
-    Ok(web::Json(customer.into()))
+    Ok(one_customer(&if_none_match, customer))
 }
 
 /// Changes the fields sent; an absent field is kept, `null` clears it.
@@ -147,12 +190,20 @@ pub async fn get_customer_by_email(
     put,
     path = "/api/v1/customers/{customer_id}",
     tag = "customers",
-    params(("customer_id" = String, Path, example = "CUST_A1B2C3D4")),
+    params(
+        ("customer_id" = String, Path, example = "CUST_A1B2C3D4"),
+        crate::openapi::IfMatchHeader,
+        crate::openapi::IdempotencyKeyHeader,
+    ),
     request_body = UpdateCustomerRequest,
     responses(
-        (status = 200, description = "The updated customer", body = CustomerResponse),
+        (status = 200, description = "The updated customer", body = CustomerResponse, headers(
+            ("ETag" = String, description = "The customer's version after the change"),
+        )),
         EmailTaken,
         CustomerNotFound,
+        Stale,
+        KeyedWrite,
         BodyErrors,
         ServerErrors,
     )
@@ -161,19 +212,25 @@ pub async fn get_customer_by_email(
 pub async fn update_customer(
     service: Service,
     customer_id: web::Path<String>,
+    IfMatch(expected): IfMatch,
     body: JsonBody<UpdateCustomerRequest>,
-) -> Result<web::Json<CustomerResponse>, ApiError> {
+) -> Result<HttpResponse, ApiError> {
     let (patch, raw) = body.into_input(UpdateCustomerRequest::into_patch, |patch| {
         patch
             .validate_into(&ValidationContext::now())
             .err()
             .unwrap_or_default()
     })?;
-    let customer = service.update(&customer_id, patch).await.map_err(|e| {
-        ApiError::from_service_at(e, Source::Body, &raw.into_value())
-            .ordered_as::<UpdateCustomerRequest>()
-    })?;
-    Ok(web::Json(customer.into()))
+    let customer = service
+        .update(&customer_id, patch, expected)
+        .await
+        .map_err(|e| {
+            ApiError::from_service_at(e, Source::Body, &raw.into_value())
+                .ordered_as::<UpdateCustomerRequest>()
+        })?;
+    Ok(HttpResponse::Ok()
+        .insert_header(etag(customer.version))
+        .json(CustomerResponse::from(customer)))
 }
 
 /// Soft delete: `is_active` becomes false; the customer stays retrievable.
@@ -181,11 +238,20 @@ pub async fn update_customer(
     delete,
     path = "/api/v1/customers/{customer_id}",
     tag = "customers",
-    params(("customer_id" = String, Path, example = "CUST_A1B2C3D4")),
+    params(
+        ("customer_id" = String, Path, example = "CUST_A1B2C3D4"),
+        crate::openapi::IfMatchHeader,
+        crate::openapi::IdempotencyKeyHeader,
+    ),
     responses(
         (status = 200, description = "Deactivated", body = MessageResponse,
-            example = json!({"message": "Customer deleted successfully"})),
+            headers(
+                ("ETag" = String, description = "The customer's version after it"),
+            ), example = json!({"message": "Customer deleted successfully"})),
         CustomerNotFound,
+        Stale,
+        KeyedWrite,
+        KeyReused,
         ServerErrors,
     )
 )]
@@ -193,14 +259,15 @@ pub async fn update_customer(
 pub async fn deactivate_customer(
     service: Service,
     customer_id: web::Path<String>,
-) -> Result<web::Json<MessageResponse>, ApiError> {
-    service
-        .deactivate(&customer_id)
+    IfMatch(expected): IfMatch,
+) -> Result<HttpResponse, ApiError> {
+    let version = service
+        .deactivate(&customer_id, expected)
         .await
         .map_err(ApiError::in_path)?;
-    Ok(web::Json(MessageResponse::new(
-        "Customer deleted successfully",
-    )))
+    Ok(HttpResponse::Ok()
+        .insert_header(etag(version))
+        .json(MessageResponse::new("Customer deleted successfully")))
 }
 
 /// Hard (permanent) delete: the customer is removed for good. Not to be confused with
@@ -209,11 +276,18 @@ pub async fn deactivate_customer(
     delete,
     path = "/api/v1/customers/{customer_id}/hard",
     tag = "customers",
-    params(("customer_id" = String, Path, example = "CUST_A1B2C3D4")),
+    params(
+        ("customer_id" = String, Path, example = "CUST_A1B2C3D4"),
+        crate::openapi::IfMatchHeader,
+        crate::openapi::IdempotencyKeyHeader,
+    ),
     responses(
         (status = 200, description = "Deleted", body = MessageResponse,
             example = json!({"message": "Customer permanently deleted"})),
         CustomerNotFound,
+        Stale,
+        KeyedWrite,
+        KeyReused,
         ServerErrors,
     )
 )]
@@ -221,9 +295,10 @@ pub async fn deactivate_customer(
 pub async fn delete_customer_permanently(
     service: Service,
     customer_id: web::Path<String>,
+    IfMatch(expected): IfMatch,
 ) -> Result<web::Json<MessageResponse>, ApiError> {
     service
-        .delete(&customer_id)
+        .delete(&customer_id, expected)
         .await
         .map_err(ApiError::in_path)?;
     Ok(web::Json(MessageResponse::new(

@@ -12,8 +12,47 @@ pub mod responses;
 pub mod search;
 pub mod verification;
 
-use actix_web::web;
+use std::future::{Ready, ready};
+use std::sync::Arc;
+
+use actix_web::dev::Payload;
+use actix_web::{FromRequest, HttpMessage, HttpRequest, web};
 use domain::CustomerUseCases;
 
-/// The use cases, as the binary registers them (see [`crate::service_data`]).
-pub type Service = web::Data<dyn CustomerUseCases>;
+use crate::error::ApiError;
+use crate::idempotency::TransactionUseCases;
+
+/// The use cases a handler calls: those of the request's transaction when the
+/// [`idempotency`](crate::idempotency) middleware opened one, else the ones the binary
+/// registered (see [`crate::service_data`]).
+#[derive(Clone)]
+pub struct Service(Arc<dyn CustomerUseCases>);
+
+impl std::fmt::Debug for Service {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Service")
+    }
+}
+
+impl std::ops::Deref for Service {
+    type Target = dyn CustomerUseCases;
+    fn deref(&self) -> &Self::Target {
+        &*self.0
+    }
+}
+
+impl FromRequest for Service {
+    type Error = ApiError;
+    type Future = Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        if let Some(tx) = req.extensions().get::<TransactionUseCases>() {
+            return ready(Ok(Self(tx.0.clone())));
+        }
+        ready(
+            req.app_data::<web::Data<dyn CustomerUseCases>>()
+                .map(|data| Self(data.clone().into_inner()))
+                .ok_or_else(|| ApiError::Internal("no use cases registered".into())),
+        )
+    }
+}

@@ -4,7 +4,7 @@ use actix_web::web;
 use domain::{ValidationContext, ValidationErrors};
 
 use super::Service;
-use super::responses::{BodyErrors, ServerErrors};
+use super::responses::{BodyErrors, KeyedWrite, ServerErrors};
 use crate::dto::{BulkUpdateRequest, BulkUpdateResponse, CustomerListResponse, SearchRequest};
 use crate::error::{ApiError, Source};
 use crate::extract::JsonBody;
@@ -45,9 +45,11 @@ pub async fn search_customers(
     post,
     path = "/api/v1/customers/bulk-update",
     tag = "customers",
+    params(crate::openapi::IdempotencyKeyHeader),
     request_body = BulkUpdateRequest,
     responses(
         (status = 200, description = "What was updated", body = BulkUpdateResponse),
+        KeyedWrite,
         BodyErrors,
         ServerErrors,
     )

@@ -1,9 +1,10 @@
 //! Verification flags and the last-login time.
 
-use actix_web::web;
+use actix_web::{HttpResponse, web};
 
 use super::Service;
-use super::responses::{CustomerNotFound, ServerErrors};
+use super::responses::{CustomerNotFound, KeyReused, KeyedWrite, ServerErrors, Stale};
+use crate::conditional::{IfMatch, etag};
 use crate::dto::MessageResponse;
 use crate::error::ApiError;
 
@@ -12,11 +13,20 @@ use crate::error::ApiError;
     patch,
     path = "/api/v1/customers/{customer_id}/verify-email",
     tag = "verification",
-    params(("customer_id" = String, Path, example = "CUST_A1B2C3D4")),
+    params(
+        ("customer_id" = String, Path, example = "CUST_A1B2C3D4"),
+        crate::openapi::IfMatchHeader,
+        crate::openapi::IdempotencyKeyHeader,
+    ),
     responses(
         (status = 200, description = "Verified", body = MessageResponse,
-            example = json!({"message": "Customer email verified successfully"})),
+            headers(
+                ("ETag" = String, description = "The customer's version after it"),
+            ), example = json!({"message": "Customer email verified successfully"})),
         CustomerNotFound,
+        Stale,
+        KeyedWrite,
+        KeyReused,
         ServerErrors,
     )
 )]
@@ -24,14 +34,15 @@ use crate::error::ApiError;
 pub async fn verify_email(
     service: Service,
     customer_id: web::Path<String>,
-) -> Result<web::Json<MessageResponse>, ApiError> {
-    service
-        .verify_email(&customer_id)
+    IfMatch(expected): IfMatch,
+) -> Result<HttpResponse, ApiError> {
+    let version = service
+        .verify_email(&customer_id, expected)
         .await
         .map_err(ApiError::in_path)?;
-    Ok(web::Json(MessageResponse::new(
-        "Customer email verified successfully",
-    )))
+    Ok(HttpResponse::Ok()
+        .insert_header(etag(version))
+        .json(MessageResponse::new("Customer email verified successfully")))
 }
 
 /// Marks the customer's phone as verified.
@@ -39,11 +50,20 @@ pub async fn verify_email(
     patch,
     path = "/api/v1/customers/{customer_id}/verify-phone",
     tag = "verification",
-    params(("customer_id" = String, Path, example = "CUST_A1B2C3D4")),
+    params(
+        ("customer_id" = String, Path, example = "CUST_A1B2C3D4"),
+        crate::openapi::IfMatchHeader,
+        crate::openapi::IdempotencyKeyHeader,
+    ),
     responses(
         (status = 200, description = "Verified", body = MessageResponse,
-            example = json!({"message": "Customer phone verified successfully"})),
+            headers(
+                ("ETag" = String, description = "The customer's version after it"),
+            ), example = json!({"message": "Customer phone verified successfully"})),
         CustomerNotFound,
+        Stale,
+        KeyedWrite,
+        KeyReused,
         ServerErrors,
     )
 )]
@@ -51,14 +71,15 @@ pub async fn verify_email(
 pub async fn verify_phone(
     service: Service,
     customer_id: web::Path<String>,
-) -> Result<web::Json<MessageResponse>, ApiError> {
-    service
-        .verify_phone(&customer_id)
+    IfMatch(expected): IfMatch,
+) -> Result<HttpResponse, ApiError> {
+    let version = service
+        .verify_phone(&customer_id, expected)
         .await
         .map_err(ApiError::in_path)?;
-    Ok(web::Json(MessageResponse::new(
-        "Customer phone verified successfully",
-    )))
+    Ok(HttpResponse::Ok()
+        .insert_header(etag(version))
+        .json(MessageResponse::new("Customer phone verified successfully")))
 }
 
 /// Records that the customer logged in now.
@@ -66,11 +87,20 @@ pub async fn verify_phone(
     patch,
     path = "/api/v1/customers/{customer_id}/last-login",
     tag = "verification",
-    params(("customer_id" = String, Path, example = "CUST_A1B2C3D4")),
+    params(
+        ("customer_id" = String, Path, example = "CUST_A1B2C3D4"),
+        crate::openapi::IfMatchHeader,
+        crate::openapi::IdempotencyKeyHeader,
+    ),
     responses(
         (status = 200, description = "Recorded", body = MessageResponse,
-            example = json!({"message": "Last login updated successfully"})),
+            headers(
+                ("ETag" = String, description = "The customer's version after it"),
+            ), example = json!({"message": "Last login updated successfully"})),
         CustomerNotFound,
+        Stale,
+        KeyedWrite,
+        KeyReused,
         ServerErrors,
     )
 )]
@@ -78,12 +108,13 @@ pub async fn verify_phone(
 pub async fn record_login(
     service: Service,
     customer_id: web::Path<String>,
-) -> Result<web::Json<MessageResponse>, ApiError> {
-    service
-        .record_login(&customer_id)
+    IfMatch(expected): IfMatch,
+) -> Result<HttpResponse, ApiError> {
+    let version = service
+        .record_login(&customer_id, expected)
         .await
         .map_err(ApiError::in_path)?;
-    Ok(web::Json(MessageResponse::new(
-        "Last login updated successfully",
-    )))
+    Ok(HttpResponse::Ok()
+        .insert_header(etag(version))
+        .json(MessageResponse::new("Last login updated successfully")))
 }

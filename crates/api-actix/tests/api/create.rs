@@ -33,6 +33,7 @@ async fn creating_a_customer_answers_201_with_every_field_of_the_contract() {
             "id": 1,
             "customer_id": "CUST_A1B2C3D4",
             "username": "johndoe1234",
+            "version": 1,
             "first_name": "John",
             "last_name": "Doe",
             "email": "john.doe@example.com",

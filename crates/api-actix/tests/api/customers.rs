@@ -114,13 +114,13 @@ async fn an_unknown_email_answers_404() {
 async fn updating_keeps_absent_fields_and_clears_null_ones() {
     let mut mock = MockCustomerUseCases::new();
     mock.expect_update()
-        .withf(|id, patch| {
+        .withf(|id, patch, _| {
             id == "CUST_A1B2C3D4"
                 && patch.phone == Patch::Clear
                 && patch.city == Patch::Set("Boston".to_owned())
                 && patch.first_name == Patch::Keep
         })
-        .returning(|_, _| Ok(john_doe()));
+        .returning(|_, _, _| Ok(john_doe()));
     let reply = send(
         mock,
         TestRequest::put()
@@ -136,7 +136,7 @@ async fn updating_keeps_absent_fields_and_clears_null_ones() {
 async fn updating_an_unknown_customer_answers_404() {
     let mut mock = MockCustomerUseCases::new();
     mock.expect_update()
-        .returning(|_, _| Err(ServiceError::NotFound));
+        .returning(|_, _, _| Err(ServiceError::NotFound));
     let reply = send(
         mock,
         TestRequest::put()
@@ -151,7 +151,7 @@ async fn updating_an_unknown_customer_answers_404() {
 async fn updating_to_a_taken_email_answers_400() {
     let mut mock = MockCustomerUseCases::new();
     mock.expect_update()
-        .returning(|_, _| Err(ServiceError::EmailTaken));
+        .returning(|_, _, _| Err(ServiceError::EmailTaken));
     let reply = send(
         mock,
         TestRequest::put()
@@ -182,8 +182,8 @@ async fn updating_with_a_wrong_type_answers_422_at_the_field() {
 async fn soft_delete_answers_the_contracts_message() {
     let mut mock = MockCustomerUseCases::new();
     mock.expect_deactivate()
-        .withf(|id| id == "CUST_A1B2C3D4")
-        .returning(|_| Ok(()));
+        .withf(|id, _| id == "CUST_A1B2C3D4")
+        .returning(|_, _| Ok(2));
     let reply = send(
         mock,
         TestRequest::delete().uri("/api/v1/customers/CUST_A1B2C3D4"),
@@ -200,8 +200,8 @@ async fn soft_delete_answers_the_contracts_message() {
 async fn hard_delete_answers_the_contracts_message() {
     let mut mock = MockCustomerUseCases::new();
     mock.expect_delete()
-        .withf(|id| id == "CUST_A1B2C3D4")
-        .returning(|_| Ok(()));
+        .withf(|id, _| id == "CUST_A1B2C3D4")
+        .returning(|_, _| Ok(()));
     let reply = send(
         mock,
         TestRequest::delete().uri("/api/v1/customers/CUST_A1B2C3D4/hard"),
@@ -222,9 +222,9 @@ async fn deleting_an_unknown_customer_answers_404_either_way() {
     ] {
         let mut mock = MockCustomerUseCases::new();
         mock.expect_deactivate()
-            .returning(|_| Err(ServiceError::NotFound));
+            .returning(|_, _| Err(ServiceError::NotFound));
         mock.expect_delete()
-            .returning(|_| Err(ServiceError::NotFound));
+            .returning(|_, _| Err(ServiceError::NotFound));
         let reply = send(mock, TestRequest::delete().uri(uri)).await;
         assert_eq!(reply.status, StatusCode::NOT_FOUND, "{uri}");
         assert_eq!(reply.detail(), &json!("Customer not found"));

@@ -133,7 +133,7 @@ async fn a_body_over_the_configured_limit_answers_413_in_json() {
 async fn a_body_within_the_default_limit_is_accepted() {
     let mut mock = MockCustomerUseCases::new();
     mock.expect_update()
-        .returning(|_, _| Ok(crate::support::john_doe()));
+        .returning(|_, _, _| Ok(crate::support::john_doe()));
     let reply = send(
         mock,
         TestRequest::put()

@@ -92,7 +92,7 @@ async fn with_another_bad_field_the_language_is_checked_without_calling_the_serv
 async fn a_language_over_35_characters_is_a_string_too_long() {
     let long = format!("en-{}", "a".repeat(33));
     let mut mock = MockCustomerUseCases::new();
-    mock.expect_update().times(1).returning(|_, _| {
+    mock.expect_update().times(1).returning(|_, _, _| {
         Err(ValidationErrors::single("preferred_language", Rule::MaxLength(35)).into())
     });
     let reply = send(
@@ -125,9 +125,9 @@ async fn null_clears_the_language_and_absence_keeps_it() {
         let mut mock = MockCustomerUseCases::new();
         let want = expected.clone();
         mock.expect_update()
-            .withf(move |_, patch| patch.preferred_language == want)
+            .withf(move |_, patch, _| patch.preferred_language == want)
             .times(1)
-            .returning(|_, _| Ok(john_doe()));
+            .returning(|_, _, _| Ok(john_doe()));
         let reply = send(
             mock,
             TestRequest::put()

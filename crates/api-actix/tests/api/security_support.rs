@@ -80,17 +80,17 @@ pub fn database_down() -> MockCustomerUseCases {
     m.expect_get_by_email().returning(move |_| Err(down()));
     m.expect_list().returning(move |_| Err(down()));
     m.expect_search().returning(move |_| Err(down()));
-    m.expect_update().returning(move |_, _| Err(down()));
+    m.expect_update().returning(move |_, _, _| Err(down()));
     m.expect_bulk_update().returning(move |_| Err(down()));
-    m.expect_verify_email().returning(move |_| Err(down()));
-    m.expect_verify_phone().returning(move |_| Err(down()));
-    m.expect_record_login().returning(move |_| Err(down()));
+    m.expect_verify_email().returning(move |_, _| Err(down()));
+    m.expect_verify_phone().returning(move |_, _| Err(down()));
+    m.expect_record_login().returning(move |_, _| Err(down()));
     m.expect_statistics().returning(move || Err(down()));
     m.expect_by_tags().returning(move |_, _| Err(down()));
     m.expect_by_location().returning(move |_, _| Err(down()));
     m.expect_locations().returning(move |_, _| Err(down()));
-    m.expect_deactivate().returning(move |_| Err(down()));
-    m.expect_delete().returning(move |_| Err(down()));
+    m.expect_deactivate().returning(move |_, _| Err(down()));
+    m.expect_delete().returning(move |_, _| Err(down()));
     m.expect_health().returning(move || Err(down()));
     m
 }

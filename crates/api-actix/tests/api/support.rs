@@ -51,6 +51,7 @@ pub fn john_doe() -> Customer {
         created_at: at,
         updated_at: at,
         last_login_at: None,
+        version: 1,
     }
 }
 

@@ -7,17 +7,17 @@ use serde_json::json;
 
 use crate::support::send;
 
-fn mock_answering(result: fn() -> Result<(), ServiceError>) -> MockCustomerUseCases {
+fn mock_answering(result: fn() -> Result<u64, ServiceError>) -> MockCustomerUseCases {
     let mut mock = MockCustomerUseCases::new();
     mock.expect_verify_email()
-        .withf(|id| id == "CUST_A1B2C3D4")
-        .returning(move |_| result());
+        .withf(|id, _| id == "CUST_A1B2C3D4")
+        .returning(move |_, _| result());
     mock.expect_verify_phone()
-        .withf(|id| id == "CUST_A1B2C3D4")
-        .returning(move |_| result());
+        .withf(|id, _| id == "CUST_A1B2C3D4")
+        .returning(move |_, _| result());
     mock.expect_record_login()
-        .withf(|id| id == "CUST_A1B2C3D4")
-        .returning(move |_| result());
+        .withf(|id, _| id == "CUST_A1B2C3D4")
+        .returning(move |_, _| result());
     mock
 }
 
@@ -31,7 +31,7 @@ const ROUTES: [(&str, &str); 3] = [
 async fn each_verification_answers_200_with_its_message() {
     for (route, message) in ROUTES {
         let reply = send(
-            mock_answering(|| Ok(())),
+            mock_answering(|| Ok(2)),
             TestRequest::patch().uri(&format!("/api/v1/customers/CUST_A1B2C3D4/{route}")),
         )
         .await;

@@ -40,6 +40,9 @@ pub struct Customer {
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub last_login_at: Option<DateTime<Utc>>,
+    /// 1 when created, one more after every write that changed the customer (see
+    /// [`super::Precondition`]); not in the original service.
+    pub version: u64,
 }
 
 impl Customer {
@@ -107,6 +110,7 @@ pub(crate) mod tests {
             created_at: at,
             updated_at: at,
             last_login_at: None,
+            version: 1,
         }
     }
 

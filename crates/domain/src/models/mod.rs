@@ -8,6 +8,7 @@ mod query;
 pub(crate) mod rules;
 mod stats;
 mod values;
+mod version;
 
 pub use customer::Customer;
 pub use input::{BulkUpdate, CustomerChanges, CustomerDraft, CustomerPatch, NewCustomer, Patch};
@@ -21,3 +22,4 @@ pub use stats::{
     StatisticsWindow,
 };
 pub use values::{CustomerId, Email, Gender, LanguageTag, Phone, Tags, Username, ValueError};
+pub use version::{BulkWritten, Precondition, Written};

@@ -73,6 +73,11 @@ pub struct FailedUpdate {
 pub enum FailureReason {
     /// No customer has this id (or the text is no customer id).
     NotFound,
+    /// The customer is not at the version the request expected (it changed meanwhile).
+    VersionMismatch {
+        /// The version it is at.
+        current: u64,
+    },
 }
 
 /// The seed's original bulk-update answer.

@@ -6,11 +6,16 @@ use async_trait::async_trait;
 use crate::error::ServiceError;
 use crate::models::{
     BulkUpdate, BulkUpdateReport, Customer, CustomerPage, CustomerPatch, CustomerStatistics,
-    ListQuery, LocationCount, LocationFilter, NewCustomer, PageRequest, SearchCriteria, Tags,
+    ListQuery, LocationCount, LocationFilter, NewCustomer, PageRequest, Precondition,
+    SearchCriteria, Tags,
 };
 use crate::ports::LocationLevel;
 
 /// Everything clients can do with customers.
+///
+/// Each write on one customer takes a [`Precondition`] on its version and returns the
+/// version it left the customer at (in the customer, where it returns one); a precondition
+/// that does not hold fails with [`ServiceError::VersionMismatch`] and writes nothing.
 #[cfg_attr(any(test, feature = "mock"), mockall::automock)]
 #[async_trait]
 pub trait CustomerUseCases: Send + Sync + 'static {
@@ -27,11 +32,25 @@ pub trait CustomerUseCases: Send + Sync + 'static {
         &self,
         customer_id: &str,
         patch: CustomerPatch,
+        expected: Precondition,
     ) -> Result<Customer, ServiceError>;
     async fn bulk_update(&self, request: BulkUpdate) -> Result<BulkUpdateReport, ServiceError>;
-    async fn verify_email(&self, customer_id: &str) -> Result<(), ServiceError>;
-    async fn verify_phone(&self, customer_id: &str) -> Result<(), ServiceError>;
-    async fn record_login(&self, customer_id: &str) -> Result<(), ServiceError>;
+    /// Returns the customer's version afterwards (as for the other single-customer writes).
+    async fn verify_email(
+        &self,
+        customer_id: &str,
+        expected: Precondition,
+    ) -> Result<u64, ServiceError>;
+    async fn verify_phone(
+        &self,
+        customer_id: &str,
+        expected: Precondition,
+    ) -> Result<u64, ServiceError>;
+    async fn record_login(
+        &self,
+        customer_id: &str,
+        expected: Precondition,
+    ) -> Result<u64, ServiceError>;
     async fn statistics(&self) -> Result<CustomerStatistics, ServiceError>;
     /// Customers having every tag of the comma-separated list; returns the parsed tags too.
     async fn by_tags(
@@ -50,9 +69,13 @@ pub trait CustomerUseCases: Send + Sync + 'static {
         country: Option<String>,
     ) -> Result<Vec<LocationCount>, ServiceError>;
     /// Soft delete: the customer stays retrievable with `is_active` false.
-    async fn deactivate(&self, customer_id: &str) -> Result<(), ServiceError>;
+    async fn deactivate(
+        &self,
+        customer_id: &str,
+        expected: Precondition,
+    ) -> Result<u64, ServiceError>;
     /// Hard delete.
-    async fn delete(&self, customer_id: &str) -> Result<(), ServiceError>;
+    async fn delete(&self, customer_id: &str, expected: Precondition) -> Result<(), ServiceError>;
     /// Succeeds when the storage answers.
     async fn health(&self) -> Result<(), ServiceError>;
 }

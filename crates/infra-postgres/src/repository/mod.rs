@@ -1,10 +1,14 @@
 //! [`PgCustomerRepository`]: the domain's `CustomerRepository` and `DataVersions` over a
 //! diesel-async pool.
 //!
-//! Every method takes one connection from the pool and runs its statements on it, never
-//! inside a transaction (`version` says why the search cache needs that); where a
-//! method needs several independent statements (a page and its total, the statistics) they
-//! are pipelined on that connection rather than sent one after another.
+//! Every method of [`PgCustomerRepository`] takes one connection from the pool and runs its
+//! statements on it, never inside a transaction (`version` says why the search cache needs
+//! that); where a method needs several independent statements (a page and its total, the
+//! statistics) they are pipelined on that connection rather than sent one after another.
+//!
+//! The same methods run inside one transaction through [`PgTransaction::begin`]'s
+//! repository (`PgCustomerRepository<InTransaction>`): the type that implements
+//! `DataVersions` is only the pooled one, so a cache can never wrap a transaction.
 
 mod places;
 mod reads;
@@ -12,6 +16,8 @@ mod search;
 pub use search::{SearchPlans, explain_search};
 mod statistics;
 mod totals;
+mod transaction;
+pub use transaction::{InTransaction, PgTransaction, ReplayRecord, purge_replays};
 mod version;
 mod writes;
 
@@ -20,24 +26,134 @@ use chrono::{DateTime, Utc};
 use diesel_async::AsyncPgConnection;
 use diesel_async::pooled_connection::deadpool::Object;
 use domain::{
-    Customer, CustomerChanges, CustomerDraft, CustomerId, CustomerPage, CustomerRepository,
-    CustomerStatistics, ListQuery, LocationCount, LocationFilter, LocationLevel, PageRequest,
-    RepositoryError, SearchCriteria, StatisticsWindow, Tags, Username, Verification,
+    BulkWritten, Customer, CustomerChanges, CustomerDraft, CustomerId, CustomerPage,
+    CustomerRepository, CustomerStatistics, ListQuery, LocationCount, LocationFilter,
+    LocationLevel, PageRequest, Precondition, RepositoryError, SearchCriteria, StatisticsWindow,
+    Tags, Username, Verification, Written,
 };
 
-use crate::errors::from_pool;
+use diesel_async::{AnsiTransactionManager, TransactionManager};
+
+use crate::errors::{from_diesel, from_pool};
 use crate::pool::Pool;
+
+/// Where a repository's statements run: a connection from the pool per call
+/// ([`Pooled`]), or the one connection of an open transaction ([`InTransaction`]).
+#[async_trait]
+pub trait Connections: Send + Sync + 'static + private::Sealed {
+    /// Whether a write that may fail on a constraint runs in a savepoint: inside a
+    /// transaction a failed statement would abort the whole of it, where the caller must be
+    /// able to go on (retry a create with another username, store a 400 for its key).
+    #[doc(hidden)]
+    const SAVEPOINTS: bool;
+    #[doc(hidden)]
+    async fn conn(&self) -> Result<Conn<'_>, RepositoryError>;
+}
+
+/// Runs `$body` (which uses `$conn`) in a savepoint when the connections ask for one.
+macro_rules! guarded {
+    ($self:ident, $conn:ident, $body:expr) => {{
+        let mut $conn = $self.conn().await?;
+        if C::SAVEPOINTS {
+            AnsiTransactionManager::begin_transaction(&mut *$conn)
+                .await
+                .map_err(from_diesel)?;
+        }
+        let result = $body;
+        if C::SAVEPOINTS {
+            if result.is_ok() {
+                AnsiTransactionManager::commit_transaction(&mut *$conn).await
+            } else {
+                AnsiTransactionManager::rollback_transaction(&mut *$conn).await
+            }
+            .map_err(from_diesel)?;
+        }
+        result
+    }};
+}
+
+mod private {
+    pub trait Sealed {}
+    impl Sealed for super::Pooled {}
+    impl Sealed for super::InTransaction {}
+}
+
+/// A connection a repository method runs its statements on.
+#[doc(hidden)]
+#[expect(
+    clippy::large_enum_variant,
+    reason = "lives on the stack for one call; boxing the pooled connection would allocate on every query"
+)]
+pub enum Conn<'a> {
+    Pooled(Object<AsyncPgConnection>),
+    Held(tokio::sync::MappedMutexGuard<'a, Object<AsyncPgConnection>>),
+}
+
+impl std::fmt::Debug for Conn<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::Pooled(_) => "Conn::Pooled",
+            Self::Held(_) => "Conn::Held",
+        })
+    }
+}
+
+impl std::ops::Deref for Conn<'_> {
+    type Target = AsyncPgConnection;
+    fn deref(&self) -> &AsyncPgConnection {
+        match self {
+            Self::Pooled(conn) => conn,
+            Self::Held(conn) => conn,
+        }
+    }
+}
+
+impl std::ops::DerefMut for Conn<'_> {
+    fn deref_mut(&mut self) -> &mut AsyncPgConnection {
+        match self {
+            Self::Pooled(conn) => conn,
+            Self::Held(conn) => conn,
+        }
+    }
+}
+
+/// A connection from the pool for each call.
+#[derive(Clone)]
+pub struct Pooled(Pool);
+
+impl std::fmt::Debug for Pooled {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("Pooled").field(&self.0.status()).finish()
+    }
+}
+
+#[async_trait]
+impl Connections for Pooled {
+    const SAVEPOINTS: bool = false;
+
+    async fn conn(&self) -> Result<Conn<'_>, RepositoryError> {
+        self.0.get().await.map(Conn::Pooled).map_err(from_pool)
+    }
+}
 
 /// Customers stored in PostgreSQL.
 #[derive(Clone)]
-pub struct PgCustomerRepository {
-    pool: Pool,
+pub struct PgCustomerRepository<C: Connections = Pooled> {
+    connections: C,
 }
 
 impl std::fmt::Debug for PgCustomerRepository {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("PgCustomerRepository")
-            .field("pool", &self.pool.status())
+            .field("pool", &self.connections.0.status())
+            .finish()
+    }
+}
+
+impl std::fmt::Debug for PgCustomerRepository<InTransaction> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PgCustomerRepository")
+            .field("connections", &"in a transaction")
             .finish()
     }
 }
@@ -45,21 +161,25 @@ impl std::fmt::Debug for PgCustomerRepository {
 impl PgCustomerRepository {
     /// A repository drawing connections from `pool` (migrations must have run).
     pub fn new(pool: Pool) -> Self {
-        Self { pool }
+        Self {
+            connections: Pooled(pool),
+        }
     }
 
     /// The pool this repository uses.
     pub fn pool(&self) -> &Pool {
-        &self.pool
+        &self.connections.0
     }
+}
 
-    async fn conn(&self) -> Result<Object<AsyncPgConnection>, RepositoryError> {
-        self.pool.get().await.map_err(from_pool)
+impl<C: Connections> PgCustomerRepository<C> {
+    async fn conn(&self) -> Result<Conn<'_>, RepositoryError> {
+        self.connections.conn().await
     }
 }
 
 #[async_trait]
-impl CustomerRepository for PgCustomerRepository {
+impl<C: Connections> CustomerRepository for PgCustomerRepository<C> {
     #[tracing::instrument(level = "debug", name = "db.insert", skip_all)]
     async fn insert(
         &self,
@@ -67,7 +187,9 @@ impl CustomerRepository for PgCustomerRepository {
         username: &Username,
         draft: &CustomerDraft,
     ) -> Result<Customer, RepositoryError> {
-        writes::insert(&mut *self.conn().await?, customer_id, username, draft).await
+        guarded!(self, conn, {
+            writes::insert(&mut conn, customer_id, username, draft).await
+        })
     }
 
     #[tracing::instrument(level = "debug", name = "db.taken_usernames", skip_all)]
@@ -108,17 +230,22 @@ impl CustomerRepository for PgCustomerRepository {
         &self,
         id: &CustomerId,
         changes: &CustomerChanges,
-    ) -> Result<Option<Customer>, RepositoryError> {
-        writes::update(&mut *self.conn().await?, id, changes).await
+        expected: &Precondition,
+    ) -> Result<Written<Customer>, RepositoryError> {
+        guarded!(self, conn, {
+            writes::update(&mut conn, id, changes, expected).await
+        })
     }
 
     #[tracing::instrument(level = "debug", name = "db.bulk_update", skip_all)]
     async fn bulk_update(
         &self,
-        ids: &[CustomerId],
+        targets: &[(CustomerId, Option<u64>)],
         changes: &CustomerChanges,
-    ) -> Result<Vec<CustomerId>, RepositoryError> {
-        writes::bulk_update(&mut *self.conn().await?, ids, changes).await
+    ) -> Result<BulkWritten, RepositoryError> {
+        guarded!(self, conn, {
+            writes::bulk_update(&mut conn, targets, changes).await
+        })
     }
 
     #[tracing::instrument(level = "debug", name = "db.mark_verified", skip_all)]
@@ -126,8 +253,9 @@ impl CustomerRepository for PgCustomerRepository {
         &self,
         id: &CustomerId,
         what: Verification,
-    ) -> Result<bool, RepositoryError> {
-        writes::mark_verified(&mut *self.conn().await?, id, what).await
+        expected: &Precondition,
+    ) -> Result<Written<u64>, RepositoryError> {
+        writes::mark_verified(&mut *self.conn().await?, id, what, expected).await
     }
 
     #[tracing::instrument(level = "debug", name = "db.record_login", skip_all)]
@@ -135,8 +263,9 @@ impl CustomerRepository for PgCustomerRepository {
         &self,
         id: &CustomerId,
         at: DateTime<Utc>,
-    ) -> Result<bool, RepositoryError> {
-        writes::record_login(&mut *self.conn().await?, id, at).await
+        expected: &Precondition,
+    ) -> Result<Written<u64>, RepositoryError> {
+        writes::record_login(&mut *self.conn().await?, id, at, expected).await
     }
 
     #[tracing::instrument(level = "debug", name = "db.statistics", skip_all)]
@@ -175,13 +304,21 @@ impl CustomerRepository for PgCustomerRepository {
     }
 
     #[tracing::instrument(level = "debug", name = "db.deactivate", skip_all)]
-    async fn deactivate(&self, id: &CustomerId) -> Result<bool, RepositoryError> {
-        writes::deactivate(&mut *self.conn().await?, id).await
+    async fn deactivate(
+        &self,
+        id: &CustomerId,
+        expected: &Precondition,
+    ) -> Result<Written<u64>, RepositoryError> {
+        writes::deactivate(&mut *self.conn().await?, id, expected).await
     }
 
     #[tracing::instrument(level = "debug", name = "db.delete", skip_all)]
-    async fn delete(&self, id: &CustomerId) -> Result<bool, RepositoryError> {
-        writes::delete(&mut *self.conn().await?, id).await
+    async fn delete(
+        &self,
+        id: &CustomerId,
+        expected: &Precondition,
+    ) -> Result<Written<()>, RepositoryError> {
+        writes::delete(&mut *self.conn().await?, id, expected).await
     }
 
     #[tracing::instrument(level = "debug", name = "db.ping", skip_all)]

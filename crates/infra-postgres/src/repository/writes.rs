@@ -5,10 +5,13 @@
 use std::collections::HashSet;
 
 use chrono::{DateTime, Utc};
+use diesel::IntoSql;
 use diesel::prelude::*;
+use diesel::sql_types::{Array, Bool, Text};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use domain::{
-    Customer, CustomerChanges, CustomerDraft, CustomerId, RepositoryError, Username, Verification,
+    BulkWritten, Customer, CustomerChanges, CustomerDraft, CustomerId, Precondition,
+    RepositoryError, Username, Verification, Written,
 };
 
 use super::reads::find_by_customer_id;
@@ -59,116 +62,295 @@ pub(super) async fn insert(
         .into_customer()
 }
 
-/// One `UPDATE .. RETURNING` of the changed columns; `None` when the customer is missing.
+/// The precondition as a filter: `version = ANY($n) OR $m`, one SQL text whatever it is
+/// (`$m` is true for [`Precondition::Any`]), so each statement is prepared once.
+type Admits = diesel::dsl::Or<
+    diesel::dsl::EqAny<customers::version, Vec<i64>>,
+    diesel::dsl::AsExprOf<bool, Bool>,
+>;
+
+fn admits(expected: &Precondition) -> Admits {
+    let (versions, any) = match expected {
+        Precondition::Any => (Vec::new(), true),
+        // A version beyond i64 is never stored, so it can match nothing.
+        Precondition::VersionIn(versions) => (
+            versions
+                .iter()
+                .filter_map(|v| i64::try_from(*v).ok())
+                .collect(),
+            false,
+        ),
+    };
+    customers::version
+        .eq_any(versions)
+        .or(any.into_sql::<Bool>())
+}
+
+fn version_of(stored: i64) -> Result<u64, RepositoryError> {
+    u64::try_from(stored)
+        .map_err(|_| RepositoryError::Unexpected(format!("stored version {stored} is negative")))
+}
+
+/// Why a conditional write on `id` matched no row: the customer is missing, or at a version
+/// the precondition did not admit (read after the write, never instead of it).
+async fn missed<T>(
+    conn: &mut AsyncPgConnection,
+    id: &CustomerId,
+) -> Result<Written<T>, RepositoryError> {
+    let current: Option<i64> = complete::optional_row(
+        customers::table
+            .filter(customers::customer_id.eq(id.as_str()))
+            .select(customers::version),
+        conn,
+    )
+    .await
+    .map_err(from_diesel)?;
+    Ok(match current {
+        None => Written::Missing,
+        Some(version) => Written::Stale {
+            current: version_of(version)?,
+        },
+    })
+}
+
+/// One `UPDATE .. RETURNING` of the changed columns, if the precondition holds.
 pub(super) async fn update(
     conn: &mut AsyncPgConnection,
     id: &CustomerId,
     changes: &CustomerChanges,
-) -> Result<Option<Customer>, RepositoryError> {
+    expected: &Precondition,
+) -> Result<Written<Customer>, RepositoryError> {
     let set = CustomerChangeset::new(changes);
     if set.is_empty() {
-        return find_by_customer_id(conn, id).await;
+        return Ok(match find_by_customer_id(conn, id).await? {
+            None => Written::Missing,
+            Some(customer) if expected.admits(customer.version) => Written::Done(customer),
+            Some(customer) => Written::Stale {
+                current: customer.version,
+            },
+        });
     }
-    let statement = diesel::update(customers::table.filter(customers::customer_id.eq(id.as_str())))
-        .set(set)
-        .returning(CustomerRow::as_returning());
-    complete::optional_row::<_, _, CustomerRow>(statement, conn)
+    let statement = diesel::update(
+        customers::table.filter(customers::customer_id.eq(id.as_str()).and(admits(expected))),
+    )
+    .set(set)
+    .returning(CustomerRow::as_returning());
+    match complete::optional_row::<_, _, CustomerRow>(statement, conn)
         .await
         .map_err(from_diesel)?
-        .map(CustomerRow::into_customer)
-        .transpose()
+    {
+        Some(row) => Ok(Written::Done(row.into_customer()?)),
+        None => missed(conn, id).await,
+    }
 }
 
 /// One `UPDATE .. WHERE customer_id = ANY($1) RETURNING customer_id`: atomic, and it tells
-/// which of the ids existed. The answer keeps the order of `ids`.
+/// which of the ids existed. Ids with an expected version are changed only at that version
+/// (one more condition in the same statement); those that were not are looked up afterwards
+/// to tell a stale customer from a missing one.
 pub(super) async fn bulk_update(
     conn: &mut AsyncPgConnection,
-    ids: &[CustomerId],
+    targets: &[(CustomerId, Option<u64>)],
     changes: &CustomerChanges,
-) -> Result<Vec<CustomerId>, RepositoryError> {
-    let wanted: Vec<&str> = ids.iter().map(CustomerId::as_str).collect();
+) -> Result<BulkWritten, RepositoryError> {
     let set = CustomerChangeset::new(changes).without_email();
-    let targets = customers::table.filter(customers::customer_id.eq_any(&wanted));
-    let changed: Vec<String> = if set.is_empty() {
-        complete::rows(targets.select(customers::customer_id), conn).await
-    } else {
+    let all: Vec<&str> = targets.iter().map(|(id, _)| id.as_str()).collect();
+    let free: Vec<&str> = targets
+        .iter()
+        .filter(|(_, expected)| expected.is_none())
+        .map(|(id, _)| id.as_str())
+        .collect();
+    // `customer_id:version` of each conditional target, compared with the row's own.
+    let pinned: Vec<String> = targets
+        .iter()
+        .filter_map(|(id, expected)| expected.map(|v| format!("{id}:{v}")))
+        .collect();
+    let changed: HashSet<String> = if set.is_empty() {
+        let found: Vec<(String, i64)> = complete::rows(
+            customers::table
+                .filter(customers::customer_id.eq_any(&all))
+                .select((customers::customer_id, customers::version)),
+            conn,
+        )
+        .await
+        .map_err(from_diesel)?;
+        found
+            .into_iter()
+            .filter(|(id, version)| {
+                targets.iter().any(|(target, expected)| {
+                    target.as_str() == id
+                        && expected.is_none_or(|v| i64::try_from(v).ok() == Some(*version))
+                })
+            })
+            .map(|(id, _)| id)
+            .collect()
+    } else if pinned.is_empty() {
         complete::rows(
-            diesel::update(targets)
+            diesel::update(customers::table.filter(customers::customer_id.eq_any(&all)))
                 .set(set)
                 .returning(customers::customer_id),
             conn,
         )
         .await
-    }
-    .map_err(from_diesel)?;
-    let changed: HashSet<String> = changed.into_iter().collect();
-    Ok(ids
+        .map_err(from_diesel)?
+        .into_iter()
+        .collect()
+    } else {
+        let at_version = diesel::dsl::sql::<Bool>("(customer_id || ':' || version) = ANY(")
+            .bind::<Array<Text>, _>(&pinned)
+            .sql(")");
+        complete::rows(
+            diesel::update(
+                customers::table.filter(
+                    customers::customer_id
+                        .eq_any(&free)
+                        .or(customers::customer_id.eq_any(&all).and(at_version)),
+                ),
+            )
+            .set(set)
+            .returning(customers::customer_id),
+            conn,
+        )
+        .await
+        .map_err(from_diesel)?
+        .into_iter()
+        .collect()
+    };
+    let unchanged_pinned: Vec<&str> = targets
         .iter()
-        .filter(|id| changed.contains(id.as_str()))
-        .cloned()
-        .collect())
+        .filter(|(id, expected)| expected.is_some() && !changed.contains(id.as_str()))
+        .map(|(id, _)| id.as_str())
+        .collect();
+    let current: Vec<(String, i64)> = if unchanged_pinned.is_empty() {
+        Vec::new()
+    } else {
+        complete::rows(
+            customers::table
+                .filter(customers::customer_id.eq_any(&unchanged_pinned))
+                .select((customers::customer_id, customers::version)),
+            conn,
+        )
+        .await
+        .map_err(from_diesel)?
+    };
+    // In the order of the request, as the changed ones.
+    let mut stale = Vec::new();
+    for (target, _) in targets {
+        if let Some((_, version)) = current.iter().find(|(id, _)| id == target.as_str()) {
+            stale.push((target.clone(), version_of(*version)?));
+        }
+    }
+    Ok(BulkWritten {
+        changed: targets
+            .iter()
+            .filter(|(id, _)| changed.contains(id.as_str()))
+            .map(|(id, _)| id.clone())
+            .collect(),
+        stale,
+    })
 }
 
-fn matched(rows: QueryResult<usize>) -> Result<bool, RepositoryError> {
-    rows.map(|n| n > 0).map_err(from_diesel)
+/// The version after a single-column write, or why there was none.
+async fn versioned(
+    conn: &mut AsyncPgConnection,
+    id: &CustomerId,
+    written: QueryResult<Option<i64>>,
+) -> Result<Written<u64>, RepositoryError> {
+    match written.map_err(from_diesel)? {
+        Some(version) => Ok(Written::Done(version_of(version)?)),
+        None => missed(conn, id).await,
+    }
 }
+
+/// The customer `id`, if the precondition holds: the target of a single-customer write.
+fn one_customer(id: &CustomerId, expected: &Precondition) -> OneCustomer {
+    customers::table.filter(
+        customers::customer_id
+            .eq(id.as_str().to_owned())
+            .and(admits(expected)),
+    )
+}
+
+type OneCustomer = diesel::dsl::Filter<
+    customers::table,
+    diesel::dsl::And<diesel::dsl::Eq<customers::customer_id, String>, Admits>,
+>;
 
 pub(super) async fn mark_verified(
     conn: &mut AsyncPgConnection,
     id: &CustomerId,
     what: Verification,
-) -> Result<bool, RepositoryError> {
-    let target = customers::table.filter(customers::customer_id.eq(id.as_str()));
-    matched(match what {
+    expected: &Precondition,
+) -> Result<Written<u64>, RepositoryError> {
+    let target = one_customer(id, expected);
+    let written = match what {
         Verification::Email => {
-            diesel::update(target)
-                .set(customers::email_verified.eq(true))
-                .execute(conn)
-                .await
+            complete::optional_row(
+                diesel::update(target)
+                    .set(customers::email_verified.eq(true))
+                    .returning(customers::version),
+                conn,
+            )
+            .await
         }
         Verification::Phone => {
-            diesel::update(target)
-                .set(customers::phone_verified.eq(true))
-                .execute(conn)
-                .await
+            complete::optional_row(
+                diesel::update(target)
+                    .set(customers::phone_verified.eq(true))
+                    .returning(customers::version),
+                conn,
+            )
+            .await
         }
-    })
+    };
+    versioned(conn, id, written).await
 }
 
 pub(super) async fn record_login(
     conn: &mut AsyncPgConnection,
     id: &CustomerId,
     at: DateTime<Utc>,
-) -> Result<bool, RepositoryError> {
-    matched(
-        diesel::update(customers::table.filter(customers::customer_id.eq(id.as_str())))
+    expected: &Precondition,
+) -> Result<Written<u64>, RepositoryError> {
+    let written = complete::optional_row(
+        diesel::update(one_customer(id, expected))
             .set(customers::last_login_at.eq(at))
-            .execute(conn)
-            .await,
+            .returning(customers::version),
+        conn,
     )
+    .await;
+    versioned(conn, id, written).await
 }
 
 pub(super) async fn deactivate(
     conn: &mut AsyncPgConnection,
     id: &CustomerId,
-) -> Result<bool, RepositoryError> {
-    matched(
-        diesel::update(customers::table.filter(customers::customer_id.eq(id.as_str())))
+    expected: &Precondition,
+) -> Result<Written<u64>, RepositoryError> {
+    let written = complete::optional_row(
+        diesel::update(one_customer(id, expected))
             .set(customers::is_active.eq(false))
-            .execute(conn)
-            .await,
+            .returning(customers::version),
+        conn,
     )
+    .await;
+    versioned(conn, id, written).await
 }
 
 pub(super) async fn delete(
     conn: &mut AsyncPgConnection,
     id: &CustomerId,
-) -> Result<bool, RepositoryError> {
-    matched(
-        diesel::delete(customers::table.filter(customers::customer_id.eq(id.as_str())))
-            .execute(conn)
-            .await,
-    )
+    expected: &Precondition,
+) -> Result<Written<()>, RepositoryError> {
+    let deleted = diesel::delete(one_customer(id, expected))
+        .execute(conn)
+        .await
+        .map_err(from_diesel)?;
+    if deleted > 0 {
+        Ok(Written::Done(()))
+    } else {
+        missed(conn, id).await
+    }
 }
 
 #[cfg(test)]

@@ -2,7 +2,7 @@
 
 use domain::{CustomerChanges, CustomerId, CustomerRepository, Email, Patch, Tags};
 
-use crate::support::{ctx, person};
+use crate::support::{ctx, person, unpinned};
 
 #[tokio::test]
 async fn bulk_update_changes_the_existing_customers_and_reports_them_in_request_order() {
@@ -21,11 +21,12 @@ async fn bulk_update_changes_the_existing_customers_and_reports_them_in_request_
     let changed = t
         .repo
         .bulk_update(
-            &[b.customer_id.clone(), missing, a.customer_id.clone()],
+            &unpinned(&[b.customer_id.clone(), missing, a.customer_id.clone()]),
             &changes,
         )
         .await
-        .unwrap();
+        .unwrap()
+        .changed;
 
     assert_eq!(changed, vec![b.customer_id.clone(), a.customer_id.clone()]);
     for id in [&a.customer_id, &b.customer_id] {
@@ -53,7 +54,14 @@ async fn bulk_update_never_writes_an_email() {
         ..CustomerChanges::default()
     };
     let ids = [a.customer_id.clone(), b.customer_id.clone()];
-    assert_eq!(t.repo.bulk_update(&ids, &changes).await.unwrap(), ids);
+    assert_eq!(
+        t.repo
+            .bulk_update(&unpinned(&ids), &changes)
+            .await
+            .unwrap()
+            .changed,
+        ids
+    );
     for before in [a, b] {
         let after = t
             .repo
@@ -74,17 +82,19 @@ async fn bulk_update_without_changes_reports_the_ids_that_exist() {
     let changed = t
         .repo
         .bulk_update(
-            &[missing, a.customer_id.clone()],
+            &unpinned(&[missing, a.customer_id.clone()]),
             &CustomerChanges::default(),
         )
         .await
-        .unwrap();
+        .unwrap()
+        .changed;
     assert_eq!(changed, vec![a.customer_id]);
     assert!(
         t.repo
-            .bulk_update(&[], &CustomerChanges::default())
+            .bulk_update(&unpinned(&[]), &CustomerChanges::default())
             .await
             .unwrap()
+            .changed
             .is_empty()
     );
 }

@@ -10,12 +10,12 @@ use diesel::sql_types::{BigInt, Double, Nullable, Text, Timestamptz};
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl, SimpleAsyncConnection};
 use domain::{
     CustomerChanges, CustomerDraft, CustomerId, CustomerRepository, CustomerStatistics, Gender,
-    ListQuery, LocationCount, LocationLevel, Patch, StatisticsWindow, Verification,
+    ListQuery, LocationCount, LocationLevel, Patch, Precondition, StatisticsWindow, Verification,
 };
 use futures::future::join_all;
 use infra_postgres::PgCustomerRepository;
 
-use crate::support::{Ctx, ctx, draft, next_customer_id, username_for};
+use crate::support::{Ctx, Outcome, ctx, draft, next_customer_id, unpinned, username_for};
 
 /// SplitMix64: the same seed gives the same sequence.
 struct Rng(u64);
@@ -101,26 +101,38 @@ async fn random_write(repo: &PgCustomerRepository, rng: &mut Rng, ids: &[Custome
                 .await;
         }
         2 | 3 => {
-            repo.update(&id, &random_changes(rng)).await.unwrap();
+            repo.update(&id, &random_changes(rng), &Precondition::Any)
+                .await
+                .unwrap()
+                .found();
         }
         4 => {
             let some: Vec<CustomerId> = (0..3).map(|_| rng.pick(ids)).collect();
             let mut changes = random_changes(rng);
             changes.first_name = None;
-            repo.bulk_update(&some, &changes).await.unwrap();
+            repo.bulk_update(&unpinned(&some), &changes).await.unwrap();
         }
         5 => {
             let what = rng.pick(&[Verification::Email, Verification::Phone]);
-            repo.mark_verified(&id, what).await.unwrap();
+            repo.mark_verified(&id, what, &Precondition::Any)
+                .await
+                .unwrap()
+                .done();
         }
         6 => {
-            repo.record_login(&id, Utc::now()).await.unwrap();
+            repo.record_login(&id, Utc::now(), &Precondition::Any)
+                .await
+                .unwrap()
+                .done();
         }
         7 => {
-            repo.deactivate(&id).await.unwrap();
+            repo.deactivate(&id, &Precondition::Any)
+                .await
+                .unwrap()
+                .done();
         }
         _ => {
-            repo.delete(&id).await.unwrap();
+            repo.delete(&id, &Precondition::Any).await.unwrap().done();
         }
     }
 }

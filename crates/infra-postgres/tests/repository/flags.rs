@@ -1,8 +1,8 @@
 //! Verification flags, last login, soft and hard delete.
 
-use domain::{CustomerId, CustomerRepository, Verification};
+use domain::{CustomerId, CustomerRepository, Precondition, Verification};
 
-use crate::support::{at, ctx, person};
+use crate::support::{Outcome, at, ctx, person};
 
 fn missing() -> CustomerId {
     CustomerId::parse("CUST_DEADBEEF").unwrap()
@@ -14,9 +14,10 @@ async fn mark_verified_sets_only_the_named_flag() {
     let c = person(&t.repo, "Ann", "Lee").await;
     assert!(
         t.repo
-            .mark_verified(&c.customer_id, Verification::Email)
+            .mark_verified(&c.customer_id, Verification::Email, &Precondition::Any)
             .await
             .unwrap()
+            .done()
     );
     let after = t
         .repo
@@ -27,9 +28,10 @@ async fn mark_verified_sets_only_the_named_flag() {
     assert!(after.email_verified && !after.phone_verified && !after.is_verified);
     assert!(
         t.repo
-            .mark_verified(&c.customer_id, Verification::Phone)
+            .mark_verified(&c.customer_id, Verification::Phone, &Precondition::Any)
             .await
             .unwrap()
+            .done()
     );
     let after = t
         .repo
@@ -40,9 +42,10 @@ async fn mark_verified_sets_only_the_named_flag() {
     assert!(after.email_verified && after.phone_verified);
     assert!(
         !t.repo
-            .mark_verified(&missing(), Verification::Email)
+            .mark_verified(&missing(), Verification::Email, &Precondition::Any)
             .await
             .unwrap()
+            .done()
     );
 }
 
@@ -51,7 +54,13 @@ async fn record_login_stores_the_time() {
     let t = ctx().await;
     let c = person(&t.repo, "Ann", "Lee").await;
     let when = at(2024, 2, 29, 23);
-    assert!(t.repo.record_login(&c.customer_id, when).await.unwrap());
+    assert!(
+        t.repo
+            .record_login(&c.customer_id, when, &Precondition::Any)
+            .await
+            .unwrap()
+            .done()
+    );
     let after = t
         .repo
         .find_by_customer_id(&c.customer_id)
@@ -59,14 +68,26 @@ async fn record_login_stores_the_time() {
         .unwrap()
         .unwrap();
     assert_eq!(after.last_login_at, Some(when));
-    assert!(!t.repo.record_login(&missing(), when).await.unwrap());
+    assert!(
+        !t.repo
+            .record_login(&missing(), when, &Precondition::Any)
+            .await
+            .unwrap()
+            .done()
+    );
 }
 
 #[tokio::test]
 async fn deactivate_keeps_the_customer_but_inactive() {
     let t = ctx().await;
     let c = person(&t.repo, "Ann", "Lee").await;
-    assert!(t.repo.deactivate(&c.customer_id).await.unwrap());
+    assert!(
+        t.repo
+            .deactivate(&c.customer_id, &Precondition::Any)
+            .await
+            .unwrap()
+            .done()
+    );
     let after = t
         .repo
         .find_by_customer_id(&c.customer_id)
@@ -74,7 +95,13 @@ async fn deactivate_keeps_the_customer_but_inactive() {
         .unwrap()
         .unwrap();
     assert!(!after.is_active);
-    assert!(!t.repo.deactivate(&missing()).await.unwrap());
+    assert!(
+        !t.repo
+            .deactivate(&missing(), &Precondition::Any)
+            .await
+            .unwrap()
+            .done()
+    );
 }
 
 #[tokio::test]
@@ -82,12 +109,24 @@ async fn delete_removes_the_customer_for_good() {
     let t = ctx().await;
     let c = person(&t.repo, "Ann", "Lee").await;
     let other = person(&t.repo, "Bob", "Lee").await;
-    assert!(t.repo.delete(&c.customer_id).await.unwrap());
+    assert!(
+        t.repo
+            .delete(&c.customer_id, &Precondition::Any)
+            .await
+            .unwrap()
+            .done()
+    );
     assert_eq!(
         t.repo.find_by_customer_id(&c.customer_id).await.unwrap(),
         None
     );
-    assert!(!t.repo.delete(&c.customer_id).await.unwrap());
+    assert!(
+        !t.repo
+            .delete(&c.customer_id, &Precondition::Any)
+            .await
+            .unwrap()
+            .done()
+    );
     assert!(
         t.repo
             .find_by_customer_id(&other.customer_id)

@@ -1,8 +1,8 @@
 //! `list`: pages by id, from an offset or a cursor, with the total of the same filter.
 
-use domain::{Cursor, CustomerRepository, ListQuery};
+use domain::{Cursor, CustomerRepository, ListQuery, Precondition};
 
-use crate::support::{analyze, ctx, delete_all_but, ids, insert_many, page, person};
+use crate::support::{Outcome, analyze, ctx, delete_all_but, ids, insert_many, page, person};
 
 #[tokio::test]
 async fn list_returns_a_page_by_id_with_the_total() {
@@ -26,7 +26,11 @@ async fn list_filters_on_is_active_and_counts_the_same_filter() {
     let ann = person(&t.repo, "Ann", "Lee").await;
     let bob = person(&t.repo, "Bob", "Lee").await;
     let cid = person(&t.repo, "Cid", "Lee").await;
-    t.repo.deactivate(&bob.customer_id).await.unwrap();
+    t.repo
+        .deactivate(&bob.customer_id, &Precondition::Any)
+        .await
+        .unwrap()
+        .done();
 
     let active = t
         .repo
@@ -148,7 +152,11 @@ async fn above_1000_matches_the_total_is_an_estimate_of_at_least_1001_below_it_e
     let unanalysed = t.repo.list(&ListQuery::default()).await.unwrap();
     assert!(unanalysed.total >= 1001, "{}", unanalysed.total);
     let ann = person(&t.repo, "Ann", "Lee").await;
-    t.repo.deactivate(&ann.customer_id).await.unwrap();
+    t.repo
+        .deactivate(&ann.customer_id, &Precondition::Any)
+        .await
+        .unwrap()
+        .done();
     let inactive = t
         .repo
         .list(&ListQuery {
@@ -193,7 +201,11 @@ async fn an_offset_page_skips_only_customers_of_its_filter_and_keeps_id_order() 
         all.push(person(&t.repo, name, "Lee").await);
     }
     for gone in [&all[1], &all[3]] {
-        t.repo.deactivate(&gone.customer_id).await.unwrap();
+        t.repo
+            .deactivate(&gone.customer_id, &Precondition::Any)
+            .await
+            .unwrap()
+            .done();
     }
     let list = |offset, limit, is_active| {
         let repo = t.repo.clone();

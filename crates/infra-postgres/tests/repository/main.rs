@@ -21,3 +21,4 @@ mod sorting;
 mod statistics;
 mod support;
 mod updates;
+mod versions;

@@ -6,9 +6,10 @@ use diesel::QueryableByName;
 use diesel::sql_types::Text;
 use diesel_async::RunQueryDsl;
 use domain::CustomerRepository;
+use domain::Precondition;
 use infra_postgres::{PoolSettings, build_pool, revert_all_migrations, run_migrations};
 
-use crate::support::{draft, insert};
+use crate::support::{Outcome, draft, insert};
 
 #[derive(QueryableByName, Debug, PartialEq, Eq, PartialOrd, Ord)]
 struct Object {
@@ -41,7 +42,12 @@ async fn schema_objects(db: &TestDatabase) -> Vec<Object> {
 async fn usable(db: &TestDatabase) {
     let repo = db.repository();
     let c = insert(&repo, &draft("Up", "Again", "up@example.com")).await;
-    assert!(repo.delete(&c.customer_id).await.unwrap());
+    assert!(
+        repo.delete(&c.customer_id, &Precondition::Any)
+            .await
+            .unwrap()
+            .done()
+    );
 }
 
 #[tokio::test]

@@ -3,9 +3,9 @@
 use std::cmp::Ordering;
 
 use chrono::{DateTime, SecondsFormat, Utc};
-use domain::{Customer, CustomerRepository, SearchCriteria, SortField, SortOrder};
+use domain::{Customer, CustomerRepository, Precondition, SearchCriteria, SortField, SortOrder};
 
-use crate::support::{Ctx, at, ctx, draft, ids, insert, set_created_at};
+use crate::support::{Ctx, Outcome, at, ctx, draft, ids, insert, set_created_at};
 
 fn time(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Nanos, true)
@@ -87,9 +87,10 @@ async fn fixtures(t: &Ctx) -> Vec<Customer> {
         let c = insert(&t.repo, &new).await;
         if let Some(day) = login_day {
             t.repo
-                .record_login(&c.customer_id, at(2024, 5, day, 9))
+                .record_login(&c.customer_id, at(2024, 5, day, 9), &Precondition::Any)
                 .await
-                .unwrap();
+                .unwrap()
+                .done();
         }
         set_created_at(&t.db, &c, at(2024, 1, created_day, 0)).await;
         stored.push(c.customer_id);

@@ -3,11 +3,11 @@
 use chrono::NaiveDate;
 use diesel_async::RunQueryDsl;
 use domain::{
-    CustomerChanges, CustomerRepository, CustomerStatistics, Gender, LocationCount,
+    CustomerChanges, CustomerRepository, CustomerStatistics, Gender, LocationCount, Precondition,
     StatisticsWindow,
 };
 
-use crate::support::{at, ctx, draft, insert, insert_many, set_created_at};
+use crate::support::{Outcome, at, ctx, draft, insert, insert_many, set_created_at};
 
 fn counts(pairs: &[(&str, u64)]) -> Vec<LocationCount> {
     pairs
@@ -76,15 +76,20 @@ async fn statistics_count_windows_places_genders_and_the_mean_age_of_known_data(
         set_created_at(&t.db, &c, created).await;
         stored.push(c);
     }
-    t.repo.deactivate(&stored[1].customer_id).await.unwrap();
+    t.repo
+        .deactivate(&stored[1].customer_id, &Precondition::Any)
+        .await
+        .unwrap()
+        .done();
     let verify = CustomerChanges {
         is_verified: Some(true),
         ..CustomerChanges::default()
     };
     t.repo
-        .update(&stored[0].customer_id, &verify)
+        .update(&stored[0].customer_id, &verify, &Precondition::Any)
         .await
-        .unwrap();
+        .unwrap()
+        .found();
 
     let stats = t.repo.statistics(&window).await.unwrap();
 

@@ -197,3 +197,28 @@ pub fn page(offset: u64, limit: u32) -> PageRequest {
 pub fn ids(customers: &[Customer]) -> Vec<i64> {
     customers.iter().map(|c| c.id).collect()
 }
+
+/// Reading a conditional write's outcome the way the tests before versions did.
+pub trait Outcome<T> {
+    /// Whether the write happened.
+    fn done(self) -> bool;
+    /// What the write returned, `None` when it did not happen.
+    fn found(self) -> Option<T>;
+}
+
+impl<T> Outcome<T> for domain::Written<T> {
+    fn done(self) -> bool {
+        matches!(self, domain::Written::Done(_))
+    }
+    fn found(self) -> Option<T> {
+        match self {
+            domain::Written::Done(value) => Some(value),
+            _ => None,
+        }
+    }
+}
+
+/// Bulk-update targets without expected versions.
+pub fn unpinned(ids: &[CustomerId]) -> Vec<(CustomerId, Option<u64>)> {
+    ids.iter().map(|id| (id.clone(), None)).collect()
+}

@@ -3,10 +3,10 @@
 use chrono::NaiveDate;
 use domain::{
     Conflict, CustomerChanges, CustomerId, CustomerRepository, Email, Gender, Patch, Phone,
-    RepositoryError, Tags,
+    Precondition, RepositoryError, Tags,
 };
 
-use crate::support::{ctx, draft, insert, person};
+use crate::support::{Outcome, ctx, draft, insert, person};
 
 #[tokio::test]
 async fn update_writes_only_the_given_fields_and_returns_the_stored_customer() {
@@ -34,9 +34,10 @@ async fn update_writes_only_the_given_fields_and_returns_the_stored_customer() {
 
     let after = t
         .repo
-        .update(&before.customer_id, &changes)
+        .update(&before.customer_id, &changes, &Precondition::Any)
         .await
         .unwrap()
+        .found()
         .unwrap();
 
     assert_eq!(after.first_name, "Johnny");
@@ -83,9 +84,10 @@ async fn clearing_sets_nullable_fields_to_null_and_tags_to_none() {
     };
     let after = t
         .repo
-        .update(&before.customer_id, &changes)
+        .update(&before.customer_id, &changes, &Precondition::Any)
         .await
         .unwrap()
+        .found()
         .unwrap();
     assert_eq!(after.city, None);
     assert_eq!(after.company_name, None);
@@ -100,12 +102,20 @@ async fn updating_a_missing_customer_returns_none() {
         first_name: Some("X".into()),
         ..CustomerChanges::default()
     };
-    assert_eq!(t.repo.update(&missing, &changes).await.unwrap(), None);
     assert_eq!(
         t.repo
-            .update(&missing, &CustomerChanges::default())
+            .update(&missing, &changes, &Precondition::Any)
             .await
-            .unwrap(),
+            .unwrap()
+            .found(),
+        None
+    );
+    assert_eq!(
+        t.repo
+            .update(&missing, &CustomerChanges::default(), &Precondition::Any)
+            .await
+            .unwrap()
+            .found(),
         None
     );
 }
@@ -116,9 +126,14 @@ async fn an_update_without_changes_returns_the_customer_as_it_is() {
     let john = person(&t.repo, "John", "Doe").await;
     let same = t
         .repo
-        .update(&john.customer_id, &CustomerChanges::default())
+        .update(
+            &john.customer_id,
+            &CustomerChanges::default(),
+            &Precondition::Any,
+        )
         .await
-        .unwrap();
+        .unwrap()
+        .found();
     assert_eq!(same, Some(john));
 }
 
@@ -133,7 +148,7 @@ async fn taking_another_customers_email_in_other_letter_case_conflicts_on_email(
     };
     let err = t
         .repo
-        .update(&john.customer_id, &changes)
+        .update(&john.customer_id, &changes, &Precondition::Any)
         .await
         .unwrap_err();
     assert!(
@@ -147,9 +162,10 @@ async fn taking_another_customers_email_in_other_letter_case_conflicts_on_email(
     };
     let after = t
         .repo
-        .update(&john.customer_id, &own)
+        .update(&john.customer_id, &own, &Precondition::Any)
         .await
         .unwrap()
+        .found()
         .unwrap();
     assert_eq!(after.email.as_str(), "JOHN@X.COM");
 }

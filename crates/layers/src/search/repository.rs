@@ -6,9 +6,10 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use domain::{
-    Customer, CustomerChanges, CustomerDraft, CustomerId, CustomerPage, CustomerRepository,
-    CustomerStatistics, DataVersions, ListQuery, LocationCount, LocationFilter, LocationLevel,
-    PageRequest, RepositoryError, SearchCriteria, StatisticsWindow, Tags, Username, Verification,
+    BulkWritten, Customer, CustomerChanges, CustomerDraft, CustomerId, CustomerPage,
+    CustomerRepository, CustomerStatistics, DataVersions, ListQuery, LocationCount, LocationFilter,
+    LocationLevel, PageRequest, Precondition, RepositoryError, SearchCriteria, StatisticsWindow,
+    Tags, Username, Verification, Written,
 };
 
 use super::SearchCache;
@@ -85,32 +86,35 @@ impl<R: CustomerRepository + DataVersions> CustomerRepository for CachedSearch<R
         &self,
         id: &CustomerId,
         changes: &CustomerChanges,
-    ) -> Result<Option<Customer>, RepositoryError> {
-        self.inner.update(id, changes).await
+        expected: &Precondition,
+    ) -> Result<Written<Customer>, RepositoryError> {
+        self.inner.update(id, changes, expected).await
     }
 
     async fn bulk_update(
         &self,
-        ids: &[CustomerId],
+        targets: &[(CustomerId, Option<u64>)],
         changes: &CustomerChanges,
-    ) -> Result<Vec<CustomerId>, RepositoryError> {
-        self.inner.bulk_update(ids, changes).await
+    ) -> Result<BulkWritten, RepositoryError> {
+        self.inner.bulk_update(targets, changes).await
     }
 
     async fn mark_verified(
         &self,
         id: &CustomerId,
         what: Verification,
-    ) -> Result<bool, RepositoryError> {
-        self.inner.mark_verified(id, what).await
+        expected: &Precondition,
+    ) -> Result<Written<u64>, RepositoryError> {
+        self.inner.mark_verified(id, what, expected).await
     }
 
     async fn record_login(
         &self,
         id: &CustomerId,
         at: DateTime<Utc>,
-    ) -> Result<bool, RepositoryError> {
-        self.inner.record_login(id, at).await
+        expected: &Precondition,
+    ) -> Result<Written<u64>, RepositoryError> {
+        self.inner.record_login(id, at, expected).await
     }
 
     async fn find_by_tags(
@@ -137,12 +141,20 @@ impl<R: CustomerRepository + DataVersions> CustomerRepository for CachedSearch<R
         self.inner.locations(level, country).await
     }
 
-    async fn deactivate(&self, id: &CustomerId) -> Result<bool, RepositoryError> {
-        self.inner.deactivate(id).await
+    async fn deactivate(
+        &self,
+        id: &CustomerId,
+        expected: &Precondition,
+    ) -> Result<Written<u64>, RepositoryError> {
+        self.inner.deactivate(id, expected).await
     }
 
-    async fn delete(&self, id: &CustomerId) -> Result<bool, RepositoryError> {
-        self.inner.delete(id).await
+    async fn delete(
+        &self,
+        id: &CustomerId,
+        expected: &Precondition,
+    ) -> Result<Written<()>, RepositoryError> {
+        self.inner.delete(id, expected).await
     }
 
     async fn ping(&self) -> Result<(), RepositoryError> {

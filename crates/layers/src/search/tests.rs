@@ -34,22 +34,25 @@ mockall::mock! {
             &self,
             id: &domain::CustomerId,
             changes: &domain::CustomerChanges,
-        ) -> Result<Option<domain::Customer>, RepositoryError>;
+            expected: &domain::Precondition,
+        ) -> Result<domain::Written<domain::Customer>, RepositoryError>;
         async fn bulk_update(
             &self,
-            ids: &[domain::CustomerId],
+            targets: &[(domain::CustomerId, Option<u64>)],
             changes: &domain::CustomerChanges,
-        ) -> Result<Vec<domain::CustomerId>, RepositoryError>;
+        ) -> Result<domain::BulkWritten, RepositoryError>;
         async fn mark_verified(
             &self,
             id: &domain::CustomerId,
             what: Verification,
-        ) -> Result<bool, RepositoryError>;
+            expected: &domain::Precondition,
+        ) -> Result<domain::Written<u64>, RepositoryError>;
         async fn record_login(
             &self,
             id: &domain::CustomerId,
             at: chrono::DateTime<chrono::Utc>,
-        ) -> Result<bool, RepositoryError>;
+            expected: &domain::Precondition,
+        ) -> Result<domain::Written<u64>, RepositoryError>;
         async fn statistics(
             &self,
             window: &domain::StatisticsWindow,
@@ -69,8 +72,16 @@ mockall::mock! {
             level: LocationLevel,
             country: Option<String>,
         ) -> Result<Vec<domain::LocationCount>, RepositoryError>;
-        async fn deactivate(&self, id: &domain::CustomerId) -> Result<bool, RepositoryError>;
-        async fn delete(&self, id: &domain::CustomerId) -> Result<bool, RepositoryError>;
+        async fn deactivate(
+            &self,
+            id: &domain::CustomerId,
+            expected: &domain::Precondition,
+        ) -> Result<domain::Written<u64>, RepositoryError>;
+        async fn delete(
+            &self,
+            id: &domain::CustomerId,
+            expected: &domain::Precondition,
+        ) -> Result<domain::Written<()>, RepositoryError>;
         async fn ping(&self) -> Result<(), RepositoryError>;
     }
 
@@ -331,9 +342,13 @@ async fn every_other_operation_goes_straight_to_the_inner_repository() {
     store.expect_current_version().never();
     store
         .expect_mark_verified()
-        .withf(|id, what| id.as_str() == "CUST_0000ABCD" && *what == Verification::Email)
+        .withf(|id, what, expected| {
+            id.as_str() == "CUST_0000ABCD"
+                && *what == Verification::Email
+                && *expected == domain::Precondition::version(3)
+        })
         .times(1)
-        .returning(|_, _| Ok(true));
+        .returning(|_, _, _| Ok(domain::Written::Done(4)));
     store
         .expect_statistics()
         .times(1)
@@ -341,7 +356,13 @@ async fn every_other_operation_goes_straight_to_the_inner_repository() {
     store.expect_list().times(1).returning(|_| Ok(page(9)));
     store.expect_ping().times(1).returning(|| Ok(()));
     let (repo, _) = cached(store, 100);
-    assert!(repo.mark_verified(&id, Verification::Email).await.unwrap());
+    let expected = domain::Precondition::version(3);
+    assert_eq!(
+        repo.mark_verified(&id, Verification::Email, &expected)
+            .await
+            .unwrap(),
+        domain::Written::Done(4)
+    );
     let window = domain::StatisticsWindow::ending_at(chrono::Utc::now());
     repo.statistics(&window).await.unwrap();
     assert_eq!(

@@ -210,6 +210,9 @@ pub struct BulkUpdate {
     pub customer_ids: Vec<String>,
     /// The changes, as in a single update.
     pub updates: CustomerPatch,
+    /// For the customers listed here (by id as sent), the version the change expects: one
+    /// at another version is left alone and reported. Not in the original service.
+    pub expected_versions: std::collections::BTreeMap<String, u64>,
 }
 
 impl BulkUpdate {

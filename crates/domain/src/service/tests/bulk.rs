@@ -6,6 +6,7 @@ fn bulk(ids: &[&str], updates: CustomerPatch) -> BulkUpdate {
     BulkUpdate {
         customer_ids: ids.iter().map(|s| s.to_string()).collect(),
         updates,
+        expected_versions: Default::default(),
     }
 }
 
@@ -23,7 +24,12 @@ async fn bulk_update_reports_each_id_that_failed_and_updates_the_rest() {
     repo.expect_bulk_update()
         .withf(|ids, _| ids.len() == 2)
         .times(1)
-        .returning(|ids, _| Ok(vec![ids[0].clone()]));
+        .returning(|ids, _| {
+            Ok(BulkWritten {
+                changed: vec![ids[0].0.clone()],
+                stale: vec![],
+            })
+        });
     let report = service(repo)
         .bulk_update(bulk(
             &["CUST_A1B2C3D4", "CUST_B2C3D4E5", "garbage"],
@@ -52,7 +58,7 @@ async fn bulk_update_counts_a_repeated_id_once() {
     let mut repo = MockCustomerRepository::new();
     repo.expect_bulk_update()
         .withf(|ids, _| ids.len() == 1)
-        .returning(|ids, _| Ok(ids.to_vec()));
+        .returning(|targets, _| Ok(all_changed(targets)));
     let report = service(repo)
         .bulk_update(bulk(&["CUST_A1B2C3D4", "CUST_A1B2C3D4"], notes_patch()))
         .await
@@ -100,6 +106,7 @@ async fn bulk_update_needs_between_1_and_1000_ids() {
     let request = BulkUpdate {
         customer_ids: many,
         updates: notes_patch(),
+        expected_versions: Default::default(),
     };
     assert!(matches!(
         svc.bulk_update(request).await,
@@ -116,6 +123,7 @@ async fn no_ids_and_1001_ids_break_the_count_rule() {
     let request = BulkUpdate {
         customer_ids: (0..=1000).map(|i| format!("CUST_{i:08X}")).collect(),
         updates: notes_patch(),
+        expected_versions: Default::default(),
     };
     assert_eq!(
         violations(svc.bulk_update(request).await.unwrap_err()),
@@ -128,7 +136,10 @@ async fn bulk_update_accepts_exactly_1000_ids_and_passes_them_and_the_changes_on
     let ids: Vec<String> = (0..BulkUpdate::MAX_IDS)
         .map(|i| format!("CUST_{i:08X}"))
         .collect();
-    let expected: Vec<CustomerId> = ids.iter().map(|s| CustomerId::parse(s).unwrap()).collect();
+    let expected: Vec<(CustomerId, Option<u64>)> = ids
+        .iter()
+        .map(|s| (CustomerId::parse(s).unwrap(), None))
+        .collect();
     let changes = CustomerChanges {
         notes: Patch::Set("Bulk updated customer".into()),
         marketing_emails: Some(false),
@@ -138,10 +149,11 @@ async fn bulk_update_accepts_exactly_1000_ids_and_passes_them_and_the_changes_on
     repo.expect_bulk_update()
         .with(eq(expected), eq(changes))
         .times(1)
-        .returning(|ids, _| Ok(ids.to_vec()));
+        .returning(|targets, _| Ok(all_changed(targets)));
     let request = BulkUpdate {
         customer_ids: ids,
         updates: notes_patch(),
+        expected_versions: Default::default(),
     };
     let report = service(repo).bulk_update(request).await.unwrap();
     assert_eq!(

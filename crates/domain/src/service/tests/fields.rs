@@ -30,9 +30,13 @@ fn expecting_draft(draft: CustomerDraft) -> MockCustomerRepository {
 fn expecting_changes(changes: CustomerChanges) -> MockCustomerRepository {
     let mut repo = MockCustomerRepository::new();
     repo.expect_update()
-        .with(always(), eq(changes))
+        .with(always(), eq(changes), eq(Precondition::Any))
         .times(1)
-        .returning(|_, _| Ok(Some(crate::models::customer_tests_support::john_doe())));
+        .returning(|_, _, _| {
+            Ok(Written::Done(
+                crate::models::customer_tests_support::john_doe(),
+            ))
+        });
     repo
 }
 
@@ -224,16 +228,28 @@ async fn every_text_field_of_an_update_holds_its_limit_in_characters_and_no_more
     let mut repo = MockCustomerRepository::new();
     repo.expect_update()
         .times(TEXT_LIMITS.len())
-        .returning(|_, _| Ok(Some(crate::models::customer_tests_support::john_doe())));
+        .returning(|_, _, _| {
+            Ok(Written::Done(
+                crate::models::customer_tests_support::john_doe(),
+            ))
+        });
     let svc = service(repo);
     for (field, max) in TEXT_LIMITS {
-        svc.update("CUST_A1B2C3D4", patch_with(field, "é".repeat(max)))
-            .await
-            .unwrap_or_else(|e| panic!("{field} at {max}: {e}"));
+        svc.update(
+            "CUST_A1B2C3D4",
+            patch_with(field, "é".repeat(max)),
+            Precondition::Any,
+        )
+        .await
+        .unwrap_or_else(|e| panic!("{field} at {max}: {e}"));
         let got = violations(
-            svc.update("CUST_A1B2C3D4", patch_with(field, "é".repeat(max + 1)))
-                .await
-                .unwrap_err(),
+            svc.update(
+                "CUST_A1B2C3D4",
+                patch_with(field, "é".repeat(max + 1)),
+                Precondition::Any,
+            )
+            .await
+            .unwrap_err(),
         );
         assert_eq!(got, [(field.to_owned(), Rule::MaxLength(max))]);
     }
@@ -251,9 +267,13 @@ async fn every_text_field_refuses_control_characters_but_notes_allow_line_breaks
         );
         assert_eq!(got, [(field.to_owned(), Rule::ControlCharacters)]);
         let got = violations(
-            svc.update("CUST_A1B2C3D4", patch_with(field, bad.into()))
-                .await
-                .unwrap_err(),
+            svc.update(
+                "CUST_A1B2C3D4",
+                patch_with(field, bad.into()),
+                Precondition::Any,
+            )
+            .await
+            .unwrap_err(),
         );
         assert_eq!(got, [(field.to_owned(), Rule::ControlCharacters)]);
     }
@@ -269,9 +289,11 @@ async fn a_date_of_birth_may_be_1900_01_01_or_now_but_not_a_moment_outside() {
     repo.expect_insert()
         .times(2)
         .returning(|id, u, d| Ok(stored(id, u, d)));
-    repo.expect_update()
-        .times(2)
-        .returning(|_, _| Ok(Some(crate::models::customer_tests_support::john_doe())));
+    repo.expect_update().times(2).returning(|_, _, _| {
+        Ok(Written::Done(
+            crate::models::customer_tests_support::john_doe(),
+        ))
+    });
     let svc = service(repo);
     let create = |at| NewCustomer {
         date_of_birth: Some(at),
@@ -283,7 +305,9 @@ async fn a_date_of_birth_may_be_1900_01_01_or_now_but_not_a_moment_outside() {
     };
     for ok in [midnight, now().naive_utc()] {
         svc.create(create(ok)).await.unwrap();
-        svc.update("CUST_A1B2C3D4", update(ok)).await.unwrap();
+        svc.update("CUST_A1B2C3D4", update(ok), Precondition::Any)
+            .await
+            .unwrap();
     }
     for (bad, rule) in [
         (midnight - second, Rule::BirthBefore(earliest)),
@@ -295,7 +319,11 @@ async fn a_date_of_birth_may_be_1900_01_01_or_now_but_not_a_moment_outside() {
             expected
         );
         assert_eq!(
-            violations(svc.update("CUST_A1B2C3D4", update(bad)).await.unwrap_err()),
+            violations(
+                svc.update("CUST_A1B2C3D4", update(bad), Precondition::Any)
+                    .await
+                    .unwrap_err()
+            ),
             expected
         );
     }
@@ -356,7 +384,7 @@ async fn update_carries_every_field_trimmed_and_typed() {
         phone_verified: Some(false),
     };
     let got = service(expecting_changes(changes))
-        .update("CUST_A1B2C3D4", patch)
+        .update("CUST_A1B2C3D4", patch, Precondition::Any)
         .await
         .unwrap();
     assert_eq!(got, crate::models::customer_tests_support::john_doe());
@@ -398,7 +426,7 @@ async fn update_clears_every_optional_field_sent_blank_or_null() {
         ..CustomerPatch::default()
     };
     service(expecting_changes(changes.clone()))
-        .update("CUST_A1B2C3D4", blanks)
+        .update("CUST_A1B2C3D4", blanks, Precondition::Any)
         .await
         .unwrap();
     let nulls = CustomerPatch {
@@ -418,7 +446,7 @@ async fn update_clears_every_optional_field_sent_blank_or_null() {
         ..CustomerPatch::default()
     };
     service(expecting_changes(changes))
-        .update("CUST_A1B2C3D4", nulls)
+        .update("CUST_A1B2C3D4", nulls, Precondition::Any)
         .await
         .unwrap();
 }
@@ -439,7 +467,7 @@ async fn every_field_that_may_not_be_cleared_is_named_in_order() {
     };
     let got = violations(
         service(MockCustomerRepository::new())
-            .update("CUST_A1B2C3D4", patch)
+            .update("CUST_A1B2C3D4", patch, Precondition::Any)
             .await
             .unwrap_err(),
     );
@@ -469,7 +497,7 @@ async fn a_blank_name_in_an_update_is_too_short_not_a_clear() {
     };
     let got = violations(
         service(MockCustomerRepository::new())
-            .update("CUST_A1B2C3D4", patch)
+            .update("CUST_A1B2C3D4", patch, Precondition::Any)
             .await
             .unwrap_err(),
     );
@@ -491,7 +519,7 @@ async fn update_validates_gender_and_tags() {
     };
     let got = violations(
         service(MockCustomerRepository::new())
-            .update("CUST_A1B2C3D4", patch)
+            .update("CUST_A1B2C3D4", patch, Precondition::Any)
             .await
             .unwrap_err(),
     );

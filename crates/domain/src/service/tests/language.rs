@@ -79,16 +79,23 @@ async fn an_update_sets_the_language_in_canonical_case_or_clears_it() {
         let mut repo = MockCustomerRepository::new();
         let want = expected.clone();
         repo.expect_update()
-            .withf(move |_, changes| changes.preferred_language == want)
+            .withf(move |_, changes, _| changes.preferred_language == want)
             .times(1)
-            .returning(|_, _| Ok(Some(crate::models::customer_tests_support::john_doe())));
+            .returning(|_, _, _| {
+                Ok(Written::Done(
+                    crate::models::customer_tests_support::john_doe(),
+                ))
+            });
         let patch = CustomerPatch {
             preferred_language: sent,
             // Something to change even when the language is kept.
             city: Patch::Set("Lisbon".into()),
             ..CustomerPatch::default()
         };
-        service(repo).update("CUST_A1B2C3D4", patch).await.unwrap();
+        service(repo)
+            .update("CUST_A1B2C3D4", patch, Precondition::Any)
+            .await
+            .unwrap();
     }
 }
 
@@ -100,7 +107,7 @@ async fn an_update_refuses_a_malformed_language() {
     };
     let got = violations(
         service(MockCustomerRepository::new())
-            .update("CUST_A1B2C3D4", patch)
+            .update("CUST_A1B2C3D4", patch, Precondition::Any)
             .await
             .unwrap_err(),
     );
@@ -113,13 +120,14 @@ async fn a_bulk_update_may_set_the_language_and_locates_a_bad_one_under_updates(
     repo.expect_bulk_update()
         .withf(|_, changes| changes.preferred_language == Patch::Set(tag("fr-CA")))
         .times(1)
-        .returning(|ids, _| Ok(ids.to_vec()));
+        .returning(|targets, _| Ok(all_changed(targets)));
     let changes = |raw: &str| BulkUpdate {
         customer_ids: vec!["CUST_A1B2C3D4".into()],
         updates: CustomerPatch {
             preferred_language: Patch::Set(raw.into()),
             ..CustomerPatch::default()
         },
+        expected_versions: Default::default(),
     };
     let svc = service(repo);
     let report = svc.bulk_update(changes("FR-ca")).await.unwrap();

@@ -352,16 +352,25 @@ async fn locations_check_the_country() {
 async fn each_verification_sets_its_own_flag_of_the_parsed_id() {
     let mut repo = MockCustomerRepository::new();
     repo.expect_mark_verified()
-        .with(eq(id()), eq(Verification::Email))
+        .with(eq(id()), eq(Verification::Email), eq(Precondition::Any))
         .times(1)
-        .returning(|_, _| Ok(true));
+        .returning(|_, _, _| Ok(Written::Done(2)));
     repo.expect_mark_verified()
-        .with(eq(id()), eq(Verification::Phone))
+        .with(
+            eq(id()),
+            eq(Verification::Phone),
+            eq(Precondition::version(2)),
+        )
         .times(1)
-        .returning(|_, _| Ok(true));
+        .returning(|_, _, _| Ok(Written::Done(3)));
     let svc = service(repo);
-    svc.verify_email(ID).await.unwrap();
-    svc.verify_phone(ID).await.unwrap();
+    assert_eq!(svc.verify_email(ID, Precondition::Any).await.unwrap(), 2);
+    assert_eq!(
+        svc.verify_phone(ID, Precondition::version(2))
+            .await
+            .unwrap(),
+        3
+    );
 }
 
 #[tokio::test]
@@ -369,13 +378,13 @@ async fn verifying_an_unknown_or_malformed_customer_is_not_found() {
     let mut repo = MockCustomerRepository::new();
     repo.expect_mark_verified()
         .times(2)
-        .returning(|_, _| Ok(false));
+        .returning(|_, _, _| Ok(Written::Missing));
     let svc = service(repo);
     for result in [
-        svc.verify_email(ID).await,
-        svc.verify_phone(ID).await,
-        svc.verify_email("nope").await,
-        svc.verify_phone("nope").await,
+        svc.verify_email(ID, Precondition::Any).await,
+        svc.verify_phone(ID, Precondition::Any).await,
+        svc.verify_email("nope", Precondition::Any).await,
+        svc.verify_phone("nope", Precondition::Any).await,
     ] {
         assert!(matches!(result, Err(ServiceError::NotFound)), "{result:?}");
     }
@@ -385,21 +394,29 @@ async fn verifying_an_unknown_or_malformed_customer_is_not_found() {
 async fn record_login_deactivate_and_delete_reach_the_parsed_id_once() {
     let mut repo = MockCustomerRepository::new();
     repo.expect_record_login()
-        .with(eq(id()), eq(now()))
+        .with(eq(id()), eq(now()), eq(Precondition::version(4)))
         .times(1)
-        .returning(|_, _| Ok(true));
+        .returning(|_, _, _| Ok(Written::Done(5)));
     repo.expect_deactivate()
-        .with(eq(id()))
+        .with(eq(id()), eq(Precondition::version(5)))
         .times(1)
-        .returning(|_| Ok(true));
+        .returning(|_, _| Ok(Written::Done(6)));
     repo.expect_delete()
-        .with(eq(id()))
+        .with(eq(id()), eq(Precondition::version(6)))
         .times(1)
-        .returning(|_| Ok(true));
+        .returning(|_, _| Ok(Written::Done(())));
     let svc = service(repo);
-    svc.record_login(ID).await.unwrap();
-    svc.deactivate(ID).await.unwrap();
-    svc.delete(ID).await.unwrap();
+    assert_eq!(
+        svc.record_login(ID, Precondition::version(4))
+            .await
+            .unwrap(),
+        5
+    );
+    assert_eq!(
+        svc.deactivate(ID, Precondition::version(5)).await.unwrap(),
+        6
+    );
+    svc.delete(ID, Precondition::version(6)).await.unwrap();
 }
 
 #[tokio::test]
@@ -407,17 +424,21 @@ async fn record_login_deactivate_and_delete_of_an_unknown_customer_are_not_found
     let mut repo = MockCustomerRepository::new();
     repo.expect_record_login()
         .times(1)
-        .returning(|_, _| Ok(false));
-    repo.expect_deactivate().times(1).returning(|_| Ok(false));
-    repo.expect_delete().times(1).returning(|_| Ok(false));
+        .returning(|_, _, _| Ok(Written::Missing));
+    repo.expect_deactivate()
+        .times(1)
+        .returning(|_, _| Ok(Written::Missing));
+    repo.expect_delete()
+        .times(1)
+        .returning(|_, _| Ok(Written::Missing));
     let svc = service(repo);
     for result in [
-        svc.record_login(ID).await,
-        svc.deactivate(ID).await,
-        svc.delete(ID).await,
-        svc.record_login("nope").await,
-        svc.deactivate("nope").await,
-        svc.delete("nope").await,
+        svc.record_login(ID, Precondition::Any).await,
+        svc.deactivate(ID, Precondition::Any).await,
+        svc.delete(ID, Precondition::Any).await.map(|()| 0),
+        svc.record_login("nope", Precondition::Any).await,
+        svc.deactivate("nope", Precondition::Any).await,
+        svc.delete("nope", Precondition::Any).await.map(|()| 0),
     ] {
         assert!(matches!(result, Err(ServiceError::NotFound)), "{result:?}");
     }
@@ -434,14 +455,17 @@ async fn health_asks_the_repository() {
 async fn update_passes_the_parsed_id_on_and_returns_the_stored_customer() {
     let mut repo = MockCustomerRepository::new();
     repo.expect_update()
-        .with(eq(id()), always())
+        .with(eq(id()), always(), eq(Precondition::version(1)))
         .times(1)
-        .returning(|_, _| Ok(Some(john_doe())));
+        .returning(|_, _, _| Ok(Written::Done(john_doe())));
     let patch = CustomerPatch {
         notes: Patch::Set("x".into()),
         ..CustomerPatch::default()
     };
-    let got = service(repo).update("CUST_a1b2c3d4", patch).await.unwrap();
+    let got = service(repo)
+        .update("CUST_a1b2c3d4", patch, Precondition::version(1))
+        .await
+        .unwrap();
     assert_eq!(got, john_doe());
 }
 
@@ -453,7 +477,7 @@ async fn an_empty_update_reads_the_customer_by_its_id() {
         .times(1)
         .returning(|_| Ok(Some(john_doe())));
     let got = service(repo)
-        .update(ID, CustomerPatch::default())
+        .update(ID, CustomerPatch::default(), Precondition::Any)
         .await
         .unwrap();
     assert_eq!(got, john_doe());
@@ -467,7 +491,7 @@ async fn updating_a_malformed_id_is_not_found_without_a_query() {
     };
     assert!(matches!(
         service(MockCustomerRepository::new())
-            .update("nope", patch)
+            .update("nope", patch, Precondition::Any)
             .await,
         Err(ServiceError::NotFound)
     ));

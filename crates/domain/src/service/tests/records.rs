@@ -6,15 +6,25 @@ use super::*;
 async fn verification_sets_the_named_flag_and_reports_unknown_customers() {
     let mut repo = MockCustomerRepository::new();
     repo.expect_mark_verified()
-        .with(mockall::predicate::always(), eq(Verification::Email))
-        .returning(|_, _| Ok(true));
+        .with(
+            mockall::predicate::always(),
+            eq(Verification::Email),
+            mockall::predicate::always(),
+        )
+        .returning(|_, _, _| Ok(Written::Done(2)));
     repo.expect_mark_verified()
-        .with(mockall::predicate::always(), eq(Verification::Phone))
-        .returning(|_, _| Ok(false));
+        .with(
+            mockall::predicate::always(),
+            eq(Verification::Phone),
+            mockall::predicate::always(),
+        )
+        .returning(|_, _, _| Ok(Written::Missing));
     let svc = service(repo);
-    svc.verify_email("CUST_A1B2C3D4").await.unwrap();
+    svc.verify_email("CUST_A1B2C3D4", Precondition::Any)
+        .await
+        .unwrap();
     assert!(matches!(
-        svc.verify_phone("CUST_A1B2C3D4").await,
+        svc.verify_phone("CUST_A1B2C3D4", Precondition::Any).await,
         Err(ServiceError::NotFound)
     ));
 }
@@ -23,24 +33,28 @@ async fn verification_sets_the_named_flag_and_reports_unknown_customers() {
 async fn last_login_is_recorded_at_the_clocks_time() {
     let mut repo = MockCustomerRepository::new();
     repo.expect_record_login()
-        .withf(|_, at| *at == now())
+        .withf(|_, at, _| *at == now())
         .times(1)
-        .returning(|_, _| Ok(true));
-    service(repo).record_login("CUST_A1B2C3D4").await.unwrap();
+        .returning(|_, _, _| Ok(Written::Done(2)));
+    service(repo)
+        .record_login("CUST_A1B2C3D4", Precondition::Any)
+        .await
+        .unwrap();
 }
 
 #[tokio::test]
 async fn deleting_an_unknown_customer_is_not_found() {
     let mut repo = MockCustomerRepository::new();
-    repo.expect_deactivate().returning(|_| Ok(false));
-    repo.expect_delete().returning(|_| Ok(false));
+    repo.expect_deactivate()
+        .returning(|_, _| Ok(Written::Missing));
+    repo.expect_delete().returning(|_, _| Ok(Written::Missing));
     let svc = service(repo);
     assert!(matches!(
-        svc.deactivate("CUST_A1B2C3D4").await,
+        svc.deactivate("CUST_A1B2C3D4", Precondition::Any).await,
         Err(ServiceError::NotFound)
     ));
     assert!(matches!(
-        svc.delete("CUST_A1B2C3D4").await,
+        svc.delete("CUST_A1B2C3D4", Precondition::Any).await,
         Err(ServiceError::NotFound)
     ));
 }

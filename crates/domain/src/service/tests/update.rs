@@ -6,7 +6,7 @@ use super::*;
 async fn update_sends_only_the_fields_that_change() {
     let mut repo = MockCustomerRepository::new();
     repo.expect_update()
-        .withf(|id, changes| {
+        .withf(|id, changes, _| {
             id.as_str() == "CUST_A1B2C3D4"
                 && *changes
                     == CustomerChanges {
@@ -17,28 +17,42 @@ async fn update_sends_only_the_fields_that_change() {
                     }
         })
         .times(1)
-        .returning(|_, _| Ok(Some(crate::models::customer_tests_support::john_doe())));
+        .returning(|_, _, _| {
+            Ok(Written::Done(
+                crate::models::customer_tests_support::john_doe(),
+            ))
+        });
     let patch = CustomerPatch {
         first_name: Patch::Set(" Jane ".into()),
         city: Patch::Clear,
         is_verified: Patch::Set(true),
         ..CustomerPatch::default()
     };
-    service(repo).update("CUST_A1B2C3D4", patch).await.unwrap();
+    service(repo)
+        .update("CUST_A1B2C3D4", patch, Precondition::Any)
+        .await
+        .unwrap();
 }
 
 #[tokio::test]
 async fn an_empty_string_clears_an_optional_field() {
     let mut repo = MockCustomerRepository::new();
     repo.expect_update()
-        .withf(|_, c| c.phone == Patch::Clear && c.company_name == Patch::Clear)
-        .returning(|_, _| Ok(Some(crate::models::customer_tests_support::john_doe())));
+        .withf(|_, c, _| c.phone == Patch::Clear && c.company_name == Patch::Clear)
+        .returning(|_, _, _| {
+            Ok(Written::Done(
+                crate::models::customer_tests_support::john_doe(),
+            ))
+        });
     let patch = CustomerPatch {
         phone: Patch::Set("".into()),
         company_name: Patch::Set("  ".into()),
         ..CustomerPatch::default()
     };
-    service(repo).update("CUST_A1B2C3D4", patch).await.unwrap();
+    service(repo)
+        .update("CUST_A1B2C3D4", patch, Precondition::Any)
+        .await
+        .unwrap();
 }
 
 #[tokio::test]
@@ -52,7 +66,7 @@ async fn required_fields_sent_as_null_are_validation_errors() {
     };
     let got = violations(
         service(MockCustomerRepository::new())
-            .update("CUST_A1B2C3D4", patch)
+            .update("CUST_A1B2C3D4", patch, Precondition::Any)
             .await
             .unwrap_err(),
     );
@@ -73,7 +87,7 @@ async fn update_validates_set_values_like_create() {
     };
     let got = violations(
         service(MockCustomerRepository::new())
-            .update("CUST_A1B2C3D4", patch)
+            .update("CUST_A1B2C3D4", patch, Precondition::Any)
             .await
             .unwrap_err(),
     );
@@ -90,13 +104,13 @@ async fn update_validates_set_values_like_create() {
 async fn changing_email_to_one_another_customer_holds_is_email_taken() {
     let mut repo = MockCustomerRepository::new();
     repo.expect_update()
-        .returning(|_, _| Err(RepositoryError::Conflict(Conflict::Email)));
+        .returning(|_, _, _| Err(RepositoryError::Conflict(Conflict::Email)));
     let patch = CustomerPatch {
         email: Patch::Set("taken@example.com".into()),
         ..CustomerPatch::default()
     };
     let err = service(repo)
-        .update("CUST_A1B2C3D4", patch)
+        .update("CUST_A1B2C3D4", patch, Precondition::Any)
         .await
         .unwrap_err();
     assert!(matches!(err, ServiceError::EmailTaken));
@@ -105,13 +119,14 @@ async fn changing_email_to_one_another_customer_holds_is_email_taken() {
 #[tokio::test]
 async fn updating_an_unknown_customer_is_not_found() {
     let mut repo = MockCustomerRepository::new();
-    repo.expect_update().returning(|_, _| Ok(None));
+    repo.expect_update()
+        .returning(|_, _, _| Ok(Written::Missing));
     let patch = CustomerPatch {
         notes: Patch::Set("x".into()),
         ..CustomerPatch::default()
     };
     let err = service(repo)
-        .update("CUST_A1B2C3D4", patch)
+        .update("CUST_A1B2C3D4", patch, Precondition::Any)
         .await
         .unwrap_err();
     assert!(matches!(err, ServiceError::NotFound));
@@ -124,7 +139,7 @@ async fn an_empty_update_returns_the_customer_unchanged() {
     repo.expect_find_by_customer_id()
         .returning(|_| Ok(Some(crate::models::customer_tests_support::john_doe())));
     service(repo)
-        .update("CUST_A1B2C3D4", CustomerPatch::default())
+        .update("CUST_A1B2C3D4", CustomerPatch::default(), Precondition::Any)
         .await
         .unwrap();
 }

@@ -8,12 +8,12 @@ use std::sync::Arc;
 use crate::support::TestDatabase;
 use diesel::sql_query;
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
-use domain::{CustomerRepository, SearchCriteria};
+use domain::{CustomerRepository, Precondition, SearchCriteria};
 use infra_postgres::{PgCustomerRepository, PoolSettings, build_pool};
 use layers::{CachedSearch, SearchCache};
 
 use super::query;
-use crate::support::{draft, insert};
+use crate::support::{Outcome, draft, insert};
 
 fn cached(db: &TestDatabase, cache: &Arc<SearchCache>) -> CachedSearch<PgCustomerRepository> {
     CachedSearch::new(db.repository(), Arc::clone(cache))
@@ -74,13 +74,23 @@ async fn a_write_committed_by_anyone_is_seen_by_the_next_search() {
 
     // The service's own writes too: an update, then a delete.
     let ann = repo.search(&query("annabel")).await.unwrap().customers[0].clone();
-    assert!(repo.deactivate(&ann.customer_id).await.unwrap());
+    assert!(
+        repo.deactivate(&ann.customer_id, &Precondition::Any)
+            .await
+            .unwrap()
+            .done()
+    );
     let active_anns = SearchCriteria {
         is_active: Some(true),
         ..query("ann")
     };
     assert_eq!(total(&repo, &active_anns).await, 1);
-    assert!(repo.delete(&ann.customer_id).await.unwrap());
+    assert!(
+        repo.delete(&ann.customer_id, &Precondition::Any)
+            .await
+            .unwrap()
+            .done()
+    );
     assert_eq!(total(&other, &criteria).await, 1);
 }
 

@@ -1,9 +1,9 @@
 //! Places, tags, dates, status flags, their combination, and the total.
 
-use domain::{CustomerRepository, SearchCriteria, SortField, Tags};
+use domain::{CustomerRepository, Precondition, SearchCriteria, SortField, Tags};
 
 use super::{matching, with};
-use crate::support::{at, ctx, page, set_created_at};
+use crate::support::{Outcome, at, ctx, page, set_created_at};
 
 #[tokio::test]
 async fn places_match_substrings_ignoring_case_as_the_original_did() {
@@ -132,7 +132,11 @@ async fn status_filters_and_every_other_filter_combine_with_and() {
         d.tags = Tags::parse("vip").unwrap();
     })
     .await;
-    t.repo.deactivate(&inactive.customer_id).await.unwrap();
+    t.repo
+        .deactivate(&inactive.customer_id, &Precondition::Any)
+        .await
+        .unwrap()
+        .done();
     let _elsewhere = with(&t, "John", "Poe", "john.poe@example.com", |d| {
         d.country = Some("Canada".into());
         d.tags = Tags::parse("vip").unwrap();

@@ -4,11 +4,12 @@
 use diesel::sql_types::Text;
 use diesel_async::RunQueryDsl;
 use domain::{
-    CustomerChanges, CustomerRepository, LanguageTag, Patch, SearchCriteria, SortField, SortOrder,
+    CustomerChanges, CustomerRepository, LanguageTag, Patch, Precondition, SearchCriteria,
+    SortField, SortOrder,
 };
 
 use super::{matching, with};
-use crate::support::ctx;
+use crate::support::{Outcome, ctx, unpinned};
 
 fn tag(raw: &str) -> LanguageTag {
     LanguageTag::parse(raw).unwrap()
@@ -95,23 +96,30 @@ async fn an_update_sets_and_clears_the_language_and_a_bulk_update_sets_it() {
 
     let set = t
         .repo
-        .update(&ann.customer_id, &update(Patch::Set(tag("sr-Latn"))))
+        .update(
+            &ann.customer_id,
+            &update(Patch::Set(tag("sr-Latn"))),
+            &Precondition::Any,
+        )
         .await
         .unwrap()
+        .found()
         .unwrap();
     assert_eq!(set.preferred_language, Some(tag("sr-Latn")));
     let kept = t
         .repo
-        .update(&ann.customer_id, &update(Patch::Keep))
+        .update(&ann.customer_id, &update(Patch::Keep), &Precondition::Any)
         .await
         .unwrap()
+        .found()
         .unwrap();
     assert_eq!(kept.preferred_language, Some(tag("sr-Latn")));
     let cleared = t
         .repo
-        .update(&ann.customer_id, &update(Patch::Clear))
+        .update(&ann.customer_id, &update(Patch::Clear), &Precondition::Any)
         .await
         .unwrap()
+        .found()
         .unwrap();
     assert_eq!(cleared.preferred_language, None);
     assert!(matching(&t, speaking("sr-Latn")).await.is_empty());
@@ -119,9 +127,10 @@ async fn an_update_sets_and_clears_the_language_and_a_bulk_update_sets_it() {
     let ids = [ann.customer_id.clone(), bob.customer_id.clone()];
     let changed = t
         .repo
-        .bulk_update(&ids, &update(Patch::Set(tag("fr-CA"))))
+        .bulk_update(&unpinned(&ids), &update(Patch::Set(tag("fr-CA"))))
         .await
-        .unwrap();
+        .unwrap()
+        .changed;
     assert_eq!(changed.len(), 2);
     assert_eq!(matching(&t, speaking("fr-ca")).await, vec![ann.id, bob.id]);
 }

@@ -1,0 +1,129 @@
+//! The HTTP adapter's [`ReplayStore`] over PostgreSQL: a keyed write runs in one
+//! [`PgTransaction`], with the use cases over that transaction's repository, and its answer
+//! is stored in the same transaction (see `api_actix::idempotency`).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use api_actix::idempotency::{KeyedTransaction, Recorded, ReplayStore};
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use domain::{CustomerService, CustomerUseCases, ServiceError};
+use infra_postgres::{PgTransaction, Pool, ReplayRecord};
+
+/// Replay records in the database of `pool`.
+#[derive(Clone)]
+pub struct PgReplayStore {
+    pool: Pool,
+}
+
+impl std::fmt::Debug for PgReplayStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PgReplayStore").finish_non_exhaustive()
+    }
+}
+
+impl PgReplayStore {
+    pub fn new(pool: Pool) -> Self {
+        Self { pool }
+    }
+}
+
+#[async_trait]
+impl ReplayStore for PgReplayStore {
+    async fn begin(
+        &self,
+        scope: &str,
+        key: &str,
+    ) -> Result<Option<Box<dyn KeyedTransaction>>, ServiceError> {
+        let (transaction, repository) = PgTransaction::begin(&self.pool).await?;
+        if !transaction.lock_key(scope, key).await? {
+            return Ok(None);
+        }
+        Ok(Some(Box::new(Keyed {
+            transaction,
+            use_cases: Arc::new(CustomerService::new(repository)),
+            scope: scope.to_owned(),
+            key: key.to_owned(),
+        })))
+    }
+}
+
+struct Keyed {
+    transaction: PgTransaction,
+    use_cases: Arc<dyn CustomerUseCases>,
+    scope: String,
+    key: String,
+}
+
+#[async_trait]
+impl KeyedTransaction for Keyed {
+    async fn recorded(&self, since: DateTime<Utc>) -> Result<Option<Recorded>, ServiceError> {
+        let found = self
+            .transaction
+            .find_replay(&self.scope, &self.key, since)
+            .await?;
+        Ok(found.map(|r| Recorded {
+            fingerprint: r.fingerprint,
+            status: r.status,
+            headers: r.headers,
+            body: r.body,
+        }))
+    }
+
+    async fn rollback(self: Box<Self>) {
+        if let Err(error) = self.transaction.rollback().await {
+            tracing::warn!(%error, "could not roll back a keyed request's transaction");
+        }
+    }
+
+    fn use_cases(&self) -> Arc<dyn CustomerUseCases> {
+        Arc::clone(&self.use_cases)
+    }
+
+    async fn commit_with(
+        self: Box<Self>,
+        answer: Recorded,
+        at: DateTime<Utc>,
+    ) -> Result<(), ServiceError> {
+        let record = ReplayRecord {
+            fingerprint: answer.fingerprint,
+            status: answer.status,
+            headers: answer.headers,
+            body: answer.body,
+        };
+        self.transaction
+            .save_replay(&self.scope, &self.key, &record, at)
+            .await?;
+        Ok(self.transaction.commit().await?)
+    }
+}
+
+/// How many expired records one statement removes.
+const PURGE_BATCH: i64 = 1000;
+
+/// Removes records older than `ttl_hours` every `every`, in batches, until none is left.
+pub async fn purge_replays_every(pool: Pool, ttl_hours: u32, every: Duration) {
+    let mut ticks = tokio::time::interval(every);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        ticks.tick().await;
+        let cut = Utc::now() - chrono::Duration::hours(i64::from(ttl_hours));
+        let mut removed = 0;
+        loop {
+            match infra_postgres::purge_replays(&pool, cut, PURGE_BATCH).await {
+                Ok(n) => {
+                    removed += n;
+                    if n < PURGE_BATCH as u64 {
+                        break;
+                    }
+                }
+                Err(error) => {
+                    tracing::warn!(%error, "could not remove expired idempotency records");
+                    break;
+                }
+            }
+        }
+        tracing::debug!(removed, "expired idempotency records removed");
+    }
+}

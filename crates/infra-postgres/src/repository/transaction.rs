@@ -1,0 +1,314 @@
+//! One transaction for a whole request: the repository's reads and writes, and the replay
+//! record of an `Idempotency-Key`, committed together or not at all.
+//!
+//! [`PgTransaction::begin`] takes a connection from the pool, opens a transaction on it and
+//! hands out a repository bound to it. The HTTP adapter runs a keyed write through that
+//! repository, stores its answer with [`PgTransaction::save_replay`] and commits; a crash or
+//! an error anywhere before the commit leaves neither the change nor the record. A
+//! transaction dropped without [`PgTransaction::commit`] (an error, a cancelled request)
+//! rolls back: the pool never hands out a connection diesel still sees inside a
+//! transaction, it closes it, and PostgreSQL rolls back what a closed connection held.
+//!
+//! Concurrent requests with the same key meet at a transaction-scoped advisory lock on the
+//! key ([`PgTransaction::lock_key`]), taken before the record is looked up: the second
+//! finds the lock taken (and answers "still running", or tries again later), or takes it
+//! after the first ended and then finds its record, as the lock is released only by the
+//! first one's commit or rollback.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use diesel::sql_types::{Bool, Text};
+use diesel_async::pooled_connection::deadpool::Object;
+use diesel_async::{AnsiTransactionManager, AsyncPgConnection, RunQueryDsl, TransactionManager};
+use domain::RepositoryError;
+use tokio::sync::Mutex;
+
+use super::{Conn, Connections, PgCustomerRepository};
+use crate::complete;
+use crate::errors::{from_diesel, from_pool};
+use crate::pool::Pool;
+use crate::schema::idempotency_records as records;
+
+/// The connection of an open transaction, shared by its repository and its
+/// [`PgTransaction`]; empty once committed or rolled back.
+#[derive(Clone)]
+pub struct InTransaction(Arc<Mutex<Slot>>);
+
+/// Holds the connection; one still inside its transaction when the last holder goes (a
+/// cancelled request, a panic) is rolled back, so its row and key locks do not outlive it.
+struct Slot(Option<Object<AsyncPgConnection>>);
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        if let Some(conn) = self.0.take() {
+            roll_back_later(conn);
+        }
+    }
+}
+
+/// Rolls back on the runtime if there is one; else closes the connection (PostgreSQL rolls
+/// back what a closed connection held) instead of returning it to the pool.
+fn roll_back_later(mut conn: Object<AsyncPgConnection>) {
+    match tokio::runtime::Handle::try_current() {
+        Ok(runtime) => {
+            runtime.spawn(async move {
+                // On failure diesel marks the connection broken; the pool then drops it.
+                if let Err(error) = AnsiTransactionManager::rollback_transaction(&mut *conn).await {
+                    tracing::warn!(%error, "could not roll back an abandoned transaction");
+                }
+            });
+        }
+        Err(_) => drop(Object::take(conn)),
+    }
+}
+
+impl std::fmt::Debug for InTransaction {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("InTransaction")
+    }
+}
+
+#[async_trait]
+impl Connections for InTransaction {
+    const SAVEPOINTS: bool = true;
+
+    async fn conn(&self) -> Result<Conn<'_>, RepositoryError> {
+        tokio::sync::MutexGuard::try_map(self.0.lock().await, |slot| slot.0.as_mut())
+            .map(Conn::Held)
+            .map_err(|_| RepositoryError::Unexpected("the transaction has ended".into()))
+    }
+}
+
+/// A stored answer to a request that carried an `Idempotency-Key`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReplayRecord {
+    /// SHA-256 of the canonical request, to tell a repeat from another request.
+    pub fingerprint: Vec<u8>,
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+#[derive(Queryable)]
+struct RecordRow {
+    fingerprint: Vec<u8>,
+    status: i16,
+    header_names: Vec<String>,
+    header_values: Vec<String>,
+    body: Vec<u8>,
+}
+
+#[derive(QueryableByName)]
+struct Locked {
+    #[diesel(sql_type = Bool)]
+    locked: bool,
+}
+
+/// An open transaction (see the module documentation).
+pub struct PgTransaction {
+    connection: InTransaction,
+}
+
+impl std::fmt::Debug for PgTransaction {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PgTransaction").finish_non_exhaustive()
+    }
+}
+
+impl PgTransaction {
+    /// Opens a transaction on a connection from `pool`, with the repository that runs in it.
+    ///
+    /// # Errors
+    /// `Unavailable` when no connection can be had, as for any repository call.
+    pub async fn begin(
+        pool: &Pool,
+    ) -> Result<(Self, PgCustomerRepository<InTransaction>), RepositoryError> {
+        let mut conn = pool.get().await.map_err(from_pool)?;
+        AnsiTransactionManager::begin_transaction(&mut *conn)
+            .await
+            .map_err(from_diesel)?;
+        let connection = InTransaction(Arc::new(Mutex::new(Slot(Some(conn)))));
+        let repository = PgCustomerRepository {
+            connections: connection.clone(),
+        };
+        Ok((Self { connection }, repository))
+    }
+
+    /// Takes the transaction's lock on `(scope, key)`, held until commit or rollback;
+    /// `false` when another transaction holds it. It never waits: a caller that wants to
+    /// wait ends its transaction and tries again later, holding no connection meanwhile.
+    ///
+    /// # Errors
+    /// A database failure.
+    pub async fn lock_key(&self, scope: &str, key: &str) -> Result<bool, RepositoryError> {
+        // One 64-bit lock per key: two keys that share a hash only wait for each other.
+        let sql =
+            "SELECT pg_try_advisory_xact_lock(hashtextextended($1 || chr(10) || $2, 17)) AS locked";
+        let mut conn = self.connection.conn().await?;
+        let row: Locked = complete::one_row(
+            diesel::sql_query(sql)
+                .bind::<Text, _>(scope)
+                .bind::<Text, _>(key),
+            &mut *conn,
+        )
+        .await
+        .map_err(from_diesel)?;
+        Ok(row.locked)
+    }
+
+    /// The record of `(scope, key)` stored at or after `since` (older ones have expired).
+    ///
+    /// # Errors
+    /// A database failure, or a stored status out of range.
+    pub async fn find_replay(
+        &self,
+        scope: &str,
+        key: &str,
+        since: DateTime<Utc>,
+    ) -> Result<Option<ReplayRecord>, RepositoryError> {
+        let mut conn = self.connection.conn().await?;
+        let row: Option<RecordRow> = complete::optional_row(
+            records::table
+                .filter(records::scope.eq(scope))
+                .filter(records::key.eq(key))
+                .filter(records::created_at.ge(since))
+                .select((
+                    records::fingerprint,
+                    records::status,
+                    records::header_names,
+                    records::header_values,
+                    records::body,
+                )),
+            &mut *conn,
+        )
+        .await
+        .map_err(from_diesel)?;
+        row.map(|row| {
+            Ok(ReplayRecord {
+                fingerprint: row.fingerprint,
+                status: u16::try_from(row.status).map_err(|_| {
+                    RepositoryError::Unexpected(format!("stored status {}", row.status))
+                })?,
+                headers: row
+                    .header_names
+                    .into_iter()
+                    .zip(row.header_values)
+                    .collect(),
+                body: row.body,
+            })
+        })
+        .transpose()
+    }
+
+    /// Stores the answer for `(scope, key)`, replacing an expired record of the same key.
+    ///
+    /// # Errors
+    /// A database failure.
+    pub async fn save_replay(
+        &self,
+        scope: &str,
+        key: &str,
+        record: &ReplayRecord,
+        at: DateTime<Utc>,
+    ) -> Result<(), RepositoryError> {
+        let (names, values): (Vec<&str>, Vec<&str>) = record
+            .headers
+            .iter()
+            .map(|(n, v)| (n.as_str(), v.as_str()))
+            .unzip();
+        let status = i16::try_from(record.status)
+            .map_err(|_| RepositoryError::Unexpected(format!("status {}", record.status)))?;
+        let row = (
+            records::scope.eq(scope),
+            records::key.eq(key),
+            records::fingerprint.eq(&record.fingerprint),
+            records::status.eq(status),
+            records::header_names.eq(&names),
+            records::header_values.eq(&values),
+            records::body.eq(&record.body),
+            records::created_at.eq(at),
+        );
+        let mut conn = self.connection.conn().await?;
+        diesel::insert_into(records::table)
+            .values(row)
+            .on_conflict((records::scope, records::key))
+            .do_update()
+            .set(row)
+            .execute(&mut *conn)
+            .await
+            .map(drop)
+            .map_err(from_diesel)
+    }
+
+    /// Commits; returns once PostgreSQL confirmed it. The connection goes back to the pool.
+    ///
+    /// # Errors
+    /// The commit failed or its answer was lost: nothing may be assumed committed.
+    pub async fn commit(self) -> Result<(), RepositoryError> {
+        let mut conn = self.take().await?;
+        AnsiTransactionManager::commit_transaction(&mut *conn)
+            .await
+            .map_err(from_diesel)
+    }
+
+    /// Rolls back now (dropping the transaction also does, a moment later).
+    ///
+    /// # Errors
+    /// The rollback failed; the connection is then not reused.
+    pub async fn rollback(self) -> Result<(), RepositoryError> {
+        let mut conn = self.take().await?;
+        AnsiTransactionManager::rollback_transaction(&mut *conn)
+            .await
+            .map_err(from_diesel)
+    }
+
+    async fn take(&self) -> Result<Object<AsyncPgConnection>, RepositoryError> {
+        self.connection
+            .0
+            .lock()
+            .await
+            .0
+            .take()
+            .ok_or_else(|| RepositoryError::Unexpected("the transaction has ended".into()))
+    }
+}
+
+impl Drop for PgTransaction {
+    fn drop(&mut self) {
+        // Not committed: roll back now rather than when the repository, which may live
+        // longer, lets go. A repository call in progress holds the lock; then the slot does
+        // it when its last holder goes.
+        if let Ok(mut slot) = self.connection.0.try_lock()
+            && let Some(conn) = slot.0.take()
+        {
+            roll_back_later(conn);
+        }
+    }
+}
+
+/// Removes replay records stored before `before`, at most `batch` of them, oldest first;
+/// returns how many went. Call again while it returns `batch`.
+///
+/// # Errors
+/// A database failure.
+pub async fn purge_replays(
+    pool: &Pool,
+    before: DateTime<Utc>,
+    batch: i64,
+) -> Result<u64, RepositoryError> {
+    let mut conn = pool.get().await.map_err(from_pool)?;
+    diesel::sql_query(
+        "DELETE FROM idempotency_records WHERE (scope, key) IN (\
+             SELECT scope, key FROM idempotency_records WHERE created_at < $1 \
+             ORDER BY created_at LIMIT $2)",
+    )
+    .bind::<diesel::sql_types::Timestamptz, _>(before)
+    .bind::<diesel::sql_types::BigInt, _>(batch)
+    .execute(&mut *conn)
+    .await
+    .map(|n| n as u64)
+    .map_err(from_diesel)
+}
