@@ -142,11 +142,49 @@ impl TestApp {
         .await
     }
 
+    /// A request to `base` + `/api/v1/customers` + `path`, to add headers and a body to.
+    pub fn request(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
+        self.client.request(method, self.url(path))
+    }
+
     /// Creates a customer and returns its body, failing the test unless the answer is 201.
     pub async fn create(&self, body: &Value) -> Value {
         let (status, created) = self.post("/", body).await;
         assert_eq!(status, 201, "{created}");
         created
+    }
+}
+
+/// A whole answer: status, headers, and the body as JSON (`Null` when it is not) and as text.
+#[derive(Debug)]
+pub struct Answer {
+    pub status: u16,
+    pub headers: reqwest::header::HeaderMap,
+    pub body: Value,
+    pub text: String,
+}
+
+impl Answer {
+    /// Reads the whole answer.
+    pub async fn of(request: reqwest::RequestBuilder) -> Self {
+        let res = request.send().await.expect("request");
+        let status = res.status().as_u16();
+        let headers = res.headers().clone();
+        let text = res.text().await.expect("body");
+        let body = serde_json::from_str(&text).unwrap_or(Value::Null);
+        Self {
+            status,
+            headers,
+            body,
+            text,
+        }
+    }
+
+    /// The value of a header, `None` when absent.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .get(name)
+            .map(|v| v.to_str().expect("an ASCII header value"))
     }
 }
 
