@@ -12,6 +12,13 @@
 # BENCH_WRITERS (8: connections creating customers meanwhile in the "under writes" runs of
 # the read scenarios), BENCH_ONLY (a regular expression: run only the scenarios whose names
 # match it).
+#
+# BENCH_BASELINE=<git revision> measures that revision's release binary too, in the same run:
+# built from `git archive` into BENCH_BASELINE_DIR (target/bench-baseline, or under
+# CARGO_TARGET_DIR)/<commit>, reused while present; served on BENCH_BASELINE_PORT (BENCH_PORT + 2)
+# against a database of its own, customer_api_bench_baseline, migrated and seeded by that
+# binary. Each scenario runs wrk against it right after the current binary, and the table gets
+# a row "<scenario> (baseline <short commit>)" with its ratio to the same pgbench figure.
 set -euo pipefail
 
 ROWS=${BENCH_ROWS:-1000000}
@@ -22,11 +29,14 @@ PORT=${BENCH_PORT:-18080}
 LIMIT=${BENCH_LIMIT:-50}
 ONLY=${BENCH_ONLY:-}
 WRITERS=${BENCH_WRITERS:-8}
+BASELINE=${BENCH_BASELINE:-}
+BASE_PORT=${BENCH_BASELINE_PORT:-$((PORT + 2))}
 ROOT=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/.." && pwd -P)
 # Where make bench built it (cargo honours CARGO_TARGET_DIR).
 BIN=${CARGO_TARGET_DIR:-$ROOT/target}/release/customer-api
 OUT=$ROOT/target/bench
 BENCH_DB=customer_api_bench
+BASE_DB=customer_api_bench_baseline
 cd "$ROOT"
 mkdir -p "$OUT"
 
@@ -44,6 +54,7 @@ install_packages() {
     local sudo=()
     ((EUID == 0)) || sudo=(sudo -n)
     log "installing $*"
+    # shellcheck disable=SC2015 # dies when either step fails
     "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -q >&2 &&
         "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -q "$@" >&2 ||
         die "could not install $*; install them and run again"
@@ -55,63 +66,126 @@ command -v psql >/dev/null || missing+=(postgresql-client)
 command -v curl >/dev/null || missing+=(curl)
 ((${#missing[@]} == 0)) || install_packages "${missing[@]}"
 
+# ---------------------------------------------------------------------------- baseline binary
+# Runs the command $2... (in a subshell of its own, or as the one it is called in) from the
+# tree the binary $1 was built from: the baseline's from its own source, so that it reads its
+# own config/ (its settings may differ from the current ones, which it may refuse).
+from_tree_of() {
+    if [[ $1 != "$BIN" ]]; then
+        cd "$BASE_SRC" && export APP_CONFIG_DIR=$BASE_SRC/config
+    fi
+    shift
+    exec "$@"
+}
+# The revision's tree from `git archive` (no worktree to remove afterwards), built with a target
+# directory of its own beside it, so neither build invalidates the other's; kept for the next
+# run, keyed by the commit (so HEAD~5 is rebuilt only when it names another commit).
+if [[ -n $BASELINE ]]; then
+    BASE_COMMIT=$(git rev-parse --verify --quiet "$BASELINE^{commit}") ||
+        die "BENCH_BASELINE=$BASELINE is not a commit of this repository"
+    BASE_SHORT=$(git rev-parse --short "$BASE_COMMIT")
+    BASE_DIR=${BENCH_BASELINE_DIR:-${CARGO_TARGET_DIR:-$ROOT/target}/bench-baseline}/$BASE_COMMIT
+    mkdir -p "$BASE_DIR"
+    BASE_DIR=$(cd "$BASE_DIR" && pwd -P) # absolute: the build and the services run from its tree
+    BASE_SRC=$BASE_DIR/src
+    BASE_BIN=$BASE_DIR/target/release/customer-api
+    if [[ ! -d $BASE_SRC ]]; then
+        log "extracting $BASE_SHORT into $BASE_SRC"
+        rm -rf "$BASE_SRC.tmp"
+        mkdir -p "$BASE_SRC.tmp"
+        git archive "$BASE_COMMIT" | tar -x -C "$BASE_SRC.tmp"
+        mv "$BASE_SRC.tmp" "$BASE_SRC"
+    fi
+    if [[ -x $BASE_BIN ]]; then
+        log "reusing the baseline binary $BASE_BIN"
+    else
+        log "building the baseline $BASE_SHORT (release; log in $OUT/baseline-build.log)"
+        (cd "$BASE_SRC" && CARGO_TARGET_DIR=$BASE_DIR/target nice -n 19 "${CARGO:-cargo}" build \
+            --release -p customer-api) >"$OUT/baseline-build.log" 2>&1 ||
+            die "building the baseline failed: $(tail -n 5 "$OUT/baseline-build.log")"
+    fi
+fi
+
 # ---------------------------------------------------------------------------- database
 server_url=${DATABASE_URL%%\?*}
 server_url=${server_url%/*}
 BENCH_URL=$server_url/$BENCH_DB
 ADMIN_URL=$server_url/postgres
 psql_at() { psql -X -q -v ON_ERROR_STOP=1 -At "$@"; }
-# The data set changes with the migrations and with the generator.
-migrations_hash=$(cat migrations/*/up.sql crates/datagen/src/*.rs | sha256sum | cut -c1-16)
-wanted="$ROWS $SEED $migrations_hash"
 
-have=""
-seeded="Reused the database seeded by an earlier run."
-if [[ $(psql_at "$ADMIN_URL" -c "SELECT 1 FROM pg_database WHERE datname = '$BENCH_DB'") == 1 ]]; then
-    have=$(psql_at "$BENCH_URL" -c "SELECT rows || ' ' || seed || ' ' || migrations FROM bench_meta" 2>/dev/null || true)
-fi
-if [[ $have == "$wanted" ]]; then
-    log "reusing $BENCH_DB ($ROWS customers, seed $SEED); deleting rows earlier runs created"
-    psql_at "$BENCH_URL" -c "DELETE FROM customers WHERE id > $ROWS" -c "VACUUM ANALYZE customers"
-else
-    log "creating $BENCH_DB with $ROWS customers (seed $SEED)"
-    psql_at "$ADMIN_URL" -c "DROP DATABASE IF EXISTS $BENCH_DB" -c "CREATE DATABASE $BENCH_DB"
+# prepare_database DB BIN SOURCE SEED_LOG: makes DB hold ROWS customers of SEED, created, migrated
+# and seeded by BIN, unless it holds them already under the same migrations and generator
+# (those of the tree SOURCE); then only the rows earlier runs created are deleted. Sets SEEDED
+# to a sentence for the report.
+prepare_database() {
+    local db=$1 bin=$2 src=$3 seed_log=$4 url have="" wanted migrations_hash started
+    url=$server_url/$db
+    # The data set changes with the migrations and with the generator.
+    migrations_hash=$(cat "$src"/migrations/*/up.sql "$src"/crates/datagen/src/*.rs | sha256sum | cut -c1-16)
+    wanted="$ROWS $SEED $migrations_hash"
+    SEEDED="Reused the database seeded by an earlier run."
+    if [[ $(psql_at "$ADMIN_URL" -c "SELECT 1 FROM pg_database WHERE datname = '$db'") == 1 ]]; then
+        have=$(psql_at "$url" -c "SELECT rows || ' ' || seed || ' ' || migrations FROM bench_meta" 2>/dev/null || true)
+    fi
+    if [[ $have == "$wanted" ]]; then
+        log "reusing $db ($ROWS customers, seed $SEED); deleting rows earlier runs created"
+        psql_at "$url" -c "DELETE FROM customers WHERE id > $ROWS" -c "VACUUM ANALYZE customers"
+        return 0
+    fi
+    log "creating $db with $ROWS customers (seed $SEED)"
+    psql_at "$ADMIN_URL" -c "DROP DATABASE IF EXISTS $db" -c "CREATE DATABASE $db"
+    (from_tree_of "$bin" env APP__DATABASE__URL="$url" "$bin" migrate) >"$seed_log" 2>&1 ||
+        die "migrating $db failed: $(tail -n 5 "$seed_log")"
     # A cold release build has just written gigabytes: flush them first, so that their
     # writeback does not compete with the seed's own writes and count in its time.
     sync
     started=$SECONDS
-    APP__DATABASE__URL=$BENCH_URL "$BIN" seed --count "$ROWS" --seed "$SEED" >"$OUT/seed.log" 2>&1 ||
-        die "seeding failed: $(tail -n 5 "$OUT/seed.log")"
+    (from_tree_of "$bin" env APP__DATABASE__URL="$url" "$bin" seed --count "$ROWS" --seed "$SEED") >"$seed_log" 2>&1 ||
+        die "seeding $db failed: $(tail -n 5 "$seed_log")"
     # The seed's own account of its phases: fields of its last log line ("?" if missing).
     field() {
-        sed 's/\x1b\[[0-9;]*m//g' "$OUT/seed.log" | grep -o "$1=[^ ]*" | tail -n 1 | cut -d= -f2 | tr -d '"' || true
+        sed 's/\x1b\[[0-9;]*m//g' "$seed_log" | grep -o "$1=[^ ]*" | tail -n 1 | cut -d= -f2 | tr -d '"' || true
     }
     secs() {
         local value
         value=$(field "$1")
         if [[ $value =~ ^[0-9.]+$ ]]; then printf %.1f "$value"; else printf '?'; fi
     }
-    seeded="Seeded $ROWS customers in $((SECONDS - started)) s: copy $(secs copy_seconds) s, \
+    SEEDED="Seeded $ROWS customers in $((SECONDS - started)) s: copy $(secs copy_seconds) s, \
 unique indexes $(secs unique_indexes_seconds) s, other indexes $(secs other_indexes_seconds) s \
 (the longest, $(field longest_index), $(secs longest_index_seconds) s), ANALYZE $(secs analyze_seconds) s, \
 aggregates $(secs counts_seconds) s."
-    log "$seeded"
-    psql_at "$BENCH_URL" -c "CREATE TABLE bench_meta (rows bigint, seed int, migrations text)" \
+    log "$SEEDED"
+    psql_at "$url" -c "CREATE TABLE bench_meta (rows bigint, seed int, migrations text)" \
         -c "INSERT INTO bench_meta VALUES ($ROWS, $SEED, '$migrations_hash')"
+}
+prepare_database "$BENCH_DB" "$BIN" "$ROOT" "$OUT/seed.log"
+seeded=$SEEDED
+if [[ -n $BASELINE ]]; then
+    # Its own database: the baseline may have an older schema, and the rows it creates must
+    # not count in the current binary's data.
+    BASE_URL=$server_url/$BASE_DB
+    prepare_database "$BASE_DB" "$BASE_BIN" "$BASE_SRC" "$OUT/seed-baseline.log"
+    seeded="$seeded Baseline $BASE_SHORT: ${SEEDED,}"
 fi
 
 # A sample of existing customers for the lookups: Lua tables for wrk, literal statements
-# for pgbench (one picked at random per transaction).
-psql_at "$BENCH_URL" -F $'\t' -c "SELECT customer_id, email FROM customers
-    TABLESAMPLE BERNOULLI (least(100, 200000.0 / $ROWS)) REPEATABLE (7) WHERE id <= $ROWS LIMIT 2000" >"$OUT/sample.tsv"
-{
-    echo "ids = {"
-    cut -f1 "$OUT/sample.tsv" | sed 's/.*/  "&",/'
-    echo "}"
-    echo "emails = {"
-    cut -f2 "$OUT/sample.tsv" | sed 's/.*/  "&",/'
-    echo "}"
-} >"$OUT/sample.lua"
+# for pgbench (one picked at random per transaction). The baseline gets its own sample of its
+# own database (its generator may differ).
+write_sample() { # $1: database URL, $2: name of the files in $OUT (sample: sample.tsv, sample.lua)
+    psql_at "$1" -F $'\t' -c "SELECT customer_id, email FROM customers
+        TABLESAMPLE BERNOULLI (least(100, 200000.0 / $ROWS)) REPEATABLE (7) WHERE id <= $ROWS LIMIT 2000" >"$OUT/$2.tsv"
+    {
+        echo "ids = {"
+        cut -f1 "$OUT/$2.tsv" | sed 's/.*/  "&",/'
+        echo "}"
+        echo "emails = {"
+        cut -f2 "$OUT/$2.tsv" | sed 's/.*/  "&",/'
+        echo "}"
+    } >"$OUT/$2.lua"
+}
+write_sample "$BENCH_URL" sample
+[[ -z $BASELINE ]] || write_sample "$BASE_URL" sample-baseline
 # The columns the service reads: all but the generated search_text.
 COLUMNS="id, customer_id, username, first_name, last_name, email, phone, address_line1, address_line2, city, state, postal_code, country, date_of_birth, gender, company_name, tax_id, is_active, is_verified, email_verified, phone_verified, marketing_emails, marketing_sms, notes, tags, created_at, updated_at, last_login_at, preferred_language"
 pgbench_lookup() { # $1: column, $2: field of the sample, $3: SQL of the condition
@@ -119,7 +193,7 @@ pgbench_lookup() { # $1: column, $2: field of the sample, $3: SQL of the conditi
     head -n 100 "$OUT/sample.tsv" | cut -f"$2" | awk -v cond="$3" -v columns="$COLUMNS" '{
         printf "%s :k = %d\nSELECT %s FROM customers WHERE %s LIMIT 1;\n", (NR == 1 ? "\\if" : "\\elif"), NR, columns, sprintf(cond, $0)
     }'
-    echo "\\endif"
+    printf '%s\n' '\endif'
 }
 pgbench_lookup customer_id 1 "customer_id = '%s'" >"$OUT/get_by_id.sql"
 pgbench_lookup email 2 "lower(email) = lower('%s')" >"$OUT/get_by_email.sql"
@@ -128,35 +202,72 @@ pgbench_lookup email 2 "lower(email) = lower('%s')" >"$OUT/get_by_email.sql"
 # The production configuration as deployed, except: the database, the port, no
 # authentication (tokens are not what is measured) and no per-client rate limit (all of
 # wrk's connections come from one address, which the limiter would rightly throttle).
-APP_ENV=production APP__DATABASE__URL=$BENCH_URL APP__SERVER__HOST=127.0.0.1 \
-    APP__SERVER__PORT=$PORT APP__AUTH__ENABLED=false APP__RATE_LIMIT__ENABLED=false \
-    "$BIN" serve >"$OUT/service.log" 2>&1 &
-SERVICE_PID=$!
-# The same service with the statistics' coalescing off ([statistics] coalesce = false), for
-# the overview computed once per request, side by side with the deployed one.
-APP_ENV=production APP__DATABASE__URL=$BENCH_URL APP__SERVER__HOST=127.0.0.1 \
-    APP__SERVER__PORT=$((PORT + 1)) APP__AUTH__ENABLED=false APP__RATE_LIMIT__ENABLED=false \
-    APP__STATISTICS__COALESCE=false APP__DATABASE__MIGRATE_ON_START=false \
-    "$BIN" serve >"$OUT/service-uncoalesced.log" 2>&1 &
-SERVICE2_PID=$!
+start_service() { # $1 binary, $2 database URL, $3 port, $4 log file, rest: more settings; sets STARTED_PID
+    local bin=$1 url=$2 port=$3 log_file=$4
+    shift 4
+    (from_tree_of "$bin" env APP_ENV=production APP__DATABASE__URL="$url" APP__SERVER__HOST=127.0.0.1 \
+        APP__SERVER__PORT="$port" APP__AUTH__ENABLED=false APP__RATE_LIMIT__ENABLED=false "$@" \
+        "$bin" serve) >"$log_file" 2>&1 &
+    STARTED_PID=$!
+}
+# Waits for $2's /health (about 20 s at most); fails if the process $1 exits first.
+wait_healthy() {
+    for _ in $(seq 1 100); do
+        curl -fsS "http://127.0.0.1:$2/health" >/dev/null 2>&1 && return 0
+        kill -0 "$1" 2>/dev/null || return 1
+        sleep 0.2
+    done
+}
+stop_service() { # $1: pid (none: nothing to stop)
+    if [[ -n $1 ]] && kill -0 "$1" 2>/dev/null; then
+        kill -TERM "$1" 2>/dev/null || true
+        wait "$1" 2>/dev/null || true
+    fi
+}
+SERVICE_PID="" SERVICE2_PID="" BASE_PID="" BASE2_PID="" BASE2_REFUSED=0
 cleanup() {
     local pid
-    for pid in "$SERVICE_PID" "$SERVICE2_PID"; do
-        if kill -0 "$pid" 2>/dev/null; then
-            kill -TERM "$pid" 2>/dev/null || true
-            wait "$pid" 2>/dev/null || true
-        fi
+    for pid in "$SERVICE_PID" "$SERVICE2_PID" "$BASE_PID" "$BASE2_PID"; do
+        stop_service "$pid"
     done
 }
 trap cleanup EXIT
-for port in "$PORT" $((PORT + 1)); do
-    for _ in $(seq 1 100); do
-        curl -fsS "http://127.0.0.1:$port/health" >/dev/null 2>&1 && break
-        kill -0 "$SERVICE_PID" 2>/dev/null || die "the service exited: $(tail -n 5 "$OUT/service.log")"
-        kill -0 "$SERVICE2_PID" 2>/dev/null || die "the service exited: $(tail -n 5 "$OUT/service-uncoalesced.log")"
-        sleep 0.2
-    done
-done
+trap 'exit 130' INT
+trap 'exit 143' TERM
+# The same service with the statistics' coalescing off ([statistics] coalesce = false), for
+# the overview computed once per request, side by side with the deployed one (and the
+# baseline's, on the port after BASE_PORT).
+start_uncoalesced() {
+    local settings=(APP__STATISTICS__COALESCE=false APP__DATABASE__MIGRATE_ON_START=false)
+    start_service "$BIN" "$BENCH_URL" $((PORT + 1)) "$OUT/service-uncoalesced.log" "${settings[@]}"
+    SERVICE2_PID=$STARTED_PID
+    if [[ -n $BASELINE ]] && ((BASE2_REFUSED == 0)); then
+        start_service "$BASE_BIN" "$BASE_URL" $((BASE_PORT + 1)) "$OUT/service-baseline-uncoalesced.log" "${settings[@]}"
+        BASE2_PID=$STARTED_PID
+    fi
+    wait_healthy "$SERVICE2_PID" $((PORT + 1)) ||
+        die "the service exited: $(tail -n 5 "$OUT/service-uncoalesced.log")"
+    # A revision from before [statistics] coalesce refuses the setting: no baseline rows then.
+    if [[ -n $BASE2_PID ]] && ! wait_healthy "$BASE2_PID" $((BASE_PORT + 1)); then
+        log "the baseline without coalescing exited (no baseline rows for it): $(tail -n 2 "$OUT/service-baseline-uncoalesced.log")"
+        BASE2_PID="" BASE2_REFUSED=1
+    fi
+}
+start_service "$BIN" "$BENCH_URL" "$PORT" "$OUT/service.log"
+SERVICE_PID=$STARTED_PID
+if [[ -n $BASELINE ]]; then
+    start_service "$BASE_BIN" "$BASE_URL" "$BASE_PORT" "$OUT/service-baseline.log"
+    BASE_PID=$STARTED_PID
+    wait_healthy "$BASE_PID" "$BASE_PORT" ||
+        die "the baseline service exited: $(tail -n 5 "$OUT/service-baseline.log")"
+    # Each service keeps the connections it opened (16 by default), and PostgreSQL's default
+    # max_connections is 100: four services idle beside pgbench's clients and writers would
+    # exceed it. So with a baseline the services without coalescing run only for their own
+    # scenarios (started before, stopped after).
+else
+    start_uncoalesced
+fi
+wait_healthy "$SERVICE_PID" "$PORT" || die "the service exited: $(tail -n 5 "$OUT/service.log")"
 
 # ---------------------------------------------------------------------------- scenarios
 export BENCH_SAMPLE=$OUT/sample.lua BENCH_RUN
@@ -189,11 +300,11 @@ run_pgbench() { # $1 script file, rest: pgbench -D assignments; prints tps
 # nothing read can be served from a result computed before it.
 UNDER_WRITES=0
 writes_round=0
-start_writes() { # $1: wrk or pgbench; the writers run a second longer than the readers
+start_writes() { # $1: wrk or pgbench, $2: the service's port for wrk; the writers run a second longer than the readers
     writes_round=$((writes_round + 1))
     if [[ $1 == wrk ]]; then
         env BENCH_RUN="${BENCH_RUN}w$writes_round" wrk -t1 -c"$WRITERS" -d"$((DURATION + 1))s" \
-            --timeout 30s -s bench/wrk/create.lua "http://127.0.0.1:$PORT" \
+            --timeout 30s -s bench/wrk/create.lua "http://127.0.0.1:$2" \
             >"$OUT/writes-wrk.out" 2>&1 &
     else
         pgbench -n -M prepared -c "$WRITERS" -j 1 -T "$((DURATION + 1))" \
@@ -202,28 +313,51 @@ start_writes() { # $1: wrk or pgbench; the writers run a second longer than the 
     WRITES_PID=$!
 }
 scenario() { # name, wrk script, wrk env (space-separated), pgbench file, pgbench defines
-    local name=$1 script=$2 env_vars=$3 pg_file=$4 pg_defines=$5 wrk_result tps
+    local name=$1 script=$2 env_vars=$3 pg_file=$4 pg_defines=$5 wrk_result base_result="" tps
+    # The baseline's counterpart of the service wrk drives (the deployed or the uncoalesced).
+    local base_port=$((WRK_PORT - PORT + BASE_PORT)) on_demand=0
     ((UNDER_WRITES == 0)) || name="$name, under writes"
     [[ -z $ONLY || $name =~ $ONLY ]] || return 0
+    if [[ -n $BASELINE ]] && ((WRK_PORT == PORT + 1)); then
+        on_demand=1
+        start_uncoalesced
+    fi
     # Each scenario's wrk output (with its errors by kind) stays for a look afterwards.
     WRK_OUT=$OUT/wrk-${name//[^a-z0-9]/_}.out
     log "$name: wrk"
-    ((UNDER_WRITES == 0)) || start_writes wrk
+    ((UNDER_WRITES == 0)) || start_writes wrk "$PORT"
     # shellcheck disable=SC2086 # word splitting of the assignments is intended
     wrk_result=$(run_wrk "$script" $env_vars)
     ((UNDER_WRITES == 0)) || wait "$WRITES_PID" || true
+    if [[ -n $BASELINE ]] && { ((base_port == BASE_PORT)) || [[ -n $BASE2_PID ]]; }; then
+        # Right after the current binary, the same script against the baseline, with its
+        # own sample and its own writers.
+        WRK_OUT=$OUT/wrk-${name//[^a-z0-9]/_}-baseline.out
+        log "$name: wrk, baseline $BASE_SHORT"
+        ((UNDER_WRITES == 0)) || start_writes wrk "$BASE_PORT"
+        # shellcheck disable=SC2086
+        base_result=$(WRK_PORT=$base_port run_wrk "$script" BENCH_SAMPLE="$OUT/sample-baseline.lua" $env_vars)
+        ((UNDER_WRITES == 0)) || wait "$WRITES_PID" || true
+    fi
+    if ((on_demand)); then
+        stop_service "$SERVICE2_PID"
+        stop_service "$BASE2_PID"
+        SERVICE2_PID="" BASE2_PID=""
+    fi
     log "$name: pgbench"
     ((UNDER_WRITES == 0)) || start_writes pgbench
     # shellcheck disable=SC2086
     tps=$(run_pgbench "$pg_file" $pg_defines)
     ((UNDER_WRITES == 0)) || wait "$WRITES_PID" || true
     results+=("$name $wrk_result $tps")
+    [[ -z $base_result ]] || results+=("$name (baseline $BASE_SHORT) $base_result $tps")
 }
 
 half=$((ROWS / 2))
 cursor=$(printf 'c1.%x' $((LIMIT * 9999)))
 log "warming up"
 run_wrk get_by_id.lua >/dev/null
+[[ -z $BASELINE ]] || WRK_PORT=$BASE_PORT run_wrk get_by_id.lua BENCH_SAMPLE="$OUT/sample-baseline.lua" >/dev/null
 read_scenarios() {
     scenario "get by customer_id" get_by_id.lua "" "$OUT/get_by_id.sql" ""
     scenario "get by email" get_by_email.lua "" "$OUT/get_by_email.sql" ""
@@ -244,6 +378,10 @@ read_scenarios() {
 read_scenarios
 UNDER_WRITES=1 read_scenarios
 scenario "create" create.lua "" bench/pgbench/create.sql ""
+# The same creates, each with an Idempotency-Key never sent before: what remembering the key
+# costs on top of the insert, whose limit stays the plain insert. Its own BENCH_RUN keeps its
+# emails apart from the create row's.
+scenario "create, with Idempotency-Key" create_idem.lua "BENCH_RUN=${BENCH_RUN}i" bench/pgbench/create.sql ""
 
 # Concurrent creates are not serialised by the aggregates: pgbench's creates with the
 # counters spread over 16 slots (as deployed) against the same with one slot, side by side.
@@ -275,6 +413,8 @@ if [[ -z $ONLY || "statistics recomputed" =~ $ONLY ]]; then
 fi
 
 rss_kib=$(awk '/^VmHWM/ {print $2}' "/proc/$SERVICE_PID/status")
+base_rss_kib=""
+[[ -z $BASELINE ]] || base_rss_kib=$(awk '/^VmHWM/ {print $2}' "/proc/$BASE_PID/status")
 cleanup
 trap - EXIT
 # The aggregates must still equal the customers after every write of the run.
@@ -286,6 +426,18 @@ else
     check_note="\`customer-api stats check\` after the run's writes FAILED: $(tail -n 3 "$OUT/stats-check.log")"
 fi
 psql_at "$BENCH_URL" -c "DELETE FROM customers WHERE id > $ROWS" || true
+if [[ -n $BASELINE ]]; then
+    # The baseline's own check of its own database, where it has one (a `stats` subcommand).
+    if "$BASE_BIN" stats --help >/dev/null 2>&1; then
+        if (from_tree_of "$BASE_BIN" env APP_ENV=production APP__DATABASE__URL="$BASE_URL" \
+            APP__AUTH__ENABLED=false "$BASE_BIN" stats check) >"$OUT/stats-check-baseline.log" 2>&1; then
+            check_note="$check_note The baseline's, on its database: no drift."
+        else
+            check_note="$check_note The baseline's, on its database, FAILED: $(tail -n 3 "$OUT/stats-check-baseline.log")"
+        fi
+    fi
+    psql_at "$BASE_URL" -c "DELETE FROM customers WHERE id > $ROWS" || true
+fi
 
 # ---------------------------------------------------------------------------- report
 {
@@ -305,6 +457,7 @@ psql_at "$BENCH_URL" -c "DELETE FROM customers WHERE id > $ROWS" || true
     done
     echo
     echo "Peak resident memory of the service (VmHWM): $((rss_kib / 1024)) MiB"
+    [[ -z $base_rss_kib ]] || echo "Peak resident memory of the baseline $BASE_SHORT: $((base_rss_kib / 1024)) MiB"
     [[ -z $slots_note ]] || { echo; echo "$slots_note"; }
     [[ -z $recomputed_note ]] || { echo; echo "$recomputed_note"; }
     echo

@@ -1,5 +1,6 @@
 -- POST /api/v1/customers/: realistic names (so usernames collide and need suffixes), an
--- email unique to this run, thread and request.
+-- email unique to this run, thread and request. create_idem.lua sends the same requests
+-- with an Idempotency-Key each, through create_request.
 local common = dofile("bench/wrk/common.lua")
 local run = os.getenv("BENCH_RUN") or tostring(os.time())
 local first_names = {"James", "Mary", "John", "Patricia", "Robert", "Jennifer", "Michael",
@@ -13,8 +14,11 @@ init = function(args)
   common.seed_random()
 end
 
-request = function()
+-- The next request of this thread, with these headers besides Content-Type (a table
+-- wrk.format may change, so a new one each time).
+function create_request(headers)
   counter = counter + 1
+  headers["Content-Type"] = "application/json"
   local first = common.pick(first_names)
   local last = common.pick(last_names)
   local body = string.format(
@@ -23,5 +27,9 @@ request = function()
     '"tags":"bench,new","marketing_emails":true}',
     first, last, first:lower(), last:lower(), run, thread_id, counter,
     math.random(0, 999), math.random(0, 9999), common.pick(countries))
-  return wrk.format("POST", "/api/v1/customers/", {["Content-Type"] = "application/json"}, body)
+  return wrk.format("POST", "/api/v1/customers/", headers, body)
+end
+
+request = function()
+  return create_request({})
 end
