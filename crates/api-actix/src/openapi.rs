@@ -99,6 +99,7 @@ pub struct IfNoneMatchHeader(
         ErrorResponse,
         ValidationErrorResponse,
         VersionMismatchResponse,
+        crate::handlers::responses::Unprocessable,
         FieldError,
         LocPart
     )),

@@ -127,3 +127,93 @@ pub async fn purge_replays_every(pool: Pool, ttl_hours: u32, every: Duration) {
         tracing::debug!(removed, "expired idempotency records removed");
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::io::Write;
+    use std::sync::Mutex;
+
+    use actix_web::middleware::from_fn;
+    use actix_web::{App, test, web};
+    use infra_postgres::{PgCustomerRepository, PoolSettings};
+    use tracing_subscriber::fmt::MakeWriter;
+
+    use super::*;
+    use crate::observe::observe;
+
+    #[derive(Clone, Default)]
+    struct Captured(Arc<Mutex<Vec<u8>>>);
+
+    impl Write for Captured {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    impl<'a> MakeWriter<'a> for Captured {
+        type Writer = Self;
+        fn make_writer(&'a self) -> Self {
+            self.clone()
+        }
+    }
+
+    const KEY: &str = "secret-key-of-jane-doe-4711";
+
+    /// Every kind of answer a key can get, logged at the most verbose level: the key is in
+    /// none of the lines (it may carry client data).
+    #[actix_web::test]
+    async fn no_log_line_carries_an_idempotency_key() {
+        let db = test_db::TestDatabase::new().await;
+        let pool = infra_postgres::build_pool(&PoolSettings::for_url(db.url())).unwrap();
+        let captured = Captured::default();
+        let subscriber = tracing_subscriber::fmt()
+            .json()
+            .with_max_level(tracing::Level::TRACE)
+            .with_writer(captured.clone())
+            .finish();
+        let _guard = tracing::subscriber::set_default(subscriber);
+        let service: Arc<dyn CustomerUseCases> = Arc::new(CustomerService::new(
+            PgCustomerRepository::new(pool.clone()),
+        ));
+        let store: Arc<dyn ReplayStore> = Arc::new(PgReplayStore::new(pool));
+        let app = test::init_service(
+            App::new()
+                .wrap(from_fn(observe))
+                .app_data(api_actix::service_data(service))
+                .app_data(web::Data::from(store))
+                .configure(api_actix::configure(api_actix::ApiSettings::default())),
+        )
+        .await;
+        let create = |body: serde_json::Value, key: &str| {
+            test::TestRequest::post()
+                .uri("/api/v1/customers/")
+                .insert_header(("Idempotency-Key", key.to_owned()))
+                .set_json(body)
+                .to_request()
+        };
+        let jane = serde_json::json!({
+            "first_name": "Jane", "last_name": "Doe", "email": "jane@example.com"
+        });
+        let other = serde_json::json!({
+            "first_name": "Jim", "last_name": "Doe", "email": "jim@example.com"
+        });
+        let statuses = [
+            test::call_service(&app, create(jane.clone(), KEY))
+                .await
+                .status(),
+            test::call_service(&app, create(jane, KEY)).await.status(),
+            test::call_service(&app, create(other, KEY)).await.status(),
+            test::call_service(&app, create(serde_json::json!({}), &format!("{KEY}\tx")))
+                .await
+                .status(),
+        ];
+        assert_eq!(statuses.map(|s| s.as_u16()), [201, 201, 422, 400]);
+        let logs = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+        assert!(logs.lines().count() >= 4, "{logs}");
+        assert!(!logs.contains("secret-key"), "{logs}");
+    }
+}

@@ -579,3 +579,108 @@ async fn the_openapi_document_declares_the_key_and_the_preconditions_of_every_wr
         }
     }
 }
+
+/// Moves every stored answer `hours` into the past, as if that much time had gone by.
+async fn age_records(app: &TestApp, hours: i32) {
+    let (client, connection) = tokio_postgres::connect(&app.db_url, NoTls)
+        .await
+        .expect("direct connection");
+    let driver = tokio::spawn(connection);
+    client
+        .execute(
+            "UPDATE idempotency_records SET created_at = created_at - make_interval(hours => $1)",
+            &[&hours],
+        )
+        .await
+        .expect("aging the records");
+    driver.abort();
+}
+
+#[tokio::test]
+async fn an_answer_is_replayed_within_the_retention_and_forgotten_after_it() {
+    let app = spawn_app_with(&[("APP__IDEMPOTENCY__TTL_HOURS", "2")]).await;
+    let id = create_with_phone(&app, "ann@example.com").await;
+    let path = format!("/{id}/last-login");
+    let first = keyed(&app, Method::PATCH, &path, "login-1", None).await;
+    assert_eq!(first.status, 200, "{}", first.text);
+    // An hour later, still within the two hours: the same answer, nothing done.
+    age_records(&app, 1).await;
+    let again = keyed(&app, Method::PATCH, &path, "login-1", None).await;
+    assert_replay(&first, &again, "within the retention");
+    // Past the two hours: the key is free again, and the login is recorded anew.
+    age_records(&app, 2).await;
+    let later = keyed(&app, Method::PATCH, &path, "login-1", None).await;
+    assert_eq!(later.status, 200, "{}", later.text);
+    assert!(
+        later.header(REPLAYED).is_none(),
+        "replayed after the retention"
+    );
+    assert_ne!(later.header("etag"), first.header("etag"));
+    // And that new answer is the one replayed from now on.
+    let after = keyed(&app, Method::PATCH, &path, "login-1", None).await;
+    assert_replay(&later, &after, "the new answer");
+}
+
+/// Another instance of the service over `app`'s database; its base URL.
+async fn second_instance(app: &TestApp) -> String {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../config");
+    let vars = vec![("APP__DATABASE__URL".to_owned(), app.db_url.clone())];
+    let settings = Settings::load_from(&dir, AppEnv::Test, &vars).expect("test settings load");
+    let second = customer_api::Application::build(&settings)
+        .await
+        .expect("the second instance builds");
+    let base = format!("http://127.0.0.1:{}", second.port());
+    tokio::spawn(second.run_until_stopped());
+    base
+}
+
+#[tokio::test]
+async fn two_instances_of_the_service_share_the_keys() {
+    let app = spawn_app().await;
+    let other = second_instance(&app).await;
+    let body = customer("Ann", "Lee", "ann@example.com");
+    let send = |base: String| {
+        let request = app
+            .client
+            .post(format!("{base}/api/v1/customers/"))
+            .header(KEY, "two-instances")
+            .json(&body);
+        Answer::of(request)
+    };
+    let answers = join_all((0..8).map(|n| {
+        send(if n % 2 == 0 {
+            app.base.clone()
+        } else {
+            other.clone()
+        })
+    }))
+    .await;
+    let created: Vec<&Answer> = answers.iter().filter(|a| a.status == 201).collect();
+    assert!(!created.is_empty(), "no 201 at all");
+    for answer in &answers {
+        if answer.status == 409 {
+            assert_in_progress(answer);
+        } else {
+            assert_eq!(answer.status, 201, "{}", answer.text);
+            assert_eq!(answer.body, created[0].body);
+        }
+    }
+    assert_eq!(
+        answers
+            .iter()
+            .filter(|a| a.status == 201 && a.header(REPLAYED).is_none())
+            .count(),
+        1,
+        "exactly one answer did the work"
+    );
+    assert_eq!(
+        customer_ids_with_email(&app, "ann@example.com").await.len(),
+        1
+    );
+    // Either instance replays the one answer.
+    for base in [app.base.clone(), other] {
+        let again = send(base).await;
+        assert_eq!(again.header(REPLAYED), Some("true"));
+        assert_eq!(again.body, created[0].body);
+    }
+}
