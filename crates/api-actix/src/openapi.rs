@@ -21,7 +21,12 @@ pub struct IdempotencyKeyHeader(
     /// Makes the write safe to retry: a repeat with the same key (and the same request) gets
     /// the first answer again, with `Idempotent-Replayed: true`, and changes nothing. 1 to 255
     /// printable ASCII characters, bare or in double quotes; kept 24 hours by default.
-    #[param(max_length = 257, example = "5f1c9a2e-order-42")]
+    #[param(
+        min_length = 1,
+        max_length = 257,
+        pattern = r#"^(?!""$)(?:"[ -~]{1,255}"|[ -~]{1,255})$"#,
+        example = "5f1c9a2e-order-42"
+    )]
     pub Option<String>,
 );
 
