@@ -195,3 +195,55 @@ async fn every_other_write_cut_before_its_commit_is_confirmed_is_never_acknowled
         );
     }
 }
+
+/// A keyed write whose transaction is cut is answered 503 and not stored: the retry with the
+/// same key does the work (no replay of the failure), once.
+#[tokio::test]
+async fn a_keyed_create_cut_before_its_commit_is_not_stored_and_the_retry_succeeds() {
+    let (app, proxy) = spawn_app_through_proxy().await;
+    app.create(&customer("Warm", "Up", "warm@example.com"))
+        .await;
+    let body = customer("Ann", "Lee", "ann.lee@example.com");
+    let send = || {
+        app.client
+            .post(app.url("/"))
+            .header("Idempotency-Key", "cut-then-retry")
+            .json(&body)
+            .send()
+    };
+
+    proxy.arm();
+    let (status, answer) = crate::helpers::into_parts(send().await.unwrap()).await;
+    assert_eq!(proxy.cuts(), 1, "the insert's answer was cut");
+    assert_unavailable("keyed create", status, &answer);
+
+    // The pool replaces the cut connection; then the retry runs the create for real.
+    let mut retried = None;
+    for _ in 0..40 {
+        let res = send().await.unwrap();
+        let replayed = res.headers().get("idempotent-replayed").cloned();
+        let (status, answer) = crate::helpers::into_parts(res).await;
+        if status == 503 || status == 409 {
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+            continue;
+        }
+        retried = Some((status, replayed, answer));
+        break;
+    }
+    let (status, replayed, answer) = retried.expect("the retry got through");
+    assert_eq!(status, 201, "{answer}");
+    assert_eq!(replayed, None, "the 503 was replayed");
+
+    let (client, connection) = tokio_postgres::connect(&app.db_url, NoTls).await.unwrap();
+    let driver = tokio::spawn(connection);
+    let count: i64 = client
+        .query_one(
+            "SELECT count(*) FROM customers WHERE email = 'ann.lee@example.com'",
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    driver.abort();
+    assert_eq!(count, 1);
+}
