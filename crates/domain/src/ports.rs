@@ -246,6 +246,16 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_version_precedes_only_those_read_strictly_later() {
+        let (first, second) = (DataVersion::new("a", 1), DataVersion::new("b", 2));
+        assert!(first.precedes(&second));
+        assert!(!second.precedes(&first));
+        // Same sequence: neither was read before the other for sure, whatever the token.
+        assert!(!first.precedes(&DataVersion::new("c", 1)));
+        assert!(!first.precedes(&first));
+    }
+
+    #[test]
     fn the_system_clock_tells_the_current_time() {
         let before = Utc::now();
         let now = SystemClock.now();
