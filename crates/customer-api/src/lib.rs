@@ -9,6 +9,8 @@ pub mod replay;
 pub mod settings;
 pub mod startup;
 pub mod telemetry;
+#[cfg(test)]
+mod test_logs;
 pub mod token;
 
 pub use settings::Settings;

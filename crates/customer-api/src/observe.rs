@@ -79,35 +79,11 @@ pub async fn observe(
 
 #[cfg(test)]
 mod tests {
-    use std::io::Write;
-    use std::sync::{Arc, Mutex};
-
     use actix_web::middleware::from_fn;
     use actix_web::{App, HttpResponse, test};
-    use tracing_subscriber::fmt::MakeWriter;
 
     use super::*;
-
-    /// Collects what the subscriber writes.
-    #[derive(Clone, Default)]
-    struct Captured(Arc<Mutex<Vec<u8>>>);
-
-    impl Write for Captured {
-        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-            self.0.lock().unwrap().extend_from_slice(buf);
-            Ok(buf.len())
-        }
-        fn flush(&mut self) -> std::io::Result<()> {
-            Ok(())
-        }
-    }
-
-    impl<'a> MakeWriter<'a> for Captured {
-        type Writer = Self;
-        fn make_writer(&'a self) -> Self {
-            self.clone()
-        }
-    }
+    use crate::test_logs::Captured;
 
     async fn logs_of(uri: &str) -> (u16, String) {
         let captured = Captured::default();
@@ -134,7 +110,7 @@ mod tests {
             .to_request();
         let res = test::call_service(&app, req).await;
         let status = res.status().as_u16();
-        let logs = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+        let logs = captured.text();
         (status, logs)
     }
 

@@ -130,36 +130,13 @@ pub async fn purge_replays_every(pool: Pool, ttl_hours: u32, every: Duration) {
 
 #[cfg(test)]
 mod tests {
-    use std::io::Write;
-    use std::sync::Mutex;
-
     use actix_web::middleware::from_fn;
     use actix_web::{App, test, web};
     use infra_postgres::{PgCustomerRepository, PoolSettings};
-    use tracing_subscriber::fmt::MakeWriter;
 
     use super::*;
     use crate::observe::observe;
-
-    #[derive(Clone, Default)]
-    struct Captured(Arc<Mutex<Vec<u8>>>);
-
-    impl Write for Captured {
-        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-            self.0.lock().unwrap().extend_from_slice(buf);
-            Ok(buf.len())
-        }
-        fn flush(&mut self) -> std::io::Result<()> {
-            Ok(())
-        }
-    }
-
-    impl<'a> MakeWriter<'a> for Captured {
-        type Writer = Self;
-        fn make_writer(&'a self) -> Self {
-            self.clone()
-        }
-    }
+    use crate::test_logs::Captured;
 
     const KEY: &str = "secret-key-of-jane-doe-4711";
 
@@ -212,7 +189,7 @@ mod tests {
                 .status(),
         ];
         assert_eq!(statuses.map(|s| s.as_u16()), [201, 201, 422, 400]);
-        let logs = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+        let logs = captured.text();
         assert!(logs.lines().count() >= 4, "{logs}");
         assert!(!logs.contains("secret-key"), "{logs}");
     }
