@@ -211,6 +211,11 @@ pub enum ApiError {
         "This write requires an If-Match header: GET the customer and send its ETag, e.g. If-Match: \"3\""
     )]
     PreconditionRequired,
+    /// 410: the feed cursor is older than what retention kept.
+    #[error(
+        "Events after this cursor were removed by retention; restart from the oldest retained event by calling again without `after`"
+    )]
+    CursorExpired,
     /// 500: a bug or an unexpected failure; the cause is logged, never sent.
     #[error("internal error: {0}")]
     Internal(String),
@@ -279,6 +284,7 @@ impl ApiError {
             ServiceError::NotFound => Self::CUSTOMER_NOT_FOUND,
             ServiceError::EmailTaken => Self::EmailTaken,
             ServiceError::VersionMismatch { current } => Self::VersionMismatch { current },
+            ServiceError::FeedPositionPurged => Self::CursorExpired,
             ServiceError::Unavailable(cause) => Self::Unavailable(cause),
             err @ (ServiceError::GenerationExhausted(_) | ServiceError::Internal(_)) => {
                 Self::Internal(err.to_string())
@@ -338,6 +344,7 @@ impl ApiError {
             Self::IdempotencyKeyReused => "idempotency_key_reused",
             Self::VersionMismatch { .. } => "version_mismatch",
             Self::PreconditionRequired => "precondition_required",
+            Self::CursorExpired => "cursor_expired",
         }
     }
 }
@@ -360,6 +367,7 @@ impl ResponseError for ApiError {
             Self::IdempotencyKeyReused => StatusCode::UNPROCESSABLE_ENTITY,
             Self::VersionMismatch { .. } => StatusCode::PRECONDITION_FAILED,
             Self::PreconditionRequired => StatusCode::PRECONDITION_REQUIRED,
+            Self::CursorExpired => StatusCode::GONE,
         }
     }
 
@@ -428,7 +436,8 @@ impl ResponseError for ApiError {
             | Self::PayloadTooLarge
             | Self::InvalidIdempotencyKey
             | Self::IdempotencyKeyReused
-            | Self::PreconditionRequired => response.json(ErrorResponse {
+            | Self::PreconditionRequired
+            | Self::CursorExpired => response.json(ErrorResponse {
                 detail: self.to_string(),
                 code,
             }),

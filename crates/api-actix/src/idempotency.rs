@@ -88,9 +88,13 @@ pub trait KeyedTransaction: Send + Sync {
     ) -> Result<(), ServiceError>;
 }
 
-/// The use cases of the request's transaction, for [`crate::handlers::Service`].
+/// The use cases of the request's transaction and its key, for
+/// [`crate::handlers::Service`].
 #[derive(Clone)]
-pub(crate) struct TransactionUseCases(pub(crate) Arc<dyn CustomerUseCases>);
+pub(crate) struct TransactionUseCases {
+    pub(crate) use_cases: Arc<dyn CustomerUseCases>,
+    pub(crate) key: String,
+}
 
 /// The key of the header's value: 1 to 255 printable ASCII characters, bare (Stripe) or as a
 /// quoted string (the draft's structured field); both forms name the same key.
@@ -263,8 +267,10 @@ pub async fn idempotency(
         }
     }
 
-    req.extensions_mut()
-        .insert(TransactionUseCases(tx.use_cases()));
+    req.extensions_mut().insert(TransactionUseCases {
+        use_cases: tx.use_cases(),
+        key: key.clone(),
+    });
     req.set_payload(Payload::from(body));
     let response = next.call(req).await?;
     let status = response.status();

@@ -11,7 +11,7 @@ use utoipa::IntoParams;
 use crate::error::{
     ErrorResponse, FieldError, LocPart, ValidationErrorResponse, VersionMismatchResponse,
 };
-use crate::handlers::{analytics, customers, health, locations, search, verification};
+use crate::handlers::{analytics, customers, health, history, locations, search, verification};
 use crate::security::openapi::SecurityAddon;
 
 /// The `Idempotency-Key` request header of every write.
@@ -75,7 +75,12 @@ pub struct IfNoneMatchHeader(
                        `Idempotent-Replayed: true`); every customer has a `version`, sent as \
                        its `ETag`; single-customer writes honour `If-Match` (412 when the \
                        customer changed) and reads `If-None-Match` (304); a bulk update \
-                       takes `expected_versions`.",
+                       takes `expected_versions`.\n\n\
+                       Change history, beyond the original: every change is recorded in the \
+                       transaction that makes it (who, which request, which fields from what \
+                       to what); `GET /api/v1/customers/{customer_id}/events` shows one \
+                       customer's, `GET /api/v1/events` every change in a gap-free order for \
+                       consumers that follow it.",
         contact(name = "customer-api maintainers", url = "https://github.com/customer-api/customer-api")
     ),
     paths(
@@ -98,6 +103,8 @@ pub struct IfNoneMatchHeader(
         locations::available_countries,
         locations::available_cities,
         locations::available_states,
+        history::customer_events,
+        history::events_feed,
         health::health,
     ),
     components(schemas(
@@ -115,6 +122,7 @@ pub struct IfNoneMatchHeader(
         (name = "verification", description = "Verification flags and logins"),
         (name = "analytics", description = "Statistics"),
         (name = "locations", description = "Customers by tag and place"),
+        (name = "history", description = "Every customer's change history, and the feed of all changes"),
         (name = "health", description = "Liveness of the service and its database"),
     )
 )]

@@ -11,7 +11,7 @@ use crate::ApiSettings;
 use crate::extract::{json_config, path_config, query_config};
 use crate::handlers::docs::{OpenApiJson, SwaggerConfig};
 use crate::handlers::{
-    analytics, customers, docs, fallback, health, locations, search, verification,
+    analytics, customers, docs, fallback, health, history, locations, search, verification,
 };
 use crate::openapi::openapi_for;
 
@@ -58,6 +58,7 @@ pub fn configure(settings: ApiSettings) -> impl FnOnce(&mut web::ServiceConfig) 
             // Before the documentation: `/docs/{file:.*}` is a regular expression that every
             // request registered after it would try first.
             .service(customer_routes())
+            .service(resource("/api/v1/events", "GET").route(web::get().to(history::events_feed)))
             .configure(|cfg| docs_routes(cfg, settings.authentication))
             .default_service(web::to(fallback::not_found));
     }
@@ -152,5 +153,8 @@ fn customer_routes() -> actix_web::Scope {
         .service(
             write_resource("/{customer_id}/last-login", "PATCH")
                 .route(web::patch().to(verification::record_login)),
+        )
+        .service(
+            resource("/{customer_id}/events", "GET").route(web::get().to(history::customer_events)),
         )
 }

@@ -33,6 +33,7 @@ const BUCKETS: [f64; 12] = [
 
 const REQUESTS: &str = "http_requests_total";
 const LATENCY: &str = "http_request_duration_seconds";
+const FEED_LAG: &str = "events_feed_lag_seconds";
 
 /// A snapshot of the pool for the gauges.
 #[derive(Debug, Clone, Copy, Default)]
@@ -90,6 +91,11 @@ fn describe() {
         "Largest number of connections the pool opens."
     );
     describe_gauge!("db_pool_size", "Connections currently open.");
+    describe_gauge!(
+        FEED_LAG,
+        "How long the oldest committed change the event feed cannot serve yet has waited for \
+         an older transaction to end (0 when none)."
+    );
     describe_gauge!("db_pool_available", "Open connections not in use.");
     describe_gauge!("db_pool_waiting", "Requests waiting for a connection.");
     describe_counter!(
@@ -141,8 +147,16 @@ impl Metrics {
     }
 
     /// The text exposition of every metric.
-    pub fn render(&self, pool: PoolGauges, search_cache: SearchCacheCounts) -> String {
+    pub fn render(
+        &self,
+        pool: PoolGauges,
+        search_cache: SearchCacheCounts,
+        feed_lag: Option<Duration>,
+    ) -> String {
         metrics::with_local_recorder(&self.recorder, || {
+            if let Some(lag) = feed_lag {
+                gauge!(FEED_LAG).set(lag.as_secs_f64());
+            }
             gauge!("db_pool_max_size").set(pool.max_size as f64);
             gauge!("db_pool_size").set(pool.size as f64);
             gauge!("db_pool_available").set(pool.available as f64);
@@ -193,6 +207,7 @@ mod tests {
                 waiting: 0,
             },
             SearchCacheCounts { hits: 7, misses: 3 },
+            Some(Duration::from_millis(1500)),
         );
         assert!(text.contains(
             "http_requests_total{route=\"/api/v1/customers/{customer_id}\",method=\"GET\",status=\"200\"} 2"
@@ -203,6 +218,7 @@ mod tests {
         assert!(text.contains("db_pool_max_size 16"));
         assert!(text.contains("search_cache_hits_total 7"));
         assert!(text.contains("search_cache_misses_total 3"));
+        assert!(text.contains("events_feed_lag_seconds 1.5"), "{text}");
     }
 
     #[test]
@@ -214,6 +230,7 @@ mod tests {
         let text = m.render(
             PoolGauges::default(),
             SearchCacheCounts { hits: 0, misses: 0 },
+            Some(Duration::ZERO),
         );
         for line in [
             "# HELP http_requests_total HTTP requests by route pattern, method and status.",
@@ -222,6 +239,7 @@ mod tests {
             "# TYPE http_request_duration_seconds histogram",
             "http_request_duration_seconds_count{route=\"/health\",method=\"GET\"} 2",
             "# TYPE db_pool_max_size gauge",
+            "# TYPE events_feed_lag_seconds gauge",
             "# TYPE db_pool_size gauge",
             "# TYPE db_pool_available gauge",
             "# TYPE db_pool_waiting gauge",

@@ -9,7 +9,7 @@ use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::StatusCode;
 use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::middleware::Next;
-use actix_web::web;
+use actix_web::{HttpMessage, web};
 use api_actix::ApiError;
 use tracing::Instrument;
 
@@ -44,6 +44,9 @@ pub async fn observe(
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
     let request_id = inbound_id(&req).unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+    // The change history records it with every write the request makes.
+    req.extensions_mut()
+        .insert(api_actix::RequestId(request_id.clone()));
     let method = req.method().clone();
     let metrics = req.app_data::<web::Data<Metrics>>().cloned();
     let span = tracing::debug_span!("request", request_id = %request_id, method = %method);

@@ -74,6 +74,17 @@ pub struct Settings {
     pub http: HttpSettings,
     #[garde(dive)]
     pub idempotency: IdempotencySettings,
+    #[garde(dive)]
+    pub events: EventSettings,
+}
+
+/// The change history.
+#[derive(Debug, Clone, Deserialize, garde::Validate)]
+#[serde(deny_unknown_fields)]
+pub struct EventSettings {
+    /// How long events are kept, in days (at most a hundred years); 0 keeps them forever.
+    #[garde(range(max = 36_500))]
+    pub retention_days: u32,
 }
 
 /// HTTP semantics beyond the original service.
@@ -146,6 +157,9 @@ pub struct DatabaseSettings {
     pub connect_timeout_ms: u64,
     #[garde(skip)]
     pub statement_timeout_ms: u64,
+    /// How long a session may sit idle inside a transaction; 0 never ends it.
+    #[garde(skip)]
+    pub idle_in_transaction_timeout_ms: u64,
     /// The planner's cost of a random page read in the service's sessions; 0 keeps the
     /// server's.
     #[garde(skip)]
@@ -200,6 +214,7 @@ impl DatabaseSettings {
             wait_timeout: Duration::from_millis(self.wait_timeout_ms),
             create_timeout: Duration::from_millis(self.connect_timeout_ms),
             statement_timeout: Duration::from_millis(self.statement_timeout_ms),
+            idle_in_transaction_timeout: Duration::from_millis(self.idle_in_transaction_timeout_ms),
             random_page_cost: (self.random_page_cost > 0.0).then_some(self.random_page_cost),
         }
     }

@@ -26,6 +26,8 @@ const MIGRATION_RETRY: Duration = Duration::from_secs(2);
 
 /// How often expired idempotency records are removed.
 const REPLAY_PURGE: Duration = Duration::from_secs(600);
+/// How often events older than the retention are removed.
+const EVENT_PURGE: Duration = Duration::from_secs(600);
 
 /// How often the latency samples are folded into their histograms between scrapes.
 const METRICS_UPKEEP: Duration = Duration::from_secs(5);
@@ -86,6 +88,11 @@ impl Application {
         let port = listener.local_addr()?.port();
         let metrics = web::Data::new(Metrics::default());
         tokio::spawn(upkeep_every(metrics.clone(), METRICS_UPKEEP));
+        let worker_pools: Vec<web::Data<Pool>> = pools
+            .0
+            .iter()
+            .map(|pool| web::Data::new(pool.clone()))
+            .collect();
         let pools = web::Data::new(pools);
         let search_cache = web::Data::new(layers.search_cache);
         let api = api_actix::ApiSettings {
@@ -116,6 +123,18 @@ impl Application {
                 REPLAY_PURGE,
             ));
         }
+        if settings.events.retention_days > 0 {
+            let pool = infra_postgres::build_pool(&PoolSettings {
+                max_size: 1,
+                ..pool_settings.clone()
+            })
+            .context("building the database pool")?;
+            tokio::spawn(crate::history::purge_events_every(
+                pool,
+                settings.events.retention_days,
+                EVENT_PURGE,
+            ));
+        }
         // Built once, outside the factory: every worker shares one rate limiter.
         let security = web::Data::new(settings.security().context("configuring access control")?);
         tracing::info!(
@@ -142,6 +161,7 @@ impl Application {
                 .app_data(search_cache.clone())
                 .app_data(services[worker].clone())
                 .app_data(replays[worker].clone())
+                .app_data(worker_pools[worker].clone())
                 .route("/metrics", web::get().to(metrics_endpoint))
                 .configure(api_actix::configure(api))
         })
@@ -264,6 +284,7 @@ impl WorkerPools {
 async fn metrics_endpoint(
     metrics: web::Data<Metrics>,
     pools: web::Data<WorkerPools>,
+    pool: web::Data<Pool>,
     search_cache: web::Data<Option<Arc<SearchCache>>>,
 ) -> HttpResponse {
     // With the cache off the counters stay, at zero.
@@ -271,9 +292,17 @@ async fn metrics_endpoint(
         .as_ref()
         .as_ref()
         .map_or_else(SearchCacheCounts::default, |cache| cache.counts());
+    // Left out (and logged) when the database does not answer: the other metrics still do.
+    let feed_lag = match infra_postgres::feed_lag(&pool).await {
+        Ok(lag) => Some(lag),
+        Err(error) => {
+            tracing::warn!(%error, "could not measure the event feed's lag");
+            None
+        }
+    };
     HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4; charset=utf-8")
-        .body(metrics.render(pools.gauges(), search_cache))
+        .body(metrics.render(pools.gauges(), search_cache, feed_lag))
 }
 
 /// The speed layers the settings turn on, shared by every worker: each a decorator around

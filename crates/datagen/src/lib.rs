@@ -234,10 +234,13 @@ async fn load(
         .await?;
     // Writers wait until we are done; readers go on. The aggregates are not kept row by
     // row for the load (the insert trigger would collect every row): they are recomputed
-    // once at the end, in this transaction, so nobody ever sees them disagree.
+    // once at the end, in this transaction, so nobody ever sees them disagree. Synthetic
+    // customers get no history: the change history records what clients and operators
+    // did, not a generated load (a consumer of the feed starts from the list).
     tx.batch_execute(
         "LOCK TABLE customers IN SHARE ROW EXCLUSIVE MODE; \
-         ALTER TABLE customers DISABLE TRIGGER customer_counts_insert",
+         ALTER TABLE customers DISABLE TRIGGER customer_counts_insert, \
+             DISABLE TRIGGER customer_events_insert",
     )
     .await?;
     let empty: bool = tx
@@ -300,12 +303,14 @@ async fn load(
     })
 }
 
-/// Turns the aggregates' insert trigger back on (in this transaction: it never was off for
-/// anyone else) and recomputes them from the table. Returns how long that took.
+/// Turns the aggregates' and the history's insert triggers back on (in this transaction:
+/// they never were off for anyone else) and recomputes the aggregates from the table.
+/// Returns how long that took.
 async fn rebuild_counts(tx: &Transaction<'_>) -> Result<Duration, tokio_postgres::Error> {
     let started = Instant::now();
     tx.batch_execute(
-        "ALTER TABLE customers ENABLE TRIGGER customer_counts_insert; \
+        "ALTER TABLE customers ENABLE TRIGGER customer_counts_insert, \
+             ENABLE TRIGGER customer_events_insert; \
          SELECT customer_counts_rebuild()",
     )
     .await?;

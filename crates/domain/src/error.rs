@@ -201,6 +201,10 @@ pub enum ServiceError {
         /// The version the customer is at.
         current: u64,
     },
+    /// The feed position asked from is older than what retention kept: events after it
+    /// were removed, so reading on would skip them (410 in HTTP).
+    #[error("events after this position were removed by retention")]
+    FeedPositionPurged,
     /// Another customer holds this email (400, the seed's wording).
     #[error("Customer with this email already exists")]
     EmailTaken,

@@ -3,14 +3,17 @@
 //! With the `mock` feature (and in this crate's tests) mockall generates `Mock*` types for
 //! each, so other crates' tests can use them too.
 
+use std::time::Duration;
+
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
 use crate::error::RepositoryError;
 use crate::models::{
-    BulkWritten, Customer, CustomerChanges, CustomerDraft, CustomerId, CustomerPage,
-    CustomerStatistics, ListQuery, LocationCount, LocationFilter, PageRequest, Precondition,
-    SearchCriteria, StatisticsWindow, Tags, Username, Written,
+    BulkWritten, Customer, CustomerChanges, CustomerDraft, CustomerEvent, CustomerId, CustomerPage,
+    CustomerStatistics, EventKind, FeedPosition, FeedRead, ListQuery, LocationCount,
+    LocationFilter, PageRequest, Precondition, Provenance, SearchCriteria, StatisticsWindow, Tags,
+    TimelineQuery, Username, Written,
 };
 
 /// Which verification flag to set.
@@ -34,6 +37,10 @@ pub enum LocationLevel {
 /// Versions are the storage's to keep too: every write that changes a customer adds one to
 /// its version, and a write with a [`Precondition`] checks it in the write itself (never by
 /// reading first), answering [`Written::Stale`] when it does not hold.
+///
+/// So is the history: every write that changes a customer records one [`CustomerEvent`]
+/// per customer changed, in the transaction of the change (none when nothing changed),
+/// with the [`Provenance`] the repository was [attributed](CustomerRepository::attributed).
 #[cfg_attr(any(test, feature = "mock"), mockall::automock)]
 #[async_trait]
 pub trait CustomerRepository: Send + Sync + 'static {
@@ -142,6 +149,34 @@ pub trait CustomerRepository: Send + Sync + 'static {
 
     /// Succeeds when the storage answers.
     async fn ping(&self) -> Result<(), RepositoryError>;
+
+    /// The same storage, recording `provenance` with every change written through it.
+    fn attributed(&self, provenance: &Provenance) -> Self
+    where
+        Self: Sized;
+
+    /// A page of the customer's events, newest first; `None` when it has none and does not
+    /// exist (a customer deleted for good keeps its events).
+    async fn timeline(
+        &self,
+        id: &CustomerId,
+        query: &TimelineQuery,
+    ) -> Result<Option<Vec<CustomerEvent>>, RepositoryError>;
+
+    /// Up to `limit` events after `after` (from the oldest kept when `None`), of `kinds`
+    /// (every kind when empty), in feed order. An event is served only once no event can
+    /// appear before it any more, so a reader that goes on from the last position it saw
+    /// never misses one and never sees one twice.
+    async fn feed(
+        &self,
+        after: Option<FeedPosition>,
+        limit: u32,
+        kinds: &[EventKind],
+    ) -> Result<FeedRead, RepositoryError>;
+
+    /// Returns once new events may have become visible, or after `at_most`: a wake-up, never
+    /// a promise (the feed is read again to find out).
+    async fn await_events(&self, at_most: Duration);
 }
 
 /// The state of everything a storage holds, named by [`DataVersions::current_version`]: an

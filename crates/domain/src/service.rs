@@ -11,9 +11,10 @@ use crate::error::{Conflict, RepositoryError, Rule, ServiceError, ValidationErro
 use crate::generators;
 use crate::models::{
     BulkUpdate, BulkUpdateReport, BulkWritten, Customer, CustomerId, CustomerPage, CustomerPatch,
-    CustomerStatistics, Email, FailedUpdate, FailureReason, ListQuery, LocationCount,
-    LocationFilter, NewCustomer, PageRequest, Precondition, SearchCriteria, StatisticsWindow, Tags,
-    Username, ValidationContext, Written,
+    CustomerStatistics, Email, FailedUpdate, FailureReason, FeedPage, FeedQuery, FeedRead,
+    ListQuery, LocationCount, LocationFilter, NewCustomer, PageRequest, Precondition, Provenance,
+    SearchCriteria, StatisticsWindow, Tags, Timeline, TimelineQuery, Username, ValidationContext,
+    Written,
 };
 use crate::ports::{
     Clock, CustomerRepository, IdSource, LocationLevel, RandomIds, RandomSuffixes, SuffixSource,
@@ -26,12 +27,15 @@ pub const MAX_CREATE_ATTEMPTS: usize = 5;
 pub const MAX_FILTER_LEN: usize = 255;
 
 /// The use cases over a repository, a clock and two sources of randomness.
-#[derive(Debug, Clone)]
+///
+/// Everything is shared behind `Arc`s, so [`CustomerUseCases::attributed`] makes a copy
+/// over an attributed repository for the price of a few reference counts.
+#[derive(Debug)]
 pub struct CustomerService<R, C = SystemClock, I = RandomIds, S = RandomSuffixes> {
     repo: Arc<R>,
-    clock: C,
-    ids: I,
-    suffixes: S,
+    clock: Arc<C>,
+    ids: Arc<I>,
+    suffixes: Arc<S>,
 }
 
 impl<R: CustomerRepository> CustomerService<R> {
@@ -86,9 +90,9 @@ where
     pub fn with_sources(repo: R, clock: C, ids: I, suffixes: S) -> Self {
         Self {
             repo: Arc::new(repo),
-            clock,
-            ids,
-            suffixes,
+            clock: Arc::new(clock),
+            ids: Arc::new(ids),
+            suffixes: Arc::new(suffixes),
         }
     }
 
@@ -101,13 +105,13 @@ where
     /// The first free candidate of the rounds, else a UUID-derived name.
     async fn free_username(&self, base: &str) -> Result<String, ServiceError> {
         for round in 0..generators::SUFFIX_DIGITS_BY_ROUND.len() {
-            let candidates = generators::candidates(base, round, &self.suffixes);
+            let candidates = generators::candidates(base, round, &*self.suffixes);
             let taken = self.repo.taken_usernames(&candidates).await?;
             if let Some(free) = candidates.into_iter().find(|c| !taken.contains(c)) {
                 return Ok(free);
             }
         }
-        Ok(generators::uuid_username(base, &self.ids))
+        Ok(generators::uuid_username(base, &*self.ids))
     }
 }
 
@@ -123,8 +127,8 @@ where
         let draft = input.validate_into(&self.context())?;
         let base = generators::username_base(&draft.first_name, &draft.last_name);
         for _ in 0..MAX_CREATE_ATTEMPTS {
-            let username = generators::to_username(&self.free_username(&base).await?, &self.ids);
-            let customer_id = generators::customer_id(&self.ids);
+            let username = generators::to_username(&self.free_username(&base).await?, &*self.ids);
+            let customer_id = generators::customer_id(&*self.ids);
             match self.repo.insert(&customer_id, &username, &draft).await {
                 Ok(customer) => return Ok(customer),
                 // Someone took the name or the id between our check and our insert, or the
@@ -400,6 +404,54 @@ where
 
     async fn health(&self) -> Result<(), ServiceError> {
         Ok(self.repo.ping().await?)
+    }
+
+    fn attributed(&self, provenance: Provenance) -> Arc<dyn CustomerUseCases> {
+        Arc::new(Self {
+            repo: Arc::new(self.repo.attributed(&provenance)),
+            clock: Arc::clone(&self.clock),
+            ids: Arc::clone(&self.ids),
+            suffixes: Arc::clone(&self.suffixes),
+        })
+    }
+
+    async fn timeline(
+        &self,
+        customer_id: &str,
+        query: TimelineQuery,
+    ) -> Result<Timeline, ServiceError> {
+        let id = parse_id(customer_id)?;
+        let events = found(self.repo.timeline(&id, &query).await?)?;
+        let full = events.len() == query.limit as usize;
+        let next_before = full.then(|| events.last().map(|event| event.id)).flatten();
+        Ok(Timeline {
+            events,
+            next_before,
+        })
+    }
+
+    async fn feed(&self, query: FeedQuery) -> Result<FeedPage, ServiceError> {
+        let wait = chrono::Duration::from_std(query.wait).unwrap_or(chrono::Duration::MAX);
+        let deadline = self.clock.now().checked_add_signed(wait);
+        loop {
+            let events = match self
+                .repo
+                .feed(query.after, query.limit, &query.kinds)
+                .await?
+            {
+                FeedRead::Purged => return Err(ServiceError::FeedPositionPurged),
+                FeedRead::Events(events) => events,
+            };
+            // Negative once the deadline has passed: then nothing is left.
+            let left = deadline
+                .and_then(|deadline| (deadline - self.clock.now()).to_std().ok())
+                .unwrap_or_default();
+            if !events.is_empty() || left.is_zero() {
+                let next = events.last().map(|event| event.position).or(query.after);
+                return Ok(FeedPage { events, next });
+            }
+            self.repo.await_events(left).await;
+        }
     }
 }
 

@@ -20,6 +20,6 @@ pub use counts::{CountDrift, compact_counts, count_drift, rebuild_counts};
 pub use migrations::{MigrationError, revert_all_migrations, run_migrations};
 pub use pool::{Pool, PoolBuildError, PoolSettings, PoolStatus, build_pool, pool_status};
 pub use repository::{
-    Connections, InTransaction, PgCustomerRepository, PgTransaction, Pooled, ReplayRecord,
-    SearchPlans, explain_search, purge_replays,
+    Connections, FEED_RECHECK, InTransaction, PgCustomerRepository, PgTransaction, Pooled,
+    ReplayRecord, SearchPlans, explain_search, feed_lag, purge_events, purge_replays,
 };

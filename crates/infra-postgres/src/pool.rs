@@ -1,6 +1,7 @@
 //! The connection pool: deadpool over diesel-async's `AsyncPgConnection`, with the Tokio
 //! runtime set (deadpool ignores timeouts without one), bounded waits, and a
-//! `statement_timeout` on every new connection so no query can hold one forever.
+//! `statement_timeout` and `idle_in_transaction_session_timeout` on every new connection so
+//! no query, and no transaction, can hold one forever.
 
 use std::time::Duration;
 
@@ -34,6 +35,10 @@ pub struct PoolSettings {
     pub create_timeout: Duration,
     /// Server-side limit on any single statement (`0` disables it).
     pub statement_timeout: Duration,
+    /// Server-side limit on how long a session may sit idle inside a transaction (`0`
+    /// disables it): a transaction left open holds back the change feed (see
+    /// `repository::history`), and its locks.
+    pub idle_in_transaction_timeout: Duration,
     /// The planner's cost of a random page read for this service's sessions; `None`
     /// keeps the server's (4, which assumes spinning disks).
     pub random_page_cost: Option<f64>,
@@ -49,6 +54,7 @@ impl PoolSettings {
             wait_timeout: Duration::from_secs(5),
             create_timeout: Duration::from_secs(5),
             statement_timeout: Duration::from_secs(30),
+            idle_in_transaction_timeout: Duration::from_secs(10),
             random_page_cost: None,
         }
     }
@@ -93,6 +99,10 @@ pub fn build_pool(settings: &PoolSettings) -> Result<Pool, PoolBuildError> {
     );
     let session = SessionSettings {
         statement_timeout_ms: settings.statement_timeout.as_millis().to_string(),
+        idle_in_transaction_timeout_ms: settings
+            .idle_in_transaction_timeout
+            .as_millis()
+            .to_string(),
         random_page_cost: settings.random_page_cost.map(|cost| cost.to_string()),
     };
     let pool = Pool::builder(manager)
@@ -132,6 +142,7 @@ pub fn pool_status(pool: &Pool) -> PoolStatus {
 #[derive(Debug, Clone)]
 struct SessionSettings {
     statement_timeout_ms: String,
+    idle_in_transaction_timeout_ms: String,
     random_page_cost: Option<String>,
 }
 
@@ -139,6 +150,12 @@ impl SessionSettings {
     async fn apply(&self, conn: &mut AsyncPgConnection) -> diesel::QueryResult<()> {
         // `set_config` takes the values as bound parameters, unlike `SET`.
         set_config(conn, "statement_timeout", &self.statement_timeout_ms).await?;
+        set_config(
+            conn,
+            "idle_in_transaction_session_timeout",
+            &self.idle_in_transaction_timeout_ms,
+        )
+        .await?;
         if let Some(cost) = &self.random_page_cost {
             set_config(conn, "random_page_cost", cost).await?;
         }

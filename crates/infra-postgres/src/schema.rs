@@ -54,3 +54,16 @@ diesel::table! {
         created_at -> Timestamptz,
     }
 }
+
+diesel::define_sql_function! {
+    /// Records who makes the statement's change and of which kind, for the history's
+    /// triggers (the `customer_events` migration); always true, so it is used as a
+    /// condition of the statement itself.
+    fn customer_events_attribute(context: diesel::sql_types::Text) -> diesel::sql_types::Bool;
+}
+
+diesel::define_sql_function! {
+    /// [`customer_events_attribute`] for an insert, which has no condition: returns 1, the
+    /// version of a new customer.
+    fn customer_events_attribute_new(context: diesel::sql_types::Text) -> diesel::sql_types::BigInt;
+}

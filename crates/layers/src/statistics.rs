@@ -10,13 +10,16 @@
 
 use std::sync::Arc;
 
+use std::time::Duration;
+
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use domain::{
-    BulkWritten, Customer, CustomerChanges, CustomerDraft, CustomerId, CustomerPage,
-    CustomerRepository, CustomerStatistics, ListQuery, LocationCount, LocationFilter,
-    LocationLevel, PageRequest, Precondition, RepositoryError, SearchCriteria, StatisticsWindow,
-    Tags, Username, Verification, Written,
+    BulkWritten, Customer, CustomerChanges, CustomerDraft, CustomerEvent, CustomerId, CustomerPage,
+    CustomerRepository, CustomerStatistics, EventKind, FeedPosition, FeedRead, ListQuery,
+    LocationCount, LocationFilter, LocationLevel, PageRequest, Precondition, Provenance,
+    RepositoryError, SearchCriteria, StatisticsWindow, Tags, TimelineQuery, Username, Verification,
+    Written,
 };
 
 use crate::Coalescer;
@@ -181,6 +184,34 @@ impl<R: CustomerRepository> CustomerRepository for CoalescedStatistics<R> {
 
     async fn ping(&self) -> Result<(), RepositoryError> {
         self.inner.ping().await
+    }
+
+    fn attributed(&self, provenance: &Provenance) -> Self {
+        Self {
+            inner: self.inner.attributed(provenance),
+            coalescer: Arc::clone(&self.coalescer),
+        }
+    }
+
+    async fn timeline(
+        &self,
+        id: &CustomerId,
+        query: &TimelineQuery,
+    ) -> Result<Option<Vec<CustomerEvent>>, RepositoryError> {
+        self.inner.timeline(id, query).await
+    }
+
+    async fn feed(
+        &self,
+        after: Option<FeedPosition>,
+        limit: u32,
+        kinds: &[EventKind],
+    ) -> Result<FeedRead, RepositoryError> {
+        self.inner.feed(after, limit, kinds).await
+    }
+
+    async fn await_events(&self, at_most: Duration) {
+        self.inner.await_events(at_most).await;
     }
 }
 

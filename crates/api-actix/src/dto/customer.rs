@@ -90,7 +90,7 @@ pub(crate) fn utc_timestamp(at: DateTime<Utc>) -> String {
 }
 
 /// `1990-01-15T00:00:00`; a fraction only when there is one.
-fn local_timestamp(at: NaiveDateTime) -> String {
+pub(crate) fn local_timestamp(at: NaiveDateTime) -> String {
     // Parsed once: `format` with a string parses it again for every value.
     static ITEMS: LazyLock<Vec<Item<'static>>> =
         LazyLock::new(|| StrftimeItems::new("%Y-%m-%dT%H:%M:%S%.f").collect());

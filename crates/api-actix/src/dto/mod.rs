@@ -7,6 +7,7 @@ mod create;
 mod cursor;
 mod customer;
 pub(crate) mod de;
+mod events;
 mod fields;
 mod locations;
 mod params;
@@ -17,6 +18,10 @@ pub use analytics::{CountMap, StatisticsResponse};
 pub use common::{HealthResponse, MessageResponse};
 pub use create::CreateCustomerRequest;
 pub use customer::CustomerResponse;
+pub use events::{
+    EventResponse, EventType, FeedParams, FeedResponse, FieldChangeResponse, TimelineParams,
+    TimelineResponse,
+};
 pub use fields::{Gender, SortBy, SortOrder, TagsInput};
 pub use locations::{
     CitiesResponse, CityCount, CountriesResponse, CountryCount, LocationFilters,

@@ -7,6 +7,7 @@ pub mod customers;
 pub mod docs;
 pub mod fallback;
 pub mod health;
+pub mod history;
 pub mod locations;
 pub mod responses;
 pub mod search;
@@ -17,14 +18,22 @@ use std::sync::Arc;
 
 use actix_web::dev::Payload;
 use actix_web::{FromRequest, HttpMessage, HttpRequest, web};
-use domain::CustomerUseCases;
+use domain::{CustomerUseCases, Provenance};
 
 use crate::error::ApiError;
 use crate::idempotency::TransactionUseCases;
+use crate::security::Principal;
+
+/// The id of the request, for the binary's request-logging middleware to put in the
+/// request's extensions: the history records it with every change the request makes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RequestId(pub String);
 
 /// The use cases a handler calls: those of the request's transaction when the
 /// [`idempotency`](crate::idempotency) middleware opened one, else the ones the binary
-/// registered (see [`crate::service_data`]).
+/// registered (see [`crate::service_data`]), [attributed](CustomerUseCases::attributed) to
+/// the request's caller, its [`RequestId`] and its `Idempotency-Key` (a few reference
+/// counts; reads ignore it).
 #[derive(Clone)]
 pub struct Service(Arc<dyn CustomerUseCases>);
 
@@ -46,13 +55,21 @@ impl FromRequest for Service {
     type Future = Ready<Result<Self, ApiError>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        if let Some(tx) = req.extensions().get::<TransactionUseCases>() {
-            return ready(Ok(Self(tx.0.clone())));
-        }
-        ready(
-            req.app_data::<web::Data<dyn CustomerUseCases>>()
-                .map(|data| Self(data.clone().into_inner()))
-                .ok_or_else(|| ApiError::Internal("no use cases registered".into())),
-        )
+        let extensions = req.extensions();
+        let (use_cases, key) = match extensions.get::<TransactionUseCases>() {
+            Some(tx) => (tx.use_cases.clone(), Some(tx.key.clone())),
+            None => match req.app_data::<web::Data<dyn CustomerUseCases>>() {
+                Some(data) => (data.clone().into_inner(), None),
+                None => return ready(Err(ApiError::Internal("no use cases registered".into()))),
+            },
+        };
+        let provenance = Provenance {
+            actor: extensions
+                .get::<Principal>()
+                .map(|principal| principal.subject.clone()),
+            request_id: extensions.get::<RequestId>().map(|id| id.0.clone()),
+            idempotency_key: key,
+        };
+        ready(Ok(Self(use_cases.attributed(provenance))))
     }
 }

@@ -89,3 +89,11 @@ pub struct CustomerNotFound(pub ErrorResponse);
     example = json!({"detail": "Customer with this email already exists", "code": "email_taken"})
 )]
 pub struct EmailTaken(pub ErrorResponse);
+
+/// 410 for a feed cursor older than what retention kept.
+#[derive(Debug, IntoResponses)]
+#[response(
+    status = 410,
+    example = json!({"detail": "Events after this cursor were removed by retention; restart from the oldest retained event by calling again without `after`", "code": "cursor_expired"})
+)]
+pub struct CursorExpired(pub ErrorResponse);

@@ -142,6 +142,12 @@ pub const ROUTE_ACCESS: &[(&str, &str, Access)] = &[
         "/api/v1/customers/{customer_id}/last-login",
         Requires(Writer),
     ),
+    (
+        "GET",
+        "/api/v1/customers/{customer_id}/events",
+        Requires(Reader),
+    ),
+    ("GET", "/api/v1/events", Requires(Reader)),
 ];
 
 /// actix reports the list resource as `/api/v1/customers` (its first pattern), OpenAPI as

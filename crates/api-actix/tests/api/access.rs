@@ -242,9 +242,9 @@ async fn with_authentication_off_every_route_is_open() {
 async fn an_app_wired_without_its_security_data_fails_closed() {
     let app = actix_web::test::init_service(
         actix_web::App::new()
-            .app_data(api_actix::service_data(std::sync::Arc::new(
+            .app_data(crate::support::registered(
                 crate::security_support::database_down(),
-            )))
+            ))
             .wrap(actix_web::middleware::from_fn(
                 api_actix::security::access_control,
             ))

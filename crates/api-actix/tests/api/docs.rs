@@ -9,7 +9,7 @@ use serde_json::Value;
 use crate::support::{send, untouched};
 
 /// Every route the router serves, as (method, OpenAPI path).
-const ROUTES: [(&str, &str); 20] = [
+const ROUTES: [(&str, &str); 22] = [
     ("post", "/api/v1/customers/"),
     ("get", "/api/v1/customers/"),
     ("get", "/api/v1/customers/{customer_id}"),
@@ -29,6 +29,8 @@ const ROUTES: [(&str, &str); 20] = [
     ("get", "/api/v1/customers/available/countries"),
     ("get", "/api/v1/customers/available/cities"),
     ("get", "/api/v1/customers/available/states"),
+    ("get", "/api/v1/customers/{customer_id}/events"),
+    ("get", "/api/v1/events"),
     ("get", "/health"),
 ];
 

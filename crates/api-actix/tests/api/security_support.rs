@@ -7,7 +7,6 @@
     reason = "fixtures outside #[test] functions: a failure here is a broken test"
 )]
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use actix_web::middleware::from_fn;
@@ -15,7 +14,7 @@ use actix_web::{App, HttpResponse, test, web};
 use api_actix::security::{
     self, Authenticator, CorsPolicy, Role, Security, TokenIssuer, VerificationKey,
 };
-use api_actix::{ApiSettings, configure, service_data};
+use api_actix::{ApiSettings, configure};
 use domain::{MockCustomerUseCases, ServiceError};
 use serde_json::Value;
 
@@ -92,6 +91,8 @@ pub fn database_down() -> MockCustomerUseCases {
     m.expect_deactivate().returning(move |_, _| Err(down()));
     m.expect_delete().returning(move |_, _| Err(down()));
     m.expect_health().returning(move || Err(down()));
+    m.expect_timeline().returning(move |_, _| Err(down()));
+    m.expect_feed().returning(move |_| Err(down()));
     m
 }
 
@@ -100,7 +101,7 @@ pub async fn send_secured(security: Security, requests: Vec<test::TestRequest>) 
     let app = test::init_service(
         App::new()
             .app_data(web::Data::new(security))
-            .app_data(service_data(Arc::new(database_down())))
+            .app_data(crate::support::registered(database_down()))
             .wrap(from_fn(security::access_control))
             .wrap(from_fn(security::cors))
             .wrap(from_fn(security::security_headers))

@@ -13,7 +13,10 @@ use actix_web::http::header::HeaderMap;
 use actix_web::{App, test};
 use api_actix::{ApiSettings, configure, service_data};
 use chrono::{DateTime, NaiveDate, Utc};
-use domain::{Customer, CustomerId, Email, Gender, MockCustomerUseCases, Phone, Tags, Username};
+use domain::{
+    Customer, CustomerId, CustomerUseCases, Email, Gender, MockCustomerUseCases, Phone, Tags,
+    Username,
+};
 use serde_json::Value;
 
 /// The customer of the contract's response example.
@@ -121,7 +124,7 @@ pub async fn send_with(
 ) -> Reply {
     let app = test::init_service(
         App::new()
-            .app_data(service_data(Arc::new(mock)))
+            .app_data(registered(mock))
             .configure(configure(settings)),
     )
     .await;
@@ -137,6 +140,17 @@ pub async fn send_with(
         text,
         json,
     }
+}
+
+/// `mock` as the app's use cases: the handlers' `Service` asks for them attributed to the
+/// request first, which gives `mock` itself.
+pub fn registered(mock: MockCustomerUseCases) -> actix_web::web::Data<dyn CustomerUseCases> {
+    let inner: Arc<dyn CustomerUseCases> = Arc::new(mock);
+    let mut outer = MockCustomerUseCases::new();
+    outer
+        .expect_attributed()
+        .returning(move |_| Arc::clone(&inner));
+    service_data(Arc::new(outer))
 }
 
 /// A mock that must not be called: the request is rejected before reaching a use case.

@@ -1,6 +1,7 @@
 //! The types of the customer domain.
 
 mod customer;
+mod history;
 #[cfg(test)]
 pub(crate) use customer::tests as customer_tests_support;
 mod input;
@@ -11,6 +12,10 @@ mod values;
 mod version;
 
 pub use customer::Customer;
+pub use history::{
+    CustomerEvent, EventKind, FeedPage, FeedPosition, FeedQuery, FeedRead, FieldChange, FieldValue,
+    Provenance, Timeline, TimelineQuery, UnknownEventKind,
+};
 pub use input::{BulkUpdate, CustomerChanges, CustomerDraft, CustomerPatch, NewCustomer, Patch};
 pub use query::{
     Cursor, CustomerPage, ListQuery, LocationFilter, PageRequest, SearchCriteria, SortField,

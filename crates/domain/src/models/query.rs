@@ -111,7 +111,7 @@ impl Cursor {
     }
 }
 
-fn check_limit(limit: u64, max: u32) -> Result<u32, ValidationErrors> {
+pub(crate) fn check_limit(limit: u64, max: u32) -> Result<u32, ValidationErrors> {
     u32::try_from(limit)
         .ok()
         .filter(|l| (1..=max).contains(l))

@@ -1,13 +1,15 @@
 //! The inbound port: everything clients can do with customers. The HTTP adapter depends on
 //! this trait only (and mocks it in its tests).
 
+use std::sync::Arc;
+
 use async_trait::async_trait;
 
 use crate::error::ServiceError;
 use crate::models::{
     BulkUpdate, BulkUpdateReport, Customer, CustomerPage, CustomerPatch, CustomerStatistics,
-    ListQuery, LocationCount, LocationFilter, NewCustomer, PageRequest, Precondition,
-    SearchCriteria, Tags,
+    FeedPage, FeedQuery, ListQuery, LocationCount, LocationFilter, NewCustomer, PageRequest,
+    Precondition, Provenance, SearchCriteria, Tags, Timeline, TimelineQuery,
 };
 use crate::ports::LocationLevel;
 
@@ -78,4 +80,15 @@ pub trait CustomerUseCases: Send + Sync + 'static {
     async fn delete(&self, customer_id: &str, expected: Precondition) -> Result<(), ServiceError>;
     /// Succeeds when the storage answers.
     async fn health(&self) -> Result<(), ServiceError>;
+    /// The same use cases, recording `provenance` with every change they write.
+    fn attributed(&self, provenance: Provenance) -> Arc<dyn CustomerUseCases>;
+    /// The customer's changes, newest first; also after a hard delete.
+    async fn timeline(
+        &self,
+        customer_id: &str,
+        query: TimelineQuery,
+    ) -> Result<Timeline, ServiceError>;
+    /// Every change of every customer in feed order, waiting up to `query.wait` for one
+    /// when there is none yet.
+    async fn feed(&self, query: FeedQuery) -> Result<FeedPage, ServiceError>;
 }

@@ -10,6 +10,8 @@
 //! repository (`PgCustomerRepository<InTransaction>`): the type that implements
 //! `DataVersions` is only the pooled one, so a cache can never wrap a transaction.
 
+mod history;
+pub use history::{FEED_RECHECK, feed_lag, purge_events};
 mod places;
 mod reads;
 mod search;
@@ -21,15 +23,19 @@ pub use transaction::{InTransaction, PgTransaction, ReplayRecord, purge_replays}
 mod version;
 mod writes;
 
+use std::sync::Arc;
+use std::time::Duration;
+
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use diesel_async::AsyncPgConnection;
 use diesel_async::pooled_connection::deadpool::Object;
 use domain::{
-    BulkWritten, Customer, CustomerChanges, CustomerDraft, CustomerId, CustomerPage,
-    CustomerRepository, CustomerStatistics, ListQuery, LocationCount, LocationFilter,
-    LocationLevel, PageRequest, Precondition, RepositoryError, SearchCriteria, StatisticsWindow,
-    Tags, Username, Verification, Written,
+    BulkWritten, Customer, CustomerChanges, CustomerDraft, CustomerEvent, CustomerId, CustomerPage,
+    CustomerRepository, CustomerStatistics, EventKind, FeedPosition, FeedRead, ListQuery,
+    LocationCount, LocationFilter, LocationLevel, PageRequest, Precondition, Provenance,
+    RepositoryError, SearchCriteria, StatisticsWindow, Tags, TimelineQuery, Username, Verification,
+    Written,
 };
 
 use diesel_async::{AnsiTransactionManager, TransactionManager};
@@ -40,7 +46,7 @@ use crate::pool::Pool;
 /// Where a repository's statements run: a connection from the pool per call
 /// ([`Pooled`]), or the one connection of an open transaction ([`InTransaction`]).
 #[async_trait]
-pub trait Connections: Send + Sync + 'static + private::Sealed {
+pub trait Connections: Clone + Send + Sync + 'static + private::Sealed {
     /// Whether a write that may fail on a constraint runs in a savepoint: inside a
     /// transaction a failed statement would abort the whole of it, where the caller must be
     /// able to go on (retry a create with another username, store a 400 for its key).
@@ -140,6 +146,9 @@ impl Connections for Pooled {
 #[derive(Clone)]
 pub struct PgCustomerRepository<C: Connections = Pooled> {
     connections: C,
+    /// Recorded with every change written through this value (see
+    /// [`CustomerRepository::attributed`]).
+    provenance: Arc<Provenance>,
 }
 
 impl std::fmt::Debug for PgCustomerRepository {
@@ -163,6 +172,7 @@ impl PgCustomerRepository {
     pub fn new(pool: Pool) -> Self {
         Self {
             connections: Pooled(pool),
+            provenance: Arc::default(),
         }
     }
 
@@ -176,6 +186,20 @@ impl<C: Connections> PgCustomerRepository<C> {
     async fn conn(&self) -> Result<Conn<'_>, RepositoryError> {
         self.connections.conn().await
     }
+
+    /// The attribution of a write of `kind` through this value (`None`: as the statement
+    /// says).
+    fn attribution(&self, kind: Option<EventKind>) -> String {
+        history::attribution(kind, &self.provenance)
+    }
+}
+
+/// Passes a write's result on, waking the history's waiting readers when it wrote.
+fn woken<T>(result: Result<T, RepositoryError>) -> Result<T, RepositoryError> {
+    if result.is_ok() {
+        history::written();
+    }
+    result
 }
 
 #[async_trait]
@@ -188,7 +212,8 @@ impl<C: Connections> CustomerRepository for PgCustomerRepository<C> {
         draft: &CustomerDraft,
     ) -> Result<Customer, RepositoryError> {
         guarded!(self, conn, {
-            writes::insert(&mut conn, customer_id, username, draft).await
+            let attribution = self.attribution(None);
+            woken(writes::insert(&mut conn, customer_id, username, draft, &attribution).await)
         })
     }
 
@@ -233,7 +258,8 @@ impl<C: Connections> CustomerRepository for PgCustomerRepository<C> {
         expected: &Precondition,
     ) -> Result<Written<Customer>, RepositoryError> {
         guarded!(self, conn, {
-            writes::update(&mut conn, id, changes, expected).await
+            let attribution = self.attribution(Some(EventKind::Updated));
+            woken(writes::update(&mut conn, id, changes, expected, &attribution).await)
         })
     }
 
@@ -244,7 +270,8 @@ impl<C: Connections> CustomerRepository for PgCustomerRepository<C> {
         changes: &CustomerChanges,
     ) -> Result<BulkWritten, RepositoryError> {
         guarded!(self, conn, {
-            writes::bulk_update(&mut conn, targets, changes).await
+            let attribution = self.attribution(Some(EventKind::BulkUpdated));
+            woken(writes::bulk_update(&mut conn, targets, changes, &attribution).await)
         })
     }
 
@@ -255,7 +282,14 @@ impl<C: Connections> CustomerRepository for PgCustomerRepository<C> {
         what: Verification,
         expected: &Precondition,
     ) -> Result<Written<u64>, RepositoryError> {
-        writes::mark_verified(&mut *self.conn().await?, id, what, expected).await
+        let kind = match what {
+            Verification::Email => EventKind::EmailVerified,
+            Verification::Phone => EventKind::PhoneVerified,
+        };
+        let attribution = self.attribution(Some(kind));
+        woken(
+            writes::mark_verified(&mut *self.conn().await?, id, what, expected, &attribution).await,
+        )
     }
 
     #[tracing::instrument(level = "debug", name = "db.record_login", skip_all)]
@@ -265,7 +299,8 @@ impl<C: Connections> CustomerRepository for PgCustomerRepository<C> {
         at: DateTime<Utc>,
         expected: &Precondition,
     ) -> Result<Written<u64>, RepositoryError> {
-        writes::record_login(&mut *self.conn().await?, id, at, expected).await
+        let attribution = self.attribution(Some(EventKind::LoggedIn));
+        woken(writes::record_login(&mut *self.conn().await?, id, at, expected, &attribution).await)
     }
 
     #[tracing::instrument(level = "debug", name = "db.statistics", skip_all)]
@@ -309,7 +344,8 @@ impl<C: Connections> CustomerRepository for PgCustomerRepository<C> {
         id: &CustomerId,
         expected: &Precondition,
     ) -> Result<Written<u64>, RepositoryError> {
-        writes::deactivate(&mut *self.conn().await?, id, expected).await
+        let attribution = self.attribution(Some(EventKind::Deactivated));
+        woken(writes::deactivate(&mut *self.conn().await?, id, expected, &attribution).await)
     }
 
     #[tracing::instrument(level = "debug", name = "db.delete", skip_all)]
@@ -318,11 +354,42 @@ impl<C: Connections> CustomerRepository for PgCustomerRepository<C> {
         id: &CustomerId,
         expected: &Precondition,
     ) -> Result<Written<()>, RepositoryError> {
-        writes::delete(&mut *self.conn().await?, id, expected).await
+        let attribution = self.attribution(None);
+        woken(writes::delete(&mut *self.conn().await?, id, expected, &attribution).await)
     }
 
     #[tracing::instrument(level = "debug", name = "db.ping", skip_all)]
     async fn ping(&self) -> Result<(), RepositoryError> {
         reads::ping(&mut *self.conn().await?).await
+    }
+
+    fn attributed(&self, provenance: &Provenance) -> Self {
+        Self {
+            connections: self.connections.clone(),
+            provenance: Arc::new(provenance.clone()),
+        }
+    }
+
+    #[tracing::instrument(level = "debug", name = "db.timeline", skip_all)]
+    async fn timeline(
+        &self,
+        id: &CustomerId,
+        query: &TimelineQuery,
+    ) -> Result<Option<Vec<CustomerEvent>>, RepositoryError> {
+        history::timeline(&mut *self.conn().await?, id, query).await
+    }
+
+    #[tracing::instrument(level = "debug", name = "db.feed", skip_all)]
+    async fn feed(
+        &self,
+        after: Option<FeedPosition>,
+        limit: u32,
+        kinds: &[EventKind],
+    ) -> Result<FeedRead, RepositoryError> {
+        history::feed(&*self.conn().await?, after, limit, kinds).await
+    }
+
+    async fn await_events(&self, at_most: Duration) {
+        history::await_events(at_most).await;
     }
 }

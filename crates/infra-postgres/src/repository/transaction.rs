@@ -133,6 +133,7 @@ impl PgTransaction {
         let connection = InTransaction(Arc::new(Mutex::new(Slot(Some(conn)))));
         let repository = PgCustomerRepository {
             connections: connection.clone(),
+            provenance: Arc::default(),
         };
         Ok((Self { connection }, repository))
     }

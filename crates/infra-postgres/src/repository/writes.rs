@@ -1,6 +1,10 @@
 //! Inserts, updates and deletes; each one statement, returning what changed only once
 //! PostgreSQL has confirmed its commit (rows through [`complete`], counts through
 //! `execute`, which waits for the end of the answer itself).
+//!
+//! Each write attributes itself in the statement (`attribution`, see
+//! [`super::history::attribution`]): the history's triggers record the change with it, in
+//! the same transaction.
 
 use std::collections::HashSet;
 
@@ -19,7 +23,7 @@ use crate::changes::CustomerChangeset;
 use crate::complete;
 use crate::errors::from_diesel;
 use crate::rows::{CustomerRow, NewCustomerRow};
-use crate::schema::customers;
+use crate::schema::{customer_events_attribute, customer_events_attribute_new, customers};
 
 /// Inserts and returns the stored row (`RETURNING`), with its id, defaults and timestamps.
 pub(super) async fn insert(
@@ -27,6 +31,7 @@ pub(super) async fn insert(
     customer_id: &CustomerId,
     username: &Username,
     draft: &CustomerDraft,
+    attribution: &str,
 ) -> Result<Customer, RepositoryError> {
     use customers::dsl as c;
     let row = NewCustomerRow::new(customer_id, username, draft);
@@ -54,6 +59,7 @@ pub(super) async fn insert(
             c::marketing_sms.eq(row.marketing_sms),
             c::notes.eq(row.notes),
             c::tags.eq(row.tags),
+            c::version.eq(customer_events_attribute_new(attribution)),
         ))
         .returning(CustomerRow::as_returning());
     complete::one_row::<_, _, CustomerRow>(statement, conn)
@@ -119,6 +125,7 @@ pub(super) async fn update(
     id: &CustomerId,
     changes: &CustomerChanges,
     expected: &Precondition,
+    attribution: &str,
 ) -> Result<Written<Customer>, RepositoryError> {
     let set = CustomerChangeset::new(changes);
     if set.is_empty() {
@@ -131,7 +138,12 @@ pub(super) async fn update(
         });
     }
     let statement = diesel::update(
-        customers::table.filter(customers::customer_id.eq(id.as_str()).and(admits(expected))),
+        customers::table.filter(
+            customers::customer_id
+                .eq(id.as_str())
+                .and(admits(expected))
+                .and(customer_events_attribute(attribution)),
+        ),
     )
     .set(set)
     .returning(CustomerRow::as_returning());
@@ -152,6 +164,7 @@ pub(super) async fn bulk_update(
     conn: &mut AsyncPgConnection,
     targets: &[(CustomerId, Option<u64>)],
     changes: &CustomerChanges,
+    attribution: &str,
 ) -> Result<BulkWritten, RepositoryError> {
     let set = CustomerChangeset::new(changes).without_email();
     let all: Vec<&str> = targets.iter().map(|(id, _)| id.as_str()).collect();
@@ -186,9 +199,15 @@ pub(super) async fn bulk_update(
             .collect()
     } else if pinned.is_empty() {
         complete::rows(
-            diesel::update(customers::table.filter(customers::customer_id.eq_any(&all)))
-                .set(set)
-                .returning(customers::customer_id),
+            diesel::update(
+                customers::table.filter(
+                    customers::customer_id
+                        .eq_any(&all)
+                        .and(customer_events_attribute(attribution)),
+                ),
+            )
+            .set(set)
+            .returning(customers::customer_id),
             conn,
         )
         .await
@@ -204,7 +223,8 @@ pub(super) async fn bulk_update(
                 customers::table.filter(
                     customers::customer_id
                         .eq_any(&free)
-                        .or(customers::customer_id.eq_any(&all).and(at_version)),
+                        .or(customers::customer_id.eq_any(&all).and(at_version))
+                        .and(customer_events_attribute(attribution)),
                 ),
             )
             .set(set)
@@ -263,17 +283,21 @@ async fn versioned(
 }
 
 /// The customer `id`, if the precondition holds: the target of a single-customer write.
-fn one_customer(id: &CustomerId, expected: &Precondition) -> OneCustomer {
+fn one_customer(id: &CustomerId, expected: &Precondition, attribution: &str) -> OneCustomer {
     customers::table.filter(
         customers::customer_id
             .eq(id.as_str().to_owned())
-            .and(admits(expected)),
+            .and(admits(expected))
+            .and(customer_events_attribute(attribution.to_owned())),
     )
 }
 
 type OneCustomer = diesel::dsl::Filter<
     customers::table,
-    diesel::dsl::And<diesel::dsl::Eq<customers::customer_id, String>, Admits>,
+    diesel::dsl::And<
+        diesel::dsl::And<diesel::dsl::Eq<customers::customer_id, String>, Admits>,
+        customer_events_attribute<String>,
+    >,
 >;
 
 pub(super) async fn mark_verified(
@@ -281,8 +305,9 @@ pub(super) async fn mark_verified(
     id: &CustomerId,
     what: Verification,
     expected: &Precondition,
+    attribution: &str,
 ) -> Result<Written<u64>, RepositoryError> {
-    let target = one_customer(id, expected);
+    let target = one_customer(id, expected, attribution);
     let written = match what {
         Verification::Email => {
             complete::optional_row(
@@ -311,9 +336,10 @@ pub(super) async fn record_login(
     id: &CustomerId,
     at: DateTime<Utc>,
     expected: &Precondition,
+    attribution: &str,
 ) -> Result<Written<u64>, RepositoryError> {
     let written = complete::optional_row(
-        diesel::update(one_customer(id, expected))
+        diesel::update(one_customer(id, expected, attribution))
             .set(customers::last_login_at.eq(at))
             .returning(customers::version),
         conn,
@@ -326,9 +352,10 @@ pub(super) async fn deactivate(
     conn: &mut AsyncPgConnection,
     id: &CustomerId,
     expected: &Precondition,
+    attribution: &str,
 ) -> Result<Written<u64>, RepositoryError> {
     let written = complete::optional_row(
-        diesel::update(one_customer(id, expected))
+        diesel::update(one_customer(id, expected, attribution))
             .set(customers::is_active.eq(false))
             .returning(customers::version),
         conn,
@@ -341,8 +368,9 @@ pub(super) async fn delete(
     conn: &mut AsyncPgConnection,
     id: &CustomerId,
     expected: &Precondition,
+    attribution: &str,
 ) -> Result<Written<()>, RepositoryError> {
-    let deleted = diesel::delete(one_customer(id, expected))
+    let deleted = diesel::delete(one_customer(id, expected, attribution))
         .execute(conn)
         .await
         .map_err(from_diesel)?;
@@ -393,7 +421,7 @@ mod tests {
         for n in 0..4 {
             let id = CustomerId::parse(&format!("CUST_0000000{n}")).unwrap();
             let username = Username::parse(&format!("annlee{n}")).unwrap();
-            insert(&mut conn, &id, &username, &draft(n, n % 2 == 0))
+            insert(&mut conn, &id, &username, &draft(n, n % 2 == 0), "{}")
                 .await
                 .unwrap();
         }

@@ -10,6 +10,7 @@ mod bulk;
 mod counts;
 mod dependencies;
 mod flags;
+mod history;
 mod inserts;
 mod listing;
 mod locations;

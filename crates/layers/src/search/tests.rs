@@ -83,6 +83,19 @@ mockall::mock! {
             expected: &domain::Precondition,
         ) -> Result<domain::Written<()>, RepositoryError>;
         async fn ping(&self) -> Result<(), RepositoryError>;
+        fn attributed(&self, provenance: &domain::Provenance) -> Self;
+        async fn timeline(
+            &self,
+            id: &domain::CustomerId,
+            query: &domain::TimelineQuery,
+        ) -> Result<Option<Vec<domain::CustomerEvent>>, RepositoryError>;
+        async fn feed(
+            &self,
+            after: Option<domain::FeedPosition>,
+            limit: u32,
+            kinds: &[domain::EventKind],
+        ) -> Result<domain::FeedRead, RepositoryError>;
+        async fn await_events(&self, at_most: Duration);
     }
 
     #[async_trait::async_trait]

@@ -92,6 +92,7 @@ pub(super) fn violations(err: ServiceError) -> Vec<(String, Rule)> {
 mod bulk;
 mod create;
 mod fields;
+mod history;
 mod language;
 mod lookups;
 mod ports_reached;

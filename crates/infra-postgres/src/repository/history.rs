@@ -1,0 +1,326 @@
+//! The history's reads: a customer's timeline and the feed of every change (the
+//! `customer_events` migration's triggers write the events), the feed's lag, retention,
+//! and the wake-up of readers waiting for an event.
+//!
+//! The feed serves an event only once every transaction with a smaller id has ended
+//! (`xid < pg_snapshot_xmin(pg_current_snapshot())`, read in the same statement, so with
+//! the same snapshot) and in `(xid, id)` order. Any event that becomes visible later
+//! belongs to a transaction at or above that bound, so after a position it was never
+//! served before: a reader going on from the last position it saw misses nothing and sees
+//! nothing twice. The cost: a transaction that stays open anywhere on the server holds the
+//! feed back (by its duration) until it ends; the pool's sessions bound their own
+//! (`idle_in_transaction_session_timeout`, `statement_timeout`), and [`feed_lag`] measures
+//! it.
+
+use std::collections::BTreeMap;
+use std::sync::LazyLock;
+use std::time::Duration;
+
+use chrono::{DateTime, NaiveDateTime, Utc};
+use diesel::QueryableByName;
+use diesel::sql_types::{Array, BigInt, Double, Nullable, Text, Timestamptz};
+use diesel_async::AsyncPgConnection;
+use domain::{
+    CustomerEvent, CustomerId, EventKind, FeedPosition, FeedRead, FieldChange, FieldValue,
+    Provenance, RepositoryError, TimelineQuery,
+};
+use serde_json::Value;
+
+use crate::complete;
+use crate::errors::{from_diesel, from_pool};
+use crate::pool::Pool;
+
+/// The statement's attribution for the history's triggers: the kind of change (`None`:
+/// as the statement says, `created` or `deleted`) and who asked for it, as the JSON the
+/// `customer_events_attribute` function stores for the statement's transaction.
+pub(super) fn attribution(kind: Option<EventKind>, provenance: &Provenance) -> String {
+    serde_json::json!({
+        "type": kind.map(EventKind::as_str),
+        "actor": provenance.actor,
+        "request_id": provenance.request_id,
+        "key": provenance.idempotency_key,
+    })
+    .to_string()
+}
+
+/// Columns of an event as read, `xid` as a number.
+const EVENT_COLUMNS: &str = "id, xid::text::bigint AS transaction, customer_id, type, version, \
+     occurred_at, actor, request_id, idempotency_key, changes::text AS changes";
+
+#[derive(QueryableByName)]
+struct EventRow {
+    #[diesel(sql_type = BigInt)]
+    id: i64,
+    #[diesel(sql_type = BigInt)]
+    transaction: i64,
+    #[diesel(sql_type = Text)]
+    customer_id: String,
+    #[diesel(sql_type = Text)]
+    r#type: String,
+    #[diesel(sql_type = BigInt)]
+    version: i64,
+    #[diesel(sql_type = Timestamptz)]
+    occurred_at: DateTime<Utc>,
+    #[diesel(sql_type = Nullable<Text>)]
+    actor: Option<String>,
+    #[diesel(sql_type = Nullable<Text>)]
+    request_id: Option<String>,
+    #[diesel(sql_type = Nullable<Text>)]
+    idempotency_key: Option<String>,
+    #[diesel(sql_type = Text)]
+    changes: String,
+}
+
+fn unexpected(what: impl std::fmt::Display) -> RepositoryError {
+    RepositoryError::Unexpected(format!("stored event: {what}"))
+}
+
+impl EventRow {
+    fn into_event(self) -> Result<CustomerEvent, RepositoryError> {
+        let changes: BTreeMap<String, Value> =
+            serde_json::from_str(&self.changes).map_err(unexpected)?;
+        let changes = changes
+            .into_iter()
+            .map(|(field, change)| {
+                let value =
+                    |side: &str| field_value(&field, change.get(side).unwrap_or(&Value::Null));
+                let change = FieldChange {
+                    from: value("from")?,
+                    to: value("to")?,
+                };
+                Ok((field, change))
+            })
+            .collect::<Result<_, RepositoryError>>()?;
+        Ok(CustomerEvent {
+            id: self.id,
+            position: FeedPosition {
+                transaction: u64::try_from(self.transaction).map_err(unexpected)?,
+                event: self.id,
+            },
+            customer_id: self.customer_id,
+            kind: self.r#type.parse().map_err(unexpected)?,
+            version: u64::try_from(self.version).map_err(unexpected)?,
+            occurred_at: self.occurred_at,
+            provenance: Provenance {
+                actor: self.actor,
+                request_id: self.request_id,
+                idempotency_key: self.idempotency_key,
+            },
+            changes,
+        })
+    }
+}
+
+/// A column's value as `to_jsonb` wrote it, typed by the column.
+fn field_value(field: &str, value: &Value) -> Result<FieldValue, RepositoryError> {
+    Ok(match value {
+        Value::Null => FieldValue::Null,
+        Value::Bool(b) => FieldValue::Bool(*b),
+        Value::Number(n) => FieldValue::Integer(n.as_i64().ok_or_else(|| unexpected(n))?),
+        Value::String(text) => match field {
+            "created_at" | "last_login_at" => FieldValue::Timestamp(
+                DateTime::parse_from_rfc3339(text)
+                    .map_err(unexpected)?
+                    .to_utc(),
+            ),
+            "date_of_birth" => FieldValue::LocalTimestamp(
+                NaiveDateTime::parse_from_str(text, "%Y-%m-%dT%H:%M:%S%.f").map_err(unexpected)?,
+            ),
+            _ => FieldValue::Text(text.clone()),
+        },
+        Value::Array(items) => FieldValue::Texts(
+            items
+                .iter()
+                .map(|item| {
+                    item.as_str()
+                        .map(str::to_owned)
+                        .ok_or_else(|| unexpected(item))
+                })
+                .collect::<Result<_, _>>()?,
+        ),
+        Value::Object(_) => return Err(unexpected(value)),
+    })
+}
+
+fn into_events(rows: Vec<EventRow>) -> Result<Vec<CustomerEvent>, RepositoryError> {
+    rows.into_iter().map(EventRow::into_event).collect()
+}
+
+/// The customer's events newest first; `None` when it has none and does not exist.
+pub(super) async fn timeline(
+    conn: &mut AsyncPgConnection,
+    id: &CustomerId,
+    query: &TimelineQuery,
+) -> Result<Option<Vec<CustomerEvent>>, RepositoryError> {
+    let rows: Vec<EventRow> = complete::rows(
+        diesel::sql_query(format!(
+            "SELECT {EVENT_COLUMNS} FROM customer_events \
+             WHERE customer_id = $1 AND id < $2 ORDER BY id DESC LIMIT $3"
+        ))
+        .bind::<Text, _>(id.as_str())
+        .bind::<BigInt, _>(query.before.unwrap_or(i64::MAX))
+        .bind::<BigInt, _>(i64::from(query.limit)),
+        conn,
+    )
+    .await
+    .map_err(from_diesel)?;
+    if rows.is_empty() && query.before.is_none() {
+        #[derive(QueryableByName)]
+        struct Known {
+            #[diesel(sql_type = diesel::sql_types::Bool)]
+            known: bool,
+        }
+        let known: Vec<Known> = complete::rows(
+            diesel::sql_query(
+                "SELECT EXISTS (SELECT 1 FROM customers WHERE customer_id = $1) AS known",
+            )
+            .bind::<Text, _>(id.as_str()),
+            conn,
+        )
+        .await
+        .map_err(from_diesel)?;
+        if !known.first().is_some_and(|k| k.known) {
+            return Ok(None);
+        }
+    }
+    into_events(rows).map(Some)
+}
+
+/// The feed after `after` (see the module's documentation), or [`FeedRead::Purged`] when
+/// retention removed events after it.
+pub(super) async fn feed(
+    conn: &AsyncPgConnection,
+    after: Option<FeedPosition>,
+    limit: u32,
+    kinds: &[EventKind],
+) -> Result<FeedRead, RepositoryError> {
+    let (transaction, event) = after.map_or((0, 0), |p| (p.transaction, p.event));
+    let transaction = i64::try_from(transaction).map_err(unexpected)?;
+    let kinds: Vec<&str> = kinds.iter().map(|k| k.as_str()).collect();
+    let page = diesel::sql_query(format!(
+        "SELECT {EVENT_COLUMNS} FROM customer_events \
+         WHERE (xid, id) > ($1::text::xid8, $2) \
+           AND xid < pg_snapshot_xmin(pg_current_snapshot()) \
+           AND (cardinality($3::text[]) = 0 OR type = ANY($3)) \
+         ORDER BY xid, id LIMIT $4"
+    ))
+    .bind::<Text, _>(transaction.to_string())
+    .bind::<BigInt, _>(event)
+    .bind::<Array<Text>, _>(kinds)
+    .bind::<BigInt, _>(i64::from(limit));
+    #[derive(QueryableByName)]
+    struct Purged {
+        #[diesel(sql_type = diesel::sql_types::Bool)]
+        purged: bool,
+    }
+    let purged = diesel::sql_query(
+        "SELECT EXISTS (SELECT 1 FROM customer_events_purged \
+         WHERE (xid, id) > ($1::text::xid8, $2)) AS purged",
+    )
+    .bind::<Text, _>(transaction.to_string())
+    .bind::<BigInt, _>(event);
+    let mut page_conn = conn;
+    let mut purged_conn = conn;
+    let (rows, purged) = tokio::try_join!(
+        complete::rows::<_, _, EventRow>(page, &mut page_conn),
+        complete::rows::<_, _, Purged>(purged, &mut purged_conn),
+    )
+    .map_err(from_diesel)?;
+    if after.is_some() && purged.first().is_some_and(|p| p.purged) {
+        return Ok(FeedRead::Purged);
+    }
+    into_events(rows).map(FeedRead::Events)
+}
+
+/// How long the oldest committed event the feed cannot serve yet has waited (zero when
+/// there is none): what a transaction left open anywhere on the server costs the feed.
+///
+/// # Errors
+/// When the database cannot be reached.
+pub async fn feed_lag(pool: &Pool) -> Result<Duration, RepositoryError> {
+    #[derive(QueryableByName)]
+    struct Lag {
+        #[diesel(sql_type = Double)]
+        seconds: f64,
+    }
+    let mut conn = pool.get().await.map_err(from_pool)?;
+    let lag: Vec<Lag> = complete::rows(
+        diesel::sql_query(
+            "SELECT coalesce(extract(epoch FROM now() - min(occurred_at)), 0)::float8 AS seconds \
+             FROM customer_events WHERE xid >= pg_snapshot_xmin(pg_current_snapshot())",
+        ),
+        &mut *conn,
+    )
+    .await
+    .map_err(from_diesel)?;
+    let seconds = lag.first().map_or(0.0, |l| l.seconds.max(0.0));
+    Ok(Duration::try_from_secs_f64(seconds).unwrap_or_default())
+}
+
+/// Removes up to `batch` of the oldest events in feed order that occurred before `before`,
+/// stopping at the first younger one (so what is kept is always a tail of the feed), and
+/// records the newest position removed, where a reader's cursor becomes too old (410).
+/// Returns how many were removed.
+///
+/// # Errors
+/// When the database cannot be reached.
+pub async fn purge_events(
+    pool: &Pool,
+    before: DateTime<Utc>,
+    batch: i64,
+) -> Result<u64, RepositoryError> {
+    #[derive(QueryableByName)]
+    struct Removed {
+        #[diesel(sql_type = BigInt)]
+        removed: i64,
+    }
+    let mut conn = pool.get().await.map_err(from_pool)?;
+    let removed: Vec<Removed> = complete::rows(
+        diesel::sql_query(
+            "WITH batch AS ( \
+                 SELECT xid, id, occurred_at FROM customer_events \
+                 WHERE xid < pg_snapshot_xmin(pg_current_snapshot()) \
+                 ORDER BY xid, id LIMIT $2 \
+             ), stop AS ( \
+                 SELECT xid, id FROM batch WHERE occurred_at >= $1 ORDER BY xid, id LIMIT 1 \
+             ), gone AS ( \
+                 DELETE FROM customer_events AS e USING batch AS b \
+                 WHERE e.xid = b.xid AND e.id = b.id \
+                   AND NOT EXISTS (SELECT 1 FROM stop AS s WHERE (b.xid, b.id) >= (s.xid, s.id)) \
+                 RETURNING e.xid, e.id \
+             ), mark AS ( \
+                 INSERT INTO customer_events_purged AS p (xid, id) \
+                 SELECT xid, id FROM gone ORDER BY xid DESC, id DESC LIMIT 1 \
+                 ON CONFLICT (singleton) DO UPDATE SET xid = excluded.xid, id = excluded.id \
+             ) \
+             SELECT count(*) AS removed FROM gone",
+        )
+        .bind::<Timestamptz, _>(before)
+        .bind::<BigInt, _>(batch),
+        &mut *conn,
+    )
+    .await
+    .map_err(from_diesel)?;
+    Ok(removed
+        .first()
+        .map_or(0, |r| u64::try_from(r.removed).unwrap_or_default()))
+}
+
+/// How often a reader waiting for events reads the feed again without being woken: what
+/// wakes it is a write through this process, so this bounds the wait for a change made
+/// elsewhere (another instance, an operator's SQL) or one a longer transaction held back.
+pub const FEED_RECHECK: Duration = Duration::from_millis(100);
+
+/// Woken after every write through any repository of this process.
+static WRITTEN: LazyLock<tokio::sync::Notify> = LazyLock::new(tokio::sync::Notify::new);
+
+/// Wakes the readers waiting for events (a write may have made some visible).
+pub(super) fn written() {
+    WRITTEN.notify_waiters();
+}
+
+/// Returns after the next write through this process, [`FEED_RECHECK`] or `at_most`,
+/// whichever comes first.
+pub(super) async fn await_events(at_most: Duration) {
+    let _ = tokio::time::timeout(at_most.min(FEED_RECHECK), WRITTEN.notified()).await;
+}

@@ -1,0 +1,12 @@
+DROP TRIGGER customer_events_delete ON customers;
+DROP TRIGGER customer_events_update ON customers;
+DROP TRIGGER customer_events_insert ON customers;
+DROP FUNCTION customer_events_on_delete();
+DROP FUNCTION customer_events_on_update();
+DROP FUNCTION customer_events_on_insert();
+DROP FUNCTION customer_events_changes(JSONB, JSONB);
+DROP FUNCTION customer_events_attribute_new(TEXT);
+DROP FUNCTION customer_events_context();
+DROP FUNCTION customer_events_attribute(TEXT);
+DROP TABLE customer_events_purged;
+DROP TABLE customer_events;
