@@ -2,14 +2,17 @@
 -- transaction of the change, whoever made it (the service's statements, a bulk update,
 -- an operator's SQL).
 --
--- `xid` is the writing transaction's id. The feed serves an event only once every
--- transaction with a smaller id has ended (`xid < pg_snapshot_xmin(pg_current_snapshot())`)
+-- `xid` is the writing transaction's id, or the `xid` of the customer's previous event when
+-- that is larger (see `customer_events_xid`). The feed serves an event only once every
+-- transaction below its `xid` has ended (`xid < pg_snapshot_xmin(pg_current_snapshot())`)
 -- and in (xid, id) order, so a consumer that keeps the last position it saw never misses
--- an event that commits late, and never sees one twice. A plain sequence cannot promise
--- that: ids are taken at insert and become visible at commit, in another order.
+-- an event that commits late, and never sees one twice: an event that becomes visible
+-- later belongs to a transaction at or above the bound, so its `xid` is too. A plain
+-- sequence cannot promise that: ids are taken at insert and become visible at commit, in
+-- another order.
 CREATE TABLE customer_events (
     id              BIGINT GENERATED ALWAYS AS IDENTITY,
-    xid             XID8        NOT NULL DEFAULT pg_current_xact_id(),
+    xid             XID8        NOT NULL,
     customer_id     TEXT        NOT NULL,
     type            TEXT        NOT NULL,
     -- The customer's version after the change (the ETag); its last version for `deleted`.
@@ -67,6 +70,21 @@ LANGUAGE sql IMMUTABLE AS $$
     WHERE o IS DISTINCT FROM n
 $$;
 
+-- The feed position of a new event of `customer`: the writing transaction's id, raised to
+-- that of the customer's previous event. Transaction ids are taken at a transaction's first
+-- write, and a statement that writes several customers (a bulk update) can take its id and
+-- then wait for another writer's lock on one of them; that writer's id is then larger,
+-- though its change committed first. Raised this way, one customer's events are in the
+-- feed in the order they committed (that writer committed before this statement got the
+-- row, so its event is visible to this query, run after the statement). The feed's promise
+-- holds all the same, since the position is never below the transaction's own id.
+CREATE FUNCTION customer_events_xid(customer TEXT) RETURNS XID8
+LANGUAGE sql VOLATILE AS $$
+    SELECT greatest(pg_current_xact_id(),
+                    (SELECT e.xid FROM customer_events AS e
+                     WHERE e.customer_id = customer ORDER BY e.id DESC LIMIT 1))
+$$;
+
 -- Statement-level triggers with transition tables (shared with the counters'): one insert
 -- per statement, however many rows it changed, COPY included. An update that changed
 -- nothing keeps its version (the version trigger), and records nothing.
@@ -76,8 +94,8 @@ DECLARE
     context JSONB := customer_events_context();
 BEGIN
     INSERT INTO customer_events
-        (customer_id, type, version, actor, request_id, idempotency_key, changes)
-    SELECT n.customer_id, 'created', n.version, context ->> 'actor',
+        (xid, customer_id, type, version, actor, request_id, idempotency_key, changes)
+    SELECT customer_events_xid(n.customer_id), n.customer_id, 'created', n.version, context ->> 'actor',
            context ->> 'request_id', context ->> 'key',
            customer_events_changes(NULL, to_jsonb(n))
     FROM new_rows AS n
@@ -92,8 +110,9 @@ DECLARE
     context JSONB := customer_events_context();
 BEGIN
     INSERT INTO customer_events
-        (customer_id, type, version, actor, request_id, idempotency_key, changes)
-    SELECT n.customer_id, coalesce(context ->> 'type', 'updated'), n.version,
+        (xid, customer_id, type, version, actor, request_id, idempotency_key, changes)
+    SELECT customer_events_xid(n.customer_id), n.customer_id,
+           coalesce(context ->> 'type', 'updated'), n.version,
            context ->> 'actor', context ->> 'request_id', context ->> 'key',
            customer_events_changes(to_jsonb(o), to_jsonb(n))
     FROM old_rows AS o JOIN new_rows AS n ON n.id = o.id
@@ -109,8 +128,8 @@ DECLARE
     context JSONB := customer_events_context();
 BEGIN
     INSERT INTO customer_events
-        (customer_id, type, version, actor, request_id, idempotency_key, changes)
-    SELECT o.customer_id, 'deleted', o.version, context ->> 'actor',
+        (xid, customer_id, type, version, actor, request_id, idempotency_key, changes)
+    SELECT customer_events_xid(o.customer_id), o.customer_id, 'deleted', o.version, context ->> 'actor',
            context ->> 'request_id', context ->> 'key',
            customer_events_changes(to_jsonb(o), NULL)
     FROM old_rows AS o

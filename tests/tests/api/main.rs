@@ -16,6 +16,7 @@ mod customers;
 mod durability;
 mod errors;
 mod examples;
+mod history;
 mod hostile;
 mod idempotency;
 mod language;

@@ -192,7 +192,7 @@ impl From<EventKind> for EventType {
 }
 
 /// One field's value before and after a change, as the customer shows it (`null` when
-/// unset, or before a create and after a delete).
+/// unset, or before a create and after a delete; tags comma-separated).
 #[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 pub struct FieldChangeResponse {
     #[schema(example = json!("old@example.com"))]
@@ -207,7 +207,9 @@ fn json_value(value: FieldValue) -> Value {
         FieldValue::Bool(b) => Value::Bool(b),
         FieldValue::Integer(n) => Value::from(n),
         FieldValue::Text(text) => Value::String(text),
-        FieldValue::Texts(items) => Value::from(items),
+        // Tags, shown as the customer shows them: comma-separated, `null` when none.
+        FieldValue::Texts(items) if items.is_empty() => Value::Null,
+        FieldValue::Texts(items) => Value::String(items.join(",")),
         FieldValue::Timestamp(at) => Value::String(utc_timestamp(at)),
         FieldValue::LocalTimestamp(at) => Value::String(local_timestamp(at)),
     }
@@ -254,6 +256,8 @@ impl From<CustomerEvent> for EventResponse {
             actor: event.provenance.actor,
             request_id: event.provenance.request_id,
             idempotency_key: event.provenance.idempotency_key,
+            // A change the customer's representation cannot show (no tags to an empty list)
+            // is left out.
             changes: event
                 .changes
                 .into_iter()
@@ -264,6 +268,7 @@ impl From<CustomerEvent> for EventResponse {
                     };
                     (field, change)
                 })
+                .filter(|(_, change)| change.from != change.to)
                 .collect(),
         }
     }
@@ -375,6 +380,41 @@ mod tests {
     }
 
     #[test]
+    fn a_change_the_representation_cannot_show_is_left_out() {
+        let at = chrono::Utc::now();
+        let change = |from, to| domain::FieldChange { from, to };
+        let event = CustomerEvent {
+            id: 7,
+            position: FeedPosition {
+                transaction: 0x10,
+                event: 7,
+            },
+            customer_id: "CUST_A1B2C3D4".into(),
+            kind: EventKind::Created,
+            version: 1,
+            occurred_at: at,
+            provenance: domain::Provenance::default(),
+            changes: BTreeMap::from([
+                (
+                    "tags".into(),
+                    change(FieldValue::Null, FieldValue::Texts(Vec::new())),
+                ),
+                (
+                    "city".into(),
+                    change(FieldValue::Null, FieldValue::Text("Oslo".into())),
+                ),
+            ]),
+        };
+        let shown = serde_json::to_value(EventResponse::from(event)).unwrap();
+        assert_eq!(
+            shown["changes"],
+            serde_json::json!({"city": {"from": null, "to": "Oslo"}})
+        );
+        assert_eq!(shown["cursor"], "f1.10.7");
+        assert_eq!(shown["type"], "created");
+    }
+
+    #[test]
     fn changes_show_values_as_the_customer_does() {
         let at = chrono::DateTime::parse_from_rfc3339("2024-01-15T10:30:00Z")
             .unwrap()
@@ -388,9 +428,10 @@ mod tests {
             "2024-01-15T10:30:00"
         );
         assert_eq!(
-            json_value(FieldValue::Texts(vec!["vip".into()])),
-            serde_json::json!(["vip"])
+            json_value(FieldValue::Texts(vec!["vip".into(), "new".into()])),
+            "vip,new"
         );
+        assert_eq!(json_value(FieldValue::Texts(Vec::new())), Value::Null);
         assert_eq!(json_value(FieldValue::Integer(3)), 3);
         assert_eq!(json_value(FieldValue::Null), Value::Null);
     }
