@@ -138,9 +138,11 @@ prepare_database() {
     fi
     if [[ $have == "$wanted" ]]; then
         log "reusing $db ($ROWS customers, seed $SEED); deleting rows earlier runs created"
-        # The replay records of keyed creates go too (a table older revisions do not have).
+        # The replay records of keyed creates go too, and the change history (tables older
+        # revisions do not have).
         psql_at "$url" -c "DELETE FROM customers WHERE id > $ROWS" \
             -c "DO \$\$ BEGIN IF to_regclass('idempotency_records') IS NOT NULL THEN TRUNCATE idempotency_records; END IF; END \$\$" \
+            -c "DO \$\$ BEGIN IF to_regclass('customer_events') IS NOT NULL THEN TRUNCATE customer_events, customer_events_purged; END IF; END \$\$" \
             -c "VACUUM ANALYZE customers"
         return 0
     fi
@@ -200,15 +202,18 @@ write_sample "$BENCH_URL" sample
 [[ -z $BASELINE ]] || write_sample "$BASE_URL" sample-baseline
 # The columns the service reads: all but the generated search_text.
 COLUMNS="id, customer_id, username, first_name, last_name, email, phone, address_line1, address_line2, city, state, postal_code, country, date_of_birth, gender, company_name, tax_id, is_active, is_verified, email_verified, phone_verified, marketing_emails, marketing_sms, notes, tags, created_at, updated_at, last_login_at, preferred_language"
-pgbench_lookup() { # $1: column, $2: field of the sample, $3: SQL of the condition
+pgbench_pick() { # $1: field of the sample, $2: one statement, %s where the sample's value goes
     echo "\\set k random(1, 100)"
-    head -n 100 "$OUT/sample.tsv" | cut -f"$2" | awk -v cond="$3" -v columns="$COLUMNS" '{
-        printf "%s :k = %d\nSELECT %s FROM customers WHERE %s LIMIT 1;\n", (NR == 1 ? "\\if" : "\\elif"), NR, columns, sprintf(cond, $0)
+    head -n 100 "$OUT/sample.tsv" | cut -f"$1" | awk -v statement="$2" '{
+        printf "%s :k = %d\n%s;\n", (NR == 1 ? "\\if" : "\\elif"), NR, sprintf(statement, $0)
     }'
     printf '%s\n' '\endif'
 }
-pgbench_lookup customer_id 1 "customer_id = '%s'" >"$OUT/get_by_id.sql"
-pgbench_lookup email 2 "lower(email) = lower('%s')" >"$OUT/get_by_email.sql"
+pgbench_pick 1 "SELECT $COLUMNS FROM customers WHERE customer_id = '%s' LIMIT 1" >"$OUT/get_by_id.sql"
+pgbench_pick 2 "SELECT $COLUMNS FROM customers WHERE lower(email) = lower('%s') LIMIT 1" >"$OUT/get_by_email.sql"
+# The limit for update: the same change of one of the sample's customers, returning the row.
+pgbench_pick 1 "UPDATE customers SET notes = 'pgbench ' || :client_id || '.' || random(), \
+city = 'Riverside' WHERE customer_id = '%s' RETURNING $COLUMNS" >"$OUT/update.sql"
 
 # ---------------------------------------------------------------------------- service
 # The production configuration as deployed, except: the database, the port, no
@@ -394,6 +399,24 @@ scenario "create" create.lua "" bench/pgbench/create.sql ""
 # costs on top of the insert, whose limit stays the plain insert. Its own BENCH_RUN keeps its
 # emails apart from the create row's.
 scenario "create, with Idempotency-Key" create_idem.lua "BENCH_RUN=${BENCH_RUN}i" bench/pgbench/create.sql ""
+scenario "update" update.lua "" "$OUT/update.sql" ""
+
+# A consumer following the change feed with long polls while the create scenario writes at
+# full rate (against the current binary only: the baseline may have no feed).
+feed_note=""
+if [[ -z $ONLY || "create, followed by the feed" =~ $ONLY ]]; then
+    log "create, followed by the feed: wrk and bench/feed_follower.py"
+    python3 bench/feed_follower.py "http://127.0.0.1:$PORT" "$((DURATION + 2))" >"$OUT/feed.out" 2>&1 &
+    follower_pid=$!
+    sleep 1
+    WRK_OUT=$OUT/wrk-create_followed.out
+    followed=$(run_wrk create.lua BENCH_RUN="${BENCH_RUN}f")
+    wait "$follower_pid" || true
+    read -r rps _ _ _ <<<"$followed"
+    # FEED events <n> lag_p50_ms <x> lag_p99_ms <y> lag_max_ms <z> duplicates <d>
+    read -r _ _ events _ lag50 _ lag99 _ lagmax _ dups < <(grep '^FEED' "$OUT/feed.out" || echo "FEED events 0 lag_p50_ms ? lag_p99_ms ? lag_max_ms ? duplicates ?")
+    feed_note="Feed follower during creates at full rate ($(printf %.0f "$rps") creates/s through the service, $CONNECTIONS connections): $events events received, lag p50 $lag50 ms, p99 $lag99 ms, max $lagmax ms, $dups duplicates."
+fi
 
 # Concurrent creates are not serialised by the aggregates: pgbench's creates with the
 # counters spread over 16 slots (as deployed) against the same with one slot, side by side.
@@ -471,6 +494,7 @@ fi
     echo "Peak resident memory of the service (VmHWM): $((rss_kib / 1024)) MiB"
     [[ -z $base_rss_kib ]] || echo "Peak resident memory of the baseline $BASE_SHORT: $((base_rss_kib / 1024)) MiB"
     [[ -z $slots_note ]] || { echo; echo "$slots_note"; }
+    [[ -z $feed_note ]] || { echo; echo "$feed_note"; }
     [[ -z $recomputed_note ]] || { echo; echo "$recomputed_note"; }
     echo
     echo "$check_note"
