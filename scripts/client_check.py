@@ -2,7 +2,7 @@
 /openapi.json by openapi-python-client (scripts/fuzz.sh generates it and runs this).
 
 Fails when an operation is missing from the client, when a documented answer does not
-parse into its model, or when gender, sort_by and sort_order are not enums.
+parse into its model, or when gender, sort_by, sort_order and event types are not enums.
 """
 
 import enum
@@ -16,6 +16,7 @@ from customer_api_client.api.customers import (
     get_customer, get_customer_by_email, get_customer_by_username, list_customers,
     update_customer)
 from customer_api_client.api.health import health
+from customer_api_client.api.history import customer_events, events_feed
 from customer_api_client.api.locations import (
     available_cities, available_countries, available_states, customers_by_location,
     customers_by_tags)
@@ -23,8 +24,8 @@ from customer_api_client.api.search import search_customers
 from customer_api_client.api.verification import record_login, verify_email, verify_phone
 from customer_api_client.models import (
     BulkUpdateChanges, BulkUpdateRequest, CreateCustomerRequest, CustomerListResponse,
-    CustomerResponse, Gender, SearchRequest, SortBy, SortOrder, UpdateCustomerRequest,
-    ValidationErrorResponse)
+    CustomerResponse, EventType, FeedResponse, Gender, SearchRequest, SortBy, SortOrder,
+    TimelineResponse, UpdateCustomerRequest, ValidationErrorResponse)
 
 calls = []
 
@@ -39,7 +40,7 @@ def check(name, response, model, status=200):
 
 
 def main(base_url):
-    for e in (Gender, SortBy, SortOrder):
+    for e in (Gender, SortBy, SortOrder, EventType):
         assert issubclass(e, enum.Enum), f"{e} is not an enum"
     client = Client(base_url=base_url, raise_on_unexpected_status=True)
     email = f"client.{uuid.uuid4().hex[:8]}@example.com"
@@ -90,8 +91,19 @@ def main(base_url):
     assert deleted.message == "Customer deleted successfully", deleted
     check("delete_customer_permanently",
           delete_customer_permanently.sync_detailed(cid, client=client), object)
+    timeline = check("customer_events", customer_events.sync_detailed(cid, client=client),
+                     TimelineResponse)
+    kinds = [e.type_ for e in reversed(timeline.events)]
+    assert kinds[0] is EventType.CREATED and kinds[-1] is EventType.DELETED, kinds
+    # An event is served once every older transaction on the server has ended: a few tries.
+    for _ in range(10):
+        feed = check("events_feed", events_feed.sync_detailed(client=client, limit=1000, wait=1),
+                     FeedResponse)
+        if feed.events:
+            break
+    assert feed.events and feed.next_cursor == feed.events[-1].cursor, feed
     operations = {c.split(" ")[0] for c in calls}
-    assert len(operations) == 20, sorted(operations)
+    assert len(operations) == 22, sorted(operations)
     print(f"generated client: {len(operations)} operations, {len(calls)} calls, all parsed")
 
 

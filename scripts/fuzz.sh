@@ -36,7 +36,9 @@ bin=${CARGO_TARGET_DIR:-target}/debug/customer-api
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 log=target/fuzz-service.log
 base=http://127.0.0.1:$port
-export APP_ENV=test APP__SERVER__PORT=$port APP__DATABASE__URL="$server_url/$db"
+# Long polls held at most a second: the generated `wait`s would otherwise spend the time budget
+# waiting on a feed with nothing new.
+export APP_ENV=test APP__SERVER__PORT=$port APP__DATABASE__URL="$server_url/$db" APP__EVENTS__MAX_WAIT_SECS=1
 pid=
 stop() {
     if [[ -n $pid ]]; then

@@ -18,6 +18,10 @@ pub struct ApiSettings {
     /// Whether a request whose key is still being processed waits for it (and then gets
     /// its answer) instead of an immediate 409.
     pub idempotency_wait_for_running: bool,
+    /// The longest a feed request waits for an event, in seconds (0 to 30): a larger `wait`
+    /// is held only this long (an empty answer earlier than asked is allowed by the long
+    /// poll's contract), e.g. below the idle timeout of a proxy in front.
+    pub feed_max_wait_secs: u64,
 }
 
 impl ApiSettings {
@@ -33,6 +37,7 @@ impl Default for ApiSettings {
             require_if_match: false,
             idempotency_ttl_hours: 24,
             idempotency_wait_for_running: false,
+            feed_max_wait_secs: domain::FeedQuery::MAX_WAIT_SECS,
         }
     }
 }

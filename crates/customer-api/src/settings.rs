@@ -85,6 +85,9 @@ pub struct EventSettings {
     /// How long events are kept, in days (at most a hundred years); 0 keeps them forever.
     #[garde(range(max = 36_500))]
     pub retention_days: u32,
+    /// The longest a feed request holds an empty answer, in seconds (at most 30).
+    #[garde(range(max = 30))]
+    pub max_wait_secs: u64,
 }
 
 /// HTTP semantics beyond the original service.

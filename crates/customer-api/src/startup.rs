@@ -101,6 +101,7 @@ impl Application {
             require_if_match: settings.http.require_if_match,
             idempotency_ttl_hours: settings.idempotency.ttl_hours,
             idempotency_wait_for_running: settings.idempotency.wait_for_running,
+            feed_max_wait_secs: settings.events.max_wait_secs,
         };
         let replays: Vec<web::Data<dyn ReplayStore>> = pools
             .0

@@ -1,9 +1,12 @@
 //! The change history: one customer's timeline and the feed of every change.
 
+use std::time::Duration;
+
 use actix_web::{HttpResponse, web};
 
 use super::Service;
 use super::responses::{CursorExpired, CustomerNotFound, Invalid, ServerErrors};
+use crate::ApiSettings;
 use crate::dto::{FeedParams, FeedResponse, TimelineParams, TimelineResponse};
 use crate::error::ApiError;
 use crate::extract::QueryParams;
@@ -42,7 +45,8 @@ pub async fn customer_events(
 /// Every change of every customer, in the order of the feed: a consumer that passes the
 /// last `next_cursor` it received as `after` gets every event exactly once, whatever the
 /// order in which concurrent writes committed. With `wait`, an empty answer waits up to
-/// that many seconds for an event. Not in the original service.
+/// that many seconds for an event (at most `[events] max_wait_secs`, 30 unless the service
+/// is set lower). Not in the original service.
 #[utoipa::path(
     get,
     path = "/api/v1/events",
@@ -59,8 +63,12 @@ pub async fn customer_events(
 pub async fn events_feed(
     service: Service,
     params: QueryParams<FeedParams>,
+    settings: web::Data<ApiSettings>,
 ) -> Result<HttpResponse, ApiError> {
-    let query = params.into_input(FeedParams::into_query)?;
+    let mut query = params.into_input(FeedParams::into_query)?;
+    query.wait = query
+        .wait
+        .min(Duration::from_secs(settings.feed_max_wait_secs));
     let page = service.feed(query).await.map_err(ApiError::in_query)?;
     Ok(HttpResponse::Ok().json(FeedResponse::from(page)))
 }

@@ -10,6 +10,7 @@ mod errors;
 mod extractors;
 mod hardening;
 mod health;
+mod history;
 mod language;
 mod listing;
 mod locations;
