@@ -13,7 +13,7 @@ use domain::{
 };
 use serde_json::json;
 
-use crate::support::{send, send_with};
+use crate::support::{john_doe, send, send_with};
 
 fn event() -> CustomerEvent {
     CustomerEvent {
@@ -25,9 +25,8 @@ fn event() -> CustomerEvent {
         customer_id: "CUST_A1B2C3D4".into(),
         kind: EventKind::Updated,
         version: 3,
-        occurred_at: chrono::DateTime::parse_from_rfc3339("2024-01-15T10:30:00Z")
-            .unwrap()
-            .to_utc(),
+        // 2024-01-15T10:30:00Z
+        occurred_at: john_doe().created_at,
         provenance: Provenance {
             actor: Some("alice".into()),
             request_id: Some("req-1".into()),
