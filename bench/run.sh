@@ -202,9 +202,9 @@ write_sample "$BENCH_URL" sample
 [[ -z $BASELINE ]] || write_sample "$BASE_URL" sample-baseline
 # The columns the service reads: all but the generated search_text.
 COLUMNS="id, customer_id, username, first_name, last_name, email, phone, address_line1, address_line2, city, state, postal_code, country, date_of_birth, gender, company_name, tax_id, is_active, is_verified, email_verified, phone_verified, marketing_emails, marketing_sms, notes, tags, created_at, updated_at, last_login_at, preferred_language"
-pgbench_pick() { # $1: field of the sample, $2: one statement, %s where the sample's value goes
+pgbench_pick() { # $1: field of the sample, $2: one statement, %s where the sample's value goes; $3: the sample (sample)
     echo "\\set k random(1, 100)"
-    head -n 100 "$OUT/sample.tsv" | cut -f"$1" | awk -v statement="$2" '{
+    head -n 100 "$OUT/${3:-sample}.tsv" | cut -f"$1" | awk -v statement="$2" '{
         printf "%s :k = %d\n%s;\n", (NR == 1 ? "\\if" : "\\elif"), NR, sprintf(statement, $0)
     }'
     printf '%s\n' '\endif'
@@ -212,8 +212,10 @@ pgbench_pick() { # $1: field of the sample, $2: one statement, %s where the samp
 pgbench_pick 1 "SELECT $COLUMNS FROM customers WHERE customer_id = '%s' LIMIT 1" >"$OUT/get_by_id.sql"
 pgbench_pick 2 "SELECT $COLUMNS FROM customers WHERE lower(email) = lower('%s') LIMIT 1" >"$OUT/get_by_email.sql"
 # The limit for update: the same change of one of the sample's customers, returning the row.
-pgbench_pick 1 "UPDATE customers SET notes = 'pgbench ' || :client_id || '.' || random(), \
-city = 'Riverside' WHERE customer_id = '%s' RETURNING $COLUMNS" >"$OUT/update.sql"
+UPDATE_SQL="UPDATE customers SET notes = 'pgbench ' || :client_id || '.' || random(), \
+city = 'Riverside' WHERE customer_id = '%s' RETURNING $COLUMNS"
+pgbench_pick 1 "$UPDATE_SQL" >"$OUT/update.sql"
+[[ -z $BASELINE ]] || pgbench_pick 1 "$UPDATE_SQL" sample-baseline >"$OUT/update-baseline.sql"
 
 # ---------------------------------------------------------------------------- service
 # The production configuration as deployed, except: the database, the port, no
@@ -308,7 +310,7 @@ run_pgbench() { # $1 script file, rest: pgbench -D assignments; prints tps
     local defines=()
     for d in "$@"; do defines+=(-D "$d"); done
     pgbench -n -M prepared -c "$CONNECTIONS" -j 2 -T "$DURATION" "${defines[@]}" \
-        -f "$file" "$BENCH_URL" >"$OUT/pgbench.out" 2>&1 || true
+        -f "$file" "${PGBENCH_URL:-$BENCH_URL}" >"$OUT/pgbench.out" 2>&1 || true
     sed -n 's/^tps = \([0-9.]*\).*/\1/p' "$OUT/pgbench.out" | head -n 1 | grep . || echo 0
 }
 # With UNDER_WRITES=1 a read scenario runs while WRITERS more connections create customers
@@ -329,8 +331,11 @@ start_writes() { # $1: wrk or pgbench, $2: the service's port for wrk; the write
     fi
     WRITES_PID=$!
 }
-scenario() { # name, wrk script, wrk env (space-separated), pgbench file, pgbench defines
-    local name=$1 script=$2 env_vars=$3 pg_file=$4 pg_defines=$5 wrk_result base_result="" tps
+# A sixth argument (a pgbench file) gives the baseline's row a limit of its own: that file run
+# against the baseline's database, for writes, whose work in PostgreSQL depends on the
+# schema (the triggers a revision has).
+scenario() { # name, wrk script, wrk env (space-separated), pgbench file, pgbench defines[, baseline's pgbench file]
+    local name=$1 script=$2 env_vars=$3 pg_file=$4 pg_defines=$5 base_pg_file=${6:-} wrk_result base_result="" tps base_tps
     # The baseline's counterpart of the service wrk drives (the deployed or the uncoalesced).
     local base_port=$((WRK_PORT - PORT + BASE_PORT)) on_demand=0
     ((UNDER_WRITES == 0)) || name="$name, under writes"
@@ -366,8 +371,14 @@ scenario() { # name, wrk script, wrk env (space-separated), pgbench file, pgbenc
     # shellcheck disable=SC2086
     tps=$(run_pgbench "$pg_file" $pg_defines)
     ((UNDER_WRITES == 0)) || wait "$WRITES_PID" || true
+    base_tps=$tps
+    if [[ -n $base_result && -n $base_pg_file ]]; then
+        log "$name: pgbench, baseline's database"
+        # shellcheck disable=SC2086
+        base_tps=$(PGBENCH_URL=$BASE_URL run_pgbench "$base_pg_file" $pg_defines)
+    fi
     results+=("$name $wrk_result $tps")
-    [[ -z $base_result ]] || results+=("$name (baseline $BASE_SHORT) $base_result $tps")
+    [[ -z $base_result ]] || results+=("$name (baseline $BASE_SHORT) $base_result $base_tps")
 }
 
 half=$((ROWS / 2))
@@ -394,28 +405,40 @@ read_scenarios() {
 }
 read_scenarios
 UNDER_WRITES=1 read_scenarios
-scenario "create" create.lua "" bench/pgbench/create.sql ""
+scenario "create" create.lua "" bench/pgbench/create.sql "" bench/pgbench/create.sql
 # The same creates, each with an Idempotency-Key never sent before: what remembering the key
 # costs on top of the insert, whose limit stays the plain insert. Its own BENCH_RUN keeps its
 # emails apart from the create row's.
-scenario "create, with Idempotency-Key" create_idem.lua "BENCH_RUN=${BENCH_RUN}i" bench/pgbench/create.sql ""
-scenario "update" update.lua "" "$OUT/update.sql" ""
+scenario "create, with Idempotency-Key" create_idem.lua "BENCH_RUN=${BENCH_RUN}i" bench/pgbench/create.sql "" \
+    bench/pgbench/create.sql
+scenario "update" update.lua "" "$OUT/update.sql" "" "$OUT/update-baseline.sql"
 
 # A consumer following the change feed with long polls while the create scenario writes at
-# full rate (against the current binary only: the baseline may have no feed).
+# full rate (against the current binary only: the baseline may have no feed). It reads to
+# the end of the feed first; it must then receive every create the run made, each once.
 feed_note=""
 if [[ -z $ONLY || "create, followed by the feed" =~ $ONLY ]]; then
     log "create, followed by the feed: wrk and bench/feed_follower.py"
-    python3 bench/feed_follower.py "http://127.0.0.1:$PORT" "$((DURATION + 2))" >"$OUT/feed.out" 2>&1 &
+    marker=".${BENCH_RUN}f."
+    python3 bench/feed_follower.py "http://127.0.0.1:$PORT" "$marker" >"$OUT/feed.out" 2>&1 &
     follower_pid=$!
-    sleep 1
+    for _ in $(seq 1 600); do
+        grep -q '^READY' "$OUT/feed.out" && break
+        kill -0 "$follower_pid" 2>/dev/null || die "the feed follower exited: $(tail -n 3 "$OUT/feed.out")"
+        sleep 0.1
+    done
     WRK_OUT=$OUT/wrk-create_followed.out
     followed=$(run_wrk create.lua BENCH_RUN="${BENCH_RUN}f")
+    # What is still on its way when wrk stops: a few seconds to come through.
+    sleep 3
+    kill -TERM "$follower_pid" 2>/dev/null || true
     wait "$follower_pid" || true
     read -r rps _ _ _ <<<"$followed"
-    # FEED events <n> lag_p50_ms <x> lag_p99_ms <y> lag_max_ms <z> duplicates <d>
-    read -r _ _ events _ lag50 _ lag99 _ lagmax _ dups < <(grep '^FEED' "$OUT/feed.out" || echo "FEED events 0 lag_p50_ms ? lag_p99_ms ? lag_max_ms ? duplicates ?")
-    feed_note="Feed follower during creates at full rate ($(printf %.0f "$rps") creates/s through the service, $CONNECTIONS connections): $events events received, lag p50 $lag50 ms, p99 $lag99 ms, max $lagmax ms, $dups duplicates."
+    created=$(psql_at "$BENCH_URL" -c "SELECT count(*) FROM customers WHERE id > $ROWS AND email LIKE '%$marker%'")
+    # FEED events <n> marked <m> lag_p50_ms <x> lag_p99_ms <y> lag_max_ms <z> duplicates <d>
+    read -r _ _ events _ marked _ lag50 _ lag99 _ lagmax _ dups < <(grep '^FEED' "$OUT/feed.out" ||
+        echo "FEED events 0 marked 0 lag_p50_ms ? lag_p99_ms ? lag_max_ms ? duplicates ?")
+    feed_note="Feed follower (bench/feed_follower.py) during creates at full rate ($(printf %.0f "$rps") creates/s through the service, $CONNECTIONS connections): received $marked of the $created customers created, $events events in all, lag p50 $lag50 ms, p99 $lag99 ms, max $lagmax ms, $dups duplicates."
 fi
 
 # Concurrent creates are not serialised by the aggregates: pgbench's creates with the

@@ -244,7 +244,9 @@ async fn an_empty_table_that_a_foreign_key_references_is_seeded_all_the_same() {
 
 #[tokio::test]
 async fn the_same_seed_gives_the_same_customers_and_another_seed_others() {
-    let digest = "SELECT md5(string_agg(c::text, '|' ORDER BY id)) AS line FROM customers AS c";
+    // Every column but the writing transaction's id (`event_xid`, the history's).
+    let digest = "SELECT md5(string_agg((to_jsonb(c) - 'event_xid')::text, '|' ORDER BY id)) \
+                  AS line FROM customers AS c";
     let mut digests = Vec::new();
     for seed in [3, 3, 4] {
         let db = TestDatabase::new().await;

@@ -45,7 +45,8 @@ pub(super) fn attribution(kind: Option<EventKind>, provenance: &Provenance) -> S
 
 /// Columns of an event as read, `xid` as a number.
 const EVENT_COLUMNS: &str = "id, xid::text::bigint AS transaction, customer_id, type, version, \
-     occurred_at, actor, request_id, idempotency_key, changes::text AS changes";
+     occurred_at, actor, request_id, idempotency_key, before::text AS before, \
+     after::text AS after";
 
 #[derive(QueryableByName)]
 struct EventRow {
@@ -67,8 +68,10 @@ struct EventRow {
     request_id: Option<String>,
     #[diesel(sql_type = Nullable<Text>)]
     idempotency_key: Option<String>,
-    #[diesel(sql_type = Text)]
-    changes: String,
+    #[diesel(sql_type = Nullable<Text>)]
+    before: Option<String>,
+    #[diesel(sql_type = Nullable<Text>)]
+    after: Option<String>,
 }
 
 fn unexpected(what: impl std::fmt::Display) -> RepositoryError {
@@ -77,18 +80,26 @@ fn unexpected(what: impl std::fmt::Display) -> RepositoryError {
 
 impl EventRow {
     fn into_event(self) -> Result<CustomerEvent, RepositoryError> {
-        let changes: BTreeMap<String, Value> =
-            serde_json::from_str(&self.changes).map_err(unexpected)?;
-        let changes = changes
-            .into_iter()
-            .map(|(field, change)| {
-                let value =
-                    |side: &str| field_value(&field, change.get(side).unwrap_or(&Value::Null));
-                let change = FieldChange {
-                    from: value("from")?,
-                    to: value("to")?,
+        let side = |json: Option<&str>| -> Result<BTreeMap<String, Value>, RepositoryError> {
+            json.map_or(Ok(BTreeMap::new()), |json| {
+                serde_json::from_str(json).map_err(unexpected)
+            })
+        };
+        let (before, after) = (side(self.before.as_deref())?, side(self.after.as_deref())?);
+        // Each side lists the fields that changed; a side that is missing (before a create,
+        // after a delete) holds nothing but NULLs.
+        let changes = before
+            .keys()
+            .chain(after.keys())
+            .map(|field| {
+                let value = |values: &BTreeMap<String, Value>| {
+                    field_value(field, values.get(field).unwrap_or(&Value::Null))
                 };
-                Ok((field, change))
+                let change = FieldChange {
+                    from: value(&before)?,
+                    to: value(&after)?,
+                };
+                Ok((field.clone(), change))
             })
             .collect::<Result<_, RepositoryError>>()?;
         Ok(CustomerEvent {
