@@ -4,6 +4,7 @@ DROP TRIGGER customer_events_insert ON customers;
 DROP FUNCTION customer_events_on_delete();
 DROP FUNCTION customer_events_on_update();
 DROP FUNCTION customer_events_on_insert();
+DROP FUNCTION customer_events_install();
 DROP FUNCTION customer_events_attribute_new(TEXT);
 DROP FUNCTION customer_events_attribute(TEXT);
 DROP TABLE customer_events_purged;

@@ -45,8 +45,7 @@ pub(super) fn attribution(kind: Option<EventKind>, provenance: &Provenance) -> S
 
 /// Columns of an event as read, `xid` as a number.
 const EVENT_COLUMNS: &str = "id, xid::text::bigint AS transaction, customer_id, type, version, \
-     occurred_at, actor, request_id, idempotency_key, before::text AS before, \
-     after::text AS after";
+     occurred_at, actor, request_id, idempotency_key, changes::text AS changes";
 
 #[derive(QueryableByName)]
 struct EventRow {
@@ -68,10 +67,8 @@ struct EventRow {
     request_id: Option<String>,
     #[diesel(sql_type = Nullable<Text>)]
     idempotency_key: Option<String>,
-    #[diesel(sql_type = Nullable<Text>)]
-    before: Option<String>,
-    #[diesel(sql_type = Nullable<Text>)]
-    after: Option<String>,
+    #[diesel(sql_type = Text)]
+    changes: String,
 }
 
 fn unexpected(what: impl std::fmt::Display) -> RepositoryError {
@@ -80,26 +77,17 @@ fn unexpected(what: impl std::fmt::Display) -> RepositoryError {
 
 impl EventRow {
     fn into_event(self) -> Result<CustomerEvent, RepositoryError> {
-        let side = |json: Option<&str>| -> Result<BTreeMap<String, Value>, RepositoryError> {
-            json.map_or(Ok(BTreeMap::new()), |json| {
-                serde_json::from_str(json).map_err(unexpected)
-            })
-        };
-        let (before, after) = (side(self.before.as_deref())?, side(self.after.as_deref())?);
-        // Each side lists the fields that changed; a side that is missing (before a create,
-        // after a delete) holds nothing but NULLs.
-        let changes = before
-            .keys()
-            .chain(after.keys())
-            .map(|field| {
-                let value = |values: &BTreeMap<String, Value>| {
-                    field_value(field, values.get(field).unwrap_or(&Value::Null))
-                };
+        // `{field: [before, after]}`, as the migration's triggers write it.
+        let changes: BTreeMap<String, (Value, Value)> =
+            serde_json::from_str(&self.changes).map_err(unexpected)?;
+        let changes = changes
+            .into_iter()
+            .map(|(field, (from, to))| {
                 let change = FieldChange {
-                    from: value(&before)?,
-                    to: value(&after)?,
+                    from: field_value(&field, &from)?,
+                    to: field_value(&field, &to)?,
                 };
-                Ok((field.clone(), change))
+                Ok((field, change))
             })
             .collect::<Result<_, RepositoryError>>()?;
         Ok(CustomerEvent {

@@ -445,3 +445,73 @@ async fn a_waiting_reader_is_woken_by_a_write_well_before_its_deadline() {
         "{waited:?}"
     );
 }
+
+/// The triggers compare the columns they name (`customer_events_install` writes them from
+/// the catalog): every column of `customers` but the bookkeeping ones must be among them,
+/// and a column added later is, once the migration that adds it calls the installer again.
+#[tokio::test]
+async fn every_column_is_compared_and_a_column_added_later_is_once_the_triggers_are_reinstalled() {
+    use diesel::QueryableByName;
+    use diesel::sql_types::{Bool, Text};
+    use diesel_async::{RunQueryDsl, SimpleAsyncConnection};
+
+    #[derive(QueryableByName)]
+    struct Missing {
+        #[diesel(sql_type = Text)]
+        trigger: String,
+        #[diesel(sql_type = Text)]
+        column: String,
+    }
+    #[derive(QueryableByName)]
+    struct Recorded {
+        #[diesel(sql_type = Bool)]
+        recorded: bool,
+    }
+    let missing = "SELECT f.name AS trigger, a.attname::text AS column \
+         FROM pg_attribute AS a, \
+              unnest(ARRAY['customer_events_on_insert', 'customer_events_on_update', \
+                           'customer_events_on_delete']) AS f(name) \
+         WHERE a.attrelid = 'customers'::regclass AND a.attnum > 0 AND NOT a.attisdropped \
+           AND a.attname NOT IN ('id', 'version', 'updated_at', 'event_xid', 'search_text') \
+           AND strpos(pg_get_functiondef(f.name::regproc), quote_literal(a.attname)) = 0";
+    let names = |found: Vec<Missing>| -> Vec<String> {
+        found
+            .into_iter()
+            .map(|m| format!("{}: {}", m.trigger, m.column))
+            .collect()
+    };
+    let t = ctx().await;
+    let mut conn = t.repo.pool().get().await.unwrap();
+    let none: Vec<Missing> = diesel::sql_query(missing).load(&mut *conn).await.unwrap();
+    assert_eq!(
+        names(none),
+        Vec::<String>::new(),
+        "columns the triggers do not compare"
+    );
+
+    conn.batch_execute("ALTER TABLE customers ADD COLUMN loyalty TEXT")
+        .await
+        .unwrap();
+    let stale: Vec<Missing> = diesel::sql_query(missing).load(&mut *conn).await.unwrap();
+    assert_eq!(names(stale).len(), 3);
+    conn.batch_execute("SELECT customer_events_install()")
+        .await
+        .unwrap();
+    let none: Vec<Missing> = diesel::sql_query(missing).load(&mut *conn).await.unwrap();
+    assert_eq!(names(none), Vec::<String>::new());
+    let c = person(&t.repo, "Ann", "Lee").await;
+    diesel::sql_query("UPDATE customers SET loyalty = 'gold' WHERE customer_id = $1")
+        .bind::<Text, _>(c.customer_id.as_str())
+        .execute(&mut *conn)
+        .await
+        .unwrap();
+    let recorded: Vec<Recorded> = diesel::sql_query(
+        "SELECT changes = '{\"loyalty\": [null, \"gold\"]}' AS recorded FROM customer_events \
+         WHERE customer_id = $1 ORDER BY id DESC LIMIT 1",
+    )
+    .bind::<Text, _>(c.customer_id.as_str())
+    .load(&mut *conn)
+    .await
+    .unwrap();
+    assert!(recorded[0].recorded);
+}
