@@ -310,12 +310,16 @@ async fn a_timeline_pages_newest_first_and_is_none_only_for_a_customer_never_see
 async fn the_feed_never_skips_an_event_that_commits_after_a_later_one() {
     let t = ctx().await;
     let pool = t.repo.pool().clone();
-    let start = match t.repo.feed(None, 1000, &[]).await.unwrap() {
-        FeedRead::Events(events) => events.last().map(|e| e.position),
-        FeedRead::Purged => unreachable!(),
-    };
+    let a = person(&t.repo, "Ann", "Early").await;
+    let start = follow(&t.repo, None, 1).await.last().map(|e| e.position);
+    // A changes notes, which no aggregate counts: a create would hold the aggregates' row
+    // locks until A commits, and B's create could wait for one of them.
     let (a_tx, a_repo) = PgTransaction::begin(&pool).await.unwrap();
-    let a = insert(&a_repo, &draft("Ann", "Early", "a@race.example")).await;
+    let changed = a_repo
+        .update(&a.customer_id, &notes("early"), &Precondition::Any)
+        .await
+        .unwrap();
+    assert!(matches!(changed, Written::Done(_)));
     let b = person(&t.repo, "Bob", "Late").await;
     // B is committed and in its timeline, but the feed holds it back behind A.
     assert_eq!(timeline(&t.repo, &b.customer_id).await.len(), 1);
@@ -339,6 +343,10 @@ async fn the_feed_never_skips_an_event_that_commits_after_a_later_one() {
     seen.extend(follow(&t.repo, cursor, 2 - seen.len()).await);
     let ours: Vec<&str> = seen.iter().map(|e| e.customer_id.as_str()).collect();
     assert_eq!(ours, vec![a.customer_id.as_str(), b.customer_id.as_str()]);
+    assert_eq!(
+        (seen[0].kind, seen[1].kind),
+        (EventKind::Updated, EventKind::Created)
+    );
     assert!(seen[0].position < seen[1].position);
 }
 
