@@ -112,6 +112,7 @@ DECLARE
     updated TEXT;
     created TEXT;
     deleted TEXT;
+    template TEXT;
 BEGIN
     WITH fields AS (
         SELECT a.attname AS name, (row_number() OVER (ORDER BY a.attnum) - 1) / 40 AS chunk
@@ -138,63 +139,36 @@ BEGIN
     INTO updated, created, deleted
     FROM chunks AS c;
 
-    EXECUTE format($function$
-        CREATE OR REPLACE FUNCTION customer_events_on_insert() RETURNS trigger
+    -- One trigger function per operation, from one template: the function's name, the
+    -- event's position, the row the event is about (`n` the new one, `o` the old one), its
+    -- type, its changes and where the rows come from.
+    template := $template$
+        CREATE OR REPLACE FUNCTION %1$I() RETURNS trigger
         LANGUAGE plpgsql AS $body$
         DECLARE
             context JSONB := nullif(current_setting('customer_api.event', true), '')::jsonb;
         BEGIN
             INSERT INTO customer_events
                 (xid, customer_id, type, version, actor, request_id, idempotency_key, changes)
-            SELECT greatest(pg_current_xact_id(), n.event_xid,
-                            (SELECT e.xid FROM customer_events AS e
-                             WHERE e.customer_id = n.customer_id ORDER BY e.id DESC LIMIT 1)),
-                   n.customer_id, 'created', n.version, context ->> 'actor',
-                   context ->> 'request_id', context ->> 'key', jsonb_strip_nulls(%s)
-            FROM new_rows AS n
-            ORDER BY n.id;
+            SELECT %2$s, %3$s.customer_id, %4$s, %3$s.version, context ->> 'actor',
+                   context ->> 'request_id', context ->> 'key', jsonb_strip_nulls(%5$s)
+            %6$s
+            ORDER BY %3$s.id;
             RETURN NULL;
         END;
         $body$;
-    $function$, created);
-
-    EXECUTE format($function$
-        CREATE OR REPLACE FUNCTION customer_events_on_update() RETURNS trigger
-        LANGUAGE plpgsql AS $body$
-        DECLARE
-            context JSONB := nullif(current_setting('customer_api.event', true), '')::jsonb;
-        BEGIN
-            INSERT INTO customer_events
-                (xid, customer_id, type, version, actor, request_id, idempotency_key, changes)
-            SELECT greatest(pg_current_xact_id(), n.event_xid), n.customer_id,
-                   coalesce(context ->> 'type', 'updated'), n.version, context ->> 'actor',
-                   context ->> 'request_id', context ->> 'key', jsonb_strip_nulls(%s)
-            FROM old_rows AS o
-            JOIN new_rows AS n ON n.id = o.id
-            WHERE n.version <> o.version
-            ORDER BY n.id;
-            RETURN NULL;
-        END;
-        $body$;
-    $function$, updated);
-
-    EXECUTE format($function$
-        CREATE OR REPLACE FUNCTION customer_events_on_delete() RETURNS trigger
-        LANGUAGE plpgsql AS $body$
-        DECLARE
-            context JSONB := nullif(current_setting('customer_api.event', true), '')::jsonb;
-        BEGIN
-            INSERT INTO customer_events
-                (xid, customer_id, type, version, actor, request_id, idempotency_key, changes)
-            SELECT greatest(pg_current_xact_id(), o.event_xid), o.customer_id, 'deleted',
-                   o.version, context ->> 'actor', context ->> 'request_id',
-                   context ->> 'key', jsonb_strip_nulls(%s)
-            FROM old_rows AS o
-            ORDER BY o.id;
-            RETURN NULL;
-        END;
-        $body$;
-    $function$, deleted);
+    $template$;
+    EXECUTE format(template, 'customer_events_on_insert',
+        'greatest(pg_current_xact_id(), n.event_xid, (SELECT e.xid FROM customer_events AS e '
+            'WHERE e.customer_id = n.customer_id ORDER BY e.id DESC LIMIT 1))',
+        'n', '''created''', created, 'FROM new_rows AS n');
+    EXECUTE format(template, 'customer_events_on_update',
+        'greatest(pg_current_xact_id(), n.event_xid)',
+        'n', 'coalesce(context ->> ''type'', ''updated'')', updated,
+        'FROM old_rows AS o JOIN new_rows AS n ON n.id = o.id WHERE n.version <> o.version');
+    EXECUTE format(template, 'customer_events_on_delete',
+        'greatest(pg_current_xact_id(), o.event_xid)',
+        'o', '''deleted''', deleted, 'FROM old_rows AS o');
 END;
 $install$;
 
