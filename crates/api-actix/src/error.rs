@@ -216,6 +216,9 @@ pub enum ApiError {
         "Events after this cursor were removed by retention; restart from the oldest retained event by calling again without `after`"
     )]
     CursorExpired,
+    /// 410: the customer was erased; only its tombstone is left.
+    #[error("Customer erased")]
+    Erased,
     /// 500: a bug or an unexpected failure; the cause is logged, never sent.
     #[error("internal error: {0}")]
     Internal(String),
@@ -285,6 +288,7 @@ impl ApiError {
             ServiceError::EmailTaken => Self::EmailTaken,
             ServiceError::VersionMismatch { current } => Self::VersionMismatch { current },
             ServiceError::FeedPositionPurged => Self::CursorExpired,
+            ServiceError::Erased => Self::Erased,
             ServiceError::Unavailable(cause) => Self::Unavailable(cause),
             err @ (ServiceError::GenerationExhausted(_) | ServiceError::Internal(_)) => {
                 Self::Internal(err.to_string())
@@ -345,6 +349,7 @@ impl ApiError {
             Self::VersionMismatch { .. } => "version_mismatch",
             Self::PreconditionRequired => "precondition_required",
             Self::CursorExpired => "cursor_expired",
+            Self::Erased => "customer_erased",
         }
     }
 }
@@ -367,7 +372,7 @@ impl ResponseError for ApiError {
             Self::IdempotencyKeyReused => StatusCode::UNPROCESSABLE_ENTITY,
             Self::VersionMismatch { .. } => StatusCode::PRECONDITION_FAILED,
             Self::PreconditionRequired => StatusCode::PRECONDITION_REQUIRED,
-            Self::CursorExpired => StatusCode::GONE,
+            Self::CursorExpired | Self::Erased => StatusCode::GONE,
         }
     }
 
@@ -437,7 +442,8 @@ impl ResponseError for ApiError {
             | Self::InvalidIdempotencyKey
             | Self::IdempotencyKeyReused
             | Self::PreconditionRequired
-            | Self::CursorExpired => response.json(ErrorResponse {
+            | Self::CursorExpired
+            | Self::Erased => response.json(ErrorResponse {
                 detail: self.to_string(),
                 code,
             }),

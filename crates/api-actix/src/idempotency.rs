@@ -43,6 +43,8 @@ pub const IDEMPOTENCY_KEY: &str = "idempotency-key";
 pub const IDEMPOTENT_REPLAYED: &str = "idempotent-replayed";
 /// The headers of an answer stored with its status and body.
 const KEPT_HEADERS: [HeaderName; 3] = [header::LOCATION, header::ETAG, header::CONTENT_TYPE];
+/// How the route pattern of an erasure ends.
+const ERASE_ROUTE_SUFFIX: &str = "/{customer_id}/erase";
 /// How long a waiting request sleeps between two looks at a key still in use.
 const WAIT_STEP: Duration = Duration::from_millis(25);
 /// How long a request waits for a key in use at most before it answers 409 anyway.
@@ -56,6 +58,17 @@ pub struct Recorded {
     pub status: u16,
     pub headers: Vec<(String, String)>,
     pub body: Vec<u8>,
+    /// The customer the answer is about (the route's, or the one a create made): its
+    /// erasure empties the record, which then stands for [`ApiError::Erased`] (status 410,
+    /// no headers, no body).
+    pub customer_id: Option<String>,
+}
+
+impl Recorded {
+    /// Whether the customer the answer was about has been erased since.
+    pub fn is_erased(&self) -> bool {
+        self.status == StatusCode::GONE.as_u16() && self.headers.is_empty() && self.body.is_empty()
+    }
 }
 
 /// Where keys and their answers are kept (the binary implements it over PostgreSQL).
@@ -178,6 +191,14 @@ fn refuse(req: ServiceRequest, err: &ApiError) -> ServiceResponse<BoxBody> {
 }
 
 fn replay(req: ServiceRequest, answer: &Recorded) -> ServiceResponse<BoxBody> {
+    if answer.is_erased() {
+        let mut response = ApiError::Erased.error_response();
+        response.headers_mut().insert(
+            HeaderName::from_static(IDEMPOTENT_REPLAYED),
+            HeaderValue::from_static("true"),
+        );
+        return req.into_response(response);
+    }
     let status = StatusCode::from_u16(answer.status).unwrap_or(StatusCode::OK);
     let mut response = HttpResponse::build(status);
     for (name, value) in &answer.headers {
@@ -295,11 +316,23 @@ pub async fn idempotency(
             Some((name.as_str().to_owned(), value.to_owned()))
         })
         .collect();
+    // An erasure's answer, the tombstone, holds no personal data: a later erasure of the
+    // same customer leaves it to be replayed as it is.
+    let customer_id = if pattern.ends_with(ERASE_ROUTE_SUFFIX) {
+        None
+    } else {
+        request
+            .match_info()
+            .get("customer_id")
+            .map(str::to_owned)
+            .or_else(|| created_customer(&head))
+    };
     let answer = Recorded {
         fingerprint,
         status: status.as_u16(),
         headers,
         body: body.to_vec(),
+        customer_id,
     };
     if let Err(err) = tx.commit_with(answer, now).await {
         // Not acknowledged: neither the change nor its record may be assumed kept.
@@ -310,6 +343,13 @@ pub async fn idempotency(
         request,
         head.set_body(body).map_into_boxed_body(),
     ))
+}
+
+/// The customer a create made: the last segment of its `Location`.
+fn created_customer(head: &HttpResponse<()>) -> Option<String> {
+    let location = head.headers().get(header::LOCATION)?.to_str().ok()?;
+    let id = location.trim_end_matches('/').rsplit('/').next()?;
+    (!id.is_empty()).then(|| id.to_owned())
 }
 
 /// Opens the key's transaction; when the key is in use and waiting is on, tries again

@@ -11,7 +11,9 @@ use utoipa::IntoParams;
 use crate::error::{
     ErrorResponse, FieldError, LocPart, ValidationErrorResponse, VersionMismatchResponse,
 };
-use crate::handlers::{analytics, customers, health, history, locations, search, verification};
+use crate::handlers::{
+    analytics, customers, health, history, locations, privacy, search, verification,
+};
 use crate::security::openapi::SecurityAddon;
 
 /// The `Idempotency-Key` request header of every write.
@@ -80,7 +82,15 @@ pub struct IfNoneMatchHeader(
                        transaction that makes it (who, which request, which fields from what \
                        to what); `GET /api/v1/customers/{customer_id}/events` shows one \
                        customer's, `GET /api/v1/events` every change in a gap-free order for \
-                       consumers that follow it.",
+                       consumers that follow it.\n\n\
+                       Privacy, beyond the original (role `admin`): `GET \
+                       /api/v1/customers/{customer_id}/export` downloads everything held about \
+                       a customer; `POST /api/v1/customers/{customer_id}/erase` erases its \
+                       personal data for good, from its history and stored idempotent \
+                       answers too, leaving a tombstone that keeps the statistics' totals. An \
+                       erased customer answers 410 `Customer erased` wherever it is named by \
+                       id (its timeline stays, values erased), and is never found by email, \
+                       username, list or search.",
         contact(name = "customer-api maintainers", url = "https://github.com/customer-api/customer-api")
     ),
     paths(
@@ -105,6 +115,8 @@ pub struct IfNoneMatchHeader(
         locations::available_states,
         history::customer_events,
         history::events_feed,
+        privacy::export_customer,
+        privacy::erase_customer,
         health::health,
     ),
     components(schemas(
@@ -123,6 +135,7 @@ pub struct IfNoneMatchHeader(
         (name = "analytics", description = "Statistics"),
         (name = "locations", description = "Customers by tag and place"),
         (name = "history", description = "Every customer's change history, and the feed of all changes"),
+        (name = "privacy", description = "A customer's data exported on request, and erased for good"),
         (name = "health", description = "Liveness of the service and its database"),
     )
 )]

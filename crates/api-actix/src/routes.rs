@@ -11,7 +11,7 @@ use crate::ApiSettings;
 use crate::extract::{json_config, path_config, query_config};
 use crate::handlers::docs::{OpenApiJson, SwaggerConfig};
 use crate::handlers::{
-    analytics, customers, docs, fallback, health, history, locations, search, verification,
+    analytics, customers, docs, fallback, health, history, locations, privacy, search, verification,
 };
 use crate::openapi::openapi_for;
 
@@ -156,5 +156,12 @@ fn customer_routes() -> actix_web::Scope {
         )
         .service(
             resource("/{customer_id}/events", "GET").route(web::get().to(history::customer_events)),
+        )
+        .service(
+            resource("/{customer_id}/export", "GET").route(web::get().to(privacy::export_customer)),
+        )
+        .service(
+            write_resource("/{customer_id}/erase", "POST")
+                .route(web::post().to(privacy::erase_customer)),
         )
 }

@@ -10,11 +10,13 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use domain::{CustomerService, CustomerUseCases, ServiceError};
 use infra_postgres::{PgTransaction, Pool, ReplayRecord};
+use layers::SearchCache;
 
 /// Replay records in the database of `pool`.
 #[derive(Clone)]
 pub struct PgReplayStore {
     pool: Pool,
+    search_cache: Option<Arc<SearchCache>>,
 }
 
 impl std::fmt::Debug for PgReplayStore {
@@ -25,7 +27,18 @@ impl std::fmt::Debug for PgReplayStore {
 
 impl PgReplayStore {
     pub fn new(pool: Pool) -> Self {
-        Self { pool }
+        Self {
+            pool,
+            search_cache: None,
+        }
+    }
+
+    /// The search cache to empty after a keyed erasure commits (the transaction's writes
+    /// bypass it; see `layers::CachedSearch` for the others).
+    #[must_use]
+    pub fn forgetting_in(mut self, search_cache: Option<Arc<SearchCache>>) -> Self {
+        self.search_cache = search_cache;
+        self
     }
 }
 
@@ -45,6 +58,7 @@ impl ReplayStore for PgReplayStore {
             use_cases: Arc::new(CustomerService::new(repository)),
             scope: scope.to_owned(),
             key: key.to_owned(),
+            search_cache: self.search_cache.clone(),
         })))
     }
 }
@@ -54,6 +68,7 @@ struct Keyed {
     use_cases: Arc<dyn CustomerUseCases>,
     scope: String,
     key: String,
+    search_cache: Option<Arc<SearchCache>>,
 }
 
 #[async_trait]
@@ -68,6 +83,7 @@ impl KeyedTransaction for Keyed {
             status: r.status,
             headers: r.headers,
             body: r.body,
+            customer_id: r.customer_id,
         }))
     }
 
@@ -91,11 +107,19 @@ impl KeyedTransaction for Keyed {
             status: answer.status,
             headers: answer.headers,
             body: answer.body,
+            customer_id: answer.customer_id,
         };
         self.transaction
             .save_replay(&self.scope, &self.key, &record, at)
             .await?;
-        Ok(self.transaction.commit().await?)
+        self.transaction.commit().await?;
+        // The scope ends with the route's pattern.
+        if self.scope.ends_with("/{customer_id}/erase")
+            && let Some(cache) = &self.search_cache
+        {
+            cache.forget(None);
+        }
+        Ok(())
     }
 }
 

@@ -94,7 +94,7 @@ impl Application {
             .map(|pool| web::Data::new(pool.clone()))
             .collect();
         let pools = web::Data::new(pools);
-        let search_cache = web::Data::new(layers.search_cache);
+        let search_cache = web::Data::new(layers.search_cache.clone());
         let api = api_actix::ApiSettings {
             max_body_bytes: settings.server.max_body_bytes,
             authentication: settings.auth.enabled,
@@ -107,7 +107,9 @@ impl Application {
             .0
             .iter()
             .map(|pool| {
-                let store: Arc<dyn ReplayStore> = Arc::new(PgReplayStore::new(pool.clone()));
+                let store: Arc<dyn ReplayStore> = Arc::new(
+                    PgReplayStore::new(pool.clone()).forgetting_in(layers.search_cache.clone()),
+                );
                 web::Data::from(store)
             })
             .collect();

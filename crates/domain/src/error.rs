@@ -205,6 +205,9 @@ pub enum ServiceError {
     /// were removed, so reading on would skip them (410 in HTTP).
     #[error("events after this position were removed by retention")]
     FeedPositionPurged,
+    /// The customer was erased: only its tombstone is left (410 in HTTP).
+    #[error("customer erased")]
+    Erased,
     /// Another customer holds this email (400, the seed's wording).
     #[error("Customer with this email already exists")]
     EmailTaken,

@@ -11,9 +11,9 @@ use chrono::{DateTime, Utc};
 use crate::error::RepositoryError;
 use crate::models::{
     BulkWritten, Customer, CustomerChanges, CustomerDraft, CustomerEvent, CustomerId, CustomerPage,
-    CustomerStatistics, EventKind, FeedPosition, FeedRead, ListQuery, LocationCount,
+    CustomerStatistics, ErasureReason, EventKind, FeedPosition, FeedRead, ListQuery, LocationCount,
     LocationFilter, PageRequest, Precondition, Provenance, SearchCriteria, StatisticsWindow, Tags,
-    TimelineQuery, Username, Written,
+    TimelineQuery, Tombstone, Username, Written,
 };
 
 /// Which verification flag to set.
@@ -37,6 +37,9 @@ pub enum LocationLevel {
 /// Versions are the storage's to keep too: every write that changes a customer adds one to
 /// its version, and a write with a [`Precondition`] checks it in the write itself (never by
 /// reading first), answering [`Written::Stale`] when it does not hold.
+///
+/// An erased customer is a [`Tombstone`] the reads and writes above never see (as if it did
+/// not exist) except [`CustomerRepository::erasure`], and no write changes it again.
 ///
 /// So is the history: every write that changes a customer records one [`CustomerEvent`]
 /// per customer changed, in the transaction of the change (none when nothing changed),
@@ -177,6 +180,21 @@ pub trait CustomerRepository: Send + Sync + 'static {
     /// Returns once new events may have become visible, or after `at_most`: a wake-up, never
     /// a promise (the feed is read again to find out).
     async fn await_events(&self, at_most: Duration);
+
+    /// Erases the customer in one transaction and returns its tombstone: every personal
+    /// field of the customer goes, and so do its values in every other place the storage
+    /// kept them (the history's before and after values, stored idempotent answers, search
+    /// data); an [`EventKind::Erased`] event is recorded. A customer erased before is
+    /// returned as it is. `None` when there is no such customer; the history and stored
+    /// answers of an id deleted for good are erased all the same.
+    async fn erase(
+        &self,
+        id: &CustomerId,
+        reason: Option<ErasureReason>,
+    ) -> Result<Option<Tombstone>, RepositoryError>;
+
+    /// The tombstone, when the customer was erased.
+    async fn erasure(&self, id: &CustomerId) -> Result<Option<Tombstone>, RepositoryError>;
 }
 
 /// The state of everything a storage holds, named by [`DataVersions::current_version`]: an

@@ -10,11 +10,11 @@ use async_trait::async_trait;
 use crate::error::{Conflict, RepositoryError, Rule, ServiceError, ValidationErrors};
 use crate::generators;
 use crate::models::{
-    BulkUpdate, BulkUpdateReport, BulkWritten, Customer, CustomerId, CustomerPage, CustomerPatch,
-    CustomerStatistics, Email, FailedUpdate, FailureReason, FeedPage, FeedQuery, FeedRead,
-    ListQuery, LocationCount, LocationFilter, NewCustomer, PageRequest, Precondition, Provenance,
-    SearchCriteria, StatisticsWindow, Tags, Timeline, TimelineQuery, Username, ValidationContext,
-    Written,
+    BulkUpdate, BulkUpdateReport, BulkWritten, Customer, CustomerEvent, CustomerExport, CustomerId,
+    CustomerPage, CustomerPatch, CustomerStatistics, Email, ErasureReason, FailedUpdate,
+    FailureReason, FeedPage, FeedQuery, FeedRead, ListQuery, LocationCount, LocationFilter,
+    NewCustomer, PageRequest, Precondition, Provenance, SearchCriteria, StatisticsWindow, Tags,
+    Timeline, TimelineQuery, Tombstone, Username, ValidationContext, Written, requests_of,
 };
 use crate::ports::{
     Clock, CustomerRepository, IdSource, LocationLevel, RandomIds, RandomSuffixes, SuffixSource,
@@ -25,6 +25,9 @@ use crate::ports::{
 pub const MAX_CREATE_ATTEMPTS: usize = 5;
 /// Longest text filter a search accepts.
 pub const MAX_FILTER_LEN: usize = 255;
+/// How many times an export reads the customer and its history again when the customer
+/// changed between the two reads.
+pub const MAX_EXPORT_ATTEMPTS: usize = 5;
 
 /// The use cases over a repository, a clock and two sources of randomness.
 ///
@@ -52,15 +55,6 @@ fn parse_id(raw: &str) -> Result<CustomerId, ServiceError> {
 
 fn found<T>(value: Option<T>) -> Result<T, ServiceError> {
     value.ok_or(ServiceError::NotFound)
-}
-
-/// A conditional write's outcome as the use case answers it.
-fn written<T>(outcome: Written<T>) -> Result<T, ServiceError> {
-    match outcome {
-        Written::Done(value) => Ok(value),
-        Written::Missing => Err(ServiceError::NotFound),
-        Written::Stale { current } => Err(ServiceError::VersionMismatch { current }),
-    }
 }
 
 /// Checks a free-text filter: bounded, no control characters (PostgreSQL rejects NUL).
@@ -94,6 +88,53 @@ where
             ids: Arc::new(ids),
             suffixes: Arc::new(suffixes),
         }
+    }
+
+    /// Why the customer named by `id` was not found: erased, or never there (or deleted).
+    async fn missing(&self, id: &CustomerId) -> ServiceError {
+        match self.repo.erasure(id).await {
+            Ok(Some(_)) => ServiceError::Erased,
+            Ok(None) => ServiceError::NotFound,
+            Err(err) => err.into(),
+        }
+    }
+
+    /// The customer, or why there is none.
+    async fn existing(&self, id: &CustomerId) -> Result<Customer, ServiceError> {
+        match self.repo.find_by_customer_id(id).await? {
+            Some(customer) => Ok(customer),
+            None => Err(self.missing(id).await),
+        }
+    }
+
+    /// A conditional write's outcome as the use case answers it.
+    async fn written<T>(&self, id: &CustomerId, outcome: Written<T>) -> Result<T, ServiceError> {
+        match outcome {
+            Written::Done(value) => Ok(value),
+            Written::Missing => Err(self.missing(id).await),
+            Written::Stale { current } => Err(ServiceError::VersionMismatch { current }),
+        }
+    }
+
+    /// Every event of the customer, oldest first.
+    async fn history(&self, id: &CustomerId) -> Result<Vec<CustomerEvent>, ServiceError> {
+        let mut events = Vec::new();
+        let mut before = None;
+        loop {
+            let query = TimelineQuery {
+                limit: TimelineQuery::MAX_LIMIT,
+                before,
+            };
+            let page = self.repo.timeline(id, &query).await?.unwrap_or_default();
+            let full = page.len() == query.limit as usize;
+            before = page.last().map(|event| event.id);
+            events.extend(page);
+            if !full {
+                break;
+            }
+        }
+        events.reverse();
+        Ok(events)
     }
 
     fn context(&self) -> ValidationContext {
@@ -143,11 +184,7 @@ where
     }
 
     async fn get(&self, customer_id: &str) -> Result<Customer, ServiceError> {
-        found(
-            self.repo
-                .find_by_customer_id(&parse_id(customer_id)?)
-                .await?,
-        )
+        self.existing(&parse_id(customer_id)?).await
     }
 
     async fn get_by_username(&self, username: &str) -> Result<Customer, ServiceError> {
@@ -210,7 +247,7 @@ where
         if changes.is_empty() {
             // Nothing to write: the customer as it is, if the precondition holds (a read
             // is enough, as nothing depends on the version staying put).
-            let customer = found(self.repo.find_by_customer_id(&id).await?)?;
+            let customer = self.existing(&id).await?;
             return if expected.admits(customer.version) {
                 Ok(customer)
             } else {
@@ -222,7 +259,8 @@ where
         // An email held by another customer fails here on the unique index, which maps to
         // `EmailTaken`; no check-then-write race is possible. The precondition is checked by
         // the same statement.
-        written(self.repo.update(&id, &changes, &expected).await?)
+        let outcome = self.repo.update(&id, &changes, &expected).await?;
+        self.written(&id, outcome).await
     }
 
     async fn bulk_update(&self, request: BulkUpdate) -> Result<BulkUpdateReport, ServiceError> {
@@ -304,11 +342,11 @@ where
         expected: Precondition,
     ) -> Result<u64, ServiceError> {
         let id = parse_id(customer_id)?;
-        written(
-            self.repo
-                .mark_verified(&id, Verification::Email, &expected)
-                .await?,
-        )
+        let outcome = self
+            .repo
+            .mark_verified(&id, Verification::Email, &expected)
+            .await?;
+        self.written(&id, outcome).await
     }
 
     async fn verify_phone(
@@ -317,11 +355,11 @@ where
         expected: Precondition,
     ) -> Result<u64, ServiceError> {
         let id = parse_id(customer_id)?;
-        written(
-            self.repo
-                .mark_verified(&id, Verification::Phone, &expected)
-                .await?,
-        )
+        let outcome = self
+            .repo
+            .mark_verified(&id, Verification::Phone, &expected)
+            .await?;
+        self.written(&id, outcome).await
     }
 
     async fn record_login(
@@ -330,11 +368,11 @@ where
         expected: Precondition,
     ) -> Result<u64, ServiceError> {
         let id = parse_id(customer_id)?;
-        written(
-            self.repo
-                .record_login(&id, self.clock.now(), &expected)
-                .await?,
-        )
+        let outcome = self
+            .repo
+            .record_login(&id, self.clock.now(), &expected)
+            .await?;
+        self.written(&id, outcome).await
     }
 
     async fn statistics(&self) -> Result<CustomerStatistics, ServiceError> {
@@ -391,15 +429,15 @@ where
         customer_id: &str,
         expected: Precondition,
     ) -> Result<u64, ServiceError> {
-        written(
-            self.repo
-                .deactivate(&parse_id(customer_id)?, &expected)
-                .await?,
-        )
+        let id = parse_id(customer_id)?;
+        let outcome = self.repo.deactivate(&id, &expected).await?;
+        self.written(&id, outcome).await
     }
 
     async fn delete(&self, customer_id: &str, expected: Precondition) -> Result<(), ServiceError> {
-        written(self.repo.delete(&parse_id(customer_id)?, &expected).await?)
+        let id = parse_id(customer_id)?;
+        let outcome = self.repo.delete(&id, &expected).await?;
+        self.written(&id, outcome).await
     }
 
     async fn health(&self) -> Result<(), ServiceError> {
@@ -452,6 +490,40 @@ where
             }
             self.repo.await_events(left).await;
         }
+    }
+
+    async fn export(&self, customer_id: &str) -> Result<CustomerExport, ServiceError> {
+        let id = parse_id(customer_id)?;
+        for _ in 0..MAX_EXPORT_ATTEMPTS {
+            let customer = self.existing(&id).await?;
+            let events = self.history(&id).await?;
+            // A change that committed between the two reads left an event newer than the
+            // customer read: read both again, so the export is one state with its history.
+            if events
+                .last()
+                .is_none_or(|last| last.version <= customer.version)
+            {
+                return Ok(CustomerExport {
+                    exported_at: self.clock.now(),
+                    requests: requests_of(&events),
+                    customer,
+                    events,
+                });
+            }
+        }
+        Err(ServiceError::Unavailable(format!(
+            "customer {id} kept changing during {MAX_EXPORT_ATTEMPTS} exports"
+        )))
+    }
+
+    async fn erase(
+        &self,
+        customer_id: &str,
+        reason: Option<String>,
+    ) -> Result<Tombstone, ServiceError> {
+        let id = parse_id(customer_id)?;
+        let reason = ErasureReason::parse(reason.as_deref())?;
+        found(self.repo.erase(&id, reason).await?)
     }
 }
 

@@ -38,6 +38,10 @@ diesel::table! {
         /// Generated from the free-text query's columns (never written): see the
         /// `search_text` migration.
         search_text -> Text,
+        /// When the customer was erased: then the row is a tombstone (the `erasure`
+        /// migration), which the service never shows nor writes. (Its `erasure_reason` is
+        /// read by name only: diesel's tables stop at 32 columns.)
+        erased_at -> Nullable<Timestamptz>,
     }
 }
 
@@ -52,6 +56,9 @@ diesel::table! {
         header_values -> Array<Text>,
         body -> Bytea,
         created_at -> Timestamptz,
+        /// The customer the answer is about, which its erasure empties (the `erasure`
+        /// migration).
+        customer_id -> Nullable<Text>,
     }
 }
 

@@ -144,6 +144,21 @@ impl SearchCache {
         }
     }
 
+    /// Drops every kept result older than `version` (every one when `None`): an erasure's
+    /// data must not stay in memory, even where it could never be served again. Results
+    /// of a newer version than `version` were computed after the erasure and stay.
+    pub fn forget(&self, version: Option<DataVersion>) {
+        let mut held = self.held();
+        if let (Some(current), Some(version)) = (&held.version, &version)
+            && version.precedes(current)
+        {
+            return;
+        }
+        held.version = version;
+        held.results.clear();
+        held.customers = 0;
+    }
+
     fn kept(&self, version: &DataVersion, criteria: &SearchCriteria) -> Option<CustomerPage> {
         let held = self.held();
         if held.version.as_ref() == Some(version) {

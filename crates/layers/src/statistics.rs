@@ -16,10 +16,10 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use domain::{
     BulkWritten, Customer, CustomerChanges, CustomerDraft, CustomerEvent, CustomerId, CustomerPage,
-    CustomerRepository, CustomerStatistics, EventKind, FeedPosition, FeedRead, ListQuery,
-    LocationCount, LocationFilter, LocationLevel, PageRequest, Precondition, Provenance,
-    RepositoryError, SearchCriteria, StatisticsWindow, Tags, TimelineQuery, Username, Verification,
-    Written,
+    CustomerRepository, CustomerStatistics, ErasureReason, EventKind, FeedPosition, FeedRead,
+    ListQuery, LocationCount, LocationFilter, LocationLevel, PageRequest, Precondition, Provenance,
+    RepositoryError, SearchCriteria, StatisticsWindow, Tags, TimelineQuery, Tombstone, Username,
+    Verification, Written,
 };
 
 use crate::Coalescer;
@@ -212,6 +212,18 @@ impl<R: CustomerRepository> CustomerRepository for CoalescedStatistics<R> {
 
     async fn await_events(&self, at_most: Duration) {
         self.inner.await_events(at_most).await;
+    }
+
+    async fn erase(
+        &self,
+        id: &CustomerId,
+        reason: Option<ErasureReason>,
+    ) -> Result<Option<Tombstone>, RepositoryError> {
+        self.inner.erase(id, reason).await
+    }
+
+    async fn erasure(&self, id: &CustomerId) -> Result<Option<Tombstone>, RepositoryError> {
+        self.inner.erasure(id).await
     }
 }
 

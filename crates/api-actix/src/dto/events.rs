@@ -174,6 +174,7 @@ pub enum EventType {
     LoggedIn,
     Deactivated,
     Deleted,
+    Erased,
 }
 
 impl From<EventKind> for EventType {
@@ -187,18 +188,24 @@ impl From<EventKind> for EventType {
             EventKind::LoggedIn => Self::LoggedIn,
             EventKind::Deactivated => Self::Deactivated,
             EventKind::Deleted => Self::Deleted,
+            EventKind::Erased => Self::Erased,
         }
     }
 }
 
 /// One field's value before and after a change, as the customer shows it (`null` when
-/// unset, or before a create and after a delete; tags comma-separated).
+/// unset, or before a create and after a delete; tags comma-separated). Once the customer
+/// was erased, both are `null` and `erased` is true for every personal field: the history
+/// still says the field changed, no longer from what to what.
 #[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 pub struct FieldChangeResponse {
     #[schema(example = json!("old@example.com"))]
     pub from: Value,
     #[schema(example = json!("new@example.com"))]
     pub to: Value,
+    /// Present (true) only when the values were erased with the customer.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub erased: bool,
 }
 
 fn json_value(value: FieldValue) -> Value {
@@ -212,6 +219,7 @@ fn json_value(value: FieldValue) -> Value {
         FieldValue::Texts(items) => Value::String(items.join(",")),
         FieldValue::Timestamp(at) => Value::String(utc_timestamp(at)),
         FieldValue::LocalTimestamp(at) => Value::String(local_timestamp(at)),
+        FieldValue::Erased => Value::Null,
     }
 }
 
@@ -262,13 +270,15 @@ impl From<CustomerEvent> for EventResponse {
                 .changes
                 .into_iter()
                 .map(|(field, change)| {
+                    let erased = change.from == FieldValue::Erased;
                     let change = FieldChangeResponse {
                         from: json_value(change.from),
                         to: json_value(change.to),
+                        erased,
                     };
                     (field, change)
                 })
-                .filter(|(_, change)| change.from != change.to)
+                .filter(|(_, change)| change.erased || change.from != change.to)
                 .collect(),
         }
     }

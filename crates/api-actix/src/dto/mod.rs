@@ -11,6 +11,7 @@ mod events;
 mod fields;
 mod locations;
 mod params;
+mod privacy;
 mod search;
 mod update;
 
@@ -28,6 +29,7 @@ pub use locations::{
     LocationSearchResponse, StateCount, StatesResponse, TagsSearchResponse,
 };
 pub use params::{CountryParams, ListParams, LocationParams, PageParams};
+pub use privacy::{EraseRequest, ExportResponse, ExportedRequestResponse, TombstoneResponse};
 pub use search::{CustomerListResponse, SearchRequest};
 pub use update::{
     BulkUpdateChanges, BulkUpdateRequest, BulkUpdateResponse, FailedUpdateResponse,

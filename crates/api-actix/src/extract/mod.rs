@@ -9,6 +9,7 @@ mod describe;
 mod query;
 
 pub use body::JsonBody;
+pub(crate) use body::parse as parse_body;
 pub(crate) use collect::in_field_order;
 pub use collect::{Collected, Raw};
 pub use config::{json_config, path_config, query_config};

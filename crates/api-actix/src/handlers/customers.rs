@@ -5,8 +5,8 @@ use domain::ValidationContext;
 
 use super::Service;
 use super::responses::{
-    BodyErrors, CustomerNotFound, EmailTaken, Invalid, KeyReused, KeyedWrite, NotModified,
-    ServerErrors, Stale,
+    BodyErrors, CustomerErased, CustomerNotFound, EmailTaken, Invalid, KeyReused, KeyedWrite,
+    NotModified, ServerErrors, Stale,
 };
 use crate::conditional::{IfMatch, IfNoneMatch, etag, fresh_or_not_modified};
 use crate::dto::{
@@ -101,6 +101,7 @@ pub async fn list_customers(
         )),
         NotModified,
         CustomerNotFound,
+        CustomerErased,
         ServerErrors,
     )
 )]
@@ -202,6 +203,7 @@ pub async fn get_customer_by_email(
         )),
         EmailTaken,
         CustomerNotFound,
+        CustomerErased,
         Stale,
         KeyedWrite,
         BodyErrors,
@@ -249,6 +251,7 @@ pub async fn update_customer(
                 ("ETag" = String, description = "The customer's version after it"),
             ), example = json!({"message": "Customer deleted successfully"})),
         CustomerNotFound,
+        CustomerErased,
         Stale,
         KeyedWrite,
         KeyReused,
@@ -285,6 +288,7 @@ pub async fn deactivate_customer(
         (status = 200, description = "Deleted", body = MessageResponse,
             example = json!({"message": "Customer permanently deleted"})),
         CustomerNotFound,
+        CustomerErased,
         Stale,
         KeyedWrite,
         KeyReused,

@@ -9,6 +9,7 @@ pub mod fallback;
 pub mod health;
 pub mod history;
 pub mod locations;
+pub mod privacy;
 pub mod responses;
 pub mod search;
 pub mod verification;

@@ -82,6 +82,11 @@ pub struct NotModified;
 #[response(status = 404, example = json!({"detail": "Customer not found", "code": "not_found"}))]
 pub struct CustomerNotFound(pub ErrorResponse);
 
+/// The customer was erased: only its tombstone is left (not in the original service).
+#[derive(Debug, IntoResponses)]
+#[response(status = 410, example = json!({"detail": "Customer erased", "code": "customer_erased"}))]
+pub struct CustomerErased(pub ErrorResponse);
+
 /// Another customer already has this email.
 #[derive(Debug, IntoResponses)]
 #[response(

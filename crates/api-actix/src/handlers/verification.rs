@@ -3,7 +3,9 @@
 use actix_web::{HttpResponse, web};
 
 use super::Service;
-use super::responses::{CustomerNotFound, KeyReused, KeyedWrite, ServerErrors, Stale};
+use super::responses::{
+    CustomerErased, CustomerNotFound, KeyReused, KeyedWrite, ServerErrors, Stale,
+};
 use crate::conditional::{IfMatch, etag};
 use crate::dto::MessageResponse;
 use crate::error::ApiError;
@@ -24,6 +26,7 @@ use crate::error::ApiError;
                 ("ETag" = String, description = "The customer's version after it"),
             ), example = json!({"message": "Customer email verified successfully"})),
         CustomerNotFound,
+        CustomerErased,
         Stale,
         KeyedWrite,
         KeyReused,
@@ -61,6 +64,7 @@ pub async fn verify_email(
                 ("ETag" = String, description = "The customer's version after it"),
             ), example = json!({"message": "Customer phone verified successfully"})),
         CustomerNotFound,
+        CustomerErased,
         Stale,
         KeyedWrite,
         KeyReused,
@@ -98,6 +102,7 @@ pub async fn verify_phone(
                 ("ETag" = String, description = "The customer's version after it"),
             ), example = json!({"message": "Last login updated successfully"})),
         CustomerNotFound,
+        CustomerErased,
         Stale,
         KeyedWrite,
         KeyReused,

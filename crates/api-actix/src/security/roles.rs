@@ -148,6 +148,16 @@ pub const ROUTE_ACCESS: &[(&str, &str, Access)] = &[
         Requires(Reader),
     ),
     ("GET", "/api/v1/events", Requires(Reader)),
+    (
+        "GET",
+        "/api/v1/customers/{customer_id}/export",
+        Requires(Admin),
+    ),
+    (
+        "POST",
+        "/api/v1/customers/{customer_id}/erase",
+        Requires(Admin),
+    ),
 ];
 
 /// actix reports the list resource as `/api/v1/customers` (its first pattern), OpenAPI as

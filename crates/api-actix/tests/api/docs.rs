@@ -9,7 +9,7 @@ use serde_json::Value;
 use crate::support::{send, untouched};
 
 /// Every route the router serves, as (method, OpenAPI path).
-const ROUTES: [(&str, &str); 22] = [
+const ROUTES: [(&str, &str); 24] = [
     ("post", "/api/v1/customers/"),
     ("get", "/api/v1/customers/"),
     ("get", "/api/v1/customers/{customer_id}"),
@@ -31,6 +31,8 @@ const ROUTES: [(&str, &str); 22] = [
     ("get", "/api/v1/customers/available/states"),
     ("get", "/api/v1/customers/{customer_id}/events"),
     ("get", "/api/v1/events"),
+    ("get", "/api/v1/customers/{customer_id}/export"),
+    ("post", "/api/v1/customers/{customer_id}/erase"),
     ("get", "/health"),
 ];
 

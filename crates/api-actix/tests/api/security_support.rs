@@ -93,6 +93,8 @@ pub fn database_down() -> MockCustomerUseCases {
     m.expect_health().returning(move || Err(down()));
     m.expect_timeline().returning(move |_, _| Err(down()));
     m.expect_feed().returning(move |_| Err(down()));
+    m.expect_export().returning(move |_| Err(down()));
+    m.expect_erase().returning(move |_, _| Err(down()));
     m
 }
 

@@ -35,11 +35,13 @@ pub enum EventKind {
     LoggedIn,
     Deactivated,
     Deleted,
+    /// Personal data removed for good (see [`crate::Tombstone`]).
+    Erased,
 }
 
 impl EventKind {
     /// Every kind, in the order above.
-    pub const ALL: [Self; 8] = [
+    pub const ALL: [Self; 9] = [
         Self::Created,
         Self::Updated,
         Self::BulkUpdated,
@@ -48,10 +50,11 @@ impl EventKind {
         Self::LoggedIn,
         Self::Deactivated,
         Self::Deleted,
+        Self::Erased,
     ];
 
     /// Every kind's name, in the order of [`EventKind::ALL`].
-    pub const NAMES: [&'static str; 8] = [
+    pub const NAMES: [&'static str; 9] = [
         "created",
         "updated",
         "bulk_updated",
@@ -60,6 +63,7 @@ impl EventKind {
         "logged_in",
         "deactivated",
         "deleted",
+        "erased",
     ];
 
     /// The kind's name: `created`, `bulk_updated`, ...
@@ -102,6 +106,8 @@ pub enum FieldValue {
     Timestamp(DateTime<Utc>),
     /// A wall-clock time without zone (`date_of_birth`).
     LocalTimestamp(NaiveDateTime),
+    /// Removed when the customer was erased: the field changed, its values are gone.
+    Erased,
 }
 
 /// One field's change.

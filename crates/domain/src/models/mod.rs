@@ -1,6 +1,7 @@
 //! The types of the customer domain.
 
 mod customer;
+mod erasure;
 mod history;
 #[cfg(test)]
 pub(crate) use customer::tests as customer_tests_support;
@@ -12,6 +13,7 @@ mod values;
 mod version;
 
 pub use customer::Customer;
+pub use erasure::{CustomerExport, ErasureReason, ExportedRequest, Tombstone, requests_of};
 pub use history::{
     CustomerEvent, EventKind, FeedPage, FeedPosition, FeedQuery, FeedRead, FieldChange, FieldValue,
     Provenance, Timeline, TimelineQuery, UnknownEventKind,

@@ -7,13 +7,18 @@ use async_trait::async_trait;
 
 use crate::error::ServiceError;
 use crate::models::{
-    BulkUpdate, BulkUpdateReport, Customer, CustomerPage, CustomerPatch, CustomerStatistics,
-    FeedPage, FeedQuery, ListQuery, LocationCount, LocationFilter, NewCustomer, PageRequest,
-    Precondition, Provenance, SearchCriteria, Tags, Timeline, TimelineQuery,
+    BulkUpdate, BulkUpdateReport, Customer, CustomerExport, CustomerPage, CustomerPatch,
+    CustomerStatistics, FeedPage, FeedQuery, ListQuery, LocationCount, LocationFilter, NewCustomer,
+    PageRequest, Precondition, Provenance, SearchCriteria, Tags, Timeline, TimelineQuery,
+    Tombstone,
 };
 use crate::ports::LocationLevel;
 
 /// Everything clients can do with customers.
+///
+/// An erased customer is gone for every use case that names it by id
+/// ([`ServiceError::Erased`], not [`ServiceError::NotFound`]), except [`Self::erase`] and
+/// [`Self::timeline`]; lookups by email or username and searches never find it.
 ///
 /// Each write on one customer takes a [`Precondition`] on its version and returns the
 /// version it left the customer at (in the customer, where it returns one); a precondition
@@ -91,4 +96,14 @@ pub trait CustomerUseCases: Send + Sync + 'static {
     /// Every change of every customer in feed order, waiting up to `query.wait` for one
     /// when there is none yet.
     async fn feed(&self, query: FeedQuery) -> Result<FeedPage, ServiceError>;
+    /// Everything held about the customer (also a deactivated one): the customer, its full
+    /// history and the requests that changed it.
+    async fn export(&self, customer_id: &str) -> Result<CustomerExport, ServiceError>;
+    /// Erases the customer's personal data for good and returns what remains; erasing a
+    /// tombstone again returns it unchanged.
+    async fn erase(
+        &self,
+        customer_id: &str,
+        reason: Option<String>,
+    ) -> Result<Tombstone, ServiceError>;
 }

@@ -77,15 +77,22 @@ fn unexpected(what: impl std::fmt::Display) -> RepositoryError {
 
 impl EventRow {
     fn into_event(self) -> Result<CustomerEvent, RepositoryError> {
-        // `{field: [before, after]}`, as the migration's triggers write it.
-        let changes: BTreeMap<String, (Value, Value)> =
+        // `{field: [before, after]}`, as the migration's triggers write it; `{field: null}`
+        // once the customer was erased (the `erasure` migration).
+        let changes: BTreeMap<String, Option<(Value, Value)>> =
             serde_json::from_str(&self.changes).map_err(unexpected)?;
         let changes = changes
             .into_iter()
-            .map(|(field, (from, to))| {
-                let change = FieldChange {
-                    from: field_value(&field, &from)?,
-                    to: field_value(&field, &to)?,
+            .map(|(field, values)| {
+                let change = match values {
+                    Some((from, to)) => FieldChange {
+                        from: field_value(&field, &from)?,
+                        to: field_value(&field, &to)?,
+                    },
+                    None => FieldChange {
+                        from: FieldValue::Erased,
+                        to: FieldValue::Erased,
+                    },
                 };
                 Ok((field, change))
             })
@@ -117,7 +124,7 @@ fn field_value(field: &str, value: &Value) -> Result<FieldValue, RepositoryError
         Value::Bool(b) => FieldValue::Bool(*b),
         Value::Number(n) => FieldValue::Integer(n.as_i64().ok_or_else(|| unexpected(n))?),
         Value::String(text) => match field {
-            "created_at" | "last_login_at" => FieldValue::Timestamp(
+            "created_at" | "last_login_at" | "erased_at" => FieldValue::Timestamp(
                 DateTime::parse_from_rfc3339(text)
                     .map_err(unexpected)?
                     .to_utc(),

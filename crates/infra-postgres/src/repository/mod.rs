@@ -10,6 +10,7 @@
 //! repository (`PgCustomerRepository<InTransaction>`): the type that implements
 //! `DataVersions` is only the pooled one, so a cache can never wrap a transaction.
 
+mod erasure;
 mod history;
 pub use history::{FEED_RECHECK, feed_lag, purge_events};
 mod places;
@@ -32,10 +33,10 @@ use diesel_async::AsyncPgConnection;
 use diesel_async::pooled_connection::deadpool::Object;
 use domain::{
     BulkWritten, Customer, CustomerChanges, CustomerDraft, CustomerEvent, CustomerId, CustomerPage,
-    CustomerRepository, CustomerStatistics, EventKind, FeedPosition, FeedRead, ListQuery,
-    LocationCount, LocationFilter, LocationLevel, PageRequest, Precondition, Provenance,
-    RepositoryError, SearchCriteria, StatisticsWindow, Tags, TimelineQuery, Username, Verification,
-    Written,
+    CustomerRepository, CustomerStatistics, ErasureReason, EventKind, FeedPosition, FeedRead,
+    ListQuery, LocationCount, LocationFilter, LocationLevel, PageRequest, Precondition, Provenance,
+    RepositoryError, SearchCriteria, StatisticsWindow, Tags, TimelineQuery, Tombstone, Username,
+    Verification, Written,
 };
 
 use diesel_async::{AnsiTransactionManager, TransactionManager};
@@ -391,5 +392,20 @@ impl<C: Connections> CustomerRepository for PgCustomerRepository<C> {
 
     async fn await_events(&self, at_most: Duration) {
         history::await_events(at_most).await;
+    }
+
+    #[tracing::instrument(level = "debug", name = "db.erase", skip_all)]
+    async fn erase(
+        &self,
+        id: &CustomerId,
+        reason: Option<ErasureReason>,
+    ) -> Result<Option<Tombstone>, RepositoryError> {
+        let attribution = self.attribution(Some(EventKind::Erased));
+        woken(erasure::erase(&mut *self.conn().await?, id, reason.as_ref(), &attribution).await)
+    }
+
+    #[tracing::instrument(level = "debug", name = "db.erasure", skip_all)]
+    async fn erasure(&self, id: &CustomerId) -> Result<Option<Tombstone>, RepositoryError> {
+        erasure::erasure(&mut *self.conn().await?, id).await
     }
 }

@@ -47,6 +47,7 @@ pub(super) async fn find_by_customer_id(
 ) -> Result<Option<Customer>, RepositoryError> {
     let query = customers::table
         .filter(customers::customer_id.eq(id.as_str()))
+        .filter(customers::erased_at.is_null())
         .select(CustomerRow::as_select());
     complete::optional_row(query, conn)
         .await
@@ -60,6 +61,7 @@ pub(super) async fn find_by_username(
 ) -> Result<Option<Customer>, RepositoryError> {
     let query = customers::table
         .filter(customers::username.eq(username))
+        .filter(customers::erased_at.is_null())
         .into_boxed();
     first(conn, query).await
 }
@@ -72,6 +74,7 @@ pub(super) async fn find_by_email(
 ) -> Result<Option<Customer>, RepositoryError> {
     let query = customers::table
         .filter(lower(customers::email.nullable()).eq(lower(email)))
+        .filter(customers::erased_at.is_null())
         .select(CustomerRow::as_select());
     complete::optional_row(query, conn)
         .await
@@ -92,8 +95,11 @@ pub(super) async fn taken_usernames(
         .map_err(from_diesel)
 }
 
+/// Tombstones are never listed.
 fn list_filter<'a>(query: &ListQuery) -> customers::BoxedQuery<'a, Pg> {
-    let mut filter = customers::table.into_boxed();
+    let mut filter = customers::table
+        .filter(customers::erased_at.is_null())
+        .into_boxed();
     if let Some(active) = query.is_active {
         filter = filter.filter(customers::is_active.eq(active));
     }
@@ -168,6 +174,7 @@ pub(super) async fn find_by_tags(
     let (limit, offset) = limit_offset(page)?;
     let rows = customers::table
         .filter(customers::tags.contains(tags.as_slice()))
+        .filter(customers::erased_at.is_null())
         .select(CustomerRow::as_select())
         .order_by(customers::id.asc())
         .limit(limit)
@@ -194,7 +201,9 @@ pub(super) async fn find_by_location(
     )
     .await
     .map_err(from_diesel)?;
-    let mut query = customers::table.into_boxed();
+    let mut query = customers::table
+        .filter(customers::erased_at.is_null())
+        .into_boxed();
     if let Some(values) = places.city {
         query = query.filter(lower(customers::city).eq_any(values));
     }

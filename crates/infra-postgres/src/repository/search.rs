@@ -29,7 +29,8 @@ const SEARCH_TEXT_SEPARATOR: char = '\u{1f}';
 /// ([`PlaceMatches`]), so they compare `lower(..)` with those, which the expression indexes
 /// cover.
 fn filtered(criteria: &SearchCriteria, places: &PlaceMatches) -> Query<'static> {
-    let mut query = customers::table.into_boxed();
+    // Tombstones never match.
+    let mut query = customers::table.filter(c::erased_at.is_null()).into_boxed();
     if let Some(term) = &criteria.query {
         query = if term.contains(SEARCH_TEXT_SEPARATOR) {
             // Every match of `search_text` that contains the separator spans two columns,

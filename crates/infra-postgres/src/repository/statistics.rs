@@ -197,7 +197,7 @@ pub(super) async fn locations(
     counts_by(conn, level, country).await.map_err(from_diesel)
 }
 
-/// Every customer and the active ones: the list's exact totals.
+/// Every customer and the active ones, tombstones left out: the list's exact totals.
 #[derive(QueryableByName)]
 pub(super) struct ListTotals {
     #[diesel(sql_type = BigInt)]
@@ -206,13 +206,15 @@ pub(super) struct ListTotals {
     pub active: i64,
 }
 
-/// The list's totals, from the `all` rows (one per slot).
+/// The list's totals: the `all` rows (one per slot) less the `erased` ones.
 pub(super) async fn list_totals(conn: &AsyncPgConnection) -> diesel::QueryResult<ListTotals> {
     let mut conn = conn;
     let query = const_sql(
-        "SELECT coalesce(sum(customers), 0)::int8 AS total, \
-                coalesce(sum(active), 0)::int8 AS active \
-         FROM customer_counts WHERE kind = 'all'",
+        "SELECT coalesce(sum(CASE kind WHEN 'all' THEN customers ELSE -customers END), 0)::int8 \
+                    AS total, \
+                coalesce(sum(CASE kind WHEN 'all' THEN active ELSE -active END), 0)::int8 \
+                    AS active \
+         FROM customer_counts WHERE kind IN ('all', 'erased')",
         (),
     );
     complete::one_row(query, &mut conn).await

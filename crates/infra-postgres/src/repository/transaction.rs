@@ -90,6 +90,9 @@ pub struct ReplayRecord {
     pub status: u16,
     pub headers: Vec<(String, String)>,
     pub body: Vec<u8>,
+    /// The customer the answer is about: its erasure empties the record (the `erasure`
+    /// migration). Not read back.
+    pub customer_id: Option<String>,
 }
 
 #[derive(Queryable)]
@@ -199,6 +202,7 @@ impl PgTransaction {
                     .zip(row.header_values)
                     .collect(),
                 body: row.body,
+                customer_id: None,
             })
         })
         .transpose()
@@ -231,6 +235,7 @@ impl PgTransaction {
             records::header_values.eq(&values),
             records::body.eq(&record.body),
             records::created_at.eq(at),
+            records::customer_id.eq(record.customer_id.as_deref()),
         );
         let mut conn = self.connection.conn().await?;
         diesel::insert_into(records::table)

@@ -97,8 +97,9 @@ fn version_of(stored: i64) -> Result<u64, RepositoryError> {
         .map_err(|_| RepositoryError::Unexpected(format!("stored version {stored} is negative")))
 }
 
-/// Why a conditional write on `id` matched no row: the customer is missing, or at a version
-/// the precondition did not admit (read after the write, never instead of it).
+/// Why a conditional write on `id` matched no row: the customer is missing (or erased: a
+/// tombstone is never written), or at a version the precondition did not admit (read after
+/// the write, never instead of it).
 async fn missed<T>(
     conn: &mut AsyncPgConnection,
     id: &CustomerId,
@@ -106,6 +107,7 @@ async fn missed<T>(
     let current: Option<i64> = complete::optional_row(
         customers::table
             .filter(customers::customer_id.eq(id.as_str()))
+            .filter(customers::erased_at.is_null())
             .select(customers::version),
         conn,
     )
@@ -141,6 +143,7 @@ pub(super) async fn update(
         customers::table.filter(
             customers::customer_id
                 .eq(id.as_str())
+                .and(customers::erased_at.is_null())
                 .and(admits(expected))
                 .and(customer_events_attribute(attribution)),
         ),
@@ -182,6 +185,7 @@ pub(super) async fn bulk_update(
         let found: Vec<(String, i64)> = complete::rows(
             customers::table
                 .filter(customers::customer_id.eq_any(&all))
+                .filter(customers::erased_at.is_null())
                 .select((customers::customer_id, customers::version)),
             conn,
         )
@@ -203,6 +207,7 @@ pub(super) async fn bulk_update(
                 customers::table.filter(
                     customers::customer_id
                         .eq_any(&all)
+                        .and(customers::erased_at.is_null())
                         .and(customer_events_attribute(attribution)),
                 ),
             )
@@ -224,6 +229,7 @@ pub(super) async fn bulk_update(
                     customers::customer_id
                         .eq_any(&free)
                         .or(customers::customer_id.eq_any(&all).and(at_version))
+                        .and(customers::erased_at.is_null())
                         .and(customer_events_attribute(attribution)),
                 ),
             )
@@ -247,6 +253,7 @@ pub(super) async fn bulk_update(
         complete::rows(
             customers::table
                 .filter(customers::customer_id.eq_any(&unchanged_pinned))
+                .filter(customers::erased_at.is_null())
                 .select((customers::customer_id, customers::version)),
             conn,
         )
@@ -282,11 +289,13 @@ async fn versioned(
     }
 }
 
-/// The customer `id`, if the precondition holds: the target of a single-customer write.
+/// The customer `id`, if the precondition holds and it is no tombstone: the target of a
+/// single-customer write.
 fn one_customer(id: &CustomerId, expected: &Precondition, attribution: &str) -> OneCustomer {
     customers::table.filter(
         customers::customer_id
             .eq(id.as_str().to_owned())
+            .and(customers::erased_at.is_null())
             .and(admits(expected))
             .and(customer_events_attribute(attribution.to_owned())),
     )
@@ -295,7 +304,13 @@ fn one_customer(id: &CustomerId, expected: &Precondition, attribution: &str) -> 
 type OneCustomer = diesel::dsl::Filter<
     customers::table,
     diesel::dsl::And<
-        diesel::dsl::And<diesel::dsl::Eq<customers::customer_id, String>, Admits>,
+        diesel::dsl::And<
+            diesel::dsl::And<
+                diesel::dsl::Eq<customers::customer_id, String>,
+                diesel::dsl::IsNull<customers::erased_at>,
+            >,
+            Admits,
+        >,
         customer_events_attribute<String>,
     >,
 >;

@@ -161,6 +161,7 @@ fn record(body: &str) -> ReplayRecord {
         status: 201,
         headers: vec![("etag".into(), "\"1\"".into())],
         body: body.as_bytes().to_vec(),
+        customer_id: None,
     }
 }
 

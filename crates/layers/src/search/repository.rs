@@ -9,10 +9,10 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use domain::{
     BulkWritten, Customer, CustomerChanges, CustomerDraft, CustomerEvent, CustomerId, CustomerPage,
-    CustomerRepository, CustomerStatistics, DataVersions, EventKind, FeedPosition, FeedRead,
-    ListQuery, LocationCount, LocationFilter, LocationLevel, PageRequest, Precondition, Provenance,
-    RepositoryError, SearchCriteria, StatisticsWindow, Tags, TimelineQuery, Username, Verification,
-    Written,
+    CustomerRepository, CustomerStatistics, DataVersions, ErasureReason, EventKind, FeedPosition,
+    FeedRead, ListQuery, LocationCount, LocationFilter, LocationLevel, PageRequest, Precondition,
+    Provenance, RepositoryError, SearchCriteria, StatisticsWindow, Tags, TimelineQuery, Tombstone,
+    Username, Verification, Written,
 };
 
 use super::SearchCache;
@@ -190,5 +190,24 @@ impl<R: CustomerRepository + DataVersions> CustomerRepository for CachedSearch<R
 
     async fn await_events(&self, at_most: Duration) {
         self.inner.await_events(at_most).await;
+    }
+
+    /// Erases, then drops the cache's results older than the data after the erasure (they
+    /// may hold the erased values).
+    async fn erase(
+        &self,
+        id: &CustomerId,
+        reason: Option<ErasureReason>,
+    ) -> Result<Option<Tombstone>, RepositoryError> {
+        let erased = self.inner.erase(id, reason).await;
+        if erased.is_ok() {
+            let after = self.inner.current_version().await.ok().flatten();
+            self.cache.forget(after);
+        }
+        erased
+    }
+
+    async fn erasure(&self, id: &CustomerId) -> Result<Option<Tombstone>, RepositoryError> {
+        self.inner.erasure(id).await
     }
 }

@@ -96,6 +96,15 @@ mockall::mock! {
             kinds: &[domain::EventKind],
         ) -> Result<domain::FeedRead, RepositoryError>;
         async fn await_events(&self, at_most: Duration);
+        async fn erase(
+            &self,
+            id: &domain::CustomerId,
+            reason: Option<domain::ErasureReason>,
+        ) -> Result<Option<domain::Tombstone>, RepositoryError>;
+        async fn erasure(
+            &self,
+            id: &domain::CustomerId,
+        ) -> Result<Option<domain::Tombstone>, RepositoryError>;
     }
 
     #[async_trait::async_trait]
@@ -383,4 +392,47 @@ async fn every_other_operation_goes_straight_to_the_inner_repository() {
         page(9)
     );
     repo.ping().await.unwrap();
+}
+
+#[tokio::test]
+async fn an_erasure_drops_every_result_kept_from_before_it() {
+    let before = version("5:9:", 9);
+    let after = version("10:10:", 10);
+    let mut store = MockStore::new();
+    naming(
+        &mut store,
+        vec![
+            before.clone(),
+            before.clone(),
+            // Read by the erasure, once it committed.
+            after,
+            // A search that had read its version before the erasure.
+            before.clone(),
+            before,
+        ],
+    );
+    computing(&mut store, "ann", 3, 1);
+    store.expect_erase().times(1).returning(|_, _| Ok(None));
+    let (repo, cache) = cached(store, 100);
+    let id = domain::CustomerId::parse("CUST_0A1B2C3D").unwrap();
+
+    repo.search(&query("ann")).await.unwrap();
+    repo.search(&query("ann")).await.unwrap();
+    assert_eq!(cache.counts(), SearchCacheCounts { hits: 1, misses: 1 });
+    repo.erase(&id, None).await.unwrap();
+    // Gone, and a result older than the erasure is not kept again either.
+    repo.search(&query("ann")).await.unwrap();
+    repo.search(&query("ann")).await.unwrap();
+    assert_eq!(cache.counts(), SearchCacheCounts { hits: 1, misses: 3 });
+}
+
+#[test]
+fn forgetting_keeps_results_newer_than_the_erasure() {
+    let cache = SearchCache::new(100);
+    let newer = version("20:20:", 20);
+    cache.keep(newer.clone(), query("ann"), &page(1));
+    cache.forget(Some(version("10:10:", 10)));
+    assert_eq!(cache.kept(&newer, &query("ann")), Some(page(1)));
+    cache.forget(None);
+    assert_eq!(cache.kept(&newer, &query("ann")), None);
 }

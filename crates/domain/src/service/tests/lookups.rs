@@ -14,6 +14,8 @@ async fn a_malformed_customer_id_is_not_found_without_a_query() {
 #[tokio::test]
 async fn get_returns_not_found_when_the_repository_has_none() {
     let mut repo = MockCustomerRepository::new();
+    // Not erased either: never there.
+    repo.expect_erasure().returning(|_| Ok(None));
     repo.expect_find_by_customer_id().returning(|_| Ok(None));
     let err = service(repo).get("CUST_A1B2C3D4").await.unwrap_err();
     assert!(matches!(err, ServiceError::NotFound));

@@ -91,6 +91,7 @@ pub(super) fn violations(err: ServiceError) -> Vec<(String, Rule)> {
 
 mod bulk;
 mod create;
+mod erasure;
 mod fields;
 mod history;
 mod language;

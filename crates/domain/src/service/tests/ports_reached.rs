@@ -376,6 +376,8 @@ async fn each_verification_sets_its_own_flag_of_the_parsed_id() {
 #[tokio::test]
 async fn verifying_an_unknown_or_malformed_customer_is_not_found() {
     let mut repo = MockCustomerRepository::new();
+    // Not erased either: never there.
+    repo.expect_erasure().returning(|_| Ok(None));
     repo.expect_mark_verified()
         .times(2)
         .returning(|_, _, _| Ok(Written::Missing));
@@ -422,6 +424,8 @@ async fn record_login_deactivate_and_delete_reach_the_parsed_id_once() {
 #[tokio::test]
 async fn record_login_deactivate_and_delete_of_an_unknown_customer_are_not_found() {
     let mut repo = MockCustomerRepository::new();
+    // Not erased either: never there.
+    repo.expect_erasure().returning(|_| Ok(None));
     repo.expect_record_login()
         .times(1)
         .returning(|_, _, _| Ok(Written::Missing));

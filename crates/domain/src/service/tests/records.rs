@@ -5,6 +5,8 @@ use super::*;
 #[tokio::test]
 async fn verification_sets_the_named_flag_and_reports_unknown_customers() {
     let mut repo = MockCustomerRepository::new();
+    // Not erased either: never there.
+    repo.expect_erasure().returning(|_| Ok(None));
     repo.expect_mark_verified()
         .with(
             mockall::predicate::always(),
@@ -45,6 +47,8 @@ async fn last_login_is_recorded_at_the_clocks_time() {
 #[tokio::test]
 async fn deleting_an_unknown_customer_is_not_found() {
     let mut repo = MockCustomerRepository::new();
+    // Not erased either: never there.
+    repo.expect_erasure().returning(|_| Ok(None));
     repo.expect_deactivate()
         .returning(|_, _| Ok(Written::Missing));
     repo.expect_delete().returning(|_, _| Ok(Written::Missing));

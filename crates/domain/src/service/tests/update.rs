@@ -119,6 +119,8 @@ async fn changing_email_to_one_another_customer_holds_is_email_taken() {
 #[tokio::test]
 async fn updating_an_unknown_customer_is_not_found() {
     let mut repo = MockCustomerRepository::new();
+    // Not erased either: never there.
+    repo.expect_erasure().returning(|_| Ok(None));
     repo.expect_update()
         .returning(|_, _, _| Ok(Written::Missing));
     let patch = CustomerPatch {

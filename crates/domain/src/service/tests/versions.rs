@@ -93,6 +93,8 @@ async fn an_update_with_nothing_to_change_still_holds_its_precondition() {
 #[tokio::test]
 async fn an_empty_update_of_a_missing_customer_is_not_found_whatever_the_precondition() {
     let mut repo = MockCustomerRepository::new();
+    // Not erased either: never there.
+    repo.expect_erasure().returning(|_| Ok(None));
     repo.expect_find_by_customer_id().returning(|_| Ok(None));
     let got = service(repo)
         .update(ID, CustomerPatch::default(), Precondition::version(9))
