@@ -380,6 +380,44 @@ async fn tokio_sleep(duration: Duration) {
 mod tests {
     use super::*;
 
+    #[test]
+    fn a_create_names_its_customer_in_its_location() {
+        let (head, _) = HttpResponse::Created()
+            .insert_header((header::LOCATION, "/api/v1/customers/CUST_0A1B2C3D"))
+            .finish()
+            .into_parts();
+        assert_eq!(created_customer(&head).as_deref(), Some("CUST_0A1B2C3D"));
+        let (head, _) = HttpResponse::Ok().finish().into_parts();
+        assert_eq!(created_customer(&head), None);
+    }
+
+    #[test]
+    fn only_an_emptied_410_stands_for_an_erased_customer() {
+        let emptied = Recorded {
+            fingerprint: vec![1],
+            status: 410,
+            headers: vec![],
+            body: vec![],
+            customer_id: None,
+        };
+        assert!(emptied.is_erased());
+        let with_body = Recorded {
+            body: b"{}".to_vec(),
+            ..emptied.clone()
+        };
+        let with_headers = Recorded {
+            headers: vec![("etag".into(), "\"1\"".into())],
+            ..emptied.clone()
+        };
+        let other_status = Recorded {
+            status: 404,
+            ..emptied.clone()
+        };
+        for recorded in [with_body, with_headers, other_status] {
+            assert!(!recorded.is_erased(), "{recorded:?}");
+        }
+    }
+
     fn key(raw: &str) -> Result<String, ApiError> {
         parse_key(&HeaderValue::from_str(raw).unwrap())
     }

@@ -14,6 +14,7 @@ mod history;
 mod language;
 mod listing;
 mod locations;
+mod privacy;
 mod rate_limits;
 mod search;
 mod security_docs;

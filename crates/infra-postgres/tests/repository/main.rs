@@ -9,6 +9,7 @@
 mod bulk;
 mod counts;
 mod dependencies;
+mod erasure;
 mod flags;
 mod history;
 mod inserts;
