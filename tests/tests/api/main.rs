@@ -23,5 +23,6 @@ mod language;
 mod operations;
 mod original_script;
 mod preconditions;
+mod privacy;
 mod queries;
 mod security;

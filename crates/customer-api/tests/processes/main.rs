@@ -5,6 +5,7 @@
 
 #[path = "../common/mod.rs"]
 mod common;
+mod erasure;
 mod statistics;
 
 use std::collections::HashSet;

@@ -451,3 +451,101 @@ async fn a_place_someone_else_still_holds_keeps_its_count() {
     .unwrap();
     assert_eq!(rows[0].n, Some(1));
 }
+
+/// The columns a tombstone keeps, with the bookkeeping ones.
+const KEPT: [&str; 12] = [
+    "id",
+    "customer_id",
+    "created_at",
+    "updated_at",
+    "version",
+    "event_xid",
+    "country",
+    "gender",
+    "is_active",
+    "is_verified",
+    "email_verified",
+    "phone_verified",
+];
+
+/// The erasure's own columns.
+const ERASURE: [&str; 2] = ["erased_at", "erasure_reason"];
+
+/// The columns an erasure empties (`search_text` is computed from them).
+const ERASED: [&str; 20] = [
+    "username",
+    "first_name",
+    "last_name",
+    "email",
+    "phone",
+    "address_line1",
+    "address_line2",
+    "city",
+    "state",
+    "postal_code",
+    "date_of_birth",
+    "company_name",
+    "tax_id",
+    "marketing_emails",
+    "marketing_sms",
+    "notes",
+    "tags",
+    "last_login_at",
+    "preferred_language",
+    "search_text",
+];
+
+#[derive(diesel::QueryableByName)]
+struct Column {
+    #[diesel(sql_type = Text)]
+    name: String,
+}
+
+#[derive(diesel::QueryableByName)]
+struct Emptied {
+    #[diesel(sql_type = diesel::sql_types::Bool)]
+    emptied: bool,
+}
+
+#[tokio::test]
+async fn every_column_is_erased_or_kept_on_purpose() {
+    let t = ctx().await;
+    let c = distinctive(&t).await;
+    t.repo
+        .record_login(&c.customer_id, Utc::now(), &Precondition::Any)
+        .await
+        .unwrap();
+    t.repo.erase(&c.customer_id, None).await.unwrap().unwrap();
+    let mut conn = t.db.pool().get().await.unwrap();
+    let columns: Vec<Column> = diesel::sql_query(
+        "SELECT attname::text AS name FROM pg_attribute \
+         WHERE attrelid = 'customers'::regclass AND attnum > 0 AND NOT attisdropped",
+    )
+    .load(&mut conn)
+    .await
+    .unwrap();
+    for column in columns {
+        let name = column.name.as_str();
+        assert!(
+            KEPT.contains(&name) || ERASED.contains(&name) || ERASURE.contains(&name),
+            "decide whether an erasure removes `{name}` (see docs/adding-a-field.md)"
+        );
+        if !ERASED.contains(&name) {
+            continue;
+        }
+        // Empty, false, or the customer id (the username and the email, kept unique);
+        // `search_text` joins the six searched columns with chr(31).
+        let sql = format!(
+            "SELECT ({name} IS NULL OR {name}::text IN ('', 'false', '{{}}', customer_id) \
+                 OR {name}::text = repeat(chr(31), 2) || lower(customer_id) || chr(31) \
+                                   || lower(customer_id) || repeat(chr(31), 2)) AS emptied \
+             FROM customers WHERE customer_id = $1"
+        );
+        let rows: Vec<Emptied> = diesel::sql_query(sql)
+            .bind::<Text, _>(c.customer_id.as_str())
+            .load(&mut conn)
+            .await
+            .unwrap();
+        assert!(rows[0].emptied, "`{name}` was not erased");
+    }
+}
