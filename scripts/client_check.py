@@ -17,6 +17,7 @@ from customer_api_client.api.customers import (
     update_customer)
 from customer_api_client.api.health import health
 from customer_api_client.api.history import customer_events, events_feed
+from customer_api_client.api.privacy import erase_customer, export_customer
 from customer_api_client.api.locations import (
     available_cities, available_countries, available_states, customers_by_location,
     customers_by_tags)
@@ -24,8 +25,9 @@ from customer_api_client.api.search import search_customers
 from customer_api_client.api.verification import record_login, verify_email, verify_phone
 from customer_api_client.models import (
     BulkUpdateChanges, BulkUpdateRequest, CreateCustomerRequest, CustomerListResponse,
-    CustomerResponse, EventType, FeedResponse, Gender, SearchRequest, SortBy, SortOrder,
-    TimelineResponse, UpdateCustomerRequest, ValidationErrorResponse)
+    CustomerResponse, EraseRequest, ErrorResponse, EventType, ExportResponse, FeedResponse,
+    Gender, SearchRequest, SortBy, SortOrder, TimelineResponse, TombstoneResponse,
+    UpdateCustomerRequest, ValidationErrorResponse)
 
 calls = []
 
@@ -102,8 +104,22 @@ def main(base_url):
         if feed.events:
             break
     assert feed.events and feed.next_cursor == feed.events[-1].cursor, feed
+    other = check("create_customer", create_customer.sync_detailed(
+        client=client, body=CreateCustomerRequest(
+            first_name="Grace", last_name="Hopper", email=f"grace.{email}", country="USA")),
+        CustomerResponse, 201)
+    export = check("export_customer", export_customer.sync_detailed(
+        other.customer_id, client=client), ExportResponse)
+    assert export.customer.email == f"grace.{email}" and export.events, export
+    tombstone = check("erase_customer", erase_customer.sync_detailed(
+        other.customer_id, client=client, body=EraseRequest(reason="client check")),
+        TombstoneResponse)
+    assert tombstone.country == "USA" and tombstone.reason == "client check", tombstone
+    gone = check("get_customer (410)", get_customer.sync_detailed(
+        other.customer_id, client=client), ErrorResponse, 410)
+    assert gone.detail == "Customer erased", gone
     operations = {c.split(" ")[0] for c in calls}
-    assert len(operations) == 22, sorted(operations)
+    assert len(operations) == 24, sorted(operations)
     print(f"generated client: {len(operations)} operations, {len(calls)} calls, all parsed")
 
 
