@@ -7,9 +7,7 @@ use actix_web::{HttpResponse, web};
 use domain::ValidationErrors;
 
 use super::Service;
-use super::responses::{
-    BodyErrors, CustomerErased, CustomerNotFound, KeyReused, KeyedWrite, ServerErrors,
-};
+use super::responses::{BodyErrors, CustomerErased, CustomerNotFound, KeyedWrite, ServerErrors};
 use crate::dto::{EraseRequest, ExportResponse, TombstoneResponse};
 use crate::error::{ApiError, Source};
 use crate::extract::parse_body;
@@ -56,7 +54,7 @@ pub async fn export_customer(
 /// `TombstoneResponse` for what is kept). An `erased` event is recorded, without personal
 /// data. Erasing again answers the same tombstone. Afterwards the customer answers 410 by
 /// id and 404 by its old email or username (both free to be registered again), and no
-/// search or list shows it. The body, with its `reason`, is optional. An id deleted for
+/// search or list shows it. The body, with its `reason`, is optional (`null` too). An id deleted for
 /// good answers 404, and its history and stored answers are erased all the same. Not in
 /// the original service.
 #[utoipa::path(
@@ -73,7 +71,6 @@ pub async fn export_customer(
         CustomerNotFound,
         BodyErrors,
         KeyedWrite,
-        KeyReused,
         ServerErrors,
     )
 )]
@@ -83,7 +80,8 @@ pub async fn erase_customer(
     customer_id: web::Path<String>,
     body: web::Bytes,
 ) -> Result<HttpResponse, ApiError> {
-    let (request, raw) = if body.iter().all(u8::is_ascii_whitespace) {
+    // No body, or JSON `null`, is no reason.
+    let (request, raw) = if body.trim_ascii().is_empty() || body.trim_ascii() == b"null" {
         (EraseRequest::default(), serde_json::Value::Null)
     } else {
         let (request, raw) = parse_body::<EraseRequest>(body)?.into_input(

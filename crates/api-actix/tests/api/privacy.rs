@@ -107,7 +107,12 @@ async fn an_erasure_answers_the_tombstone_with_the_reason_it_was_given() {
 
 #[actix_web::test]
 async fn the_body_of_an_erasure_is_optional() {
-    for body in [None, Some(json!({})), Some(json!({"reason": null}))] {
+    for body in [
+        None,
+        Some(json!(null)),
+        Some(json!({})),
+        Some(json!({"reason": null})),
+    ] {
         let mut mock = MockCustomerUseCases::new();
         mock.expect_erase()
             .withf(|_, reason| reason.is_none())
