@@ -171,19 +171,21 @@ impl SearchCache {
     /// Keeps `page`, the result of `criteria` computed after `version` was read.
     fn keep(&self, version: DataVersion, criteria: SearchCriteria, page: &CustomerPage) {
         let size = page.customers.len().max(1);
-        if size > self.capacity {
-            return;
-        }
         let mut held = self.held();
         match &held.version {
             // A result of an older version than the one held could never be reused.
             Some(current) if version.precedes(current) => return,
             Some(current) if *current == version => {}
+            // Older results go even when this one does not fit: they are never served again
+            // (and may hold values erased since).
             _ => {
                 held.version = Some(version);
                 held.results.clear();
                 held.customers = 0;
             }
+        }
+        if size > self.capacity {
+            return;
         }
         if held.customers + size > self.capacity {
             held.results.clear();
