@@ -31,6 +31,35 @@ pub async fn spawn_app_with(extra: &[(&str, &str)]) -> TestApp {
     spawn_app_on(db, &url, extra).await
 }
 
+/// The signing secret of [`spawn_app_with_auth`] and [`token`].
+pub const AUTH_SECRET: &str = "e2e-secret-0123456789abcdef-0123456789";
+
+/// Like [`spawn_app`], with authentication on and tokens signed with [`AUTH_SECRET`].
+pub async fn spawn_app_with_auth() -> TestApp {
+    spawn_app_with(&[
+        ("APP__AUTH__ENABLED", "true"),
+        ("APP__AUTH__HS256_SECRET", AUTH_SECRET),
+    ])
+    .await
+}
+
+/// The repository's `config/` directory.
+pub fn config_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../config")
+}
+
+/// A token for `role` as `customer-api token --role <role>` mints it, signed with `secret`.
+pub fn token_with(secret: &str, role: &str) -> String {
+    let vars = vec![("APP__AUTH__HS256_SECRET".to_owned(), secret.to_owned())];
+    let settings = Settings::load_from(&config_dir(), AppEnv::Test, &vars).unwrap();
+    customer_api::token::mint(&settings.auth, role.parse().unwrap(), "e2e-user", None).unwrap()
+}
+
+/// A token for `role` that [`spawn_app_with_auth`] accepts.
+pub fn token(role: &str) -> String {
+    token_with(AUTH_SECRET, role)
+}
+
 /// Like [`spawn_app`], with the service reaching its database through a [`CuttingProxy`].
 pub async fn spawn_app_through_proxy() -> (TestApp, CuttingProxy) {
     let db = TestDatabase::new().await;

@@ -4,25 +4,16 @@
 //! concurrent writers rebuilds every customer exactly as the table holds it.
 
 use std::collections::{BTreeMap, HashSet};
-use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use customer_api::settings::{AppEnv, Settings};
 use reqwest::Method;
 use serde_json::{Value, json};
 use tokio_postgres::NoTls;
 
-use crate::helpers::{Answer, TestApp, contract_john_doe, customer, spawn_app, spawn_app_with};
-
-const SECRET: &str = "e2e-secret-0123456789abcdef-0123456789";
-
-fn token(role: &str) -> String {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../config");
-    let vars = vec![("APP__AUTH__HS256_SECRET".to_owned(), SECRET.to_owned())];
-    let settings = Settings::load_from(&dir, AppEnv::Test, &vars).unwrap();
-    customer_api::token::mint(&settings.auth, role.parse().unwrap(), "e2e-user", None).unwrap()
-}
+use crate::helpers::{
+    Answer, TestApp, contract_john_doe, customer, spawn_app, spawn_app_with_auth, token,
+};
 
 /// `GET base + path` (path from the root), as JSON.
 async fn get(app: &TestApp, path: &str) -> Answer {
@@ -56,11 +47,7 @@ async fn follow(
 
 #[tokio::test]
 async fn each_http_write_leaves_its_event_with_the_caller_the_request_and_the_key() {
-    let app = spawn_app_with(&[
-        ("APP__AUTH__ENABLED", "true"),
-        ("APP__AUTH__HS256_SECRET", SECRET),
-    ])
-    .await;
+    let app = spawn_app_with_auth().await;
     let (writer, admin, reader) = (token("writer"), token("admin"), token("reader"));
     let send = |method: Method, path: &str, bearer: &str, request_id: &str| {
         app.request(method, path)

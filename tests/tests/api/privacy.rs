@@ -5,31 +5,13 @@
 //! before it, and is erased with the rest, or finds the tombstone and is refused, never
 //! leaving personal data or an event after `erased`.
 
-use std::path::PathBuf;
-
-use customer_api::settings::{AppEnv, Settings};
 use reqwest::Method;
 use serde_json::{Value, json};
 use tokio_postgres::NoTls;
 
-use crate::helpers::{Answer, TestApp, contract_john_doe, customer, spawn_app, spawn_app_with};
-
-const SECRET: &str = "e2e-privacy-secret-0123456789abcdef-01";
-
-fn token(role: &str) -> String {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../config");
-    let vars = vec![("APP__AUTH__HS256_SECRET".to_owned(), SECRET.to_owned())];
-    let settings = Settings::load_from(&dir, AppEnv::Test, &vars).unwrap();
-    customer_api::token::mint(&settings.auth, role.parse().unwrap(), "e2e-user", None).unwrap()
-}
-
-async fn spawn_app_with_auth() -> TestApp {
-    spawn_app_with(&[
-        ("APP__AUTH__ENABLED", "true"),
-        ("APP__AUTH__HS256_SECRET", SECRET),
-    ])
-    .await
-}
+use crate::helpers::{
+    Answer, TestApp, contract_john_doe, customer, spawn_app, spawn_app_with_auth, token,
+};
 
 async fn database(app: &TestApp) -> tokio_postgres::Client {
     let (client, connection) = tokio_postgres::connect(&app.db_url, NoTls).await.unwrap();

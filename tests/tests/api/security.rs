@@ -2,31 +2,21 @@
 //! by `customer-api token`'s code, rate limits, security headers, CORS, and the refusal to
 //! start in production without a key.
 
-use std::path::PathBuf;
 use std::time::Duration;
 
 use customer_api::settings::{AppEnv, Settings};
 use reqwest::{Method, RequestBuilder, Response};
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, customer, into_parts, spawn_app, spawn_app_with};
+use crate::helpers::{
+    TestApp, config_dir, customer, into_parts, spawn_app, spawn_app_with, token_with,
+};
 
 const SECRET: &str = "e2e-secret-0123456789abcdef-0123456789";
 const AUTH_ON: [(&str, &str); 2] = [
     ("APP__AUTH__ENABLED", "true"),
     ("APP__AUTH__HS256_SECRET", SECRET),
 ];
-
-fn config_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../config")
-}
-
-/// A token for `role` as `customer-api token --role <role>` mints it, signed with `secret`.
-fn token_with(secret: &str, role: &str) -> String {
-    let vars = vec![("APP__AUTH__HS256_SECRET".to_owned(), secret.to_owned())];
-    let settings = Settings::load_from(&config_dir(), AppEnv::Test, &vars).unwrap();
-    customer_api::token::mint(&settings.auth, role.parse().unwrap(), "e2e-user", None).unwrap()
-}
 
 fn token(role: &str) -> String {
     token_with(SECRET, role)
