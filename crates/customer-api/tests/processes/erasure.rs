@@ -90,9 +90,36 @@ fn leaked<'a>(haystack: &str, secrets: &[&'a str]) -> Vec<&'a str> {
         .collect()
 }
 
+/// `pg_dump` on the `PATH`, else the newest of Debian's server installations (as
+/// `scripts/with-db.sh` finds the server's programs).
+fn pg_dump_program() -> std::path::PathBuf {
+    let on_path = std::env::var_os("PATH")
+        .into_iter()
+        .flat_map(|path| std::env::split_paths(&path).collect::<Vec<_>>())
+        .map(|dir| dir.join("pg_dump"))
+        .find(|candidate| candidate.is_file());
+    on_path.unwrap_or_else(|| {
+        let mut installed: Vec<std::path::PathBuf> = std::fs::read_dir("/usr/lib/postgresql")
+            .into_iter()
+            .flatten()
+            .flatten()
+            .map(|version| version.path().join("bin/pg_dump"))
+            .filter(|candidate| candidate.is_file())
+            .collect();
+        installed.sort_by_key(|p| {
+            p.components()
+                .nth(4)
+                .and_then(|c| c.as_os_str().to_str()?.parse::<u32>().ok())
+        });
+        installed
+            .pop()
+            .expect("pg_dump on the PATH or in /usr/lib/postgresql/*/bin")
+    })
+}
+
 /// `pg_dump --data-only` of the database.
 fn pg_dump(url: &str) -> String {
-    let dump = Command::new("/usr/bin/pg_dump")
+    let dump = Command::new(pg_dump_program())
         .args(["--data-only", "--no-owner", "--dbname", url])
         .output()
         .unwrap();
