@@ -43,6 +43,7 @@ ALTER TABLE customer_events ADD CONSTRAINT customer_events_type_check CHECK (typ
     'created', 'updated', 'bulk_updated', 'email_verified', 'phone_verified',
     'logged_in', 'deactivated', 'deleted'));
 
+DROP INDEX customers_live_id_idx;
 ALTER TABLE customers DROP CONSTRAINT customers_erasure_reason_check;
 ALTER TABLE customers DROP COLUMN erasure_reason;
 ALTER TABLE customers DROP COLUMN erased_at;

