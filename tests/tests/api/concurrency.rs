@@ -7,11 +7,18 @@ use serde_json::json;
 
 use std::sync::atomic::Ordering;
 
-use crate::helpers::{customer, spawn_app, spawn_app_with};
+use crate::helpers::{TestApp, customer, spawn_app_with};
+
+/// The app with a pool wait long enough for every one of a burst of requests to get one of
+/// the test settings' four connections on a loaded two-core machine (the 1 s of the test
+/// settings fails outages fast; these tests are about races, not outages).
+async fn spawn_patient_app() -> TestApp {
+    spawn_app_with(&[("APP__DATABASE__WAIT_TIMEOUT_MS", "10000")]).await
+}
 
 #[tokio::test]
 async fn thirty_two_simultaneous_john_does_all_get_distinct_usernames() {
-    let app = spawn_app().await;
+    let app = spawn_patient_app().await;
     let app = &app;
     let requests = (0..32).map(|i| async move {
         app.post(
@@ -31,7 +38,7 @@ async fn thirty_two_simultaneous_john_does_all_get_distinct_usernames() {
 
 #[tokio::test]
 async fn sixteen_simultaneous_creates_with_one_email_make_exactly_one_customer() {
-    let app = spawn_app().await;
+    let app = spawn_patient_app().await;
     let app = &app;
     let requests = (0..16).map(|i| async move {
         let email = if i % 2 == 0 {
@@ -56,7 +63,7 @@ async fn sixteen_simultaneous_creates_with_one_email_make_exactly_one_customer()
 
 #[tokio::test]
 async fn two_concurrent_updates_to_one_email_let_one_win_and_the_other_get_400() {
-    let app = spawn_app().await;
+    let app = spawn_patient_app().await;
     let a = app.create(&customer("Ann", "Lee", "ann@example.com")).await;
     let b = app.create(&customer("Bob", "Lee", "bob@example.com")).await;
     let body = json!({"email": "shared@example.com"});
