@@ -43,8 +43,8 @@ pub const IDEMPOTENCY_KEY: &str = "idempotency-key";
 pub const IDEMPOTENT_REPLAYED: &str = "idempotent-replayed";
 /// The headers of an answer stored with its status and body.
 const KEPT_HEADERS: [HeaderName; 3] = [header::LOCATION, header::ETAG, header::CONTENT_TYPE];
-/// How the route pattern of an erasure ends.
-const ERASE_ROUTE_SUFFIX: &str = "/{customer_id}/erase";
+/// How the route pattern of an erasure ends (in the key's scope too).
+pub const ERASE_ROUTE_SUFFIX: &str = "/{customer_id}/erase";
 /// How long a waiting request sleeps between two looks at a key still in use.
 const WAIT_STEP: Duration = Duration::from_millis(25);
 /// How long a request waits for a key in use at most before it answers 409 anyway.

@@ -5,7 +5,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use api_actix::idempotency::{KeyedTransaction, Recorded, ReplayStore};
+use api_actix::idempotency::{ERASE_ROUTE_SUFFIX, KeyedTransaction, Recorded, ReplayStore};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use domain::{CustomerService, CustomerUseCases, ServiceError};
@@ -114,7 +114,7 @@ impl KeyedTransaction for Keyed {
             .await?;
         self.transaction.commit().await?;
         // The scope ends with the route's pattern.
-        if self.scope.ends_with("/{customer_id}/erase")
+        if self.scope.ends_with(ERASE_ROUTE_SUFFIX)
             && let Some(cache) = &self.search_cache
         {
             cache.forget(None);
