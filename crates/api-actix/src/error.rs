@@ -222,7 +222,8 @@ pub enum ApiError {
     /// 500: a bug or an unexpected failure; the cause is logged, never sent.
     #[error("internal error: {0}")]
     Internal(String),
-    /// 503: the database cannot be reached.
+    /// 503 with `Retry-After: 1`: the database cannot serve the request now (unreachable,
+    /// no free connection in time, or the statement ran past `statement_timeout`).
     #[error("database unavailable: {0}")]
     Unavailable(String),
 }
@@ -390,10 +391,13 @@ impl ResponseError for ApiError {
                 detail: "Internal server error".to_owned(),
                 code,
             }),
-            Self::Unavailable(_) => response.json(ErrorResponse {
-                detail: "Database unavailable".to_owned(),
-                code,
-            }),
+            Self::Unavailable(_) => {
+                response.insert_header((header::RETRY_AFTER, "1"));
+                response.json(ErrorResponse {
+                    detail: "Database unavailable".to_owned(),
+                    code,
+                })
+            }
             Self::MethodNotAllowed { allow } => {
                 response.insert_header((header::ALLOW, *allow));
                 response.json(ErrorResponse {
@@ -640,6 +644,10 @@ mod tests {
         })
         .await;
         assert_eq!(header(&headers, "retry-after").as_deref(), Some("7"));
+        let (_, headers, _) = answer(&ApiError::Unavailable("statement timeout".into())).await;
+        assert_eq!(header(&headers, "retry-after").as_deref(), Some("1"));
+        let (_, headers, _) = answer(&ApiError::Internal("bug".into())).await;
+        assert_eq!(header(&headers, "retry-after"), None);
         let (_, headers, _) = answer(&ApiError::Unauthorized(AuthError::Missing)).await;
         assert_eq!(
             header(&headers, "www-authenticate").as_deref(),

@@ -3,10 +3,22 @@
 //! Unique violations are recognised by constraint name, so a new unique index never
 //! silently becomes someone else's conflict. The texts kept in `Unavailable` and
 //! `Unexpected` are for logs; the HTTP layer never shows them to clients.
+//!
+//! A statement cancelled by `statement_timeout` (SQLSTATE 57014) is `Unavailable`: the
+//! database is too busy for it now. diesel-async 0.9 reports that SQLSTATE only as
+//! `DatabaseErrorKind::Unknown` (its error wrapper is private and diesel's
+//! `DatabaseErrorInformation` has no code), so the code cannot be read. The least fragile
+//! way left: the pool learns the server's own message for exactly this cancellation once,
+//! by provoking one on its first connection ([`learn_timeout_message`]), and an `Unknown`
+//! error with that exact message is the timeout. The message comes from the server in its
+//! own language (`lc_messages`), so no English text is written here.
+
+use std::sync::OnceLock;
 
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use diesel_async::pooled_connection::PoolError as ManagerError;
 use diesel_async::pooled_connection::deadpool::PoolError;
+use diesel_async::{AnsiTransactionManager, AsyncPgConnection, RunQueryDsl, TransactionManager};
 use domain::{Conflict, RepositoryError};
 
 /// The unique constraints of `customers` and the domain conflict each one means.
@@ -15,6 +27,43 @@ const UNIQUE_CONSTRAINTS: [(&str, Conflict); 3] = [
     ("customers_username_key", Conflict::Username),
     ("customers_email_lower_key", Conflict::Email),
 ];
+
+/// The server's message for a statement cancelled by `statement_timeout`, once learned.
+static TIMEOUT_MESSAGE: OnceLock<String> = OnceLock::new();
+
+/// Learns the server's message for a statement cancelled by `statement_timeout`, once per
+/// process: in a transaction of its own (so nothing leaks into the session, which a
+/// transaction-mode pooler shares), it sets a 1 ms timeout and sleeps past it.
+pub(crate) async fn learn_timeout_message(conn: &mut AsyncPgConnection) -> diesel::QueryResult<()> {
+    if TIMEOUT_MESSAGE.get().is_some() {
+        return Ok(());
+    }
+    AnsiTransactionManager::begin_transaction(conn).await?;
+    let provoked = async {
+        diesel::sql_query("SELECT set_config('statement_timeout', '1', true)")
+            .execute(conn)
+            .await?;
+        diesel::sql_query("SELECT pg_sleep(0.2)")
+            .execute(conn)
+            .await
+    }
+    .await;
+    AnsiTransactionManager::rollback_transaction(conn).await?;
+    match provoked {
+        Err(DieselError::DatabaseError(DatabaseErrorKind::Unknown, info)) => {
+            let _ = TIMEOUT_MESSAGE.set(info.message().to_owned());
+            Ok(())
+        }
+        Err(other) => Err(other),
+        // The sleep finished in spite of the timeout: nothing to learn from this server.
+        Ok(_) => Ok(()),
+    }
+}
+
+/// Whether an error the driver could not classify is a `statement_timeout` cancellation.
+fn is_statement_timeout(message: &str) -> bool {
+    TIMEOUT_MESSAGE.get().is_some_and(|known| known == message)
+}
 
 /// Maps a query error.
 pub(crate) fn from_diesel(err: DieselError) -> RepositoryError {
@@ -41,6 +90,11 @@ pub(crate) fn from_diesel(err: DieselError) -> RepositoryError {
             info,
         ) => RepositoryError::Unavailable(info.message().to_owned()),
         DieselError::BrokenTransactionManager => RepositoryError::Unavailable(err.to_string()),
+        DieselError::DatabaseError(DatabaseErrorKind::Unknown, info)
+            if is_statement_timeout(info.message()) =>
+        {
+            RepositoryError::Unavailable(format!("statement timeout: {}", info.message()))
+        }
         _ => RepositoryError::Unexpected(err.to_string()),
     }
 }
@@ -89,13 +143,41 @@ mod tests {
             None
         }
         fn table_name(&self) -> Option<&str> {
-            Some("customers")
+            None
         }
         fn column_name(&self) -> Option<&str> {
             None
         }
         fn constraint_name(&self) -> Option<&str> {
             self.0
+        }
+        fn statement_position(&self) -> Option<i32> {
+            None
+        }
+    }
+
+    /// An unclassified error with this message.
+    #[derive(Debug)]
+    struct Message(&'static str);
+
+    impl DatabaseErrorInformation for Message {
+        fn message(&self) -> &str {
+            self.0
+        }
+        fn details(&self) -> Option<&str> {
+            None
+        }
+        fn hint(&self) -> Option<&str> {
+            None
+        }
+        fn table_name(&self) -> Option<&str> {
+            Some("customers")
+        }
+        fn column_name(&self) -> Option<&str> {
+            None
+        }
+        fn constraint_name(&self) -> Option<&str> {
+            None
         }
         fn statement_position(&self) -> Option<i32> {
             None
@@ -153,6 +235,28 @@ mod tests {
             DieselError::NotFound,
         ] {
             assert!(matches!(from_diesel(err), RepositoryError::Unexpected(_)));
+        }
+    }
+
+    #[test]
+    fn only_the_learned_timeout_message_makes_an_unknown_error_unavailable() {
+        let timeout = "canceling statement due to statement timeout";
+        let _ = TIMEOUT_MESSAGE.set(timeout.to_owned());
+        let unknown = |message| {
+            DieselError::DatabaseError(DatabaseErrorKind::Unknown, Box::new(Message(message)))
+        };
+        assert!(matches!(
+            from_diesel(unknown(timeout)),
+            RepositoryError::Unavailable(cause) if cause.starts_with("statement timeout")
+        ));
+        for message in [
+            "division by zero",
+            "canceling statement due to user request",
+        ] {
+            assert!(matches!(
+                from_diesel(unknown(message)),
+                RepositoryError::Unexpected(_)
+            ));
         }
     }
 

@@ -117,10 +117,12 @@ pub fn build_pool(settings: &PoolSettings) -> Result<Pool, PoolBuildError> {
         .post_create(Hook::async_fn(move |conn, _metrics| {
             let session = session.clone();
             Box::pin(async move {
-                session
-                    .apply(conn)
-                    .await
-                    .map_err(|e| HookError::Backend(ManagerError::QueryError(e)))
+                async {
+                    crate::errors::learn_timeout_message(conn).await?;
+                    session.apply(conn).await
+                }
+                .await
+                .map_err(|e| HookError::Backend(ManagerError::QueryError(e)))
             })
         }))
         .build()?;

@@ -111,3 +111,64 @@ async fn strings_longer_than_their_column_are_422_not_500() {
     let (status, res) = app.get(&format!("/{}", "x".repeat(5000))).await;
     assert_eq!(status, 404, "{res}");
 }
+
+/// A query cancelled by the server's `statement_timeout` is a temporary condition: 503 with
+/// `Retry-After`, not a 500; the same request succeeds once the cause has gone.
+#[tokio::test]
+async fn a_request_whose_query_runs_past_the_statement_timeout_is_503_with_retry_after() {
+    let app =
+        crate::helpers::spawn_app_with(&[("APP__DATABASE__STATEMENT_TIMEOUT_MS", "300")]).await;
+    let (status, created) = app
+        .post(
+            "/",
+            &json!({"first_name": "Lena", "last_name": "Locked", "email": "lena@example.com"}),
+        )
+        .await;
+    assert_eq!(status, 201, "{created}");
+    let id = created["customer_id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+
+    // Another session holds the row, so the update waits for it past the timeout.
+    let (db, connection) = tokio_postgres::connect(&app.db_url, tokio_postgres::NoTls)
+        .await
+        .unwrap();
+    let driver = tokio::spawn(connection);
+    db.batch_execute(&format!(
+        "BEGIN; SELECT 1 FROM customers WHERE customer_id = '{id}' FOR UPDATE"
+    ))
+    .await
+    .unwrap();
+    let res = app
+        .client
+        .put(app.url(&format!("/{id}")))
+        .json(&json!({"first_name": "Lenny"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        res.headers()
+            .get("retry-after")
+            .and_then(|v| v.to_str().ok()),
+        Some("1")
+    );
+    let (status, body) = into_parts(res).await;
+    assert_eq!(status, 503, "{body}");
+    assert_eq!(
+        body,
+        json!({"detail": "Database unavailable", "code": "database_unavailable"})
+    );
+
+    db.batch_execute("ROLLBACK").await.unwrap();
+    let (status, body) = app
+        .put(&format!("/{id}"), &json!({"first_name": "Lenny"}))
+        .await;
+    assert_eq!(
+        (status, body["first_name"].as_str()),
+        (200, Some("Lenny")),
+        "{body}"
+    );
+    drop(db);
+    driver.await.unwrap().unwrap();
+}

@@ -10,8 +10,10 @@ pub enum ServerErrors {
     /// An unexpected failure; the cause is logged, never sent.
     #[response(status = 500, example = json!({"detail": "Internal server error", "code": "internal_error"}))]
     Internal(ErrorResponse),
-    /// The database cannot be reached.
-    #[response(status = 503, example = json!({"detail": "Database unavailable", "code": "database_unavailable"}))]
+    /// The database cannot serve the request now: unreachable, no free connection in time,
+    /// or the query ran past the server's `statement_timeout`. Retry after `Retry-After`.
+    #[response(status = 503, example = json!({"detail": "Database unavailable", "code": "database_unavailable"}),
+        headers(("Retry-After" = u64, description = "Seconds to wait: 1")))]
     Unavailable(ErrorResponse),
 }
 

@@ -122,3 +122,47 @@ async fn an_unreachable_server_makes_the_repository_unavailable() {
     let err = PgCustomerRepository::new(pool).ping().await.unwrap_err();
     assert!(matches!(err, RepositoryError::Unavailable(_)), "{err:?}");
 }
+
+/// A statement cancelled by `statement_timeout` is a temporary condition (`Unavailable`,
+/// 503 over HTTP), told apart from other server errors by the server's own message for
+/// it, which the pool learned on its first connection; any other unclassified error stays
+/// `Unexpected`.
+#[tokio::test]
+async fn a_write_waiting_past_the_statement_timeout_is_unavailable_not_unexpected() {
+    let t = ctx().await;
+    let customer = crate::support::person(&t.repo, "Lena", "Locked").await;
+    let pool = build_pool(&PoolSettings {
+        statement_timeout: Duration::from_millis(200),
+        ..PoolSettings::for_url(t.db.url())
+    })
+    .unwrap();
+    let repo = PgCustomerRepository::new(pool.clone());
+
+    // Another session holds the row: the update waits for it until the timeout cancels it.
+    let mut holder = t.repo.pool().get().await.unwrap();
+    diesel::sql_query("BEGIN")
+        .execute(&mut holder)
+        .await
+        .unwrap();
+    diesel::sql_query("SELECT 1 FROM customers WHERE customer_id = $1 FOR UPDATE")
+        .bind::<Text, _>(customer.customer_id.as_str())
+        .execute(&mut holder)
+        .await
+        .unwrap();
+    let changes = domain::CustomerChanges {
+        first_name: Some("Lenny".into()),
+        ..domain::CustomerChanges::default()
+    };
+    let err = repo
+        .update(&customer.customer_id, &changes, &domain::Precondition::Any)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, RepositoryError::Unavailable(cause) if cause.starts_with("statement timeout")),
+        "{err:?}"
+    );
+    diesel::sql_query("ROLLBACK")
+        .execute(&mut holder)
+        .await
+        .unwrap();
+}
