@@ -12,8 +12,9 @@ run: ## Run the service on :8000 (starts a project-local PostgreSQL unless DATAB
 	$(CARGO) build --release -p customer-api
 	KEEP_DB=1 scripts/with-db.sh env APP__SERVER__PORT=$${APP__SERVER__PORT:-$(PORT)} $(TARGET_DIR)/release/customer-api serve
 
-test: check-domain-purity ## Run every test (unit, repository, end-to-end) against a real PostgreSQL
+test: check-domain-purity ## Run every test (unit, repository, end-to-end) against a real PostgreSQL, then the end-to-end suite again through PgBouncer in transaction mode
 	scripts/with-db.sh $(CARGO) nextest run --workspace --no-fail-fast
+	scripts/with-db.sh scripts/with-pgbouncer.sh $(CARGO) nextest run -p e2e-tests --no-fail-fast
 	$(CARGO) test --workspace --doc
 
 chaos: ## Database-fault tests: each starts, crashes and restarts a PostgreSQL of its own

@@ -169,6 +169,10 @@ pub struct DatabaseSettings {
     pub random_page_cost: f64,
     #[garde(skip)]
     pub migrate_on_start: bool,
+    /// `false` when `url` is a transaction-mode pooler (PgBouncer): nothing is kept prepared
+    /// and every call runs in a transaction of its own.
+    #[garde(skip)]
+    pub prepared_statements: bool,
     /// How often the aggregates' slots are folded into one row per group; 0 never.
     #[garde(skip)]
     pub counts_compact_interval_secs: u64,
@@ -219,6 +223,7 @@ impl DatabaseSettings {
             statement_timeout: Duration::from_millis(self.statement_timeout_ms),
             idle_in_transaction_timeout: Duration::from_millis(self.idle_in_transaction_timeout_ms),
             random_page_cost: (self.random_page_cost > 0.0).then_some(self.random_page_cost),
+            prepared_statements: self.prepared_statements,
         }
     }
 }
@@ -286,6 +291,12 @@ impl Settings {
         // Every broken bound at once, one per line: `database.max_connections: lower than 2`.
         garde::Validate::validate(self)
             .map_err(|report| anyhow::anyhow!("invalid configuration:\n{report}"))?;
+        anyhow::ensure!(
+            self.database.prepared_statements || !self.database.migrate_on_start,
+            "invalid configuration: database.prepared_statements = false (a transaction-mode \
+             pooler) needs database.migrate_on_start = false: migrations hold a session of \
+             their own, so run `customer-api migrate` against PostgreSQL itself"
+        );
         self.auth.validate()?;
         self.rate_limit.validate()?;
         self.cors.validate()?;
@@ -383,6 +394,27 @@ mod tests {
         )
         .unwrap_err();
         assert!(format!("{err:#}").contains("prot"), "{err:#}");
+    }
+
+    #[test]
+    fn a_transaction_mode_pooler_needs_migrations_run_elsewhere() {
+        let pooled = |migrate: &str| {
+            Settings::load_from(
+                &repo_config(),
+                AppEnv::Development,
+                &vars(&[
+                    ("APP__DATABASE__PREPARED_STATEMENTS", "false"),
+                    ("APP__DATABASE__MIGRATE_ON_START", migrate),
+                ]),
+            )
+        };
+        let err = pooled("true").unwrap_err();
+        assert!(
+            format!("{err:#}").contains("needs database.migrate_on_start = false"),
+            "{err:#}"
+        );
+        let settings = pooled("false").unwrap();
+        assert!(!settings.database.pool().prepared_statements);
     }
 
     #[test]

@@ -8,7 +8,7 @@ use std::fmt;
 use diesel::QueryableByName;
 use diesel::sql_types::{Nullable, Text};
 use diesel_async::pooled_connection::deadpool::Object;
-use diesel_async::{AsyncPgConnection, RunQueryDsl, SimpleAsyncConnection};
+use diesel_async::{RunQueryDsl, SimpleAsyncConnection};
 
 use crate::complete;
 use crate::errors::{from_diesel, from_pool};
@@ -72,14 +72,26 @@ FROM kept AS k FULL JOIN actual AS a
 WHERE k.counts IS DISTINCT FROM a.counts
 ORDER BY 1, 2, 3";
 
-/// A connection without the service's statement timeout (both operations read every
-/// customer), taken out of the pool so that the setting ends with it.
-async fn untimed(pool: &Pool) -> Result<AsyncPgConnection, domain::RepositoryError> {
-    let mut conn = Object::take(pool.get().await.map_err(from_pool)?);
-    conn.batch_execute("SET statement_timeout = 0")
-        .await
-        .map_err(from_diesel)?;
-    Ok(conn)
+/// Runs `$body` with `$conn`, a connection without the service's statement timeout (both
+/// operations read every customer): taken out of the pool so that the setting ends with it,
+/// or behind a transaction-mode pooler, a transaction of its own that lifts it for itself.
+macro_rules! untimed {
+    ($pool:expr, $conn:ident, $body:expr) => {{
+        let pool: &Pool = $pool;
+        let object = pool.get().await.map_err(from_pool)?;
+        match pool.untimed_call() {
+            Some(call) => crate::repository::wrapped!($conn = object, call, $body),
+            None => {
+                let mut taken = Object::take(object);
+                taken
+                    .batch_execute("SET statement_timeout = 0")
+                    .await
+                    .map_err(from_diesel)?;
+                let $conn = &mut taken;
+                $body
+            }
+        }
+    }};
 }
 
 /// Every group whose kept counts differ from a recomputation from `customers` (a full scan:
@@ -88,10 +100,13 @@ async fn untimed(pool: &Pool) -> Result<AsyncPgConnection, domain::RepositoryErr
 /// # Errors
 /// When the database cannot be reached or the statement fails.
 pub async fn count_drift(pool: &Pool) -> Result<Vec<CountDrift>, domain::RepositoryError> {
-    let mut conn = untimed(pool).await?;
-    complete::rows(diesel::sql_query(DRIFT_SQL), &mut conn)
-        .await
-        .map_err(from_diesel)
+    untimed!(
+        pool,
+        conn,
+        complete::rows(diesel::sql_query(DRIFT_SQL), &mut *conn)
+            .await
+            .map_err(from_diesel)
+    )
 }
 
 /// Recomputes the aggregates from `customers` and replaces them, in one transaction that
@@ -100,13 +115,16 @@ pub async fn count_drift(pool: &Pool) -> Result<Vec<CountDrift>, domain::Reposit
 /// # Errors
 /// When the database cannot be reached or the statement fails.
 pub async fn rebuild_counts(pool: &Pool) -> Result<(), domain::RepositoryError> {
-    let mut conn = untimed(pool).await?;
     // `execute` waits for the end of the answer, so this returns after the commit.
-    diesel::sql_query("SELECT customer_counts_rebuild()")
-        .execute(&mut conn)
-        .await
-        .map(drop)
-        .map_err(from_diesel)
+    untimed!(
+        pool,
+        conn,
+        diesel::sql_query("SELECT customer_counts_rebuild()")
+            .execute(&mut *conn)
+            .await
+            .map(drop)
+            .map_err(from_diesel)
+    )
 }
 
 /// Folds every group's slots into one row (`customer_counts_compact()`), while writers go
@@ -121,12 +139,15 @@ pub async fn compact_counts(pool: &Pool) -> Result<u64, domain::RepositoryError>
         #[diesel(sql_type = diesel::sql_types::BigInt)]
         folded: i64,
     }
-    let mut conn = pool.get().await.map_err(from_pool)?;
-    let folded: Folded = complete::one_row(
-        diesel::sql_query("SELECT customer_counts_compact() AS folded"),
-        &mut *conn,
-    )
-    .await
-    .map_err(from_diesel)?;
+    let folded: Folded = crate::repository::wrapped!(
+        conn = pool.get().await.map_err(from_pool)?,
+        pool.wrap(),
+        complete::one_row(
+            diesel::sql_query("SELECT customer_counts_compact() AS folded"),
+            &mut *conn,
+        )
+        .await
+        .map_err(from_diesel)
+    )?;
     Ok(u64::try_from(folded.folded).unwrap_or_default())
 }

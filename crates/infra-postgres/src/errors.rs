@@ -18,7 +18,7 @@ use std::sync::OnceLock;
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use diesel_async::pooled_connection::PoolError as ManagerError;
 use diesel_async::pooled_connection::deadpool::PoolError;
-use diesel_async::{AnsiTransactionManager, AsyncPgConnection, RunQueryDsl, TransactionManager};
+use diesel_async::{AsyncPgConnection, SimpleAsyncConnection};
 use domain::{Conflict, RepositoryError};
 
 /// The unique constraints of `customers` and the domain conflict each one means.
@@ -33,22 +33,19 @@ static TIMEOUT_MESSAGE: OnceLock<String> = OnceLock::new();
 
 /// Learns the server's message for a statement cancelled by `statement_timeout`, once per
 /// process: in a transaction of its own (so nothing leaks into the session, which a
-/// transaction-mode pooler shares), it sets a 1 ms timeout and sleeps past it.
+/// transaction-mode pooler shares), it sets a 50 ms timeout and sleeps past it.
 pub(crate) async fn learn_timeout_message(conn: &mut AsyncPgConnection) -> diesel::QueryResult<()> {
     if TIMEOUT_MESSAGE.get().is_some() {
         return Ok(());
     }
-    AnsiTransactionManager::begin_transaction(conn).await?;
-    let provoked = async {
-        diesel::sql_query("SELECT set_config('statement_timeout', '1', true)")
-            .execute(conn)
-            .await?;
-        diesel::sql_query("SELECT pg_sleep(0.2)")
-            .execute(conn)
-            .await
-    }
-    .await;
-    AnsiTransactionManager::rollback_transaction(conn).await?;
+    // Simple-protocol messages only, so no prepared statement is left to be closed under
+    // the short timeout; and the timeout long enough to fire once, inside the sleep (at
+    // 1 ms it could fire again around the rollback, and an error arriving after the
+    // transaction ended breaks a transaction-mode pooler's server session).
+    conn.batch_execute("BEGIN; SET LOCAL statement_timeout = 50")
+        .await?;
+    let provoked = conn.batch_execute("SELECT pg_sleep(2)").await;
+    conn.batch_execute("ROLLBACK").await?;
     match provoked {
         Err(DieselError::DatabaseError(DatabaseErrorKind::Unknown, info)) => {
             let _ = TIMEOUT_MESSAGE.set(info.message().to_owned());

@@ -69,6 +69,13 @@ async fn with_migration_connection<F>(pool: &Pool, run: F) -> Result<(), Migrati
 where
     F: FnOnce(&mut Wrapped) -> HarnessResult + Send + 'static,
 {
+    if pool.shares_server_sessions() {
+        return Err(MigrationError::Connection(
+            "migrations hold a session of their own (a lock, a setting): run them against \
+             PostgreSQL itself, not through a transaction-mode pooler"
+                .to_owned(),
+        ));
+    }
     let object = pool
         .get()
         .await

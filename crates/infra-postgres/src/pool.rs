@@ -2,20 +2,139 @@
 //! runtime set (deadpool ignores timeouts without one), bounded waits, and a
 //! `statement_timeout` and `idle_in_transaction_session_timeout` on every new connection so
 //! no query, and no transaction, can hold one forever.
+//!
+//! **Behind a transaction-mode pooler** (PgBouncer's `pool_mode = transaction`,
+//! `prepared_statements: false`) a server session serves this client only for the length of
+//! one transaction. Two things of a direct connection then break: tokio-postgres prepares
+//! every statement under a name in one round trip and executes it in the next, so outside a
+//! transaction the two can reach different server sessions ("prepared statement does not
+//! exist"); and session settings would land on whichever session the pooler lent, then
+//! stay there for other clients. So in that mode no statement is cached, every repository
+//! call runs in a transaction of its own ([`Wrap::Call`]), whose first statement sets the
+//! settings above for that transaction only (`set_config(..., true)`), and nothing is set
+//! for the session. The cost: two more round trips per call (`BEGIN` with the settings,
+//! `COMMIT`) and a parse per statement.
 
+use std::ops::Deref;
+use std::sync::Arc;
 use std::time::Duration;
 
 use deadpool::Runtime;
 use deadpool::managed::{HookError, Timeouts};
+use diesel::connection::CacheSize;
 use diesel::sql_types::Text;
 use diesel_async::pooled_connection::deadpool::{BuildError, Hook};
 use diesel_async::pooled_connection::{
     AsyncDieselConnectionManager, ManagerConfig, PoolError as ManagerError, RecyclingMethod,
 };
-use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use diesel_async::{
+    AnsiTransactionManager, AsyncConnection, AsyncPgConnection, RunQueryDsl, SimpleAsyncConnection,
+    TransactionManager,
+};
+use domain::RepositoryError;
 
-/// The pool of PostgreSQL connections the repository and migrations use.
-pub type Pool = diesel_async::pooled_connection::deadpool::Pool<AsyncPgConnection>;
+use crate::errors::from_diesel;
+
+/// deadpool's pool of diesel-async connections.
+pub type DeadPool = diesel_async::pooled_connection::deadpool::Pool<AsyncPgConnection>;
+
+/// The pool of PostgreSQL connections the repository and migrations use: deadpool's (all of
+/// whose methods it offers), and whether it reaches the server through a transaction-mode
+/// pooler (see the module).
+#[derive(Clone)]
+pub struct Pool {
+    inner: DeadPool,
+    /// The settings each call's own transaction sets, behind a transaction-mode pooler.
+    per_call: Option<Arc<SessionSettings>>,
+}
+
+impl Deref for Pool {
+    type Target = DeadPool;
+    fn deref(&self) -> &DeadPool {
+        &self.inner
+    }
+}
+
+impl std::fmt::Debug for Pool {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Pool")
+            .field("status", &self.inner.status())
+            .field("per_call_transactions", &self.per_call.is_some())
+            .finish()
+    }
+}
+
+impl Pool {
+    /// Whether a call must run in a transaction of its own (behind a transaction-mode
+    /// pooler), with the session settings it then sets for itself.
+    pub(crate) fn wrap(&self) -> Wrap {
+        self.per_call.clone().map_or(Wrap::Nothing, Wrap::Call)
+    }
+
+    /// Like [`Pool::wrap`], without the statement timeout (for work that reads every
+    /// customer); `None` when the pool sets its settings on the session instead.
+    pub(crate) fn untimed_call(&self) -> Option<Wrap> {
+        self.per_call.as_ref().map(|settings| {
+            Wrap::Call(Arc::new(SessionSettings {
+                statement_timeout_ms: "0".to_owned(),
+                ..SessionSettings::clone(settings)
+            }))
+        })
+    }
+
+    /// Whether this pool reaches the server through a transaction-mode pooler.
+    pub fn shares_server_sessions(&self) -> bool {
+        self.per_call.is_some()
+    }
+}
+
+/// What a call's statements run in.
+#[doc(hidden)]
+#[derive(Debug, Clone)]
+pub enum Wrap {
+    /// As they are.
+    Nothing,
+    /// A savepoint of the transaction the connection is in, so that a failure leaves the
+    /// transaction usable.
+    Savepoint,
+    /// A transaction of their own that first sets these settings for itself.
+    Call(Arc<SessionSettings>),
+}
+
+impl Wrap {
+    /// Opens what the statements run in.
+    pub(crate) async fn open(&self, conn: &mut AsyncPgConnection) -> Result<(), RepositoryError> {
+        match self {
+            Self::Nothing => Ok(()),
+            Self::Savepoint => AnsiTransactionManager::begin_transaction(conn)
+                .await
+                .map_err(from_diesel),
+            Self::Call(settings) => {
+                AnsiTransactionManager::begin_transaction(conn)
+                    .await
+                    .map_err(from_diesel)?;
+                settings.apply_local(conn).await.map_err(from_diesel)
+            }
+        }
+    }
+
+    /// Commits it when the statements succeeded, else rolls it back.
+    pub(crate) async fn close(
+        &self,
+        conn: &mut AsyncPgConnection,
+        succeeded: bool,
+    ) -> Result<(), RepositoryError> {
+        if matches!(self, Self::Nothing) {
+            return Ok(());
+        }
+        if succeeded {
+            AnsiTransactionManager::commit_transaction(conn).await
+        } else {
+            AnsiTransactionManager::rollback_transaction(conn).await
+        }
+        .map_err(from_diesel)
+    }
+}
 
 /// The smallest pool built: one connection for a long query still leaves one for the rest
 /// (health checks, migrations taking a connection out of the pool).
@@ -42,6 +161,9 @@ pub struct PoolSettings {
     /// The planner's cost of a random page read for this service's sessions; `None`
     /// keeps the server's (4, which assumes spinning disks).
     pub random_page_cost: Option<f64>,
+    /// `false` when `url` is a transaction-mode pooler such as PgBouncer's: no statement is
+    /// kept prepared and every call runs in a transaction of its own (see the module).
+    pub prepared_statements: bool,
 }
 
 impl PoolSettings {
@@ -56,6 +178,7 @@ impl PoolSettings {
             statement_timeout: Duration::from_secs(30),
             idle_in_transaction_timeout: Duration::from_secs(10),
             random_page_cost: None,
+            prepared_statements: true,
         }
     }
 }
@@ -93,6 +216,9 @@ pub fn build_pool(settings: &PoolSettings) -> Result<Pool, PoolBuildError> {
     // fails as `Unavailable` (503), which the next checkout then repairs.
     let mut config = ManagerConfig::default();
     config.recycling_method = RecyclingMethod::Fast;
+    if !settings.prepared_statements {
+        config.custom_setup = Box::new(|url| Box::pin(establish_pooled(url.to_owned())));
+    }
     let manager = AsyncDieselConnectionManager::<AsyncPgConnection>::new_with_config(
         settings.url.clone(),
         config,
@@ -105,7 +231,9 @@ pub fn build_pool(settings: &PoolSettings) -> Result<Pool, PoolBuildError> {
             .to_string(),
         random_page_cost: settings.random_page_cost.map(|cost| cost.to_string()),
     };
-    let pool = Pool::builder(manager)
+    let per_call = (!settings.prepared_statements).then(|| Arc::new(session.clone()));
+    let shared_sessions = per_call.is_some();
+    let inner = DeadPool::builder(manager)
         .max_size(settings.max_size.max(MIN_POOL_SIZE))
         .runtime(Runtime::Tokio1)
         .timeouts(Timeouts {
@@ -114,19 +242,54 @@ pub fn build_pool(settings: &PoolSettings) -> Result<Pool, PoolBuildError> {
             // Recycling runs a `SELECT 1`: it gets the same bound as connecting.
             recycle: Some(settings.create_timeout),
         })
-        .post_create(Hook::async_fn(move |conn, _metrics| {
-            let session = session.clone();
-            Box::pin(async move {
-                async {
-                    crate::errors::learn_timeout_message(conn).await?;
-                    session.apply(conn).await
-                }
-                .await
-                .map_err(|e| HookError::Backend(ManagerError::QueryError(e)))
-            })
-        }))
+        .post_create(Hook::async_fn(
+            move |conn: &mut AsyncPgConnection, _metrics| {
+                let session = session.clone();
+                Box::pin(async move {
+                    async {
+                        if shared_sessions {
+                            conn.set_prepared_statement_cache_size(CacheSize::Disabled);
+                        }
+                        crate::errors::learn_timeout_message(conn).await?;
+                        if shared_sessions {
+                            Ok(())
+                        } else {
+                            session.apply(conn).await
+                        }
+                    }
+                    .await
+                    .map_err(|e| HookError::Backend(ManagerError::QueryError(e)))
+                })
+            },
+        ))
         .build()?;
-    Ok(pool)
+    Ok(Pool { inner, per_call })
+}
+
+/// Opens a connection through a transaction-mode pooler. diesel-async's own `establish`
+/// sends two settings (`SET TIME ZONE`, `SET CLIENT_ENCODING`) as prepared statements
+/// outside any transaction, which the pooler may split over two server sessions ("prepared
+/// statement does not exist"); here they run inside a transaction, which holds one session.
+async fn establish_pooled(url: String) -> diesel::ConnectionResult<AsyncPgConnection> {
+    let broken = |e: tokio_postgres::Error| diesel::ConnectionError::BadConnection(e.to_string());
+    let (client, mut connection) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
+        .await
+        .map_err(broken)?;
+    // The connection must be driven while the client waits for its answer.
+    tokio::select! {
+        begun = client.batch_execute("BEGIN") => begun.map_err(broken)?,
+        ended = &mut connection => {
+            return Err(diesel::ConnectionError::BadConnection(match ended {
+                Ok(()) => "the server closed the connection".to_owned(),
+                Err(e) => e.to_string(),
+            }));
+        }
+    }
+    let mut conn = AsyncPgConnection::try_from_client_and_connection(client, connection).await?;
+    conn.batch_execute("COMMIT")
+        .await
+        .map_err(|e| diesel::ConnectionError::BadConnection(e.to_string()))?;
+    Ok(conn)
 }
 
 /// The pool's current size, free connections and waiters.
@@ -140,9 +303,11 @@ pub fn pool_status(pool: &Pool) -> PoolStatus {
     }
 }
 
-/// What every new connection sets for its session.
+/// What every new connection sets for its session (or, behind a transaction-mode pooler,
+/// every call's transaction for itself).
 #[derive(Debug, Clone)]
-struct SessionSettings {
+#[doc(hidden)]
+pub struct SessionSettings {
     statement_timeout_ms: String,
     idle_in_transaction_timeout_ms: String,
     random_page_cost: Option<String>,
@@ -162,6 +327,21 @@ impl SessionSettings {
             set_config(conn, "random_page_cost", cost).await?;
         }
         Ok(())
+    }
+
+    /// Sets them for the current transaction only, in one statement.
+    async fn apply_local(&self, conn: &mut AsyncPgConnection) -> diesel::QueryResult<()> {
+        diesel::sql_query(
+            "SELECT set_config('statement_timeout', $1, true), \
+                    set_config('idle_in_transaction_session_timeout', $2, true), \
+                    CASE WHEN $3 <> '' THEN set_config('random_page_cost', $3, true) END",
+        )
+        .bind::<Text, _>(&self.statement_timeout_ms)
+        .bind::<Text, _>(&self.idle_in_transaction_timeout_ms)
+        .bind::<Text, _>(self.random_page_cost.as_deref().unwrap_or_default())
+        .execute(conn)
+        .await
+        .map(drop)
     }
 }
 

@@ -86,9 +86,35 @@ pub async fn spawn_app_through_proxy() -> (TestApp, CuttingProxy) {
     (spawn_app_on(db, &url, &[]).await, proxy)
 }
 
+/// Set by `scripts/with-pgbouncer.sh` (`make test`'s second run of this suite) to the
+/// `host:port` of a PgBouncer in transaction mode in front of the tests' PostgreSQL: the
+/// service then reaches its database through it, with `prepared_statements = false`. The
+/// tests' own SQL (`TestApp::db_url`) and the cutting proxy's tests still go direct.
+const POOLER_VARIABLE: &str = "E2E_PGBOUNCER";
+
+/// `url` through the pooler of [`POOLER_VARIABLE`], with the settings that mode needs.
+fn through_pooler(url: &str) -> Option<(String, [(&'static str, &'static str); 2])> {
+    let pooler = std::env::var(POOLER_VARIABLE).ok()?;
+    let (scheme_user, after) = url.split_once('@')?;
+    let (_, database) = after.split_once('/')?;
+    Some((
+        format!("{scheme_user}@{pooler}/{database}"),
+        [
+            ("APP__DATABASE__PREPARED_STATEMENTS", "false"),
+            ("APP__DATABASE__MIGRATE_ON_START", "false"),
+        ],
+    ))
+}
+
 async fn spawn_app_on(db: TestDatabase, url: &str, extra: &[(&str, &str)]) -> TestApp {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../config");
     let mut vars = vec![("APP__DATABASE__URL".to_string(), url.to_owned())];
+    if url == db.url()
+        && let Some((pooled, settings)) = through_pooler(url)
+    {
+        vars = vec![("APP__DATABASE__URL".to_string(), pooled)];
+        vars.extend(settings.map(|(k, v)| (k.to_owned(), v.to_owned())));
+    }
     vars.extend(
         extra
             .iter()

@@ -249,16 +249,20 @@ pub async fn feed_lag(pool: &Pool) -> Result<Duration, RepositoryError> {
         #[diesel(sql_type = Double)]
         seconds: f64,
     }
-    let mut conn = pool.get().await.map_err(from_pool)?;
-    let lag: Vec<Lag> = complete::rows(
-        diesel::sql_query(
-            "SELECT coalesce(extract(epoch FROM now() - min(occurred_at)), 0)::float8 AS seconds \
-             FROM customer_events WHERE xid >= pg_snapshot_xmin(pg_current_snapshot())",
-        ),
-        &mut *conn,
-    )
-    .await
-    .map_err(from_diesel)?;
+    let lag: Vec<Lag> = super::wrapped!(
+        conn = pool.get().await.map_err(from_pool)?,
+        pool.wrap(),
+        complete::rows(
+            diesel::sql_query(
+                "SELECT coalesce(extract(epoch FROM now() - min(occurred_at)), 0)::float8 \
+                 AS seconds \
+                 FROM customer_events WHERE xid >= pg_snapshot_xmin(pg_current_snapshot())",
+            ),
+            &mut *conn,
+        )
+        .await
+        .map_err(from_diesel)
+    )?;
     let seconds = lag.first().map_or(0.0, |l| l.seconds.max(0.0));
     Ok(Duration::try_from_secs_f64(seconds).unwrap_or_default())
 }
@@ -280,10 +284,12 @@ pub async fn purge_events(
         #[diesel(sql_type = BigInt)]
         removed: i64,
     }
-    let mut conn = pool.get().await.map_err(from_pool)?;
-    let removed: Vec<Removed> = complete::rows(
-        diesel::sql_query(
-            "WITH batch AS ( \
+    let removed: Vec<Removed> = super::wrapped!(
+        conn = pool.get().await.map_err(from_pool)?,
+        pool.wrap(),
+        complete::rows(
+            diesel::sql_query(
+                "WITH batch AS ( \
                  SELECT xid, id, occurred_at FROM customer_events \
                  WHERE xid < pg_snapshot_xmin(pg_current_snapshot()) \
                  ORDER BY xid, id LIMIT $2 \
@@ -300,13 +306,14 @@ pub async fn purge_events(
                  ON CONFLICT (singleton) DO UPDATE SET xid = excluded.xid, id = excluded.id \
              ) \
              SELECT count(*) AS removed FROM gone",
+            )
+            .bind::<Timestamptz, _>(before)
+            .bind::<BigInt, _>(batch),
+            &mut *conn,
         )
-        .bind::<Timestamptz, _>(before)
-        .bind::<BigInt, _>(batch),
-        &mut *conn,
-    )
-    .await
-    .map_err(from_diesel)?;
+        .await
+        .map_err(from_diesel)
+    )?;
     Ok(removed
         .first()
         .map_or(0, |r| u64::try_from(r.removed).unwrap_or_default()))

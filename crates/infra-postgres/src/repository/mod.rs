@@ -39,10 +39,8 @@ use domain::{
     Verification, Written,
 };
 
-use diesel_async::{AnsiTransactionManager, TransactionManager};
-
-use crate::errors::{from_diesel, from_pool};
-use crate::pool::Pool;
+use crate::errors::from_pool;
+use crate::pool::{Pool, Wrap};
 
 /// Where a repository's statements run: a connection from the pool per call
 /// ([`Pooled`]), or the one connection of an open transaction ([`InTransaction`]).
@@ -52,31 +50,51 @@ pub trait Connections: Clone + Send + Sync + 'static + private::Sealed {
     /// transaction a failed statement would abort the whole of it, where the caller must be
     /// able to go on (retry a create with another username, store a 400 for its key).
     #[doc(hidden)]
-    const SAVEPOINTS: bool;
-    #[doc(hidden)]
     async fn conn(&self) -> Result<Conn<'_>, RepositoryError>;
+    /// What a call runs its statements in: a write that may fail on a constraint
+    /// (`guarded`) runs in a savepoint inside a transaction, where a failed statement would
+    /// abort the whole of it while the caller must be able to go on (retry a create with
+    /// another username, store a 400 for its key); behind a transaction-mode pooler every
+    /// call runs in a transaction of its own (see `crate::pool`).
+    #[doc(hidden)]
+    fn wrap(&self, guarded: bool) -> Wrap;
 }
 
-/// Runs `$body` (which uses `$conn`) in a savepoint when the connections ask for one.
-macro_rules! guarded {
-    ($self:ident, $conn:ident, $body:expr) => {{
-        let mut $conn = $self.conn().await?;
-        if C::SAVEPOINTS {
-            AnsiTransactionManager::begin_transaction(&mut *$conn)
-                .await
-                .map_err(from_diesel)?;
-        }
+/// Runs `$body` (which uses `$conn`, the connection `$get` gives) in what `$wrap` says,
+/// committing it when `$body` succeeded.
+macro_rules! wrapped {
+    ($conn:ident = $get:expr, $wrap:expr, $body:expr) => {{
+        let mut $conn = $get;
+        let wrap = $wrap;
+        wrap.open(&mut $conn).await?;
         let result = $body;
-        if C::SAVEPOINTS {
-            if result.is_ok() {
-                AnsiTransactionManager::commit_transaction(&mut *$conn).await
-            } else {
-                AnsiTransactionManager::rollback_transaction(&mut *$conn).await
-            }
-            .map_err(from_diesel)?;
-        }
+        wrap.close(&mut $conn, result.is_ok()).await?;
         result
     }};
+}
+pub(crate) use wrapped;
+
+/// Runs `$body` with `$conn` from the repository's connections, as a call that may fail on
+/// a constraint (in a savepoint inside a transaction).
+macro_rules! guarded {
+    ($self:ident, $conn:ident, $body:expr) => {
+        wrapped!(
+            $conn = $self.conn().await?,
+            $self.connections.wrap(true),
+            $body
+        )
+    };
+}
+
+/// Runs `$body` with `$conn` from the repository's connections.
+macro_rules! call {
+    ($self:ident, $conn:ident, $body:expr) => {
+        wrapped!(
+            $conn = $self.conn().await?,
+            $self.connections.wrap(false),
+            $body
+        )
+    };
 }
 
 mod private {
@@ -136,10 +154,12 @@ impl std::fmt::Debug for Pooled {
 
 #[async_trait]
 impl Connections for Pooled {
-    const SAVEPOINTS: bool = false;
-
     async fn conn(&self) -> Result<Conn<'_>, RepositoryError> {
         self.0.get().await.map(Conn::Pooled).map_err(from_pool)
+    }
+
+    fn wrap(&self, _guarded: bool) -> Wrap {
+        self.0.wrap()
     }
 }
 
@@ -220,7 +240,11 @@ impl<C: Connections> CustomerRepository for PgCustomerRepository<C> {
 
     #[tracing::instrument(level = "debug", name = "db.taken_usernames", skip_all)]
     async fn taken_usernames(&self, candidates: &[String]) -> Result<Vec<String>, RepositoryError> {
-        reads::taken_usernames(&mut *self.conn().await?, candidates).await
+        call!(
+            self,
+            conn,
+            reads::taken_usernames(&mut conn, candidates).await
+        )
     }
 
     #[tracing::instrument(level = "debug", name = "db.find_by_customer_id", skip_all)]
@@ -228,27 +252,31 @@ impl<C: Connections> CustomerRepository for PgCustomerRepository<C> {
         &self,
         id: &CustomerId,
     ) -> Result<Option<Customer>, RepositoryError> {
-        reads::find_by_customer_id(&mut *self.conn().await?, id).await
+        call!(self, conn, reads::find_by_customer_id(&mut conn, id).await)
     }
 
     #[tracing::instrument(level = "debug", name = "db.find_by_username", skip_all)]
     async fn find_by_username(&self, username: &str) -> Result<Option<Customer>, RepositoryError> {
-        reads::find_by_username(&mut *self.conn().await?, username).await
+        call!(
+            self,
+            conn,
+            reads::find_by_username(&mut conn, username).await
+        )
     }
 
     #[tracing::instrument(level = "debug", name = "db.find_by_email", skip_all)]
     async fn find_by_email(&self, email: &str) -> Result<Option<Customer>, RepositoryError> {
-        reads::find_by_email(&mut *self.conn().await?, email).await
+        call!(self, conn, reads::find_by_email(&mut conn, email).await)
     }
 
     #[tracing::instrument(level = "debug", name = "db.list", skip_all)]
     async fn list(&self, query: &ListQuery) -> Result<CustomerPage, RepositoryError> {
-        reads::list(&*self.conn().await?, query).await
+        call!(self, conn, reads::list(&conn, query).await)
     }
 
     #[tracing::instrument(level = "debug", name = "db.search", skip_all)]
     async fn search(&self, criteria: &SearchCriteria) -> Result<CustomerPage, RepositoryError> {
-        search::search(&*self.conn().await?, criteria).await
+        call!(self, conn, search::search(&conn, criteria).await)
     }
 
     #[tracing::instrument(level = "debug", name = "db.update", skip_all)]
@@ -288,9 +316,11 @@ impl<C: Connections> CustomerRepository for PgCustomerRepository<C> {
             Verification::Phone => EventKind::PhoneVerified,
         };
         let attribution = self.attribution(Some(kind));
-        woken(
-            writes::mark_verified(&mut *self.conn().await?, id, what, expected, &attribution).await,
-        )
+        woken(call!(
+            self,
+            conn,
+            writes::mark_verified(&mut conn, id, what, expected, &attribution).await
+        ))
     }
 
     #[tracing::instrument(level = "debug", name = "db.record_login", skip_all)]
@@ -301,7 +331,11 @@ impl<C: Connections> CustomerRepository for PgCustomerRepository<C> {
         expected: &Precondition,
     ) -> Result<Written<u64>, RepositoryError> {
         let attribution = self.attribution(Some(EventKind::LoggedIn));
-        woken(writes::record_login(&mut *self.conn().await?, id, at, expected, &attribution).await)
+        woken(call!(
+            self,
+            conn,
+            writes::record_login(&mut conn, id, at, expected, &attribution).await
+        ))
     }
 
     #[tracing::instrument(level = "debug", name = "db.statistics", skip_all)]
@@ -309,7 +343,7 @@ impl<C: Connections> CustomerRepository for PgCustomerRepository<C> {
         &self,
         window: &StatisticsWindow,
     ) -> Result<CustomerStatistics, RepositoryError> {
-        statistics::statistics(&*self.conn().await?, window).await
+        call!(self, conn, statistics::statistics(&conn, window).await)
     }
 
     #[tracing::instrument(level = "debug", name = "db.find_by_tags", skip_all)]
@@ -318,7 +352,7 @@ impl<C: Connections> CustomerRepository for PgCustomerRepository<C> {
         tags: &Tags,
         page: &PageRequest,
     ) -> Result<Vec<Customer>, RepositoryError> {
-        reads::find_by_tags(&mut *self.conn().await?, tags, page).await
+        call!(self, conn, reads::find_by_tags(&mut conn, tags, page).await)
     }
 
     #[tracing::instrument(level = "debug", name = "db.find_by_location", skip_all)]
@@ -327,7 +361,11 @@ impl<C: Connections> CustomerRepository for PgCustomerRepository<C> {
         filter: &LocationFilter,
         page: &PageRequest,
     ) -> Result<Vec<Customer>, RepositoryError> {
-        reads::find_by_location(&mut *self.conn().await?, filter, page).await
+        call!(
+            self,
+            conn,
+            reads::find_by_location(&mut conn, filter, page).await
+        )
     }
 
     #[tracing::instrument(level = "debug", name = "db.locations", skip_all)]
@@ -336,7 +374,11 @@ impl<C: Connections> CustomerRepository for PgCustomerRepository<C> {
         level: LocationLevel,
         country: Option<String>,
     ) -> Result<Vec<LocationCount>, RepositoryError> {
-        statistics::locations(&*self.conn().await?, level, country.as_deref()).await
+        call!(
+            self,
+            conn,
+            statistics::locations(&conn, level, country.as_deref()).await
+        )
     }
 
     #[tracing::instrument(level = "debug", name = "db.deactivate", skip_all)]
@@ -346,7 +388,11 @@ impl<C: Connections> CustomerRepository for PgCustomerRepository<C> {
         expected: &Precondition,
     ) -> Result<Written<u64>, RepositoryError> {
         let attribution = self.attribution(Some(EventKind::Deactivated));
-        woken(writes::deactivate(&mut *self.conn().await?, id, expected, &attribution).await)
+        woken(call!(
+            self,
+            conn,
+            writes::deactivate(&mut conn, id, expected, &attribution).await
+        ))
     }
 
     #[tracing::instrument(level = "debug", name = "db.delete", skip_all)]
@@ -356,12 +402,16 @@ impl<C: Connections> CustomerRepository for PgCustomerRepository<C> {
         expected: &Precondition,
     ) -> Result<Written<()>, RepositoryError> {
         let attribution = self.attribution(None);
-        woken(writes::delete(&mut *self.conn().await?, id, expected, &attribution).await)
+        woken(call!(
+            self,
+            conn,
+            writes::delete(&mut conn, id, expected, &attribution).await
+        ))
     }
 
     #[tracing::instrument(level = "debug", name = "db.ping", skip_all)]
     async fn ping(&self) -> Result<(), RepositoryError> {
-        reads::ping(&mut *self.conn().await?).await
+        call!(self, conn, reads::ping(&mut conn).await)
     }
 
     fn attributed(&self, provenance: &Provenance) -> Self {
@@ -377,7 +427,7 @@ impl<C: Connections> CustomerRepository for PgCustomerRepository<C> {
         id: &CustomerId,
         query: &TimelineQuery,
     ) -> Result<Option<Vec<CustomerEvent>>, RepositoryError> {
-        history::timeline(&mut *self.conn().await?, id, query).await
+        call!(self, conn, history::timeline(&mut conn, id, query).await)
     }
 
     #[tracing::instrument(level = "debug", name = "db.feed", skip_all)]
@@ -387,7 +437,7 @@ impl<C: Connections> CustomerRepository for PgCustomerRepository<C> {
         limit: u32,
         kinds: &[EventKind],
     ) -> Result<FeedRead, RepositoryError> {
-        history::feed(&*self.conn().await?, after, limit, kinds).await
+        call!(self, conn, history::feed(&conn, after, limit, kinds).await)
     }
 
     async fn await_events(&self, at_most: Duration) {
@@ -401,11 +451,15 @@ impl<C: Connections> CustomerRepository for PgCustomerRepository<C> {
         reason: Option<ErasureReason>,
     ) -> Result<Option<Tombstone>, RepositoryError> {
         let attribution = self.attribution(Some(EventKind::Erased));
-        woken(erasure::erase(&mut *self.conn().await?, id, reason.as_ref(), &attribution).await)
+        woken(call!(
+            self,
+            conn,
+            erasure::erase(&mut conn, id, reason.as_ref(), &attribution).await
+        ))
     }
 
     #[tracing::instrument(level = "debug", name = "db.erasure", skip_all)]
     async fn erasure(&self, id: &CustomerId) -> Result<Option<Tombstone>, RepositoryError> {
-        erasure::erasure(&mut *self.conn().await?, id).await
+        call!(self, conn, erasure::erasure(&mut conn, id).await)
     }
 }

@@ -29,7 +29,7 @@ use tokio::sync::Mutex;
 use super::{Conn, Connections, PgCustomerRepository};
 use crate::complete;
 use crate::errors::{from_diesel, from_pool};
-use crate::pool::Pool;
+use crate::pool::{Pool, Wrap};
 use crate::schema::idempotency_records as records;
 
 /// The connection of an open transaction, shared by its repository and its
@@ -73,12 +73,18 @@ impl std::fmt::Debug for InTransaction {
 
 #[async_trait]
 impl Connections for InTransaction {
-    const SAVEPOINTS: bool = true;
-
     async fn conn(&self) -> Result<Conn<'_>, RepositoryError> {
         tokio::sync::MutexGuard::try_map(self.0.lock().await, |slot| slot.0.as_mut())
             .map(Conn::Held)
             .map_err(|_| RepositoryError::Unexpected("the transaction has ended".into()))
+    }
+
+    fn wrap(&self, guarded: bool) -> Wrap {
+        if guarded {
+            Wrap::Savepoint
+        } else {
+            Wrap::Nothing
+        }
     }
 }
 
@@ -130,9 +136,14 @@ impl PgTransaction {
         pool: &Pool,
     ) -> Result<(Self, PgCustomerRepository<InTransaction>), RepositoryError> {
         let mut conn = pool.get().await.map_err(from_pool)?;
-        AnsiTransactionManager::begin_transaction(&mut *conn)
-            .await
-            .map_err(from_diesel)?;
+        match pool.wrap() {
+            // Behind a transaction-mode pooler the transaction sets the session settings
+            // for itself, in its first statement.
+            call @ Wrap::Call(_) => call.open(&mut conn).await?,
+            _ => AnsiTransactionManager::begin_transaction(&mut *conn)
+                .await
+                .map_err(from_diesel)?,
+        }
         let connection = InTransaction(Arc::new(Mutex::new(Slot(Some(conn)))));
         let repository = PgCustomerRepository {
             connections: connection.clone(),
@@ -305,16 +316,19 @@ pub async fn purge_replays(
     before: DateTime<Utc>,
     batch: i64,
 ) -> Result<u64, RepositoryError> {
-    let mut conn = pool.get().await.map_err(from_pool)?;
-    diesel::sql_query(
-        "DELETE FROM idempotency_records WHERE (scope, key) IN (\
-             SELECT scope, key FROM idempotency_records WHERE created_at < $1 \
-             ORDER BY created_at LIMIT $2)",
+    super::wrapped!(
+        conn = pool.get().await.map_err(from_pool)?,
+        pool.wrap(),
+        diesel::sql_query(
+            "DELETE FROM idempotency_records WHERE (scope, key) IN (\
+                 SELECT scope, key FROM idempotency_records WHERE created_at < $1 \
+                 ORDER BY created_at LIMIT $2)",
+        )
+        .bind::<diesel::sql_types::Timestamptz, _>(before)
+        .bind::<diesel::sql_types::BigInt, _>(batch)
+        .execute(&mut *conn)
+        .await
+        .map(|n| n as u64)
+        .map_err(from_diesel)
     )
-    .bind::<diesel::sql_types::Timestamptz, _>(before)
-    .bind::<diesel::sql_types::BigInt, _>(batch)
-    .execute(&mut *conn)
-    .await
-    .map(|n| n as u64)
-    .map_err(from_diesel)
 }

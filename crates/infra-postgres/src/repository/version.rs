@@ -25,7 +25,7 @@ use async_trait::async_trait;
 use diesel::sql_types::Text;
 use domain::{DataVersion, DataVersions, RepositoryError};
 
-use super::PgCustomerRepository;
+use super::{Connections, PgCustomerRepository};
 use crate::errors::from_diesel;
 
 /// What `pg_current_snapshot()` showed (`xmin:xmax:xip,...`) as a version, its sequence
@@ -39,14 +39,16 @@ fn parse(text: String) -> Option<DataVersion> {
 impl DataVersions for PgCustomerRepository {
     #[tracing::instrument(level = "debug", name = "db.current_version", skip_all)]
     async fn current_version(&self) -> Result<Option<DataVersion>, RepositoryError> {
-        let conn = self.conn().await?;
-        let mut conn = &*conn;
-        let text: String = crate::complete::one_row(
-            diesel::select(diesel::dsl::sql::<Text>("pg_current_snapshot()::text")),
-            &mut conn,
-        )
-        .await
-        .map_err(from_diesel)?;
+        let text: String = super::wrapped!(
+            conn = self.conn().await?,
+            self.connections.wrap(false),
+            crate::complete::one_row(
+                diesel::select(diesel::dsl::sql::<Text>("pg_current_snapshot()::text")),
+                &mut &*conn,
+            )
+            .await
+            .map_err(from_diesel)
+        )?;
         Ok(parse(text))
     }
 }
