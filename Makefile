@@ -17,8 +17,10 @@ test: check-domain-purity ## Run every test (unit, repository, end-to-end) again
 	scripts/with-db.sh scripts/with-pgbouncer.sh $(CARGO) nextest run -p e2e-tests --no-fail-fast
 	$(CARGO) test --workspace --doc
 
-chaos: ## Database-fault tests: each starts, crashes and restarts a PostgreSQL of its own
+chaos: ## Database-fault and cluster tests: each starts, crashes and restarts its own PostgreSQL (and replica, PgBouncer, HAProxy)
 	$(CARGO) nextest run -p customer-api --test chaos --run-ignored only --no-fail-fast
+	scripts/ensure-tools.sh pgbouncer haproxy
+	$(CARGO) nextest run -p customer-api --test processes --run-ignored only --no-fail-fast
 
 fuzz: ## Bounded schemathesis run against the service's own /openapi.json: no 5xx, no contradiction
 	scripts/with-db.sh scripts/fuzz.sh

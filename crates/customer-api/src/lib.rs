@@ -3,6 +3,7 @@
 //! the service into the HTTP adapter, and serves. Nothing here decides a business rule.
 
 pub mod cli;
+pub mod consistency;
 pub mod history;
 pub mod metrics;
 pub mod observe;

@@ -106,6 +106,22 @@ fn describe() {
         "search_cache_misses_total",
         "Searches computed (the database changed, or the search was not kept)."
     );
+    describe_counter!(
+        "db_reads_total",
+        "Reads of GET requests by the server that served them (with [database] replica_urls)."
+    );
+    describe_counter!(
+        "db_replica_fallbacks_total",
+        "Reads with a consistency token no replica had replayed within replica_wait_ms."
+    );
+    describe_gauge!(
+        "db_replica_up",
+        "1 while a replica serves reads, 0 while it is out."
+    );
+    describe_gauge!(
+        "db_replica_lag_seconds",
+        "A replica's measured staleness (-1: not measured yet)."
+    );
 }
 
 impl Metrics {
@@ -152,8 +168,22 @@ impl Metrics {
         pool: PoolGauges,
         search_cache: SearchCacheCounts,
         feed_lag: Option<Duration>,
+        replicas: Option<infra_postgres::ReplicaStatus>,
     ) -> String {
         metrics::with_local_recorder(&self.recorder, || {
+            if let Some(replicas) = replicas {
+                counter!("db_reads_total", "target" => "primary").absolute(replicas.primary_reads);
+                counter!("db_replica_fallbacks_total").absolute(replicas.fallbacks);
+                for (index, (reads, up, staleness)) in replicas.replicas.iter().enumerate() {
+                    let replica = format!("replica{index}");
+                    counter!("db_reads_total", "target" => replica.clone()).absolute(*reads);
+                    gauge!("db_replica_up", "replica" => replica.clone())
+                        .set(f64::from(u8::from(*up)));
+                    // Unknown staleness (never measured) shows as -1.
+                    gauge!("db_replica_lag_seconds", "replica" => replica)
+                        .set(staleness.map_or(-1.0, |lag| lag.as_secs_f64()));
+                }
+            }
             if let Some(lag) = feed_lag {
                 gauge!(FEED_LAG).set(lag.as_secs_f64());
             }
@@ -208,7 +238,26 @@ mod tests {
             },
             SearchCacheCounts { hits: 7, misses: 3 },
             Some(Duration::from_millis(1500)),
+            Some(infra_postgres::ReplicaStatus {
+                primary_reads: 4,
+                fallbacks: 1,
+                replicas: vec![
+                    (9, true, Some(Duration::from_millis(250))),
+                    (0, false, None),
+                ],
+            }),
         );
+        for line in [
+            "db_reads_total{target=\"primary\"} 4",
+            "db_reads_total{target=\"replica0\"} 9",
+            "db_replica_fallbacks_total 1",
+            "db_replica_up{replica=\"replica0\"} 1",
+            "db_replica_up{replica=\"replica1\"} 0",
+            "db_replica_lag_seconds{replica=\"replica0\"} 0.25",
+            "db_replica_lag_seconds{replica=\"replica1\"} -1",
+        ] {
+            assert!(text.contains(line), "{line} in {text}");
+        }
         assert!(text.contains(
             "http_requests_total{route=\"/api/v1/customers/{customer_id}\",method=\"GET\",status=\"200\"} 2"
         ));
@@ -231,6 +280,7 @@ mod tests {
             PoolGauges::default(),
             SearchCacheCounts { hits: 0, misses: 0 },
             Some(Duration::ZERO),
+            None,
         );
         for line in [
             "# HELP http_requests_total HTTP requests by route pattern, method and status.",

@@ -173,6 +173,20 @@ pub struct DatabaseSettings {
     /// and every call runs in a transaction of its own.
     #[garde(skip)]
     pub prepared_statements: bool,
+    /// Streaming replicas that serve reads (`postgres://...` each); empty: the primary serves
+    /// everything.
+    #[garde(skip)]
+    pub replica_urls: Vec<String>,
+    /// How long a read with a consistency token waits for a replica to replay past it
+    /// before the primary serves it.
+    #[garde(skip)]
+    pub replica_wait_ms: u64,
+    /// The largest measured staleness of a replica that serves reads without a token.
+    #[garde(skip)]
+    pub max_replica_lag_ms: u64,
+    /// How often the replicas' replay positions and staleness are measured.
+    #[garde(range(min = 1))]
+    pub replica_check_ms: u64,
     /// How often the aggregates' slots are folded into one row per group; 0 never.
     #[garde(skip)]
     pub counts_compact_interval_secs: u64,
@@ -228,6 +242,25 @@ impl DatabaseSettings {
     }
 }
 
+impl DatabaseSettings {
+    /// The routing of reads to replicas; `None` without replicas.
+    pub fn replicas(&self) -> Option<infra_postgres::ReplicaSettings> {
+        (!self.replica_urls.is_empty()).then(|| infra_postgres::ReplicaSettings {
+            wait: Duration::from_millis(self.replica_wait_ms),
+            max_lag: Duration::from_millis(self.max_replica_lag_ms),
+            check_every: Duration::from_millis(self.replica_check_ms),
+        })
+    }
+
+    /// The pool settings of replica `url`: the primary's, to another server.
+    pub fn replica_pool(&self, url: &str) -> infra_postgres::PoolSettings {
+        infra_postgres::PoolSettings {
+            url: url.to_owned(),
+            ..self.pool()
+        }
+    }
+}
+
 impl Settings {
     /// Loads the settings for `APP_ENV` from `APP_CONFIG_DIR` (default `./config`) and the
     /// environment.
@@ -277,6 +310,7 @@ impl Settings {
                     .try_parsing(true)
                     .list_separator(",")
                     .with_list_parse_key("cors.allowed_origins")
+                    .with_list_parse_key("database.replica_urls")
                     .source(Some(app_vars)),
             )
             .build()

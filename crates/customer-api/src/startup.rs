@@ -7,15 +7,16 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use actix_web::dev::Server;
-use actix_web::middleware::from_fn;
+use actix_web::middleware::{Condition, from_fn};
 use actix_web::{App, HttpResponse, HttpServer, web};
 use anyhow::Context;
 use api_actix::idempotency::ReplayStore;
 use api_actix::security;
 use domain::{CustomerRepository, CustomerService, CustomerUseCases};
-use infra_postgres::{PgCustomerRepository, Pool, PoolSettings};
+use infra_postgres::{PgCustomerRepository, Pool, PoolSettings, Replicas};
 use layers::{CachedSearch, CoalescedStatistics, SearchCache, SearchCacheCounts};
 
+use crate::consistency::consistency;
 use crate::metrics::{Metrics, PoolGauges};
 use crate::observe::observe;
 use crate::replay::{PgReplayStore, purge_replays_every};
@@ -74,12 +75,19 @@ impl Application {
         }
         let workers = settings.server.worker_count();
         let pools = WorkerPools::build(&pool_settings, workers)?;
+        let replicas = worker_replicas(settings, workers)?;
         let layers = Layers::from_settings(settings);
         let services: Vec<_> = pools
             .0
             .iter()
-            .map(|pool| api_actix::service_data(layers.service(pool)))
+            .enumerate()
+            .map(|(worker, pool)| {
+                let replicas = replicas.as_ref().map(|each| each[worker].clone());
+                api_actix::service_data(layers.service(pool, replicas))
+            })
             .collect();
+        let routing = replicas.is_some();
+        let replica_status = web::Data::new(replicas.and_then(|each| each.into_iter().next()));
 
         let listener = TcpListener::bind((settings.server.host.as_str(), settings.server.port))
             .with_context(|| {
@@ -154,6 +162,7 @@ impl Application {
             // The last wrap runs first: observe stays outermost so refusals are logged and
             // counted too; headers go on every answer, CORS answers preflights before auth.
             App::new()
+                .wrap(Condition::new(routing, from_fn(consistency)))
                 .wrap(from_fn(security::access_control))
                 .wrap(from_fn(security::cors))
                 .wrap(from_fn(security::security_headers))
@@ -162,6 +171,7 @@ impl Application {
                 .app_data(metrics.clone())
                 .app_data(pools.clone())
                 .app_data(search_cache.clone())
+                .app_data(replica_status.clone())
                 .app_data(services[worker].clone())
                 .app_data(replays[worker].clone())
                 .app_data(worker_pools[worker].clone())
@@ -240,6 +250,45 @@ async fn upkeep_every(metrics: web::Data<Metrics>, every: Duration) {
     }
 }
 
+/// With `[database] replica_urls`: each worker's view of the replicas (pools of its own,
+/// like [`WorkerPools`], and the state they all share), and the monitor that measures them,
+/// spawned with connections of its own.
+fn worker_replicas(settings: &Settings, workers: usize) -> anyhow::Result<Option<Vec<Replicas>>> {
+    let Some(routing) = settings.database.replicas() else {
+        return Ok(None);
+    };
+    let database = &settings.database;
+    let pools_of = |max_size: usize| -> anyhow::Result<Vec<Pool>> {
+        database
+            .replica_urls
+            .iter()
+            .map(|url| {
+                infra_postgres::build_pool(&PoolSettings {
+                    max_size,
+                    ..database.replica_pool(url)
+                })
+                .context("building a replica's pool")
+            })
+            .collect()
+    };
+    let monitor = Replicas::new(pools_of(1)?, routing);
+    let primary = infra_postgres::build_pool(&PoolSettings {
+        max_size: 1,
+        ..database.pool()
+    })
+    .context("building the database pool")?;
+    tokio::spawn(monitor.clone().monitor(primary));
+    tracing::info!(
+        replicas = database.replica_urls.len(),
+        "reads go to replicas"
+    );
+    let per_worker = database.max_connections.div_ceil(workers.max(1));
+    (0..workers.max(1))
+        .map(|_| Ok(monitor.with_pools(pools_of(per_worker)?)))
+        .collect::<anyhow::Result<_>>()
+        .map(Some)
+}
+
 /// One pool per HTTP worker.
 ///
 /// A connection's task runs on the runtime that opened it. With one pool for all workers,
@@ -289,6 +338,7 @@ async fn metrics_endpoint(
     pools: web::Data<WorkerPools>,
     pool: web::Data<Pool>,
     search_cache: web::Data<Option<Arc<SearchCache>>>,
+    replicas: web::Data<Option<Replicas>>,
 ) -> HttpResponse {
     // With the cache off the counters stay, at zero.
     let search_cache = search_cache
@@ -305,7 +355,12 @@ async fn metrics_endpoint(
     };
     HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4; charset=utf-8")
-        .body(metrics.render(pools.gauges(), search_cache, feed_lag))
+        .body(metrics.render(
+            pools.gauges(),
+            search_cache,
+            feed_lag,
+            replicas.as_ref().as_ref().map(Replicas::status),
+        ))
 }
 
 /// The speed layers the settings turn on, shared by every worker: each a decorator around
@@ -332,9 +387,12 @@ impl Layers {
         }
     }
 
-    /// The use cases over `pool`, through the layers that are on.
-    fn service(&self, pool: &Pool) -> Arc<dyn CustomerUseCases> {
-        let repository = PgCustomerRepository::new(pool.clone());
+    /// The use cases over `pool` (and `replicas` for reads), through the layers that are on.
+    fn service(&self, pool: &Pool, replicas: Option<Replicas>) -> Arc<dyn CustomerUseCases> {
+        let repository = match replicas {
+            Some(replicas) => PgCustomerRepository::with_replicas(pool.clone(), replicas),
+            None => PgCustomerRepository::new(pool.clone()),
+        };
         match &self.search_cache {
             Some(cache) => self.statistics_over(CachedSearch::new(repository, Arc::clone(cache))),
             None => self.statistics_over(repository),

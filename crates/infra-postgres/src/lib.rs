@@ -11,6 +11,7 @@ mod counts;
 mod errors;
 mod migrations;
 mod pool;
+mod replicas;
 mod repository;
 mod rows;
 mod schema;
@@ -19,6 +20,7 @@ mod sql;
 pub use counts::{CountDrift, compact_counts, count_drift, rebuild_counts};
 pub use migrations::{MigrationError, revert_all_migrations, run_migrations};
 pub use pool::{Pool, PoolBuildError, PoolSettings, PoolStatus, build_pool, pool_status};
+pub use replicas::{ReplicaSettings, ReplicaStatus, Replicas, WalPosition, reading};
 pub use repository::{
     Connections, FEED_RECHECK, InTransaction, PgCustomerRepository, PgTransaction, Pooled,
     ReplayRecord, SearchPlans, explain_search, feed_lag, purge_events, purge_replays,

@@ -21,8 +21,8 @@ use super::Security;
 use crate::error::ApiError;
 
 const ALLOW_METHODS: &str = "GET, POST, PUT, PATCH, DELETE";
-const ALLOW_HEADERS: &str = "authorization, content-type, x-request-id";
-const EXPOSE_HEADERS: &str = "x-request-id, retry-after, www-authenticate";
+const ALLOW_HEADERS: &str = "authorization, content-type, x-request-id, x-consistency-token";
+const EXPOSE_HEADERS: &str = "x-request-id, retry-after, www-authenticate, x-consistency-token";
 /// How long a browser may reuse a preflight answer, in seconds.
 const MAX_AGE: &str = "600";
 

@@ -3,9 +3,11 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, reason = "tests fail loudly")]
 
+mod cluster_smoke;
 #[path = "../common/mod.rs"]
 mod common;
 mod erasure;
+mod replicas;
 mod statistics;
 
 use std::collections::HashSet;

@@ -41,6 +41,7 @@ use domain::{
 
 use crate::errors::from_pool;
 use crate::pool::{Pool, Wrap};
+use crate::replicas::{Replicas, Target};
 
 /// Where a repository's statements run: a connection from the pool per call
 /// ([`Pooled`]), or the one connection of an open transaction ([`InTransaction`]).
@@ -58,6 +59,16 @@ pub trait Connections: Clone + Send + Sync + 'static + private::Sealed {
     /// call runs in a transaction of its own (see `crate::pool`).
     #[doc(hidden)]
     fn wrap(&self, guarded: bool) -> Wrap;
+    /// A connection for a read, from the server the read scope chose (see
+    /// `crate::replicas`), and that replica's index when it is one.
+    #[doc(hidden)]
+    async fn read_conn(&self) -> (Result<Conn<'_>, RepositoryError>, Option<usize>) {
+        (self.conn().await, None)
+    }
+    /// Takes a replica out after a read failed on it; the rest of the scope reads the
+    /// primary.
+    #[doc(hidden)]
+    fn read_failed(&self, _replica: usize, _error: &RepositoryError) {}
 }
 
 /// Runs `$body` (which uses `$conn`, the connection `$get` gives) in what `$wrap` says,
@@ -86,16 +97,42 @@ macro_rules! guarded {
     };
 }
 
+/// Runs the read `$body` with `$conn` from the server the read scope chose; when a replica
+/// cannot serve it, takes the replica out and runs it on the primary.
+macro_rules! read {
+    ($self:ident, $conn:ident, $body:expr) => {{
+        let (got, replica) = $self.connections.read_conn().await;
+        let attempt = async {
+            match got {
+                Ok(conn) => {
+                    $crate::repository::wrapped!($conn = conn, $self.connections.wrap(false), $body)
+                }
+                Err(error) => Err(error),
+            }
+        }
+        .await;
+        match (replica, attempt) {
+            (Some(replica), Err(error @ RepositoryError::Unavailable(_))) => {
+                $self.connections.read_failed(replica, &error);
+                $crate::repository::call!($self, $conn, $body)
+            }
+            (_, result) => result,
+        }
+    }};
+}
+pub(crate) use read;
+
 /// Runs `$body` with `$conn` from the repository's connections.
 macro_rules! call {
     ($self:ident, $conn:ident, $body:expr) => {
-        wrapped!(
+        $crate::repository::wrapped!(
             $conn = $self.conn().await?,
             $self.connections.wrap(false),
             $body
         )
     };
 }
+pub(crate) use call;
 
 mod private {
     pub trait Sealed {}
@@ -142,24 +179,60 @@ impl std::ops::DerefMut for Conn<'_> {
     }
 }
 
-/// A connection from the pool for each call.
+/// A connection from the pool for each call: the primary's, or for a read in a read scope
+/// a replica's (see `crate::replicas`).
 #[derive(Clone)]
-pub struct Pooled(Pool);
+pub struct Pooled {
+    primary: Pool,
+    replicas: Option<Replicas>,
+}
 
 impl std::fmt::Debug for Pooled {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_tuple("Pooled").field(&self.0.status()).finish()
+        f.debug_struct("Pooled")
+            .field("primary", &self.primary.status())
+            .field("replicas", &self.replicas.is_some())
+            .finish()
     }
 }
 
 #[async_trait]
 impl Connections for Pooled {
     async fn conn(&self) -> Result<Conn<'_>, RepositoryError> {
-        self.0.get().await.map(Conn::Pooled).map_err(from_pool)
+        self.primary
+            .get()
+            .await
+            .map(Conn::Pooled)
+            .map_err(from_pool)
     }
 
     fn wrap(&self, _guarded: bool) -> Wrap {
-        self.0.wrap()
+        self.primary.wrap()
+    }
+
+    async fn read_conn(&self) -> (Result<Conn<'_>, RepositoryError>, Option<usize>) {
+        let Some(replicas) = &self.replicas else {
+            return (self.conn().await, None);
+        };
+        match crate::replicas::target(replicas).await {
+            Target::Primary => (self.conn().await, None),
+            Target::Replica(replica) => (
+                replicas
+                    .pool(replica)
+                    .get()
+                    .await
+                    .map(Conn::Pooled)
+                    .map_err(from_pool),
+                Some(replica),
+            ),
+        }
+    }
+
+    fn read_failed(&self, replica: usize, error: &RepositoryError) {
+        if let Some(replicas) = &self.replicas {
+            replicas.failed(replica, error);
+            crate::replicas::fell_back();
+        }
     }
 }
 
@@ -175,7 +248,7 @@ pub struct PgCustomerRepository<C: Connections = Pooled> {
 impl std::fmt::Debug for PgCustomerRepository {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("PgCustomerRepository")
-            .field("pool", &self.connections.0.status())
+            .field("connections", &self.connections)
             .finish()
     }
 }
@@ -192,14 +265,29 @@ impl PgCustomerRepository {
     /// A repository drawing connections from `pool` (migrations must have run).
     pub fn new(pool: Pool) -> Self {
         Self {
-            connections: Pooled(pool),
+            connections: Pooled {
+                primary: pool,
+                replicas: None,
+            },
             provenance: Arc::default(),
         }
     }
 
-    /// The pool this repository uses.
+    /// A repository writing to the primary through `pool`, whose reads in a read scope
+    /// ([`crate::reading`]) may go to `replicas`.
+    pub fn with_replicas(pool: Pool, replicas: Replicas) -> Self {
+        Self {
+            connections: Pooled {
+                primary: pool,
+                replicas: Some(replicas),
+            },
+            provenance: Arc::default(),
+        }
+    }
+
+    /// The primary's pool this repository uses.
     pub fn pool(&self) -> &Pool {
-        &self.connections.0
+        &self.connections.primary
     }
 }
 
@@ -252,12 +340,12 @@ impl<C: Connections> CustomerRepository for PgCustomerRepository<C> {
         &self,
         id: &CustomerId,
     ) -> Result<Option<Customer>, RepositoryError> {
-        call!(self, conn, reads::find_by_customer_id(&mut conn, id).await)
+        read!(self, conn, reads::find_by_customer_id(&mut conn, id).await)
     }
 
     #[tracing::instrument(level = "debug", name = "db.find_by_username", skip_all)]
     async fn find_by_username(&self, username: &str) -> Result<Option<Customer>, RepositoryError> {
-        call!(
+        read!(
             self,
             conn,
             reads::find_by_username(&mut conn, username).await
@@ -266,17 +354,17 @@ impl<C: Connections> CustomerRepository for PgCustomerRepository<C> {
 
     #[tracing::instrument(level = "debug", name = "db.find_by_email", skip_all)]
     async fn find_by_email(&self, email: &str) -> Result<Option<Customer>, RepositoryError> {
-        call!(self, conn, reads::find_by_email(&mut conn, email).await)
+        read!(self, conn, reads::find_by_email(&mut conn, email).await)
     }
 
     #[tracing::instrument(level = "debug", name = "db.list", skip_all)]
     async fn list(&self, query: &ListQuery) -> Result<CustomerPage, RepositoryError> {
-        call!(self, conn, reads::list(&conn, query).await)
+        read!(self, conn, reads::list(&conn, query).await)
     }
 
     #[tracing::instrument(level = "debug", name = "db.search", skip_all)]
     async fn search(&self, criteria: &SearchCriteria) -> Result<CustomerPage, RepositoryError> {
-        call!(self, conn, search::search(&conn, criteria).await)
+        read!(self, conn, search::search(&conn, criteria).await)
     }
 
     #[tracing::instrument(level = "debug", name = "db.update", skip_all)]
@@ -352,7 +440,7 @@ impl<C: Connections> CustomerRepository for PgCustomerRepository<C> {
         tags: &Tags,
         page: &PageRequest,
     ) -> Result<Vec<Customer>, RepositoryError> {
-        call!(self, conn, reads::find_by_tags(&mut conn, tags, page).await)
+        read!(self, conn, reads::find_by_tags(&mut conn, tags, page).await)
     }
 
     #[tracing::instrument(level = "debug", name = "db.find_by_location", skip_all)]
@@ -361,7 +449,7 @@ impl<C: Connections> CustomerRepository for PgCustomerRepository<C> {
         filter: &LocationFilter,
         page: &PageRequest,
     ) -> Result<Vec<Customer>, RepositoryError> {
-        call!(
+        read!(
             self,
             conn,
             reads::find_by_location(&mut conn, filter, page).await
@@ -374,7 +462,7 @@ impl<C: Connections> CustomerRepository for PgCustomerRepository<C> {
         level: LocationLevel,
         country: Option<String>,
     ) -> Result<Vec<LocationCount>, RepositoryError> {
-        call!(
+        read!(
             self,
             conn,
             statistics::locations(&conn, level, country.as_deref()).await
@@ -427,7 +515,7 @@ impl<C: Connections> CustomerRepository for PgCustomerRepository<C> {
         id: &CustomerId,
         query: &TimelineQuery,
     ) -> Result<Option<Vec<CustomerEvent>>, RepositoryError> {
-        call!(self, conn, history::timeline(&mut conn, id, query).await)
+        read!(self, conn, history::timeline(&mut conn, id, query).await)
     }
 
     #[tracing::instrument(level = "debug", name = "db.feed", skip_all)]
@@ -460,6 +548,6 @@ impl<C: Connections> CustomerRepository for PgCustomerRepository<C> {
 
     #[tracing::instrument(level = "debug", name = "db.erasure", skip_all)]
     async fn erasure(&self, id: &CustomerId) -> Result<Option<Tombstone>, RepositoryError> {
-        call!(self, conn, erasure::erasure(&mut conn, id).await)
+        read!(self, conn, erasure::erasure(&mut conn, id).await)
     }
 }

@@ -39,9 +39,10 @@ fn parse(text: String) -> Option<DataVersion> {
 impl DataVersions for PgCustomerRepository {
     #[tracing::instrument(level = "debug", name = "db.current_version", skip_all)]
     async fn current_version(&self) -> Result<Option<DataVersion>, RepositoryError> {
-        let text: String = super::wrapped!(
-            conn = self.conn().await?,
-            self.connections.wrap(false),
+        // The version of the server the scope's search will read: a read.
+        let text: String = super::read!(
+            self,
+            conn,
             crate::complete::one_row(
                 diesel::select(diesel::dsl::sql::<Text>("pg_current_snapshot()::text")),
                 &mut &*conn,

@@ -1,0 +1,158 @@
+//! Reads from a streaming replica with read-your-writes, against a real replica
+//! (`pg_basebackup`, its own port) whose replay the test pauses, resumes and kills.
+
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+use crate::common::cluster::Replica;
+use crate::common::{PrivatePostgres, Service, eventually};
+
+/// The staleness bound the service is started with.
+const MAX_LAG: Duration = Duration::from_millis(1000);
+
+/// `db_reads_total{target="..."}` and `db_replica_fallbacks_total` from `/metrics`.
+async fn counted(service: &Service, client: &reqwest::Client, series: &str) -> u64 {
+    let text = client
+        .get(format!("{}/metrics", service.base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    text.lines()
+        .find_map(|line| line.strip_prefix(series)?.trim().parse().ok())
+        .unwrap_or(0)
+}
+
+const REPLICA_READS: &str = "db_reads_total{target=\"replica0\"}";
+const PRIMARY_READS: &str = "db_reads_total{target=\"primary\"}";
+const FALLBACKS: &str = "db_replica_fallbacks_total";
+
+/// GET of a customer, with or without a token: the status.
+async fn get(service: &Service, client: &reqwest::Client, id: &str, token: Option<&str>) -> u16 {
+    let mut request = client.get(format!("{}/api/v1/customers/{id}", service.base));
+    if let Some(token) = token {
+        request = request.header("X-Consistency-Token", token);
+    }
+    request.send().await.unwrap().status().as_u16()
+}
+
+/// Creates a customer; its id and the answer's consistency token.
+async fn create(service: &Service, client: &reqwest::Client, email: &str) -> (String, String) {
+    let res = client
+        .post(format!("{}/api/v1/customers/", service.base))
+        .json(&serde_json::json!({"first_name": "Rita", "last_name": "Replica", "email": email}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status().as_u16(), 201);
+    let token = res
+        .headers()
+        .get("x-consistency-token")
+        .expect("a write's answer carries a consistency token")
+        .to_str()
+        .unwrap()
+        .to_owned();
+    let body: Value = res.json().await.unwrap();
+    (body["customer_id"].as_str().unwrap().to_owned(), token)
+}
+
+#[tokio::test]
+#[ignore = "starts its own PostgreSQL and a streaming replica; run with make chaos"]
+async fn reads_follow_their_token_to_a_replica_or_the_primary_and_survive_the_replicas_loss() {
+    let pg = PrivatePostgres::start();
+    let replica = Replica::start(&pg);
+    let service = Service::start(
+        &pg.url,
+        &[
+            ("APP__DATABASE__REPLICA_URLS", replica.url.as_str()),
+            ("APP__DATABASE__REPLICA_WAIT_MS", "50"),
+            ("APP__DATABASE__MAX_REPLICA_LAG_MS", "1000"),
+            ("APP__RATE_LIMIT__ENABLED", "false"),
+        ],
+    )
+    .await;
+    let client = reqwest::Client::new();
+    assert!(
+        eventually(Duration::from_secs(20), async || service
+            .health(&client)
+            .await
+            == Some(200))
+        .await
+    );
+
+    // Caught up: a read without a token is the replica's.
+    let (first, _) = create(&service, &client, "first@example.com").await;
+    replica.catch_up(&pg);
+    tokio::time::sleep(Duration::from_millis(300)).await; // a measure of its staleness
+    let before = counted(&service, &client, REPLICA_READS).await;
+    assert_eq!(get(&service, &client, &first, None).await, 200);
+    assert_eq!(counted(&service, &client, REPLICA_READS).await, before + 1);
+
+    // Replay paused: a read with its write's token is still right, from the primary after
+    // the bounded wait; one without may be stale only within the bound.
+    replica.pause_replay();
+    let (second, token) = create(&service, &client, "second@example.com").await;
+    let fallbacks = counted(&service, &client, FALLBACKS).await;
+    let started = Instant::now();
+    assert_eq!(get(&service, &client, &second, Some(&token)).await, 200);
+    assert!(
+        started.elapsed() >= Duration::from_millis(50),
+        "it waited for the replica"
+    );
+    assert_eq!(counted(&service, &client, FALLBACKS).await, fallbacks + 1);
+    let early = get(&service, &client, &second, None).await;
+    assert!(matches!(early, 200 | 404), "{early}");
+    tokio::time::sleep(MAX_LAG + Duration::from_millis(500)).await;
+    for _ in 0..5 {
+        assert_eq!(
+            get(&service, &client, &second, None).await,
+            200,
+            "a replica staler than the bound serves no read"
+        );
+    }
+
+    // Resumed: the replica serves the token's read itself.
+    replica.resume_replay();
+    replica.catch_up(&pg);
+    let (replica_reads, fallbacks) = (
+        counted(&service, &client, REPLICA_READS).await,
+        counted(&service, &client, FALLBACKS).await,
+    );
+    assert_eq!(get(&service, &client, &second, Some(&token)).await, 200);
+    assert_eq!(
+        counted(&service, &client, REPLICA_READS).await,
+        replica_reads + 1
+    );
+    assert_eq!(counted(&service, &client, FALLBACKS).await, fallbacks);
+
+    // Killed: every read still answers, from the primary.
+    replica.crash();
+    let primary_reads = counted(&service, &client, PRIMARY_READS).await;
+    for _ in 0..10 {
+        assert_eq!(get(&service, &client, &first, None).await, 200);
+        assert_eq!(get(&service, &client, &second, Some(&token)).await, 200);
+        let list = client
+            .get(format!("{}/api/v1/customers/", service.base))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(list.status().as_u16(), 200);
+    }
+    assert!(counted(&service, &client, PRIMARY_READS).await >= primary_reads + 20);
+
+    // Back: it is measured again and serves reads once it caught up.
+    replica.resume();
+    replica.catch_up(&pg);
+    let replica_reads = counted(&service, &client, REPLICA_READS).await;
+    assert!(
+        eventually(Duration::from_secs(40), async || {
+            get(&service, &client, &first, None).await == 200
+                && counted(&service, &client, REPLICA_READS).await > replica_reads
+        })
+        .await,
+        "the replica is taken back after its backoff"
+    );
+}

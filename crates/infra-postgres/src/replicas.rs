@@ -1,0 +1,483 @@
+//! Reads from streaming replicas, with read-your-writes.
+//!
+//! A write's answer carries a consistency token: the primary's WAL position read after the
+//! commit ([`Replicas::primary_position`]), at or past the commit record. A read that
+//! presents it ([`reading`]) is served by a replica only once that replica has replayed
+//! past it (`pg_last_wal_replay_lsn()`), waiting at most `wait`, else by the primary. A
+//! read without a token is served by a replica whose staleness, as last measured, is within
+//! `max_lag`, else by the primary. Everything outside a [`reading`] scope (writes, the reads
+//! a write makes, background work, the statistics a batch of requests shares) uses the
+//! primary.
+//!
+//! **Staleness is measured, not assumed.** A monitor ([`Replicas::monitor`]) samples the
+//! primary's WAL position every `check_every` and each replica's replay position. A replica
+//! that has replayed past the primary's position of time `t` holds everything committed
+//! before `t`: its staleness is at most `now - t` for the latest such sample. (A quiet
+//! primary does not make a replica stale: its position does not move.)
+//!
+//! **Health.** A replica that fails a check or a read is taken out and tried again after a
+//! backoff (1 s, doubling to 30 s); a read that failed on it is retried on the primary. With
+//! every replica out, reads go to the primary.
+//!
+//! Within one scope every read goes to the same server (the first read's choice), so a
+//! request's reads see one server's data: the search cache's version and the search it
+//! keys must come from the same one.
+
+use std::collections::VecDeque;
+use std::future::Future;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
+
+use diesel::QueryableByName;
+use diesel::sql_types::{BigInt, Nullable};
+use domain::RepositoryError;
+
+use crate::complete;
+use crate::errors::{from_diesel, from_pool};
+use crate::pool::Pool;
+
+/// How long a replica stays out after its first failure; doubled on each further one.
+const FIRST_BACKOFF: Duration = Duration::from_secs(1);
+/// The longest a replica stays out before it is tried again.
+const MAX_BACKOFF: Duration = Duration::from_secs(30);
+/// How often a read waiting for its token asks the replica again.
+const WAIT_STEP: Duration = Duration::from_millis(2);
+
+/// Where the replicas are and how stale a read may be.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReplicaSettings {
+    /// Longest a read with a token waits for a replica to replay past it.
+    pub wait: Duration,
+    /// Largest staleness of a replica that serves reads without a token.
+    pub max_lag: Duration,
+    /// How often the monitor measures the replicas.
+    pub check_every: Duration,
+}
+
+/// A position in the write-ahead log (`pg_lsn`), as a number.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct WalPosition(u64);
+
+impl WalPosition {
+    /// Reads PostgreSQL's text form, `16/B374D848`.
+    pub fn parse(text: &str) -> Option<Self> {
+        let (high, low) = text.trim().split_once('/')?;
+        let high = u64::from_str_radix(high, 16).ok()?;
+        let low = u64::from_str_radix(low, 16).ok()?;
+        (high <= u64::from(u32::MAX) && low <= u64::from(u32::MAX))
+            .then_some(Self(high << 32 | low))
+    }
+}
+
+impl std::fmt::Display for WalPosition {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:X}/{:X}", self.0 >> 32, self.0 & u64::from(u32::MAX))
+    }
+}
+
+/// What one replica is known to have done.
+#[derive(Debug, Default)]
+struct Health {
+    /// Its replay position at the last measure (0: unknown).
+    replayed: AtomicU64,
+    /// Milliseconds of staleness at the last measure; `u64::MAX` when unknown.
+    stale_ms: AtomicU64,
+    /// When that measure was taken, as milliseconds since `Shared::epoch`.
+    measured_at_ms: AtomicU64,
+    /// Out until then (milliseconds since `Shared::epoch`); 0: in.
+    out_until_ms: AtomicU64,
+    /// The current backoff in milliseconds (0 after a success).
+    backoff_ms: AtomicU64,
+    /// Reads it served.
+    reads: AtomicU64,
+}
+
+/// What every worker's view of the replicas shares.
+#[derive(Debug)]
+struct Shared {
+    settings: ReplicaSettings,
+    epoch: Instant,
+    health: Vec<Health>,
+    /// The primary's recent positions, oldest first, with when they were read.
+    history: Mutex<VecDeque<(Instant, WalPosition)>>,
+    primary_reads: AtomicU64,
+    /// Reads with a token that no replica could serve in time.
+    fallbacks: AtomicU64,
+    next: AtomicUsize,
+}
+
+impl Shared {
+    fn now_ms(&self) -> u64 {
+        u64::try_from(self.epoch.elapsed().as_millis()).unwrap_or(u64::MAX)
+    }
+
+    fn is_in(&self, replica: usize) -> bool {
+        self.health[replica].out_until_ms.load(Ordering::Relaxed) <= self.now_ms()
+    }
+
+    fn succeeded(&self, replica: usize, replayed: WalPosition) {
+        let health = &self.health[replica];
+        health.replayed.fetch_max(replayed.0, Ordering::Relaxed);
+        health.backoff_ms.store(0, Ordering::Relaxed);
+        health.out_until_ms.store(0, Ordering::Relaxed);
+    }
+
+    /// Takes a replica out after a failure, for twice as long as the last time.
+    fn failed(&self, replica: usize, error: &RepositoryError) {
+        let health = &self.health[replica];
+        let backoff = health
+            .backoff_ms
+            .load(Ordering::Relaxed)
+            .saturating_mul(2)
+            .clamp(millis(FIRST_BACKOFF), millis(MAX_BACKOFF));
+        health.backoff_ms.store(backoff, Ordering::Relaxed);
+        health
+            .out_until_ms
+            .store(self.now_ms() + backoff, Ordering::Relaxed);
+        tracing::warn!(replica, %error, backoff_ms = backoff, "replica taken out of reads");
+    }
+
+    /// Its staleness now: the last measure plus the time since.
+    fn staleness(&self, replica: usize) -> Option<Duration> {
+        let health = &self.health[replica];
+        let stale = health.stale_ms.load(Ordering::Relaxed);
+        (stale != u64::MAX).then(|| {
+            let since = self
+                .now_ms()
+                .saturating_sub(health.measured_at_ms.load(Ordering::Relaxed));
+            Duration::from_millis(stale.saturating_add(since))
+        })
+    }
+
+    /// The replicas in, starting at the next in turn.
+    fn in_turn(&self) -> impl Iterator<Item = usize> + '_ {
+        let count = self.health.len();
+        let start = self.next.fetch_add(1, Ordering::Relaxed);
+        (0..count)
+            .map(move |i| (start + i) % count)
+            .filter(|&r| self.is_in(r))
+    }
+}
+
+fn millis(duration: Duration) -> u64 {
+    u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)
+}
+
+/// A worker's view of the replicas: their pools (opened on this worker's runtime) and the
+/// state every worker shares.
+#[derive(Debug, Clone)]
+pub struct Replicas {
+    pools: Arc<Vec<Pool>>,
+    shared: Arc<Shared>,
+}
+
+/// Which server a read goes to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Target {
+    Primary,
+    Replica(usize),
+}
+
+/// A snapshot of the routing for metrics.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReplicaStatus {
+    /// Reads the primary served in a read scope.
+    pub primary_reads: u64,
+    /// Reads with a token that no replica could serve in time.
+    pub fallbacks: u64,
+    /// Per replica: reads served, whether it is in, and its staleness (unknown: `None`).
+    pub replicas: Vec<(u64, bool, Option<Duration>)>,
+}
+
+impl Replicas {
+    /// Replicas reached through `pools` (one per replica, in the order of the settings).
+    pub fn new(pools: Vec<Pool>, settings: ReplicaSettings) -> Self {
+        let health = (0..pools.len())
+            .map(|_| Health {
+                stale_ms: AtomicU64::new(u64::MAX),
+                ..Health::default()
+            })
+            .collect();
+        Self {
+            pools: Arc::new(pools),
+            shared: Arc::new(Shared {
+                settings,
+                epoch: Instant::now(),
+                health,
+                history: Mutex::new(VecDeque::new()),
+                primary_reads: AtomicU64::new(0),
+                fallbacks: AtomicU64::new(0),
+                next: AtomicUsize::new(0),
+            }),
+        }
+    }
+
+    /// The same replicas and shared state through other pools (another worker's).
+    #[must_use]
+    pub fn with_pools(&self, pools: Vec<Pool>) -> Self {
+        assert_eq!(pools.len(), self.pools.len(), "one pool per replica");
+        Self {
+            pools: Arc::new(pools),
+            shared: Arc::clone(&self.shared),
+        }
+    }
+
+    /// Reads served per target, fallbacks, and each replica's state.
+    pub fn status(&self) -> ReplicaStatus {
+        let shared = &self.shared;
+        ReplicaStatus {
+            primary_reads: shared.primary_reads.load(Ordering::Relaxed),
+            fallbacks: shared.fallbacks.load(Ordering::Relaxed),
+            replicas: (0..shared.health.len())
+                .map(|r| {
+                    (
+                        shared.health[r].reads.load(Ordering::Relaxed),
+                        shared.is_in(r),
+                        shared.staleness(r),
+                    )
+                })
+                .collect(),
+        }
+    }
+
+    /// The primary's current WAL position: read after a write's commit, a consistency token
+    /// for it.
+    ///
+    /// # Errors
+    /// When the primary cannot be reached.
+    pub async fn primary_position(primary: &Pool) -> Result<WalPosition, RepositoryError> {
+        position(primary, "pg_current_wal_lsn()").await
+    }
+
+    /// Measures the primary and every replica every `check_every`, forever (spawn it once
+    /// per process, with pools of its own).
+    pub async fn monitor(self, primary: Pool) {
+        let mut ticks = tokio::time::interval(self.shared.settings.check_every);
+        ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            ticks.tick().await;
+            self.measure(&primary).await;
+        }
+    }
+
+    /// One round of the monitor.
+    pub async fn measure(&self, primary: &Pool) {
+        let shared = &self.shared;
+        match Self::primary_position(primary).await {
+            Ok(at) => {
+                let mut history = shared
+                    .history
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner);
+                history.push_back((Instant::now(), at));
+                // Enough history to tell any staleness up to twice the bound.
+                let keep = shared.settings.max_lag * 2 + shared.settings.check_every;
+                while history
+                    .front()
+                    .is_some_and(|(when, _)| when.elapsed() > keep)
+                    && history.len() > 1
+                {
+                    history.pop_front();
+                }
+            }
+            Err(error) => tracing::warn!(%error, "cannot read the primary's WAL position"),
+        }
+        for replica in 0..self.pools.len() {
+            if !shared.is_in(replica) {
+                continue;
+            }
+            match self.replayed(replica).await {
+                Ok(replayed) => {
+                    let stale = self.staleness_of(replayed);
+                    let health = &shared.health[replica];
+                    health
+                        .stale_ms
+                        .store(stale.map_or(u64::MAX, millis), Ordering::Relaxed);
+                    health
+                        .measured_at_ms
+                        .store(shared.now_ms(), Ordering::Relaxed);
+                }
+                Err(error) => shared.failed(replica, &error),
+            }
+        }
+    }
+
+    /// How stale a server that replayed up to `replayed` is, by the primary's history:
+    /// `now - t` for the latest sample at `t` it has replayed past; `None` when it has
+    /// replayed past none of them.
+    fn staleness_of(&self, replayed: WalPosition) -> Option<Duration> {
+        let history = self
+            .shared
+            .history
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        history
+            .iter()
+            .rev()
+            .find(|(_, at)| *at <= replayed)
+            .map(|(when, _)| when.elapsed())
+    }
+
+    /// Asks a replica how far it has replayed (and records it).
+    async fn replayed(&self, replica: usize) -> Result<WalPosition, RepositoryError> {
+        let replayed = position(&self.pools[replica], "pg_last_wal_replay_lsn()").await?;
+        self.shared.succeeded(replica, replayed);
+        Ok(replayed)
+    }
+
+    /// Where a read with `token` (or without) goes, waiting for a replica when needed.
+    pub(crate) async fn choose(&self, token: Option<WalPosition>) -> Target {
+        let shared = &self.shared;
+        let chosen = match token {
+            None => {
+                let fresh = shared.in_turn().find(|&r| {
+                    shared
+                        .staleness(r)
+                        .is_some_and(|stale| stale <= shared.settings.max_lag)
+                });
+                fresh.map_or(Target::Primary, Target::Replica)
+            }
+            Some(token) => self.past(token).await,
+        };
+        match chosen {
+            Target::Primary => shared.primary_reads.fetch_add(1, Ordering::Relaxed),
+            Target::Replica(r) => shared.health[r].reads.fetch_add(1, Ordering::Relaxed),
+        };
+        chosen
+    }
+
+    /// A replica that has replayed past `token`, waiting up to `wait`; else the primary.
+    async fn past(&self, token: WalPosition) -> Target {
+        let shared = &self.shared;
+        if token == UNREADABLE {
+            return Target::Primary;
+        }
+        let known = shared
+            .in_turn()
+            .find(|&r| shared.health[r].replayed.load(Ordering::Relaxed) >= token.0);
+        if let Some(replica) = known {
+            return Target::Replica(replica);
+        }
+        let deadline = Instant::now() + shared.settings.wait;
+        loop {
+            let candidates: Vec<usize> = shared.in_turn().collect();
+            if candidates.is_empty() {
+                break;
+            }
+            for replica in candidates {
+                match self.replayed(replica).await {
+                    Ok(replayed) if replayed >= token => return Target::Replica(replica),
+                    Ok(_) => {}
+                    Err(error) => shared.failed(replica, &error),
+                }
+            }
+            if Instant::now() + WAIT_STEP > deadline {
+                break;
+            }
+            tokio::time::sleep(WAIT_STEP).await;
+        }
+        shared.fallbacks.fetch_add(1, Ordering::Relaxed);
+        Target::Primary
+    }
+
+    /// The pool of a replica.
+    pub(crate) fn pool(&self, replica: usize) -> &Pool {
+        &self.pools[replica]
+    }
+
+    /// Takes a replica out after a read failed on it.
+    pub(crate) fn failed(&self, replica: usize, error: &RepositoryError) {
+        self.shared.failed(replica, error);
+    }
+}
+
+/// A WAL position `function` returns on a connection of `pool`.
+async fn position(pool: &Pool, function: &str) -> Result<WalPosition, RepositoryError> {
+    #[derive(QueryableByName)]
+    struct Position {
+        #[diesel(sql_type = Nullable<BigInt>)]
+        at: Option<i64>,
+    }
+    let sql = format!("SELECT ({function} - '0/0'::pg_lsn)::bigint AS at");
+    let row: Position = crate::repository::wrapped!(
+        conn = pool.get().await.map_err(from_pool)?,
+        pool.wrap(),
+        complete::one_row(diesel::sql_query(sql.as_str()), &mut *conn)
+            .await
+            .map_err(from_diesel)
+    )?;
+    row.at
+        .and_then(|at| u64::try_from(at).ok())
+        .map(WalPosition)
+        .ok_or_else(|| RepositoryError::Unavailable(format!("{function} is null: not a replica")))
+}
+
+/// The token of a read scope whose client sent one that is not a WAL position.
+const UNREADABLE: WalPosition = WalPosition(u64::MAX);
+
+/// What a read scope knows: the client's token, and the server its first read chose.
+#[derive(Debug)]
+pub struct ReadScope {
+    token: Option<WalPosition>,
+    chosen: Mutex<Option<Target>>,
+}
+
+tokio::task_local! {
+    static READING: Arc<ReadScope>;
+}
+
+/// Runs `work` as a read: its repository reads may go to a replica, after `token` (a
+/// consistency token from a write's answer) when given. A token that is not a WAL position
+/// sends the reads to the primary.
+pub async fn reading<F: Future>(token: Option<&str>, work: F) -> F::Output {
+    let token = match token.map(WalPosition::parse) {
+        None => None,
+        Some(Some(position)) => Some(position),
+        // Unreadable: only the primary is sure to be past it.
+        Some(None) => Some(UNREADABLE),
+    };
+    let scope = Arc::new(ReadScope {
+        token,
+        chosen: Mutex::new(None),
+    });
+    READING.scope(scope, work).await
+}
+
+/// Where the current read goes: the primary outside a read scope; else the scope's server,
+/// chosen on its first read.
+pub(crate) async fn target(replicas: &Replicas) -> Target {
+    let Ok(scope) = READING.try_with(Arc::clone) else {
+        return Target::Primary;
+    };
+    let chosen = *scope.chosen.lock().unwrap_or_else(PoisonError::into_inner);
+    if let Some(chosen) = chosen {
+        return chosen;
+    }
+    let chosen = replicas.choose(scope.token).await;
+    *scope.chosen.lock().unwrap_or_else(PoisonError::into_inner) = Some(chosen);
+    chosen
+}
+
+/// After a read failed on a replica, the rest of the scope reads the primary.
+pub(crate) fn fell_back() {
+    let _ = READING.try_with(|scope| {
+        *scope.chosen.lock().unwrap_or_else(PoisonError::into_inner) = Some(Target::Primary);
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wal_positions_read_and_print_as_postgres_does() {
+        let at = WalPosition::parse("16/B374D848").unwrap();
+        assert_eq!(at.0, 0x16_B374_D848);
+        assert_eq!(at.to_string(), "16/B374D848");
+        assert!(WalPosition::parse("0/0").unwrap() < at);
+        for bad in ["", "16", "x/1", "1/100000000", "-1/2"] {
+            assert_eq!(WalPosition::parse(bad), None, "{bad}");
+        }
+    }
+}
