@@ -90,7 +90,14 @@ pub struct IfNoneMatchHeader(
                        answers too, leaving a tombstone that keeps the statistics' totals. An \
                        erased customer answers 410 `Customer erased` wherever it is named by \
                        id (its timeline stays, values erased), and is never found by email, \
-                       username, list or search.",
+                       username, list or search.\n\n\
+                       Scale-out, beyond the original: when the service reads from database \
+                       replicas, every answer to a write carries `X-Consistency-Token`; a GET \
+                       that sends it back sees that write, whichever instance and replica \
+                       serves it. A GET without it may lag by at most the configured bound \
+                       (one second by default). When the database cannot serve a request now \
+                       (unreachable, no connection in time, a query past its time limit) the \
+                       answer is 503 with `Retry-After`.",
         contact(name = "customer-api maintainers", url = "https://github.com/customer-api/customer-api")
     ),
     paths(
