@@ -3,6 +3,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, reason = "tests fail loudly")]
 
+mod balanced;
 mod cluster_smoke;
 #[path = "../common/mod.rs"]
 mod common;
