@@ -11,7 +11,8 @@
 # 10), BENCH_CONNECTIONS (32), BENCH_PORT (18080), BENCH_LIMIT (list page size, 50),
 # BENCH_WRITERS (8: connections creating customers meanwhile in the "under writes" runs of
 # the read scenarios), BENCH_ONLY (a regular expression: run only the scenarios whose names
-# match it).
+# match it; "get by customer_id, instances behind HAProxy" is 1, 2 and 3 instances behind a
+# round-robin HAProxy, beside one instance reached directly).
 #
 # BENCH_BASELINE=<git revision> measures that revision's release binary too, in the same run:
 # built from `git archive` into BENCH_BASELINE_DIR (target/bench-baseline, or under
@@ -470,6 +471,80 @@ if [[ -z $ONLY || "statistics recomputed" =~ $ONLY ]]; then
     recomputed_note="Computing the overview from the customers instead (the original's way, pgbench, 2 clients): ${recomputed_tps:-?} per second."
 fi
 
+# Get by id through HAProxy (round robin) in front of 1, 2 and 3 instances of the service,
+# beside one instance reached directly: what more instances and the balancer's hop give on
+# this machine. The instances share the cores with PostgreSQL, wrk and HAProxy.
+instances_rows=()
+if [[ -z $ONLY || "get by customer_id, instances behind HAProxy" =~ $ONLY ]]; then
+    scripts/ensure-tools.sh haproxy
+    # Free the connections of the service without coalescing (PostgreSQL allows 100).
+    stop_service "$SERVICE2_PID"
+    SERVICE2_PID=""
+    balancer_port=$((PORT + 9))
+    instance_pids=()
+    stop_instances() {
+        local pid
+        for pid in "${instance_pids[@]}"; do stop_service "$pid"; done
+        instance_pids=()
+        [[ -z ${HAPROXY_PID:-} ]] || { kill "$HAPROXY_PID" 2>/dev/null || true; wait "$HAPROXY_PID" 2>/dev/null || true; }
+        HAPROXY_PID=""
+    }
+    trap 'stop_instances; cleanup' EXIT
+    for n in 1 2 3; do
+        servers=""
+        for ((i = 1; i <= n; i++)); do
+            port=$((PORT + 10 + i))
+            start_service "$BIN" "$BENCH_URL" "$port" "$OUT/instance-$i.log" \
+                APP__DATABASE__MIGRATE_ON_START=false APP__DATABASE__COUNTS_COMPACT_INTERVAL_SECS=0
+            instance_pids+=("$STARTED_PID")
+            servers+="    server s$i 127.0.0.1:$port"$'\n'
+        done
+        for ((i = 1; i <= n; i++)); do
+            wait_healthy "${instance_pids[$((i - 1))]}" $((PORT + 10 + i)) ||
+                die "instance $i exited: $(tail -n 5 "$OUT/instance-$i.log")"
+        done
+        if ((n == 1)); then
+            WRK_PORT=$((PORT + 11)) WRK_OUT=$OUT/wrk-instances-warmup.out
+            DURATION=3 run_wrk get_by_id.lua >/dev/null
+            log "get by customer_id, one instance directly: wrk"
+            WRK_PORT=$((PORT + 11)) WRK_OUT=$OUT/wrk-instances-direct.out
+            read -r rps p50 p99 errors <<<"$(run_wrk get_by_id.lua)"
+            instances_rows+=("| one instance, directly | $(printf %.0f "$rps") | $p50 | $p99 | $errors |")
+        fi
+        cat >"$OUT/haproxy.cfg" <<CFG
+global
+    maxconn 4096
+defaults
+    mode http
+    timeout connect 1s
+    timeout client 30s
+    timeout server 30s
+frontend customers
+    bind 127.0.0.1:$balancer_port
+    default_backend instances
+backend instances
+    balance roundrobin
+$servers
+CFG
+        /usr/sbin/haproxy -f "$OUT/haproxy.cfg" -db >"$OUT/haproxy.log" 2>&1 &
+        HAPROXY_PID=$!
+        for _ in $(seq 1 50); do
+            curl -fsS "http://127.0.0.1:$balancer_port/health" >/dev/null 2>&1 && break
+            sleep 0.1
+        done
+        # New processes open their connections and prepare their statements first.
+        WRK_PORT=$balancer_port WRK_OUT=$OUT/wrk-instances-warmup.out
+        DURATION=3 run_wrk get_by_id.lua >/dev/null
+        log "get by customer_id, $n instance(s) behind HAProxy: wrk"
+        WRK_PORT=$balancer_port WRK_OUT=$OUT/wrk-instances-$n.out
+        read -r rps p50 p99 errors <<<"$(run_wrk get_by_id.lua)"
+        instances_rows+=("| $n behind HAProxy | $(printf %.0f "$rps") | $p50 | $p99 | $errors |")
+        stop_instances
+    done
+    WRK_PORT=$PORT WRK_OUT=$OUT/wrk.out
+    trap cleanup EXIT
+fi
+
 rss_kib=$(awk '/^VmHWM/ {print $2}' "/proc/$SERVICE_PID/status")
 base_rss_kib=""
 [[ -z $BASELINE ]] || base_rss_kib=$(awk '/^VmHWM/ {print $2}' "/proc/$BASE_PID/status")
@@ -519,6 +594,14 @@ fi
     [[ -z $slots_note ]] || { echo; echo "$slots_note"; }
     [[ -z $feed_note ]] || { echo; echo "$feed_note"; }
     [[ -z $recomputed_note ]] || { echo; echo "$recomputed_note"; }
+    if ((${#instances_rows[@]} > 0)); then
+        echo
+        echo "Get by customer_id through HAProxy (round robin), $CONNECTIONS connections, the instances, PostgreSQL, HAProxy and wrk on $(nproc) cores:"
+        echo
+        echo "| instances | requests/s | p50 ms | p99 ms | errors |"
+        echo "|---|---:|---:|---:|---:|"
+        printf '%s\n' "${instances_rows[@]}"
+    fi
     echo
     echo "$check_note"
     echo
