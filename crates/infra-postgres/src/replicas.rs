@@ -470,6 +470,129 @@ pub(crate) fn fell_back() {
 mod tests {
     use super::*;
 
+    fn settings() -> ReplicaSettings {
+        ReplicaSettings {
+            wait: Duration::from_millis(50),
+            max_lag: Duration::from_millis(1000),
+            check_every: Duration::from_millis(100),
+        }
+    }
+
+    /// No pools: what is tested here never opens a connection.
+    fn replicas(count: usize) -> Replicas {
+        let replicas = Replicas::new(Vec::new(), settings());
+        let health = (0..count)
+            .map(|_| Health {
+                stale_ms: AtomicU64::new(u64::MAX),
+                ..Health::default()
+            })
+            .collect();
+        Replicas {
+            pools: replicas.pools,
+            shared: Arc::new(Shared {
+                health,
+                ..Arc::into_inner(replicas.shared).unwrap()
+            }),
+        }
+    }
+
+    fn sampled(replicas: &Replicas, ago: Duration, at: u64) {
+        replicas
+            .shared
+            .history
+            .lock()
+            .unwrap()
+            .push_back((Instant::now() - ago, WalPosition(at)));
+    }
+
+    #[test]
+    fn a_replica_is_as_stale_as_the_newest_primary_position_it_has_replayed() {
+        let replicas = replicas(1);
+        sampled(&replicas, Duration::from_millis(900), 100);
+        sampled(&replicas, Duration::from_millis(500), 200);
+        sampled(&replicas, Duration::from_millis(100), 300);
+        let stale = |at| replicas.staleness_of(WalPosition(at));
+        assert_eq!(stale(99), None, "behind every sample: unknown");
+        assert!(stale(150).unwrap() >= Duration::from_millis(900));
+        assert!(stale(250).unwrap() >= Duration::from_millis(500));
+        assert!(stale(250).unwrap() < Duration::from_millis(900));
+        assert!(stale(300).unwrap() < Duration::from_millis(500));
+        assert!(
+            stale(400).unwrap() < Duration::from_millis(500),
+            "ahead of the last sample"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_read_without_a_token_goes_only_to_a_replica_measured_within_the_bound() {
+        let replicas = replicas(2);
+        assert_eq!(
+            replicas.choose(None).await,
+            Target::Primary,
+            "never measured"
+        );
+        let measured = |replica: usize, stale_ms: u64| {
+            let health = &replicas.shared.health[replica];
+            health.stale_ms.store(stale_ms, Ordering::Relaxed);
+            health
+                .measured_at_ms
+                .store(replicas.shared.now_ms(), Ordering::Relaxed);
+        };
+        measured(0, 5000);
+        assert_eq!(replicas.choose(None).await, Target::Primary, "too stale");
+        measured(1, 10);
+        for _ in 0..4 {
+            assert_eq!(replicas.choose(None).await, Target::Replica(1));
+        }
+        replicas.failed(1, &RepositoryError::Unavailable("down".into()));
+        assert_eq!(replicas.choose(None).await, Target::Primary, "taken out");
+        let status = replicas.status();
+        assert_eq!((status.primary_reads, status.replicas[1].0), (3, 4));
+        assert!(!status.replicas[1].1);
+    }
+
+    #[tokio::test]
+    async fn a_read_with_a_token_takes_a_replica_known_to_have_replayed_past_it() {
+        let replicas = replicas(1);
+        replicas.shared.succeeded(0, WalPosition(500));
+        assert_eq!(
+            replicas.choose(Some(WalPosition(500))).await,
+            Target::Replica(0)
+        );
+        // Past what is known, and the replica cannot be asked (no pool): out, so the
+        // primary serves it and the fallback is counted.
+        replicas.failed(0, &RepositoryError::Unavailable("down".into()));
+        assert_eq!(
+            replicas.choose(Some(WalPosition(501))).await,
+            Target::Primary
+        );
+        assert_eq!(replicas.status().fallbacks, 1);
+    }
+
+    #[tokio::test]
+    async fn reads_outside_a_scope_or_with_an_unreadable_token_go_to_the_primary() {
+        let replicas = replicas(1);
+        replicas.shared.succeeded(0, WalPosition(u64::MAX - 1));
+        assert_eq!(target(&replicas).await, Target::Primary, "no scope");
+        let unreadable = reading(Some("not-a-position"), async { target(&replicas).await }).await;
+        assert_eq!(unreadable, Target::Primary);
+        let (first, second) = reading(Some("0/10"), async {
+            (target(&replicas).await, target(&replicas).await)
+        })
+        .await;
+        assert_eq!((first, second), (Target::Replica(0), Target::Replica(0)));
+        let after_failure = reading(None, async {
+            fell_back();
+            target(&replicas).await
+        })
+        .await;
+        assert_eq!(
+            after_failure,
+            Target::Primary,
+            "the rest of the scope reads the primary"
+        );
+    }
+
     #[test]
     fn wal_positions_read_and_print_as_postgres_does() {
         let at = WalPosition::parse("16/B374D848").unwrap();
