@@ -4,6 +4,8 @@
 //! replica that has replayed that far (`infra_postgres::reading`). Installed only when
 //! `[database] replica_urls` names replicas; without them every read is the primary's.
 
+use std::time::Duration;
+
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::Method;
@@ -14,6 +16,13 @@ use infra_postgres::{Pool, Replicas};
 
 /// The header a write's answer carries and a read may send back.
 pub const CONSISTENCY_TOKEN: HeaderName = HeaderName::from_static("x-consistency-token");
+
+/// How long a write's answer waits for the primary's position before it gives
+/// [`PRIMARY_ONLY`] instead.
+const TOKEN_WAIT: Duration = Duration::from_millis(200);
+
+/// The last WAL position: no replica is ever past it, so a read with it goes to the primary.
+pub const PRIMARY_ONLY: &str = "FFFFFFFF/FFFFFFFF";
 
 /// Scopes reads with their client's token; stamps writes' answers with a token.
 pub async fn consistency(
@@ -30,17 +39,24 @@ pub async fn consistency(
     let primary = req.app_data::<web::Data<Pool>>().cloned();
     let mut res = next.call(req).await?;
     // After the handler returned, the write (if any) has committed: the primary's position
-    // now is at or past its commit record.
+    // now is at or past its commit record. When it cannot be read in time, the token is the
+    // last position there is, past which no replica ever gets: reads that send it back go
+    // to the primary, so the client still reads its write.
     if let Some(primary) = primary {
-        match Replicas::primary_position(&primary).await {
-            Ok(position) => {
-                if let Ok(value) = HeaderValue::from_str(&position.to_string()) {
-                    res.headers_mut().insert(CONSISTENCY_TOKEN, value);
-                }
+        let position = tokio::time::timeout(TOKEN_WAIT, Replicas::primary_position(&primary)).await;
+        let token = match position {
+            Ok(Ok(position)) => position.to_string(),
+            Ok(Err(error)) => {
+                tracing::warn!(%error, "the primary's position is unknown: the token sends reads to it");
+                PRIMARY_ONLY.to_owned()
             }
-            Err(error) => {
-                tracing::warn!(%error, "no consistency token: the primary's position is unknown")
+            Err(_) => {
+                tracing::warn!("the primary's position took too long: the token sends reads to it");
+                PRIMARY_ONLY.to_owned()
             }
+        };
+        if let Ok(value) = HeaderValue::from_str(&token) {
+            res.headers_mut().insert(CONSISTENCY_TOKEN, value);
         }
     }
     Ok(res)

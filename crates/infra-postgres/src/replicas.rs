@@ -599,6 +599,7 @@ mod tests {
         assert_eq!(at.0, 0x16_B374_D848);
         assert_eq!(at.to_string(), "16/B374D848");
         assert!(WalPosition::parse("0/0").unwrap() < at);
+        assert_eq!(WalPosition::parse("FFFFFFFF/FFFFFFFF"), Some(UNREADABLE));
         for bad in ["", "16", "x/1", "1/100000000", "-1/2"] {
             assert_eq!(WalPosition::parse(bad), None, "{bad}");
         }
