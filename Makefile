@@ -6,7 +6,7 @@ PORT ?= 8000
 # Where cargo puts binaries (honours CARGO_TARGET_DIR).
 TARGET_DIR := $(or $(CARGO_TARGET_DIR),target)
 
-.PHONY: run test chaos fuzz lint mutants fmt bench build migrate demo-data db-start db-stop db-reset check-domain-purity fresh-machine-check
+.PHONY: run test chaos citus-test fuzz lint mutants fmt bench build migrate demo-data db-start db-stop db-reset check-domain-purity fresh-machine-check
 
 run: ## Run the service on :8000 (starts a project-local PostgreSQL unless DATABASE_URL is set)
 	$(CARGO) build --release -p customer-api
@@ -16,6 +16,9 @@ test: check-domain-purity ## Run every test (unit, repository, end-to-end) again
 	scripts/with-db.sh $(CARGO) nextest run --workspace --no-fail-fast
 	scripts/with-db.sh scripts/with-pgbouncer.sh $(CARGO) nextest run -p e2e-tests --no-fail-fast
 	$(CARGO) test --workspace --doc
+
+citus-test: ## The end-to-end suite on a Citus cluster (builds Citus from ../shared/citus, starts and stops a coordinator and two workers)
+	CARGO=$(CARGO) scripts/citus-test.sh
 
 chaos: ## Database-fault and cluster tests: each starts, crashes and restarts its own PostgreSQL (and replica, PgBouncer, HAProxy)
 	$(CARGO) nextest run -p customer-api --test chaos --run-ignored only --no-fail-fast

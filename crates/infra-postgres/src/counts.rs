@@ -51,7 +51,8 @@ impl fmt::Display for CountDrift {
 }
 
 /// One statement, so one snapshot: the kept sums (groups that counted down to zero
-/// omitted) against a recomputation by the same `customer_count_parts` the triggers use.
+/// omitted) against a recomputation by the same `customer_count_parts_of` the triggers use (by
+/// column, so that it also runs on a distributed table's shards).
 const DRIFT_SQL: &str = "\
 WITH kept AS (
     SELECT kind, value, country, concat_ws(' ', sum(customers), sum(active), sum(verified),
@@ -62,7 +63,9 @@ WITH kept AS (
 ), actual AS (
     SELECT p.kind, p.value, p.country, concat_ws(' ', sum(p.customers), sum(p.active),
            sum(p.verified), sum(p.born), sum(p.born_sum)) AS counts
-    FROM customers AS c, customer_count_parts(c) AS p
+    FROM customers AS c,
+         customer_count_parts_of(c.country, c.city, c.state, c.gender, c.created_at,
+                                 c.is_active, c.is_verified, c.date_of_birth, c.erased_at) AS p
     GROUP BY p.kind, p.value, p.country
 )
 SELECT coalesce(k.kind, a.kind) AS kind, coalesce(k.value, a.value) AS value,

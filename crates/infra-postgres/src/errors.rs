@@ -1,7 +1,10 @@
 //! Turns diesel and pool errors into the domain's [`RepositoryError`], in one place.
 //!
 //! Unique violations are recognised by constraint name, so a new unique index never
-//! silently becomes someone else's conflict. The texts kept in `Unavailable` and
+//! silently becomes someone else's conflict. A Citus coordinator passes a worker's error on
+//! without the constraint field, naming the shard's constraint in the message
+//! (`customer_emails_pkey_102021`): there the name is read from the message, and a known
+//! name with a shard's numeric suffix is that constraint. The texts kept in `Unavailable` and
 //! `Unexpected` are for logs; the HTTP layer never shows them to clients.
 //!
 //! A statement cancelled by `statement_timeout` (SQLSTATE 57014) is `Unavailable`: the
@@ -21,12 +24,29 @@ use diesel_async::pooled_connection::deadpool::PoolError;
 use diesel_async::{AsyncPgConnection, SimpleAsyncConnection};
 use domain::{Conflict, RepositoryError};
 
-/// The unique constraints of `customers` and the domain conflict each one means.
-const UNIQUE_CONSTRAINTS: [(&str, Conflict); 3] = [
+/// The unique constraints of `customers` (and, in the distributed layout, of its lookup
+/// tables) and the domain conflict each one means.
+const UNIQUE_CONSTRAINTS: [(&str, Conflict); 5] = [
     ("customers_customer_id_key", Conflict::CustomerId),
     ("customers_username_key", Conflict::Username),
     ("customers_email_lower_key", Conflict::Email),
+    ("customer_usernames_pkey", Conflict::Username),
+    ("customer_emails_pkey", Conflict::Email),
 ];
+
+/// The conflict a unique violation means: by the constraint the server names, else by the
+/// first quoted name in the message (a Citus coordinator's), a shard's suffix ignored.
+fn conflict_of(constraint: Option<&str>, message: &str) -> Option<Conflict> {
+    let name = constraint.or_else(|| message.split('"').nth(1))?;
+    UNIQUE_CONSTRAINTS.iter().find_map(|(known, conflict)| {
+        let shard_suffix = name
+            .strip_prefix(known)
+            .and_then(|rest| rest.strip_prefix('_'));
+        let is_shard = shard_suffix
+            .is_some_and(|digits| !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()));
+        (name == *known || (constraint.is_none() && is_shard)).then_some(*conflict)
+    })
+}
 
 /// The server's message for a statement cancelled by `statement_timeout`, once learned.
 static TIMEOUT_MESSAGE: OnceLock<String> = OnceLock::new();
@@ -66,13 +86,7 @@ fn is_statement_timeout(message: &str) -> bool {
 pub(crate) fn from_diesel(err: DieselError) -> RepositoryError {
     match &err {
         DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, info) => {
-            let conflict = info.constraint_name().and_then(|name| {
-                UNIQUE_CONSTRAINTS
-                    .iter()
-                    .find(|(known, _)| *known == name)
-                    .map(|(_, conflict)| *conflict)
-            });
-            match conflict {
+            match conflict_of(info.constraint_name(), info.message()) {
                 Some(conflict) => RepositoryError::Conflict(conflict),
                 None => RepositoryError::Unexpected(format!(
                     "unique violation on an unknown constraint {:?}: {}",
@@ -125,6 +139,40 @@ mod tests {
     use diesel::result::{ConnectionError, DatabaseErrorInformation};
 
     use super::*;
+
+    #[test]
+    fn a_citus_coordinators_message_names_the_shards_constraint() {
+        let message =
+            |name: &str| format!("duplicate key value violates unique constraint \"{name}\"");
+        for (name, expected) in [
+            ("customer_emails_pkey_102021", Some(Conflict::Email)),
+            ("customer_usernames_pkey_7", Some(Conflict::Username)),
+            (
+                "customers_customer_id_key_102008",
+                Some(Conflict::CustomerId),
+            ),
+            ("customer_emails_pkey", Some(Conflict::Email)),
+            ("customer_emails_pkey_", None),
+            ("customer_emails_pkey_10x", None),
+            ("customer_emails_pkey_extra_1", None),
+            ("other_pkey_1", None),
+        ] {
+            assert_eq!(conflict_of(None, &message(name)), expected, "{name}");
+        }
+        assert_eq!(conflict_of(None, "no name at all"), None);
+        // A name the server gives is taken as it is, never as a shard's.
+        assert_eq!(
+            conflict_of(
+                Some("customer_emails_pkey_1"),
+                &message("customer_emails_pkey")
+            ),
+            None
+        );
+        assert_eq!(
+            conflict_of(Some("customers_username_key"), "anything"),
+            Some(Conflict::Username)
+        );
+    }
 
     #[derive(Debug)]
     struct Info(Option<&'static str>);

@@ -4,6 +4,10 @@
 //! inside `spawn_blocking` (diesel-async's own harness uses `block_in_place`, which panics
 //! on a current-thread runtime). A session advisory lock serialises replicas that start
 //! together against the same database.
+//!
+//! On a Citus coordinator (the database has the `citus` extension) the migrations build the
+//! single-node schema, then `sql/distribute.sql` turns it into the distributed layout, once,
+//! in one transaction (see docs/scale-out.md).
 
 use diesel::QueryResult;
 use diesel::sql_types::BigInt;
@@ -16,6 +20,9 @@ use crate::pool::Pool;
 
 /// Every migration under the workspace's `migrations/`, compiled in.
 const MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations");
+
+/// The distributed layout, applied after the migrations on a Citus coordinator.
+const DISTRIBUTE: &str = include_str!("../sql/distribute.sql");
 
 /// Advisory lock key serialising migrations within one database ("custmigr" in ASCII).
 const MIGRATION_LOCK: i64 = 0x6375_7374_6d69_6772;
@@ -46,9 +53,111 @@ pub enum MigrationError {
 /// back by diesel and the lock released.
 pub async fn run_migrations(pool: &Pool) -> Result<(), MigrationError> {
     with_migration_connection(pool, |conn| {
-        conn.run_pending_migrations(MIGRATIONS).map(drop)
+        conn.run_pending_migrations(MIGRATIONS)?;
+        distribute(conn)?;
+        Ok(())
     })
     .await
+}
+
+#[derive(diesel::QueryableByName)]
+struct Flag {
+    #[diesel(sql_type = diesel::sql_types::Bool)]
+    flag: bool,
+}
+
+fn flag(conn: &mut Wrapped, sql: &'static str) -> QueryResult<bool> {
+    diesel::RunQueryDsl::get_result::<Flag>(diesel::sql_query(sql), conn).map(|found| found.flag)
+}
+
+/// On a Citus coordinator whose `customers` is not distributed yet, lays out the
+/// distributed tables (`sql/distribute.sql`) in one transaction; nothing elsewhere.
+fn distribute(conn: &mut Wrapped) -> HarnessResult {
+    use diesel::connection::SimpleConnection;
+    if !flag(
+        conn,
+        "SELECT EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'citus') AS flag",
+    )? {
+        return Ok(());
+    }
+    if flag(
+        conn,
+        "SELECT EXISTS (SELECT 1 FROM pg_dist_partition \
+         WHERE logicalrelid = 'customers'::regclass) AS flag",
+    )? {
+        return Ok(());
+    }
+    // One statement at a time: Citus passes a DDL statement on to the workers as the text
+    // it was sent in, which for a batch is every statement of it ("cannot insert multiple
+    // commands into a prepared statement").
+    conn.batch_execute("BEGIN")?;
+    for statement in statements(DISTRIBUTE) {
+        if let Err(error) = conn.batch_execute(statement) {
+            // Leave the connection usable for the unlock.
+            let _ = conn.batch_execute("ROLLBACK");
+            return Err(error.into());
+        }
+    }
+    conn.batch_execute("COMMIT")?;
+    Ok(())
+}
+
+/// The statements of a SQL script, each without its `;`: split at every `;` outside quotes
+/// (`'..'`, `".."`), dollar quotes (`$tag$..$tag$`) and comments; blank ones left out.
+fn statements(script: &str) -> Vec<&str> {
+    let bytes = script.as_bytes();
+    let mut found = Vec::new();
+    let (mut start, mut at) = (0, 0);
+    while at < bytes.len() {
+        let rest = &script[at..];
+        at += match bytes[at] {
+            b'\'' | b'"' => closing(rest, &rest[..1]),
+            b'-' if rest.starts_with("--") => rest.find('\n').unwrap_or(rest.len()),
+            b'/' if rest.starts_with("/*") => closing(rest, "*/"),
+            b'$' => dollar_tag(rest).map_or(1, |tag| closing(rest, tag)),
+            b';' => {
+                found.push(&script[start..at]);
+                start = at + 1;
+                1
+            }
+            _ => 1,
+        };
+    }
+    found.push(&script[start..]);
+    found
+        .into_iter()
+        .filter(|statement| {
+            without_line_comments(statement)
+                .chars()
+                .any(|c| !c.is_whitespace())
+        })
+        .collect()
+}
+
+/// The length of `text` up to and including the first `end` after `text`'s opening (which
+/// is `end` for quotes and dollar tags); all of it when unclosed.
+fn closing(text: &str, end: &str) -> usize {
+    let open = if end == "*/" { 2 } else { end.len() };
+    text[open..]
+        .find(end)
+        .map_or(text.len(), |at| open + at + end.len())
+}
+
+/// `$tag$` or `$$` at the start of `text`.
+fn dollar_tag(text: &str) -> Option<&str> {
+    let end = text[1..].find('$')? + 1;
+    let tag = &text[1..end];
+    let plain = tag.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+    (plain && !tag.starts_with(|c: char| c.is_ascii_digit())).then(|| &text[..=end])
+}
+
+/// `statement` without its `--` comment lines, to tell a statement from a comment alone.
+fn without_line_comments(statement: &str) -> String {
+    statement
+        .lines()
+        .filter(|line| !line.trim_start().starts_with("--"))
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 /// Reverts every applied migration, newest first (tests use it for the down/up round trip).
@@ -101,4 +210,44 @@ where
 fn lock_query(sql: &'static str, conn: &mut Wrapped) -> QueryResult<()> {
     let query = diesel::sql_query(sql).bind::<BigInt, _>(MIGRATION_LOCK);
     diesel::RunQueryDsl::execute(query, conn).map(drop)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::statements;
+
+    #[test]
+    fn a_script_splits_at_semicolons_outside_quotes_and_comments() {
+        let script = "-- a comment; not a statement\n\
+            CREATE TABLE t (a TEXT DEFAULT ';');\n\
+            CREATE FUNCTION f() RETURNS int LANGUAGE sql AS $$ SELECT 1; $$;\n\
+            CREATE FUNCTION g() RETURNS int LANGUAGE plpgsql AS $body$ BEGIN RETURN 1; END; $body$;\n\
+            /* block; comment */ SELECT \"odd;name\" FROM t;\n\
+            SELECT $1::int;\n\
+            -- trailing comment\n";
+        assert_eq!(
+            statements(script)
+                .iter()
+                .map(|s| s.trim())
+                .collect::<Vec<_>>(),
+            [
+                "-- a comment; not a statement\nCREATE TABLE t (a TEXT DEFAULT ';')",
+                "CREATE FUNCTION f() RETURNS int LANGUAGE sql AS $$ SELECT 1; $$",
+                "CREATE FUNCTION g() RETURNS int LANGUAGE plpgsql AS $body$ BEGIN RETURN 1; END; $body$",
+                "/* block; comment */ SELECT \"odd;name\" FROM t",
+                "SELECT $1::int",
+            ]
+        );
+    }
+
+    #[test]
+    fn the_distributed_layout_is_many_statements_and_no_empty_one() {
+        let all = statements(super::DISTRIBUTE);
+        assert!(all.len() > 50, "{}", all.len());
+        assert!(all.iter().all(|s| !s.trim().is_empty()));
+        assert!(
+            all.iter()
+                .any(|s| s.contains("create_distributed_table('customers'"))
+        );
+    }
 }

@@ -14,9 +14,16 @@
 //! settings above for that transaction only (`set_config(..., true)`), and nothing is set
 //! for the session. The cost: two more round trips per call (`BEGIN` with the settings,
 //! `COMMIT`) and a parse per statement.
+//!
+//! **On a Citus coordinator** (the database has the `citus` extension; see
+//! docs/scale-out.md) each write runs in a transaction of its own, or a savepoint of the
+//! caller's, so that its attribution can be set with `SET LOCAL`, which Citus passes on to
+//! the workers where the history's triggers read it. Each new connection finds out which
+//! layout the database has ([`Pool::is_distributed`]).
 
 use std::ops::Deref;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use deadpool::Runtime;
@@ -46,6 +53,8 @@ pub struct Pool {
     inner: DeadPool,
     /// The settings each call's own transaction sets, behind a transaction-mode pooler.
     per_call: Option<Arc<SessionSettings>>,
+    /// Whether the database is a Citus coordinator, as its first connection found.
+    distributed: Arc<AtomicBool>,
 }
 
 impl Deref for Pool {
@@ -60,6 +69,7 @@ impl std::fmt::Debug for Pool {
         f.debug_struct("Pool")
             .field("status", &self.inner.status())
             .field("per_call_transactions", &self.per_call.is_some())
+            .field("distributed", &self.is_distributed())
             .finish()
     }
 }
@@ -82,10 +92,42 @@ impl Pool {
         })
     }
 
+    /// What a write runs in: as [`Pool::wrap`], and on a Citus coordinator at least a
+    /// transaction of its own (its attribution is set with `SET LOCAL`).
+    pub(crate) fn write_wrap(&self) -> Wrap {
+        match self.wrap() {
+            Wrap::Nothing if self.is_distributed() => Wrap::Savepoint,
+            wrap => wrap,
+        }
+    }
+
     /// Whether this pool reaches the server through a transaction-mode pooler.
     pub fn shares_server_sessions(&self) -> bool {
         self.per_call.is_some()
     }
+
+    /// Whether the database is a Citus coordinator (has the `citus` extension). Known once
+    /// a connection has been opened; `false` before.
+    pub fn is_distributed(&self) -> bool {
+        AtomicBool::load(&self.distributed, Ordering::Relaxed)
+    }
+}
+
+/// Whether the connection's database has the `citus` extension.
+async fn has_citus(conn: &mut AsyncPgConnection) -> diesel::QueryResult<bool> {
+    #[derive(diesel::QueryableByName)]
+    struct Found {
+        #[diesel(sql_type = diesel::sql_types::Bool)]
+        citus: bool,
+    }
+    let found: Found = crate::complete::one_row(
+        diesel::sql_query(
+            "SELECT EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'citus') AS citus",
+        ),
+        conn,
+    )
+    .await?;
+    Ok(found.citus)
 }
 
 /// What a call's statements run in.
@@ -95,7 +137,7 @@ pub enum Wrap {
     /// As they are.
     Nothing,
     /// A savepoint of the transaction the connection is in, so that a failure leaves the
-    /// transaction usable.
+    /// transaction usable; a transaction when it is in none.
     Savepoint,
     /// A transaction of their own that first sets these settings for itself.
     Call(Arc<SessionSettings>),
@@ -233,6 +275,8 @@ pub fn build_pool(settings: &PoolSettings) -> Result<Pool, PoolBuildError> {
     };
     let per_call = (!settings.prepared_statements).then(|| Arc::new(session.clone()));
     let shared_sessions = per_call.is_some();
+    let distributed = Arc::new(AtomicBool::new(false));
+    let found_layout = Arc::clone(&distributed);
     let inner = DeadPool::builder(manager)
         .max_size(settings.max_size.max(MIN_POOL_SIZE))
         .runtime(Runtime::Tokio1)
@@ -245,12 +289,16 @@ pub fn build_pool(settings: &PoolSettings) -> Result<Pool, PoolBuildError> {
         .post_create(Hook::async_fn(
             move |conn: &mut AsyncPgConnection, _metrics| {
                 let session = session.clone();
+                let found_layout = Arc::clone(&found_layout);
                 Box::pin(async move {
                     async {
                         if shared_sessions {
                             conn.set_prepared_statement_cache_size(CacheSize::Disabled);
                         }
                         crate::errors::learn_timeout_message(conn).await?;
+                        if has_citus(conn).await? {
+                            found_layout.store(true, Ordering::Relaxed);
+                        }
                         if shared_sessions {
                             Ok(())
                         } else {
@@ -263,7 +311,11 @@ pub fn build_pool(settings: &PoolSettings) -> Result<Pool, PoolBuildError> {
             },
         ))
         .build()?;
-    Ok(Pool { inner, per_call })
+    Ok(Pool {
+        inner,
+        per_call,
+        distributed,
+    })
 }
 
 /// Opens a connection through a transaction-mode pooler. diesel-async's own `establish`

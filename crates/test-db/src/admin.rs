@@ -179,6 +179,10 @@ pub(crate) fn drop_database_blocking(server_url: &str, name: &str) -> Result<(),
         let mut conn = AsyncPgConnection::establish(server_url)
             .await
             .map_err(|e| format!("cannot connect: {e}"))?;
-        execute(&mut conn, &sql).await
+        execute(&mut conn, &sql).await?;
+        if crate::citus::enabled() {
+            crate::citus::drop_on_workers(server_url, name).await?;
+        }
+        Ok(())
     })
 }

@@ -13,6 +13,8 @@
 //! That keeps it usable by `infra-postgres`'s own unit tests without a dependency cycle.
 
 mod admin;
+mod citus;
+pub use citus::CITUS_VAR;
 mod migrations;
 mod names;
 mod sweep;
@@ -60,8 +62,18 @@ impl TestDatabase {
     async fn create(source: admin::Source) -> Self {
         let server_url = server_url();
         let name = names::unique_test_name();
+        let distributed = citus::enabled();
+        // On a Citus cluster the service migrates the database itself (see `citus`).
+        let source = if distributed {
+            admin::Source::Empty
+        } else {
+            source
+        };
         if let Err(err) = admin::create_database(&server_url, &name, source).await {
             panic!("cannot create test database {name} on {DATABASE_URL_VAR}: {err}");
+        }
+        if distributed && let Err(err) = citus::prepare(&server_url, &name).await {
+            panic!("cannot make test database {name} a Citus database: {err}");
         }
         let url = names::with_database(&server_url, &name)
             .unwrap_or_else(|err| panic!("{DATABASE_URL_VAR}: {err}"));

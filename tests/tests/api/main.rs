@@ -10,6 +10,7 @@
 mod helpers;
 mod proxy;
 
+mod citus;
 mod concurrency;
 mod contract;
 mod customers;

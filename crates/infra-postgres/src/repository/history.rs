@@ -43,6 +43,31 @@ pub(super) fn attribution(kind: Option<EventKind>, provenance: &Provenance) -> S
     .to_string()
 }
 
+/// On a Citus coordinator, sets the attribution for the rest of the write's transaction with
+/// `SET LOCAL`, which Citus passes on to the workers, where the history's triggers run (there
+/// `customer_events_attribute` in the statement only keeps its shape: see
+/// `crates/infra-postgres/sql/distribute.sql`). Nothing on a single node.
+pub(super) async fn attribute_locally(
+    conn: &mut AsyncPgConnection,
+    distributed: bool,
+    attribution: &str,
+) -> Result<(), RepositoryError> {
+    use diesel_async::SimpleAsyncConnection;
+    if !distributed {
+        return Ok(());
+    }
+    conn.batch_execute(&set_local_event(attribution))
+        .await
+        .map_err(from_diesel)
+}
+
+/// `SET` takes no parameters: the JSON is written as an escape string literal, whose
+/// reading does not depend on `standard_conforming_strings`.
+fn set_local_event(attribution: &str) -> String {
+    let escaped = attribution.replace('\\', "\\\\").replace('\'', "''");
+    format!("SET LOCAL customer_api.event = E'{escaped}'")
+}
+
 /// Columns of an event as read, `xid` as a number.
 const EVENT_COLUMNS: &str = "id, xid::text::bigint AS transaction, customer_id, type, version, \
      occurred_at, actor, request_id, idempotency_key, changes::text AS changes";
@@ -336,4 +361,15 @@ pub(super) fn written() {
 /// whichever comes first.
 pub(super) async fn await_events(at_most: Duration) {
     let _ = tokio::time::timeout(at_most.min(FEED_RECHECK), WRITTEN.notified()).await;
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_attribution_is_set_as_an_escape_string_literal() {
+        assert_eq!(
+            super::set_local_event(r#"{"actor":"o'neil \\ x"}"#),
+            r#"SET LOCAL customer_api.event = E'{"actor":"o''neil \\\\ x"}'"#
+        );
+    }
 }

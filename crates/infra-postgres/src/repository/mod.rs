@@ -59,6 +59,13 @@ pub trait Connections: Clone + Send + Sync + 'static + private::Sealed {
     /// call runs in a transaction of its own (see `crate::pool`).
     #[doc(hidden)]
     fn wrap(&self, guarded: bool) -> Wrap;
+    /// What a write runs in: as [`Connections::wrap`], and on a Citus coordinator at least a
+    /// transaction, where its attribution is set with `SET LOCAL`.
+    #[doc(hidden)]
+    fn write_wrap(&self, guarded: bool) -> Wrap;
+    /// Whether the database is a Citus coordinator (see `crate::pool`).
+    #[doc(hidden)]
+    fn distributed(&self) -> bool;
     /// A connection for a read, from the server the read scope chose (see
     /// `crate::replicas`), and that replica's index when it is one.
     #[doc(hidden)]
@@ -85,14 +92,26 @@ macro_rules! wrapped {
 }
 pub(crate) use wrapped;
 
-/// Runs `$body` with `$conn` from the repository's connections, as a call that may fail on
-/// a constraint (in a savepoint inside a transaction).
-macro_rules! guarded {
-    ($self:ident, $conn:ident, $body:expr) => {
+/// Runs the write `$body` with `$conn` from the repository's connections, and wakes the
+/// history's readers when it wrote. `guarded`: it may fail on a constraint, so inside a
+/// transaction it runs in a savepoint (the caller must be able to go on: retry a create with
+/// another username, store a 400 for its key). On a Citus coordinator it runs in a
+/// transaction of its own that first sets `$attribution`.
+macro_rules! writing {
+    ($self:ident, $conn:ident, guarded = $guarded:expr, $attribution:expr, $body:expr) => {
         wrapped!(
             $conn = $self.conn().await?,
-            $self.connections.wrap(true),
-            $body
+            $self.connections.write_wrap($guarded),
+            match history::attribute_locally(
+                &mut $conn,
+                $self.connections.distributed(),
+                $attribution
+            )
+            .await
+            {
+                Ok(()) => woken($body),
+                Err(error) => Err(error),
+            }
         )
     };
 }
@@ -210,6 +229,14 @@ impl Connections for Pooled {
         self.primary.wrap()
     }
 
+    fn write_wrap(&self, _guarded: bool) -> Wrap {
+        self.primary.write_wrap()
+    }
+
+    fn distributed(&self) -> bool {
+        self.primary.is_distributed()
+    }
+
     async fn read_conn(&self) -> (Result<Conn<'_>, RepositoryError>, Option<usize>) {
         let Some(replicas) = &self.replicas else {
             return (self.conn().await, None);
@@ -320,10 +347,22 @@ impl<C: Connections> CustomerRepository for PgCustomerRepository<C> {
         username: &Username,
         draft: &CustomerDraft,
     ) -> Result<Customer, RepositoryError> {
-        guarded!(self, conn, {
-            let attribution = self.attribution(None);
-            woken(writes::insert(&mut conn, customer_id, username, draft, &attribution).await)
-        })
+        let attribution = self.attribution(None);
+        writing!(
+            self,
+            conn,
+            guarded = true,
+            &attribution,
+            writes::insert(
+                &mut conn,
+                customer_id,
+                username,
+                draft,
+                &attribution,
+                self.connections.distributed()
+            )
+            .await
+        )
     }
 
     #[tracing::instrument(level = "debug", name = "db.taken_usernames", skip_all)]
@@ -374,10 +413,22 @@ impl<C: Connections> CustomerRepository for PgCustomerRepository<C> {
         changes: &CustomerChanges,
         expected: &Precondition,
     ) -> Result<Written<Customer>, RepositoryError> {
-        guarded!(self, conn, {
-            let attribution = self.attribution(Some(EventKind::Updated));
-            woken(writes::update(&mut conn, id, changes, expected, &attribution).await)
-        })
+        let attribution = self.attribution(Some(EventKind::Updated));
+        writing!(
+            self,
+            conn,
+            guarded = true,
+            &attribution,
+            writes::update(
+                &mut conn,
+                id,
+                changes,
+                expected,
+                &attribution,
+                self.connections.distributed()
+            )
+            .await
+        )
     }
 
     #[tracing::instrument(level = "debug", name = "db.bulk_update", skip_all)]
@@ -386,10 +437,14 @@ impl<C: Connections> CustomerRepository for PgCustomerRepository<C> {
         targets: &[(CustomerId, Option<u64>)],
         changes: &CustomerChanges,
     ) -> Result<BulkWritten, RepositoryError> {
-        guarded!(self, conn, {
-            let attribution = self.attribution(Some(EventKind::BulkUpdated));
-            woken(writes::bulk_update(&mut conn, targets, changes, &attribution).await)
-        })
+        let attribution = self.attribution(Some(EventKind::BulkUpdated));
+        writing!(
+            self,
+            conn,
+            guarded = true,
+            &attribution,
+            writes::bulk_update(&mut conn, targets, changes, &attribution).await
+        )
     }
 
     #[tracing::instrument(level = "debug", name = "db.mark_verified", skip_all)]
@@ -404,11 +459,13 @@ impl<C: Connections> CustomerRepository for PgCustomerRepository<C> {
             Verification::Phone => EventKind::PhoneVerified,
         };
         let attribution = self.attribution(Some(kind));
-        woken(call!(
+        writing!(
             self,
             conn,
+            guarded = false,
+            &attribution,
             writes::mark_verified(&mut conn, id, what, expected, &attribution).await
-        ))
+        )
     }
 
     #[tracing::instrument(level = "debug", name = "db.record_login", skip_all)]
@@ -419,11 +476,13 @@ impl<C: Connections> CustomerRepository for PgCustomerRepository<C> {
         expected: &Precondition,
     ) -> Result<Written<u64>, RepositoryError> {
         let attribution = self.attribution(Some(EventKind::LoggedIn));
-        woken(call!(
+        writing!(
             self,
             conn,
+            guarded = false,
+            &attribution,
             writes::record_login(&mut conn, id, at, expected, &attribution).await
-        ))
+        )
     }
 
     #[tracing::instrument(level = "debug", name = "db.statistics", skip_all)]
@@ -476,11 +535,13 @@ impl<C: Connections> CustomerRepository for PgCustomerRepository<C> {
         expected: &Precondition,
     ) -> Result<Written<u64>, RepositoryError> {
         let attribution = self.attribution(Some(EventKind::Deactivated));
-        woken(call!(
+        writing!(
             self,
             conn,
+            guarded = false,
+            &attribution,
             writes::deactivate(&mut conn, id, expected, &attribution).await
-        ))
+        )
     }
 
     #[tracing::instrument(level = "debug", name = "db.delete", skip_all)]
@@ -490,11 +551,20 @@ impl<C: Connections> CustomerRepository for PgCustomerRepository<C> {
         expected: &Precondition,
     ) -> Result<Written<()>, RepositoryError> {
         let attribution = self.attribution(None);
-        woken(call!(
+        writing!(
             self,
             conn,
-            writes::delete(&mut conn, id, expected, &attribution).await
-        ))
+            guarded = false,
+            &attribution,
+            writes::delete(
+                &mut conn,
+                id,
+                expected,
+                &attribution,
+                self.connections.distributed()
+            )
+            .await
+        )
     }
 
     #[tracing::instrument(level = "debug", name = "db.ping", skip_all)]
@@ -539,11 +609,13 @@ impl<C: Connections> CustomerRepository for PgCustomerRepository<C> {
         reason: Option<ErasureReason>,
     ) -> Result<Option<Tombstone>, RepositoryError> {
         let attribution = self.attribution(Some(EventKind::Erased));
-        woken(call!(
+        writing!(
             self,
             conn,
+            guarded = false,
+            &attribution,
             erasure::erase(&mut conn, id, reason.as_ref(), &attribution).await
-        ))
+        )
     }
 
     #[tracing::instrument(level = "debug", name = "db.erasure", skip_all)]

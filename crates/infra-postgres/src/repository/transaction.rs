@@ -35,7 +35,11 @@ use crate::schema::idempotency_records as records;
 /// The connection of an open transaction, shared by its repository and its
 /// [`PgTransaction`]; empty once committed or rolled back.
 #[derive(Clone)]
-pub struct InTransaction(Arc<Mutex<Slot>>);
+pub struct InTransaction {
+    slot: Arc<Mutex<Slot>>,
+    /// Whether the database is a Citus coordinator (see `crate::pool`).
+    distributed: bool,
+}
 
 /// Holds the connection; one still inside its transaction when the last holder goes (a
 /// cancelled request, a panic) is rolled back, so its row and key locks do not outlive it.
@@ -74,7 +78,7 @@ impl std::fmt::Debug for InTransaction {
 #[async_trait]
 impl Connections for InTransaction {
     async fn conn(&self) -> Result<Conn<'_>, RepositoryError> {
-        tokio::sync::MutexGuard::try_map(self.0.lock().await, |slot| slot.0.as_mut())
+        tokio::sync::MutexGuard::try_map(self.slot.lock().await, |slot| slot.0.as_mut())
             .map(Conn::Held)
             .map_err(|_| RepositoryError::Unexpected("the transaction has ended".into()))
     }
@@ -85,6 +89,14 @@ impl Connections for InTransaction {
         } else {
             Wrap::Nothing
         }
+    }
+
+    fn write_wrap(&self, guarded: bool) -> Wrap {
+        self.wrap(guarded)
+    }
+
+    fn distributed(&self) -> bool {
+        self.distributed
     }
 }
 
@@ -144,7 +156,10 @@ impl PgTransaction {
                 .await
                 .map_err(from_diesel)?,
         }
-        let connection = InTransaction(Arc::new(Mutex::new(Slot(Some(conn)))));
+        let connection = InTransaction {
+            slot: Arc::new(Mutex::new(Slot(Some(conn)))),
+            distributed: pool.is_distributed(),
+        };
         let repository = PgCustomerRepository {
             connections: connection.clone(),
             provenance: Arc::default(),
@@ -284,7 +299,7 @@ impl PgTransaction {
 
     async fn take(&self) -> Result<Object<AsyncPgConnection>, RepositoryError> {
         self.connection
-            .0
+            .slot
             .lock()
             .await
             .0
@@ -298,7 +313,7 @@ impl Drop for PgTransaction {
         // Not committed: roll back now rather than when the repository, which may live
         // longer, lets go. A repository call in progress holds the lock; then the slot does
         // it when its last holder goes.
-        if let Ok(mut slot) = self.connection.0.try_lock()
+        if let Ok(mut slot) = self.connection.slot.try_lock()
             && let Some(conn) = slot.0.take()
         {
             roll_back_later(conn);

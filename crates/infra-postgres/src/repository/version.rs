@@ -20,6 +20,9 @@
 //! still sees inside one (it counts as broken and is replaced). The repository tests check
 //! both: the version and a search see a write only once it commits, and a connection
 //! abandoned inside a transaction never serves a search.
+//!
+//! On a Citus coordinator the version is unknown (`None`), so the search cache reuses
+//! nothing: the coordinator's snapshot says nothing of the workers' commits.
 
 use async_trait::async_trait;
 use diesel::sql_types::Text;
@@ -39,18 +42,23 @@ fn parse(text: String) -> Option<DataVersion> {
 impl DataVersions for PgCustomerRepository {
     #[tracing::instrument(level = "debug", name = "db.current_version", skip_all)]
     async fn current_version(&self) -> Result<Option<DataVersion>, RepositoryError> {
-        // The version of the server the scope's search will read: a read.
-        let text: String = super::read!(
-            self,
-            conn,
-            crate::complete::one_row(
-                diesel::select(diesel::dsl::sql::<Text>("pg_current_snapshot()::text")),
-                &mut &*conn,
-            )
-            .await
-            .map_err(from_diesel)
-        )?;
-        Ok(parse(text))
+        // The version of the server the scope's search will read: a read. On a Citus
+        // coordinator none: its snapshot does not move with a commit on the workers (a
+        // routed write may start no transaction on the coordinator), so nothing is reused.
+        let text: Option<String> = super::read!(self, conn, {
+            if self.connections.distributed() {
+                Ok(None)
+            } else {
+                crate::complete::one_row(
+                    diesel::select(diesel::dsl::sql::<Text>("pg_current_snapshot()::text")),
+                    &mut &*conn,
+                )
+                .await
+                .map(Some)
+                .map_err(from_diesel)
+            }
+        })?;
+        Ok(text.and_then(parse))
     }
 }
 

@@ -5,6 +5,11 @@
 //! Each write attributes itself in the statement (`attribution`, see
 //! [`super::history::attribution`]): the history's triggers record the change with it, in
 //! the same transaction.
+//!
+//! On a Citus coordinator (`distributed`), usernames and emails are unique through two
+//! lookup tables distributed by their own key (`crates/infra-postgres/sql/distribute.sql`):
+//! the writes that set, change or free one write them in the same transaction, which the
+//! repository then opens for them.
 
 use std::collections::HashSet;
 
@@ -32,8 +37,13 @@ pub(super) async fn insert(
     username: &Username,
     draft: &CustomerDraft,
     attribution: &str,
+    distributed: bool,
 ) -> Result<Customer, RepositoryError> {
     use customers::dsl as c;
+    if distributed {
+        claim_username(conn, username.as_str(), customer_id.as_str()).await?;
+        claim_email(conn, draft.email.as_str(), customer_id.as_str()).await?;
+    }
     let row = NewCustomerRow::new(customer_id, username, draft);
     // Every column bound, `NULL`s included: one SQL text, prepared once per connection.
     let statement = diesel::insert_into(customers::table)
@@ -66,6 +76,59 @@ pub(super) async fn insert(
         .await
         .map_err(from_diesel)?
         .into_customer()
+}
+
+/// Takes `username` for `customer_id` in the lookup table (distributed layout): a taken
+/// one fails on the table's primary key, which the errors map to `Conflict::Username`.
+async fn claim_username(
+    conn: &mut AsyncPgConnection,
+    username: &str,
+    customer_id: &str,
+) -> Result<(), RepositoryError> {
+    diesel::sql_query("INSERT INTO customer_usernames (username, customer_id) VALUES ($1, $2)")
+        .bind::<Text, _>(username)
+        .bind::<Text, _>(customer_id)
+        .execute(conn)
+        .await
+        .map(drop)
+        .map_err(from_diesel)
+}
+
+/// Takes `email` (case ignored) for `customer_id` in the lookup table (distributed layout):
+/// a taken one fails on its primary key, `Conflict::Email`.
+async fn claim_email(
+    conn: &mut AsyncPgConnection,
+    email: &str,
+    customer_id: &str,
+) -> Result<(), RepositoryError> {
+    diesel::sql_query("INSERT INTO customer_emails (email_key, customer_id) VALUES (lower($1), $2)")
+        .bind::<Text, _>(email)
+        .bind::<Text, _>(customer_id)
+        .execute(conn)
+        .await
+        .map(drop)
+        .map_err(from_diesel)
+}
+
+/// Frees a customer's username and email in the lookup tables (distributed layout).
+async fn release(
+    conn: &mut AsyncPgConnection,
+    username: Option<&str>,
+    email: &str,
+) -> Result<(), RepositoryError> {
+    if let Some(username) = username {
+        diesel::sql_query("DELETE FROM customer_usernames WHERE username = $1")
+            .bind::<Text, _>(username)
+            .execute(conn)
+            .await
+            .map_err(from_diesel)?;
+    }
+    diesel::sql_query("DELETE FROM customer_emails WHERE email_key = lower($1)")
+        .bind::<Text, _>(email)
+        .execute(conn)
+        .await
+        .map(drop)
+        .map_err(from_diesel)
 }
 
 /// The precondition as a filter: `version = ANY($n) OR $m`, one SQL text whatever it is
@@ -128,6 +191,7 @@ pub(super) async fn update(
     changes: &CustomerChanges,
     expected: &Precondition,
     attribution: &str,
+    distributed: bool,
 ) -> Result<Written<Customer>, RepositoryError> {
     let set = CustomerChangeset::new(changes);
     if set.is_empty() {
@@ -139,6 +203,20 @@ pub(super) async fn update(
             },
         });
     }
+    // The address before, locked, when the lookup table must follow a change of it.
+    let before = match &changes.email {
+        Some(_) if distributed => complete::optional_row::<_, _, String>(
+            customers::table
+                .filter(customers::customer_id.eq(id.as_str()))
+                .filter(customers::erased_at.is_null())
+                .select(customers::email)
+                .for_update(),
+            conn,
+        )
+        .await
+        .map_err(from_diesel)?,
+        _ => None,
+    };
     let statement = diesel::update(
         customers::table.filter(
             customers::customer_id
@@ -154,7 +232,16 @@ pub(super) async fn update(
         .await
         .map_err(from_diesel)?
     {
-        Some(row) => Ok(Written::Done(row.into_customer()?)),
+        Some(row) => {
+            let customer = row.into_customer()?;
+            if let Some(before) = before
+                && before.to_lowercase() != customer.email.as_str().to_lowercase()
+            {
+                release(conn, None, &before).await?;
+                claim_email(conn, customer.email.as_str(), id.as_str()).await?;
+            }
+            Ok(Written::Done(customer))
+        }
         None => missed(conn, id).await,
     }
 }
@@ -220,7 +307,9 @@ pub(super) async fn bulk_update(
         .into_iter()
         .collect()
     } else {
-        let at_version = diesel::dsl::sql::<Bool>("(customer_id || ':' || version) = ANY(")
+        // `version::text`: `text || bigint` is a STABLE operator, which Citus refuses on
+        // columns in a distributed UPDATE; `text || text` is IMMUTABLE.
+        let at_version = diesel::dsl::sql::<Bool>("(customer_id || ':' || version::text) = ANY(")
             .bind::<Array<Text>, _>(&pinned)
             .sql(")");
         complete::rows(
@@ -384,15 +473,23 @@ pub(super) async fn delete(
     id: &CustomerId,
     expected: &Precondition,
     attribution: &str,
+    distributed: bool,
 ) -> Result<Written<()>, RepositoryError> {
-    let deleted = diesel::delete(one_customer(id, expected, attribution))
-        .execute(conn)
-        .await
-        .map_err(from_diesel)?;
-    if deleted > 0 {
-        Ok(Written::Done(()))
-    } else {
-        missed(conn, id).await
+    let deleted: Vec<(String, String)> = complete::rows(
+        diesel::delete(one_customer(id, expected, attribution))
+            .returning((customers::username, customers::email)),
+        conn,
+    )
+    .await
+    .map_err(from_diesel)?;
+    match deleted.into_iter().next() {
+        Some((username, email)) => {
+            if distributed {
+                release(conn, Some(&username), &email).await?;
+            }
+            Ok(Written::Done(()))
+        }
+        None => missed(conn, id).await,
     }
 }
 
@@ -436,9 +533,16 @@ mod tests {
         for n in 0..4 {
             let id = CustomerId::parse(&format!("CUST_0000000{n}")).unwrap();
             let username = Username::parse(&format!("annlee{n}")).unwrap();
-            insert(&mut conn, &id, &username, &draft(n, n % 2 == 0), "{}")
-                .await
-                .unwrap();
+            insert(
+                &mut conn,
+                &id,
+                &username,
+                &draft(n, n % 2 == 0),
+                "{}",
+                false,
+            )
+            .await
+            .unwrap();
         }
         let inserts = seen
             .lock()

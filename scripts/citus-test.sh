@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# Usage: scripts/citus-test.sh [nextest arguments...]
+#
+# The end-to-end suite on a Citus cluster (docs/scale-out.md, "Running on Citus"): builds
+# and installs Citus 13.2.2 into the machine's PostgreSQL 15 when it is missing (from
+# ../shared/citus, or CITUS_DIR), starts a coordinator and two workers on free ports in a
+# temporary directory, and runs every end-to-end test with TEST_DB_CITUS=1 (each test's
+# database is made on every node and migrated into the distributed layout by the service),
+# the Citus-only tests included (tests/tests/api/citus.rs). Stops the cluster afterwards,
+# also when the tests fail. Needs root (the nodes run as the `postgres` user).
+set -euo pipefail
+
+here=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd -P)
+repo=$(dirname -- "$here")
+citus=${CITUS_DIR:-}
+if [[ -z $citus ]]; then
+    for candidate in "$repo/../shared/citus" /work/shared/citus; do
+        if [[ -x $candidate/cluster.sh ]]; then
+            citus=$(cd -- "$candidate" && pwd -P)
+            break
+        fi
+    done
+fi
+[[ -n $citus && -x $citus/cluster.sh ]] || {
+    echo "citus-test.sh: Citus's source and scripts not found (../shared/citus); set CITUS_DIR" >&2
+    exit 2
+}
+
+"$citus/build.sh"
+
+free_base() {
+    local p
+    for ((p = 30000 + RANDOM % 20000; ; p += 3)); do
+        if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null \
+            && ! (exec 3<>"/dev/tcp/127.0.0.1/$((p + 1))") 2>/dev/null \
+            && ! (exec 3<>"/dev/tcp/127.0.0.1/$((p + 2))") 2>/dev/null; then
+            echo "$p"
+            return
+        fi
+    done
+}
+
+dir=$(mktemp -d /tmp/customer-api-citus.XXXXXX)
+# shellcheck disable=SC2317 # (run by the EXIT trap, not unreachable)
+finish() {
+    local rc=$?
+    trap - EXIT INT TERM HUP
+    "$citus/cluster.sh" stop "$dir/cluster" || true
+    rm -rf "$dir"
+    exit "$rc"
+}
+trap finish EXIT INT TERM HUP
+
+coordinator=$("$citus/cluster.sh" start "$dir/cluster" 2 "$(free_base)" | tail -n 1)
+echo "citus-test.sh: coordinator at $coordinator"
+cd "$repo"
+TEST_DB_CITUS=1 DATABASE_URL=$coordinator ${CARGO:-cargo} nextest run -p e2e-tests \
+    --run-ignored all --no-fail-fast "$@"

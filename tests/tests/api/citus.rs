@@ -1,0 +1,215 @@
+//! The distributed layout on a real Citus cluster (`make citus-test`, which also runs the
+//! whole suite there): uniqueness of usernames and emails across shards and workers, which
+//! on one node comes from unique indexes and here from the lookup tables.
+//!
+//! Ignored by a plain `cargo test`: they need `TEST_DB_CITUS=1` and a cluster's coordinator
+//! in `DATABASE_URL` (see `crates/test-db/src/citus.rs`).
+
+use std::collections::HashSet;
+
+use futures::future::join_all;
+use serde_json::json;
+use tokio_postgres::{Client, NoTls};
+
+use crate::helpers::{TestApp, customer, spawn_app_with};
+
+const NEEDS_CITUS: &str = "needs a Citus cluster: make citus-test";
+
+async fn spawn_patient_app() -> TestApp {
+    assert!(
+        std::env::var(test_db::CITUS_VAR).is_ok_and(|v| v == "1"),
+        "run with {}=1 against a Citus coordinator (make citus-test)",
+        test_db::CITUS_VAR
+    );
+    spawn_app_with(&[("APP__DATABASE__WAIT_TIMEOUT_MS", "10000")]).await
+}
+
+async fn connect(app: &TestApp) -> Client {
+    let (client, connection) = tokio_postgres::connect(&app.db_url, NoTls).await.unwrap();
+    tokio::spawn(connection);
+    client
+}
+
+/// The port of the worker holding each customer's row.
+async fn workers_of(db: &Client, customer_ids: &[String]) -> Vec<i32> {
+    let mut ports = Vec::new();
+    for id in customer_ids {
+        let row = db
+            .query_one(
+                "SELECT s.nodeport FROM citus_shards AS s \
+                 WHERE s.table_name = 'customers'::regclass \
+                   AND s.shardid = get_shard_id_for_distribution_column('customers', $1::text)",
+                &[id],
+            )
+            .await
+            .unwrap();
+        ports.push(row.get(0));
+    }
+    ports
+}
+
+#[tokio::test]
+#[ignore = "needs a Citus cluster: make citus-test"]
+async fn the_tables_are_distributed_with_lookup_tables_for_the_unique_values() {
+    let app = spawn_patient_app().await;
+    let db = connect(&app).await;
+    let rows = db
+        .query(
+            "SELECT logicalrelid::text, partmethod::text FROM pg_dist_partition ORDER BY 1",
+            &[],
+        )
+        .await
+        .unwrap();
+    let tables: Vec<(String, String)> = rows.iter().map(|r| (r.get(0), r.get(1))).collect();
+    let expected = [
+        ("customer_count_shards", "n"),
+        ("customer_counts", "h"),
+        ("customer_emails", "h"),
+        ("customer_events", "h"),
+        ("customer_usernames", "h"),
+        ("customers", "h"),
+    ];
+    assert_eq!(
+        tables,
+        expected.map(|(t, m)| (t.to_owned(), m.to_owned())),
+        "{NEEDS_CITUS}"
+    );
+}
+
+#[tokio::test]
+#[ignore = "needs a Citus cluster: make citus-test"]
+async fn thirty_two_john_does_on_both_workers_get_distinct_usernames() {
+    let app = spawn_patient_app().await;
+    let app = &app;
+    let results = join_all((0..32).map(|i| async move {
+        app.post(
+            "/",
+            &customer("John", "Doe", &format!("john{i}@example.com")),
+        )
+        .await
+    }))
+    .await;
+    let mut usernames = HashSet::new();
+    let mut ids = Vec::new();
+    for (status, body) in &results {
+        assert_eq!(*status, 201, "{body}");
+        usernames.insert(body["username"].as_str().unwrap().to_owned());
+        ids.push(body["customer_id"].as_str().unwrap().to_owned());
+    }
+    assert_eq!(usernames.len(), 32);
+    let db = connect(app).await;
+    let workers: HashSet<i32> = workers_of(&db, &ids).await.into_iter().collect();
+    assert!(workers.len() >= 2, "all on one worker: {workers:?}");
+    let lookups: i64 = db
+        .query_one(
+            "SELECT count(*) FROM customer_usernames WHERE username = ANY($1)",
+            &[&usernames.into_iter().collect::<Vec<_>>()],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(lookups, 32);
+}
+
+#[tokio::test]
+#[ignore = "needs a Citus cluster: make citus-test"]
+async fn sixteen_creates_of_one_email_differing_in_case_make_one_customer() {
+    let app = spawn_patient_app().await;
+    let app = &app;
+    let results = join_all((0..16).map(|i| async move {
+        let email = if i % 2 == 0 {
+            "same@example.com"
+        } else {
+            "SAME@example.com"
+        };
+        app.post(
+            "/",
+            &json!({"first_name": "Ann", "last_name": "Lee", "email": email}),
+        )
+        .await
+    }))
+    .await;
+    assert_eq!(
+        results.iter().filter(|(s, _)| *s == 201).count(),
+        1,
+        "{results:?}"
+    );
+    for (status, body) in results.iter().filter(|(s, _)| *s != 201) {
+        assert_eq!(
+            (*status, &body["detail"]),
+            (400, &json!("Customer with this email already exists"))
+        );
+    }
+    let db = connect(app).await;
+    let stored: i64 = db
+        .query_one(
+            "SELECT count(*) FROM customers WHERE lower(email) = 'same@example.com'",
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(stored, 1);
+}
+
+#[tokio::test]
+#[ignore = "needs a Citus cluster: make citus-test"]
+async fn an_email_owned_on_another_worker_is_refused_with_the_contracts_400() {
+    let app = spawn_patient_app().await;
+    let owner = app
+        .create(&customer("Ann", "Lee", "owner@example.com"))
+        .await;
+    let db = connect(&app).await;
+    let owner_id = owner["customer_id"].as_str().unwrap().to_owned();
+    let owner_worker = workers_of(&db, std::slice::from_ref(&owner_id)).await[0];
+    // Customers until one lives on the other worker (each lands on either at random).
+    let mut other = None;
+    for i in 0..64 {
+        let created = app
+            .create(&customer("Bob", "Lee", &format!("bob{i}@example.com")))
+            .await;
+        let id = created["customer_id"].as_str().unwrap().to_owned();
+        if workers_of(&db, std::slice::from_ref(&id)).await[0] != owner_worker {
+            other = Some(id);
+            break;
+        }
+    }
+    let other = other.expect("a customer on the second worker");
+
+    let (status, body) = app
+        .put(&format!("/{other}"), &json!({"email": "OWNER@example.com"}))
+        .await;
+    assert_eq!(status, 400, "{body}");
+    assert_eq!(body["detail"], "Customer with this email already exists");
+    let (status, body) = app
+        .post("/", &customer("Eve", "Lee", "Owner@Example.com"))
+        .await;
+    assert_eq!(
+        (status, &body["detail"]),
+        (400, &json!("Customer with this email already exists"))
+    );
+
+    // Freed by a change of address, the old one is anybody's again, and the new one is taken.
+    let (status, _) = app
+        .put(
+            &format!("/{owner_id}"),
+            &json!({"email": "moved@example.com"}),
+        )
+        .await;
+    assert_eq!(status, 200);
+    let (status, body) = app
+        .put(&format!("/{other}"), &json!({"email": "owner@example.com"}))
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let (status, _) = app
+        .post("/", &customer("Eve", "Lee", "MOVED@example.com"))
+        .await;
+    assert_eq!(status, 400);
+    // A hard delete frees both the address and the username.
+    let (status, _) = app.delete(&format!("/{owner_id}/hard")).await;
+    assert_eq!(status, 200);
+    let again = app
+        .create(&customer("Ann", "Lee", "moved@example.com"))
+        .await;
+    assert_eq!(again["username"], owner["username"]);
+}
