@@ -53,6 +53,31 @@ ALTER TABLE customer_events DROP CONSTRAINT customer_events_pkey;
 ALTER TABLE customer_events ADD CONSTRAINT customer_events_pkey PRIMARY KEY (customer_id, xid, id);
 CREATE INDEX customer_events_position_idx ON customer_events (xid, id);
 
+-- The change feed: each worker has transaction ids of its own, so the coordinator keeps the
+-- feed's order. A relay (the service's, before each read of the feed) marks the committed
+-- events `relayed` and appends them to `customer_feed`, a coordinator table, in one
+-- transaction; positions are the coordinator's (`xid`, `id`), served as on one node
+-- (crates/infra-postgres/src/repository/relay.rs). `customer_events_purged` holds the
+-- newest position of this log that retention removed.
+ALTER TABLE customer_events ADD COLUMN relayed BOOLEAN NOT NULL DEFAULT false;
+CREATE INDEX customer_events_unrelayed_idx ON customer_events (xid, id) WHERE NOT relayed;
+UPDATE customer_events SET relayed = true;
+CREATE TABLE customer_feed (
+    xid         XID8        NOT NULL DEFAULT pg_current_xact_id(),
+    id          BIGINT      GENERATED ALWAYS AS IDENTITY,
+    customer_id VARCHAR(50) NOT NULL,
+    event_id    BIGINT      NOT NULL,
+    type        TEXT        NOT NULL,
+    occurred_at TIMESTAMPTZ NOT NULL,
+    CONSTRAINT customer_feed_pkey PRIMARY KEY (xid, id)
+);
+-- The events recorded before, in their order, under the positions they had.
+INSERT INTO customer_feed (xid, id, customer_id, event_id, type, occurred_at)
+OVERRIDING SYSTEM VALUE
+SELECT xid, id, customer_id, id, type, occurred_at FROM customer_events;
+SELECT setval(pg_get_serial_sequence('customer_feed', 'id'),
+              greatest((SELECT max(id) FROM customer_feed), 1));
+
 -- The aggregates, one set per shard of customers: a write's counts are kept by the shard's
 -- trigger next to its rows, in the worker's transaction (no two-phase commit, no row lock
 -- shared across shards). Each shard's rows carry a key that hashes into that shard

@@ -11,7 +11,7 @@ use futures::future::join_all;
 use serde_json::json;
 use tokio_postgres::{Client, NoTls};
 
-use crate::helpers::{TestApp, customer, spawn_app_with};
+use crate::helpers::{TestApp, customer, into_parts, spawn_app_with};
 
 const NEEDS_CITUS: &str = "needs a Citus cluster: make citus-test";
 
@@ -212,4 +212,82 @@ async fn an_email_owned_on_another_worker_is_refused_with_the_contracts_400() {
         .create(&customer("Ann", "Lee", "moved@example.com"))
         .await;
     assert_eq!(again["username"], owner["username"]);
+}
+
+/// The feed's page after `after` (no wait), and its next cursor.
+async fn feed_page(app: &TestApp, after: Option<&str>) -> (Vec<serde_json::Value>, Option<String>) {
+    let after = after.map(|c| format!("&after={c}")).unwrap_or_default();
+    let request = app
+        .client
+        .get(format!("{}/api/v1/events?limit=1000{after}", app.base));
+    let (status, body) = into_parts(request.send().await.unwrap()).await;
+    assert_eq!(status, 200, "{body}");
+    let next = body["next_cursor"].as_str().map(str::to_owned);
+    (body["events"].as_array().unwrap().clone(), next)
+}
+
+#[tokio::test]
+#[ignore = "needs a Citus cluster: make citus-test"]
+async fn a_change_committed_late_on_one_worker_comes_after_what_the_feed_served_never_lost() {
+    let app = spawn_patient_app().await;
+    let db = connect(&app).await;
+    let held = app
+        .create(&customer("Ann", "Lee", "held@example.com"))
+        .await;
+    let held_id = held["customer_id"].as_str().unwrap().to_owned();
+    let held_worker = workers_of(&db, std::slice::from_ref(&held_id)).await[0];
+    let (_, mut cursor) = feed_page(&app, None).await;
+
+    // A change of `held` stays uncommitted on its worker...
+    let (mut writer, connection) = tokio_postgres::connect(&app.db_url, NoTls).await.unwrap();
+    tokio::spawn(connection);
+    let open = writer.transaction().await.unwrap();
+    open.execute(
+        "SET LOCAL customer_api.event = '{\"type\": \"updated\"}'",
+        &[],
+    )
+    .await
+    .unwrap();
+    open.execute(
+        "UPDATE customers SET notes = 'late' WHERE customer_id = $1",
+        &[&held_id],
+    )
+    .await
+    .unwrap();
+
+    // ... while customers on both workers are created and served.
+    let mut created = Vec::new();
+    let mut workers = HashSet::new();
+    for i in 0..40 {
+        let c = app
+            .create(&customer("Bob", "Lee", &format!("bob{i}@example.com")))
+            .await;
+        let id = c["customer_id"].as_str().unwrap().to_owned();
+        workers.insert(workers_of(&db, std::slice::from_ref(&id)).await[0]);
+        created.push(id);
+        if workers.len() == 2 && i >= 3 {
+            break;
+        }
+    }
+    assert!(
+        workers.contains(&held_worker) && workers.len() == 2,
+        "{workers:?}"
+    );
+    let (served, next) = feed_page(&app, cursor.as_deref()).await;
+    let served_ids: Vec<&str> = served
+        .iter()
+        .map(|e| e["customer_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        served_ids,
+        created.iter().map(String::as_str).collect::<Vec<_>>()
+    );
+    cursor = next.or(cursor);
+
+    // Committed now, the change comes next from the last cursor: not skipped.
+    open.commit().await.unwrap();
+    let (late, _) = feed_page(&app, cursor.as_deref()).await;
+    assert_eq!(late.len(), 1, "{late:?}");
+    assert_eq!(late[0]["customer_id"], held_id);
+    assert_eq!(late[0]["changes"]["notes"]["to"], "late");
 }

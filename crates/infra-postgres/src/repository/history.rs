@@ -69,13 +69,13 @@ fn set_local_event(attribution: &str) -> String {
 }
 
 /// Columns of an event as read, `xid` as a number.
-const EVENT_COLUMNS: &str = "id, xid::text::bigint AS transaction, customer_id, type, version, \
+pub(super) const EVENT_COLUMNS: &str = "id, xid::text::bigint AS transaction, customer_id, type, version, \
      occurred_at, actor, request_id, idempotency_key, changes::text AS changes";
 
 #[derive(QueryableByName)]
-struct EventRow {
+pub(super) struct EventRow {
     #[diesel(sql_type = BigInt)]
-    id: i64,
+    pub(super) id: i64,
     #[diesel(sql_type = BigInt)]
     transaction: i64,
     #[diesel(sql_type = Text)]
@@ -96,12 +96,12 @@ struct EventRow {
     changes: String,
 }
 
-fn unexpected(what: impl std::fmt::Display) -> RepositoryError {
+pub(super) fn unexpected(what: impl std::fmt::Display) -> RepositoryError {
     RepositoryError::Unexpected(format!("stored event: {what}"))
 }
 
 impl EventRow {
-    fn into_event(self) -> Result<CustomerEvent, RepositoryError> {
+    pub(super) fn into_event(self) -> Result<CustomerEvent, RepositoryError> {
         // `{field: [before, after]}`, as the migration's triggers write it; `{field: null}`
         // once the customer was erased (the `erasure` migration).
         let changes: BTreeMap<String, Option<(Value, Value)>> =
@@ -274,20 +274,26 @@ pub async fn feed_lag(pool: &Pool) -> Result<Duration, RepositoryError> {
         #[diesel(sql_type = Double)]
         seconds: f64,
     }
-    let lag: Vec<Lag> = super::wrapped!(
-        conn = pool.get().await.map_err(from_pool)?,
-        pool.wrap(),
-        complete::rows(
-            diesel::sql_query(
-                "SELECT coalesce(extract(epoch FROM now() - min(occurred_at)), 0)::float8 \
+    // On a Citus coordinator, the feed's log after a relay (see `super::relay`).
+    let lag: Vec<Lag> =
+        super::wrapped!(conn = pool.get().await.map_err(from_pool)?, pool.wrap(), {
+            let table = if pool.is_distributed() {
+                super::relay::relay(&mut conn).await?;
+                "customer_feed"
+            } else {
+                "customer_events"
+            };
+            complete::rows(
+                diesel::sql_query(format!(
+                    "SELECT coalesce(extract(epoch FROM now() - min(occurred_at)), 0)::float8 \
                  AS seconds \
-                 FROM customer_events WHERE xid >= pg_snapshot_xmin(pg_current_snapshot())",
-            ),
-            &mut *conn,
-        )
-        .await
-        .map_err(from_diesel)
-    )?;
+                 FROM {table} WHERE xid >= pg_snapshot_xmin(pg_current_snapshot())"
+                )),
+                &mut *conn,
+            )
+            .await
+            .map_err(from_diesel)
+        })?;
     let seconds = lag.first().map_or(0.0, |l| l.seconds.max(0.0));
     Ok(Duration::try_from_secs_f64(seconds).unwrap_or_default())
 }
@@ -309,8 +315,12 @@ pub async fn purge_events(
         #[diesel(sql_type = BigInt)]
         removed: i64,
     }
+    let mut conn = pool.get().await.map_err(from_pool)?;
+    if pool.is_distributed() {
+        return super::relay::purge(&mut conn, before, batch).await;
+    }
     let removed: Vec<Removed> = super::wrapped!(
-        conn = pool.get().await.map_err(from_pool)?,
+        conn = conn,
         pool.wrap(),
         complete::rows(
             diesel::sql_query(

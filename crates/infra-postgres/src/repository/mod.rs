@@ -15,6 +15,7 @@ mod history;
 pub use history::{FEED_RECHECK, feed_lag, purge_events};
 mod places;
 mod reads;
+mod relay;
 mod search;
 pub use search::{SearchPlans, explain_search};
 mod statistics;
@@ -595,7 +596,13 @@ impl<C: Connections> CustomerRepository for PgCustomerRepository<C> {
         limit: u32,
         kinds: &[EventKind],
     ) -> Result<FeedRead, RepositoryError> {
-        call!(self, conn, history::feed(&conn, after, limit, kinds).await)
+        call!(self, conn, {
+            if self.connections.distributed() {
+                relay::feed(&mut conn, after, limit, kinds).await
+            } else {
+                history::feed(&conn, after, limit, kinds).await
+            }
+        })
     }
 
     async fn await_events(&self, at_most: Duration) {
