@@ -20,7 +20,13 @@
 # against a database of its own, customer_api_bench_baseline, migrated and seeded by that
 # binary. Each scenario runs wrk against it right after the current binary, and the table gets
 # a row "<scenario> (baseline <short commit>)" with its ratio to the same pgbench figure.
+#
+# BENCH_CITUS=1 runs bench/citus.sh instead: one node against a Citus cluster, side by side.
 set -euo pipefail
+
+if [[ ${BENCH_CITUS:-} == 1 ]]; then
+    exec "$(dirname -- "${BASH_SOURCE[0]}")/citus.sh"
+fi
 
 ROWS=${BENCH_ROWS:-1000000}
 SEED=${BENCH_SEED:-42}

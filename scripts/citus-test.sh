@@ -41,6 +41,7 @@ free_base() {
 }
 
 dir=$(mktemp -d /tmp/customer-api-citus.XXXXXX)
+chmod 755 "$dir" # the nodes run as the `postgres` user
 # shellcheck disable=SC2317 # (run by the EXIT trap, not unreachable)
 finish() {
     local rc=$?

@@ -12,7 +12,7 @@
 //! An event in flight is invisible to the relay and stays unrelayed until a later one; two
 //! relays never run at once (a transaction-scoped advisory lock; the second skips). A
 //! customer's events keep their order: they live on one worker, where they commit in their
-//! order, and a relay appends them in their worker's `(xid, id)` order. The relay runs before
+//! order, and a relay appends them in their worker's `(xid, id)` order (see [`RELAY_SQL`]). The relay runs before
 //! every read of the feed, before every measure of its lag (the service measures it in the
 //! background), and before a purge. The events are read from `customer_events` by id, so an
 //! erasure's scrubbing shows in the feed as on one node.
@@ -32,14 +32,19 @@ use crate::errors::from_diesel;
 const RELAY_LOCK: i64 = 0x6375_7374_6665_6564;
 
 /// Marks every visible unrelayed event relayed (on its worker) and appends it to the feed's
-/// log (on the coordinator), in its worker's order: one distributed statement.
+/// log (on the coordinator): one distributed statement. The order of the batch: by time
+/// (when each event's transaction began, on its worker's clock), except that a customer's
+/// events keep their own order (its worker's `(xid, id)`), each taking the latest time of
+/// its customer's events up to it. So changes made one after another anywhere appear in the
+/// order they were made (as far as the workers' clocks agree), and a customer's always do.
 const RELAY_SQL: &str = "\
 WITH ready AS (
     UPDATE customer_events SET relayed = true WHERE NOT relayed
     RETURNING customer_id, id, xid, type, occurred_at
 )
 INSERT INTO customer_feed (customer_id, event_id, type, occurred_at)
-SELECT customer_id, id, type, occurred_at FROM ready ORDER BY xid, id";
+SELECT customer_id, id, type, occurred_at FROM ready
+ORDER BY max(occurred_at) OVER (PARTITION BY customer_id ORDER BY xid, id), customer_id, xid, id";
 
 #[derive(QueryableByName)]
 struct Locked {
