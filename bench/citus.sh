@@ -14,7 +14,8 @@
 # Environment: BENCH_ROWS (100000: the copy through the coordinator and the two services on
 # two cores make a million impractical here), BENCH_SEED (42), BENCH_DURATION (10),
 # BENCH_CONNECTIONS (32), BENCH_PORT (18080; the cluster's service listens on the next port),
-# BENCH_WRITERS (8 connections creating customers in the "under writes" runs).
+# BENCH_WRITERS (8 connections creating customers in the "under writes" runs),
+# BENCH_CITUS_SHARDS (4: shards per distributed table, `citus.shard_count`).
 set -euo pipefail
 
 ROWS=${BENCH_ROWS:-100000}
@@ -23,6 +24,7 @@ DURATION=${BENCH_DURATION:-10}
 CONNECTIONS=${BENCH_CONNECTIONS:-32}
 PORT=${BENCH_PORT:-18080}
 WRITERS=${BENCH_WRITERS:-8}
+SHARDS=${BENCH_CITUS_SHARDS:-4}
 ROOT=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/.." && pwd -P)
 BIN=${CARGO_TARGET_DIR:-$ROOT/target}/release/customer-api
 OUT=$ROOT/target/bench/citus
@@ -40,12 +42,12 @@ die() {
 [[ -x $BIN ]] || die "$BIN is missing (cargo build --release -p customer-api)"
 scripts/ensure-tools.sh wrk
 
-citus=${CITUS_DIR:-}
+CITUS_SCRIPTS=${CITUS_DIR:-}
 for candidate in "$ROOT/../shared/citus" /work/shared/citus; do
-    [[ -z $citus && -x $candidate/cluster.sh ]] && citus=$(cd -- "$candidate" && pwd -P)
+    [[ -z $CITUS_SCRIPTS && -x $candidate/cluster.sh ]] && CITUS_SCRIPTS=$(cd -- "$candidate" && pwd -P)
 done
-[[ -n $citus ]] || die "Citus's source and scripts not found (../shared/citus); set CITUS_DIR"
-"$citus/build.sh" >&2
+[[ -n $CITUS_SCRIPTS ]] || die "Citus's source and scripts not found (../shared/citus); set CITUS_DIR"
+"$CITUS_SCRIPTS/build.sh" >&2
 
 psql_at() { psql -qAtX -v ON_ERROR_STOP=1 "$@"; }
 server_url=${DATABASE_URL%/*}
@@ -60,7 +62,7 @@ finish() {
     trap - EXIT INT TERM HUP
     for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
     for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
-    "$citus/cluster.sh" stop "$dir/cluster" || true
+    "$CITUS_SCRIPTS/cluster.sh" stop "$dir/cluster" || true
     rm -rf "$dir"
     exit "$rc"
 }
@@ -86,7 +88,9 @@ APP__DATABASE__URL=$SINGLE_URL "$BIN" seed --count "$ROWS" --seed "$SEED" >>"$OU
     die "seed: $(tail -n 3 "$OUT/seed.log")"
 
 log "starting a Citus coordinator and two workers"
-CITUS_URL=$("$citus/cluster.sh" start "$dir/cluster" 2 "$(free_base)" | tail -n 1)
+CITUS_URL=$("$CITUS_SCRIPTS/cluster.sh" start "$dir/cluster" 2 "$(free_base)" | tail -n 1)
+# Shards per table: two per worker here (docs/scale-out.md, "Shards").
+psql_at "$CITUS_URL" -c "ALTER DATABASE postgres SET citus.shard_count = $SHARDS"
 APP__DATABASE__URL=$CITUS_URL "$BIN" migrate >>"$OUT/seed.log" 2>&1 ||
     die "migrating the cluster: $(tail -n 3 "$OUT/seed.log")"
 COLUMNS="id, customer_id, username, first_name, last_name, email, phone, address_line1, \
@@ -207,6 +211,7 @@ report=$OUT/report.md
     echo
     echo "- $ROWS customers in both; $CONNECTIONS connections, ${DURATION} s per scenario; under"
     echo "  writes: $WRITERS more connections creating customers through the same service."
+    echo "- The cluster: a coordinator and two workers on this machine, $SHARDS shards per table."
     echo "- \`customer-api stats check\` on the cluster after the run: $drift."
 } >"$report"
 cat "$report"

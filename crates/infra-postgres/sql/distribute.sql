@@ -484,5 +484,11 @@ BEGIN
     EXECUTE format('ALTER DATABASE %I SET citus.propagate_set_commands = %L',
                    current_database(), 'local');
     EXECUTE format('ALTER DATABASE %I SET citus.enable_unsafe_triggers = on', current_database());
+    -- Many short statements from many connections: a statement that reaches every shard
+    -- runs a worker's shards one after another over one cached connection, rather than
+    -- opening more connections to the worker for each statement (Citus's default, 16, suits
+    -- few long analytical queries).
+    EXECUTE format('ALTER DATABASE %I SET citus.max_adaptive_executor_pool_size = 1',
+                   current_database());
 END;
 $$;
