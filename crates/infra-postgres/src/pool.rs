@@ -113,21 +113,33 @@ impl Pool {
     }
 }
 
-/// Whether the connection's database has the `citus` extension.
+/// Whether the connection's database has the `citus` extension. Asked inside a transaction
+/// of its own: behind a transaction-mode pooler the statement is prepared and executed in
+/// two round trips, which only a transaction keeps on one server session.
 async fn has_citus(conn: &mut AsyncPgConnection) -> diesel::QueryResult<bool> {
     #[derive(diesel::QueryableByName)]
     struct Found {
         #[diesel(sql_type = diesel::sql_types::Bool)]
         citus: bool,
     }
-    let found: Found = crate::complete::one_row(
+    conn.batch_execute("BEGIN").await?;
+    let found = crate::complete::one_row::<_, _, Found>(
         diesel::sql_query(
             "SELECT EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'citus') AS citus",
         ),
-        conn,
+        &mut *conn,
     )
-    .await?;
-    Ok(found.citus)
+    .await;
+    match found {
+        Ok(found) => {
+            conn.batch_execute("COMMIT").await?;
+            Ok(found.citus)
+        }
+        Err(error) => {
+            let _ = conn.batch_execute("ROLLBACK").await;
+            Err(error)
+        }
+    }
 }
 
 /// What a call's statements run in.
