@@ -18,12 +18,12 @@
 //! **On a Citus coordinator** (the database has the `citus` extension; see
 //! docs/scale-out.md) each write runs in a transaction of its own, or a savepoint of the
 //! caller's, so that its attribution can be set with `SET LOCAL`, which Citus passes on to
-//! the workers where the history's triggers read it. Each new connection finds out which
-//! layout the database has ([`Pool::is_distributed`]).
+//! the workers where the history's triggers read it. The pool's first connection finds out
+//! which layout the database has ([`Pool::is_distributed`]).
 
 use std::ops::Deref;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicU8, Ordering};
 use std::time::Duration;
 
 use deadpool::Runtime;
@@ -53,8 +53,9 @@ pub struct Pool {
     inner: DeadPool,
     /// The settings each call's own transaction sets, behind a transaction-mode pooler.
     per_call: Option<Arc<SessionSettings>>,
-    /// Whether the database is a Citus coordinator, as its first connection found.
-    distributed: Arc<AtomicBool>,
+    /// Whether the database is a Citus coordinator, as the first connection found
+    /// ([`LAYOUT_UNKNOWN`] until then).
+    distributed: Arc<AtomicU8>,
 }
 
 impl Deref for Pool {
@@ -107,11 +108,16 @@ impl Pool {
     }
 
     /// Whether the database is a Citus coordinator (has the `citus` extension). Known once
-    /// a connection has been opened; `false` before.
+    /// a connection has been opened (the first one asks); `false` before.
     pub fn is_distributed(&self) -> bool {
-        AtomicBool::load(&self.distributed, Ordering::Relaxed)
+        AtomicU8::load(&self.distributed, Ordering::Relaxed) == LAYOUT_DISTRIBUTED
     }
 }
+
+/// The layout of the pool's database: not asked yet, one node, a Citus coordinator.
+const LAYOUT_UNKNOWN: u8 = 0;
+const LAYOUT_SINGLE: u8 = 1;
+const LAYOUT_DISTRIBUTED: u8 = 2;
 
 /// Whether the connection's database has the `citus` extension. Asked inside a transaction
 /// of its own: behind a transaction-mode pooler the statement is prepared and executed in
@@ -287,7 +293,7 @@ pub fn build_pool(settings: &PoolSettings) -> Result<Pool, PoolBuildError> {
     };
     let per_call = (!settings.prepared_statements).then(|| Arc::new(session.clone()));
     let shared_sessions = per_call.is_some();
-    let distributed = Arc::new(AtomicBool::new(false));
+    let distributed = Arc::new(AtomicU8::new(LAYOUT_UNKNOWN));
     let found_layout = Arc::clone(&distributed);
     let inner = DeadPool::builder(manager)
         .max_size(settings.max_size.max(MIN_POOL_SIZE))
@@ -308,8 +314,15 @@ pub fn build_pool(settings: &PoolSettings) -> Result<Pool, PoolBuildError> {
                             conn.set_prepared_statement_cache_size(CacheSize::Disabled);
                         }
                         crate::errors::learn_timeout_message(conn).await?;
-                        if has_citus(conn).await? {
-                            found_layout.store(true, Ordering::Relaxed);
+                        // Asked once per pool: a database does not change its layout under a
+                        // running service, and a new connection costs no more than before.
+                        if AtomicU8::load(&found_layout, Ordering::Relaxed) == LAYOUT_UNKNOWN {
+                            let layout = if has_citus(conn).await? {
+                                LAYOUT_DISTRIBUTED
+                            } else {
+                                LAYOUT_SINGLE
+                            };
+                            AtomicU8::store(&found_layout, layout, Ordering::Relaxed);
                         }
                         if shared_sessions {
                             Ok(())
