@@ -291,3 +291,65 @@ async fn a_change_committed_late_on_one_worker_comes_after_what_the_feed_served_
     assert_eq!(late[0]["customer_id"], held_id);
     assert_eq!(late[0]["changes"]["notes"]["to"], "late");
 }
+
+#[tokio::test]
+#[ignore = "needs a Citus cluster: make citus-test"]
+async fn retention_removes_the_feeds_oldest_entries_with_their_events_and_stops_at_a_younger_one() {
+    let app = spawn_patient_app().await;
+    let db = connect(&app).await;
+    for i in 0..3 {
+        app.create(&customer("Old", "Lee", &format!("old{i}@example.com")))
+            .await;
+    }
+    // Not read through the feed yet: the purge relays them first.
+    let cut = chrono::Utc::now() + chrono::Duration::milliseconds(1);
+    tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    let young = app
+        .create(&customer("Young", "Lee", "young@example.com"))
+        .await;
+    let pool =
+        infra_postgres::build_pool(&infra_postgres::PoolSettings::for_url(&app.db_url)).unwrap();
+    let lag = infra_postgres::feed_lag(&pool).await.unwrap();
+    assert!(lag < std::time::Duration::from_secs(60), "{lag:?}");
+
+    let long_ago = chrono::Utc::now() - chrono::Duration::days(1);
+    assert_eq!(
+        infra_postgres::purge_events(&pool, long_ago, 10)
+            .await
+            .unwrap(),
+        0
+    );
+    assert_eq!(
+        infra_postgres::purge_events(&pool, cut, 10).await.unwrap(),
+        3
+    );
+    assert_eq!(
+        infra_postgres::purge_events(&pool, cut, 10).await.unwrap(),
+        0
+    );
+
+    let left: Vec<(String, i64)> = db
+        .query(
+            "SELECT e.customer_id::text, count(*) FROM customer_events AS e GROUP BY 1",
+            &[],
+        )
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| (r.get(0), r.get(1)))
+        .collect();
+    let young_id = young["customer_id"].as_str().unwrap().to_owned();
+    assert_eq!(left, [(young_id.clone(), 1)]);
+    // A cursor from before the purge is answered 410; the feed from its start has the young one.
+    let request = app
+        .client
+        .get(format!("{}/api/v1/events?after=f1.1.1", app.base));
+    let (status, body) = into_parts(request.send().await.unwrap()).await;
+    assert_eq!(status, 410, "{body}");
+    let (events, _) = feed_page(&app, None).await;
+    let ids: Vec<&str> = events
+        .iter()
+        .map(|e| e["customer_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, [young_id.as_str()]);
+}
