@@ -323,27 +323,9 @@ pub async fn purge_events(
         conn = conn,
         pool.wrap(),
         complete::rows(
-            diesel::sql_query(
-                "WITH batch AS ( \
-                 SELECT xid, id, occurred_at FROM customer_events \
-                 WHERE xid < pg_snapshot_xmin(pg_current_snapshot()) \
-                 ORDER BY xid, id LIMIT $2 \
-             ), stop AS ( \
-                 SELECT xid, id FROM batch WHERE occurred_at >= $1 ORDER BY xid, id LIMIT 1 \
-             ), gone AS ( \
-                 DELETE FROM customer_events AS e USING batch AS b \
-                 WHERE e.xid = b.xid AND e.id = b.id \
-                   AND NOT EXISTS (SELECT 1 FROM stop AS s WHERE (b.xid, b.id) >= (s.xid, s.id)) \
-                 RETURNING e.xid, e.id \
-             ), mark AS ( \
-                 INSERT INTO customer_events_purged AS p (xid, id) \
-                 SELECT xid, id FROM gone ORDER BY xid DESC, id DESC LIMIT 1 \
-                 ON CONFLICT (singleton) DO UPDATE SET xid = excluded.xid, id = excluded.id \
-             ) \
-             SELECT count(*) AS removed FROM gone",
-            )
-            .bind::<Timestamptz, _>(before)
-            .bind::<BigInt, _>(batch),
+            diesel::sql_query(purge_sql("customer_events", "", "count(*) AS removed"))
+                .bind::<Timestamptz, _>(before)
+                .bind::<BigInt, _>(batch),
             &mut *conn,
         )
         .await
@@ -352,6 +334,32 @@ pub async fn purge_events(
     Ok(removed
         .first()
         .map_or(0, |r| u64::try_from(r.removed).unwrap_or_default()))
+}
+
+/// Removes up to `$2` of the oldest entries of `table` (`customer_events`, or the feed's log
+/// on a Citus coordinator) in feed order that occurred before `$1`, stopping at the first
+/// younger one, records the newest position removed, and answers `answer` over the removed
+/// rows (`gone`: `xid`, `id` and the `returning` columns).
+pub(super) fn purge_sql(table: &str, returning: &str, answer: &str) -> String {
+    format!(
+        "WITH batch AS ( \
+             SELECT xid, id, occurred_at FROM {table} \
+             WHERE xid < pg_snapshot_xmin(pg_current_snapshot()) \
+             ORDER BY xid, id LIMIT $2 \
+         ), stop AS ( \
+             SELECT xid, id FROM batch WHERE occurred_at >= $1 ORDER BY xid, id LIMIT 1 \
+         ), gone AS ( \
+             DELETE FROM {table} AS t USING batch AS b \
+             WHERE t.xid = b.xid AND t.id = b.id \
+               AND NOT EXISTS (SELECT 1 FROM stop AS s WHERE (b.xid, b.id) >= (s.xid, s.id)) \
+             RETURNING t.xid, t.id{returning} \
+         ), mark AS ( \
+             INSERT INTO customer_events_purged AS p (xid, id) \
+             SELECT xid, id FROM gone ORDER BY xid DESC, id DESC LIMIT 1 \
+             ON CONFLICT (singleton) DO UPDATE SET xid = excluded.xid, id = excluded.id \
+         ) \
+         SELECT {answer} FROM gone"
+    )
 }
 
 /// How often a reader waiting for events reads the feed again without being woken: what

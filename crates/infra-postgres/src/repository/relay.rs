@@ -24,7 +24,7 @@ use diesel::sql_types::{Array, BigInt, Bool, Text, Timestamptz};
 use diesel_async::{AnsiTransactionManager, AsyncPgConnection, RunQueryDsl, TransactionManager};
 use domain::{EventKind, FeedPosition, FeedRead, RepositoryError};
 
-use super::history::{EVENT_COLUMNS, EventRow, unexpected};
+use super::history::{EVENT_COLUMNS, EventRow, purge_sql, unexpected};
 use crate::complete;
 use crate::errors::from_diesel;
 
@@ -186,9 +186,8 @@ struct Gone {
     event_id: i64,
 }
 
-/// As the single-node purge, over the feed's log: up to `batch` of its oldest entries that
-/// occurred before `before` (stopping at the first younger one) and their events go, in one
-/// transaction, and the newest position removed is recorded. Returns how many went.
+/// As the single-node purge ([`purge_sql`]), over the feed's log: its entries and their
+/// events go in one transaction. Returns how many went.
 pub(super) async fn purge(
     conn: &mut AsyncPgConnection,
     before: chrono::DateTime<chrono::Utc>,
@@ -200,25 +199,11 @@ pub(super) async fn purge(
         .map_err(from_diesel)?;
     let removed = async {
         let gone: Vec<Gone> = complete::rows(
-            diesel::sql_query(
-                "WITH batch AS ( \
-                     SELECT xid, id, occurred_at FROM customer_feed \
-                     WHERE xid < pg_snapshot_xmin(pg_current_snapshot()) \
-                     ORDER BY xid, id LIMIT $2 \
-                 ), stop AS ( \
-                     SELECT xid, id FROM batch WHERE occurred_at >= $1 ORDER BY xid, id LIMIT 1 \
-                 ), gone AS ( \
-                     DELETE FROM customer_feed AS f USING batch AS b \
-                     WHERE f.xid = b.xid AND f.id = b.id \
-                       AND NOT EXISTS (SELECT 1 FROM stop AS s WHERE (b.xid, b.id) >= (s.xid, s.id)) \
-                     RETURNING f.xid, f.id, f.customer_id, f.event_id \
-                 ), mark AS ( \
-                     INSERT INTO customer_events_purged AS p (xid, id) \
-                     SELECT xid, id FROM gone ORDER BY xid DESC, id DESC LIMIT 1 \
-                     ON CONFLICT (singleton) DO UPDATE SET xid = excluded.xid, id = excluded.id \
-                 ) \
-                 SELECT customer_id::text, event_id FROM gone",
-            )
+            diesel::sql_query(purge_sql(
+                "customer_feed",
+                ", t.customer_id, t.event_id",
+                "customer_id::text, event_id",
+            ))
             .bind::<Timestamptz, _>(before)
             .bind::<BigInt, _>(batch),
             &mut *conn,
@@ -227,11 +212,13 @@ pub(super) async fn purge(
         if !gone.is_empty() {
             let customers: Vec<&str> = gone.iter().map(|g| g.customer_id.as_str()).collect();
             let ids: Vec<i64> = gone.iter().map(|g| g.event_id).collect();
-            diesel::sql_query("DELETE FROM customer_events WHERE customer_id = ANY($1) AND id = ANY($2)")
-                .bind::<Array<Text>, _>(customers)
-                .bind::<Array<BigInt>, _>(ids)
-                .execute(&mut *conn)
-                .await?;
+            diesel::sql_query(
+                "DELETE FROM customer_events WHERE customer_id = ANY($1) AND id = ANY($2)",
+            )
+            .bind::<Array<Text>, _>(customers)
+            .bind::<Array<BigInt>, _>(ids)
+            .execute(&mut *conn)
+            .await?;
         }
         Ok::<_, diesel::result::Error>(gone.len())
     }
