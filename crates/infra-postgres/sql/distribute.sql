@@ -135,56 +135,29 @@ BEGIN
 END;
 $$;
 
--- The counts triggers, per statement and shard: the changed rows' parts summed per group
--- (a verification or a login moves none), each group then added, in key order.
-CREATE OR REPLACE FUNCTION customer_counts_on_insert() RETURNS trigger
-LANGUAGE plpgsql AS $$
+-- The counts triggers' function as on one node, adding to the shard's own counts: the
+-- single-node trigger functions (created again below, so that the workers have them) pass it
+-- the statement's rows, which it sums per group (a verification or a login moves none) and
+-- adds to a random slot under the shard's key, group by group in key order.
+CREATE OR REPLACE FUNCTION customer_counts_add(removed customers[], added customers[])
+RETURNS void LANGUAGE plpgsql AS $$
 DECLARE
     shard TEXT;
     slot SMALLINT := floor(random() * 16);
     g RECORD;
 BEGIN
     FOR g IN
-        SELECT min(n.customer_id) AS any_id, p.kind, p.value, p.country, sum(p.customers) AS customers,
-               sum(p.active) AS active, sum(p.verified) AS verified, sum(p.born) AS born,
-               sum(p.born_sum) AS born_sum
-        FROM new_rows AS n,
-             customer_count_parts_of(n.country, n.city, n.state, n.gender, n.created_at,
-                                     n.is_active, n.is_verified, n.date_of_birth, n.erased_at) AS p
-        GROUP BY p.kind, p.value, p.country
-        ORDER BY p.kind, p.value, p.country
-    LOOP
-        shard := coalesce(shard, customer_count_key(g.any_id));
-        PERFORM customer_counts_put(shard, slot, g.kind, g.value, g.country,
-                                    g.customers::bigint, g.active::bigint,
-                                    g.verified::bigint, g.born::bigint, g.born_sum);
-    END LOOP;
-    RETURN NULL;
-END;
-$$;
-
-CREATE OR REPLACE FUNCTION customer_counts_on_update() RETURNS trigger
-LANGUAGE plpgsql AS $$
-DECLARE
-    shard TEXT;
-    slot SMALLINT := floor(random() * 16);
-    g RECORD;
-BEGIN
-    FOR g IN
-        SELECT min(ch.customer_id) AS any_id, p.kind, p.value, p.country,
-               sum(ch.sign * p.customers) AS customers, sum(ch.sign * p.active) AS active,
-               sum(ch.sign * p.verified) AS verified, sum(ch.sign * p.born) AS born,
-               sum(ch.sign * p.born_sum) AS born_sum
-        FROM (SELECT -1 AS sign, o.customer_id, o.country, o.city, o.state, o.gender,
-                     o.created_at, o.is_active, o.is_verified, o.date_of_birth, o.erased_at
-              FROM old_rows AS o
+        SELECT min((ch.c).customer_id) AS any_id, p.kind, p.value, p.country,
+               sum(ch.sign * p.customers)::bigint AS customers,
+               sum(ch.sign * p.active)::bigint AS active,
+               sum(ch.sign * p.verified)::bigint AS verified,
+               sum(ch.sign * p.born)::bigint AS born, sum(ch.sign * p.born_sum) AS born_sum
+        FROM (SELECT -1 AS sign, r AS c FROM unnest(removed) AS r
               UNION ALL
-              SELECT 1, n.customer_id, n.country, n.city, n.state, n.gender, n.created_at,
-                     n.is_active, n.is_verified, n.date_of_birth, n.erased_at
-              FROM new_rows AS n) AS ch,
-             customer_count_parts_of(ch.country, ch.city, ch.state, ch.gender, ch.created_at,
-                                     ch.is_active, ch.is_verified, ch.date_of_birth,
-                                     ch.erased_at) AS p
+              SELECT 1, a FROM unnest(added) AS a) AS ch,
+             customer_count_parts_of((ch.c).country, (ch.c).city, (ch.c).state, (ch.c).gender,
+                                     (ch.c).created_at, (ch.c).is_active, (ch.c).is_verified,
+                                     (ch.c).date_of_birth, (ch.c).erased_at) AS p
         GROUP BY p.kind, p.value, p.country
         HAVING sum(ch.sign * p.customers) <> 0 OR sum(ch.sign * p.active) <> 0
             OR sum(ch.sign * p.verified) <> 0 OR sum(ch.sign * p.born) <> 0
@@ -192,37 +165,17 @@ BEGIN
         ORDER BY p.kind, p.value, p.country
     LOOP
         shard := coalesce(shard, customer_count_key(g.any_id));
-        PERFORM customer_counts_put(shard, slot, g.kind, g.value, g.country,
-                                    g.customers::bigint, g.active::bigint,
-                                    g.verified::bigint, g.born::bigint, g.born_sum);
+        PERFORM customer_counts_put(shard, slot, g.kind, g.value, g.country, g.customers,
+                                    g.active, g.verified, g.born, g.born_sum);
     END LOOP;
-    RETURN NULL;
 END;
 $$;
 
-CREATE OR REPLACE FUNCTION customer_counts_on_delete() RETURNS trigger
-LANGUAGE plpgsql AS $$
-DECLARE
-    shard TEXT;
-    slot SMALLINT := floor(random() * 16);
-    g RECORD;
+DO $$
 BEGIN
-    FOR g IN
-        SELECT min(o.customer_id) AS any_id, p.kind, p.value, p.country,
-               -sum(p.customers) AS customers, -sum(p.active) AS active,
-               -sum(p.verified) AS verified, -sum(p.born) AS born, -sum(p.born_sum) AS born_sum
-        FROM old_rows AS o,
-             customer_count_parts_of(o.country, o.city, o.state, o.gender, o.created_at,
-                                     o.is_active, o.is_verified, o.date_of_birth, o.erased_at) AS p
-        GROUP BY p.kind, p.value, p.country
-        ORDER BY p.kind, p.value, p.country
-    LOOP
-        shard := coalesce(shard, customer_count_key(g.any_id));
-        PERFORM customer_counts_put(shard, slot, g.kind, g.value, g.country,
-                                    g.customers::bigint, g.active::bigint,
-                                    g.verified::bigint, g.born::bigint, g.born_sum);
-    END LOOP;
-    RETURN NULL;
+    EXECUTE pg_get_functiondef('customer_counts_on_insert()'::regprocedure);
+    EXECUTE pg_get_functiondef('customer_counts_on_update()'::regprocedure);
+    EXECUTE pg_get_functiondef('customer_counts_on_delete()'::regprocedure);
 END;
 $$;
 
