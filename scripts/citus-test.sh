@@ -52,7 +52,18 @@ finish() {
 }
 trap finish EXIT INT TERM HUP
 
-coordinator=$("$citus/cluster.sh" start "$dir/cluster" 2 "$(free_base)" | tail -n 1)
+# A free port can still be taken between the check and the start (a client's outgoing
+# connection gets its local port from the same range): then again on other ports.
+coordinator=""
+for attempt in 1 2 3; do
+    if coordinator=$("$citus/cluster.sh" start "$dir/cluster" 2 "$(free_base)" | tail -n 1); then
+        break
+    fi
+    echo "citus-test.sh: the cluster did not start (attempt $attempt): $(tail -n 2 "$dir"/cluster/node*.log 2>/dev/null | tail -n 1)" >&2
+    "$citus/cluster.sh" stop "$dir/cluster" || true
+    coordinator=""
+done
+[[ -n $coordinator ]] || { echo "citus-test.sh: the cluster did not start" >&2; exit 1; }
 echo "citus-test.sh: coordinator at $coordinator"
 cd "$repo"
 TEST_DB_CITUS=1 DATABASE_URL=$coordinator ${CARGO:-cargo} nextest run -p e2e-tests \

@@ -23,6 +23,9 @@ pub const CITUS_VAR: &str = "TEST_DB_CITUS";
 /// Shards per distributed table in a test database.
 const SHARD_COUNT: u32 = 4;
 
+/// Advisory lock key serialising the addition of nodes to test databases ("citusadd").
+const NODES_LOCK: i64 = 0x6369_7475_7361_6464;
+
 /// Whether test databases are made on a Citus cluster.
 pub(crate) fn enabled() -> bool {
     std::env::var(CITUS_VAR).is_ok_and(|value| value == "1")
@@ -97,6 +100,12 @@ pub(crate) async fn prepare(server_url: &str, name: &str) -> Result<(), String> 
     }
     let mut conn = connect(&with_database(server_url, name)?).await?;
     execute(&mut conn, "CREATE EXTENSION citus").await?;
+    // Adding a node copies the roles to it (`ALTER ROLE` on the worker), and roles are the
+    // whole server's: two databases adding their nodes at once fail with "tuple concurrently
+    // updated". So one test database at a time, under a lock in the maintenance database
+    // (a session lock: released when this connection closes, if nothing else does).
+    let mut lock = connect(server_url).await?;
+    execute(&mut lock, &format!("SELECT pg_advisory_lock({NODES_LOCK})")).await?;
     diesel::sql_query("SELECT citus_set_coordinator_host($1, $2)")
         .bind::<Text, _>(&coordinator.nodename)
         .bind::<Integer, _>(coordinator.nodeport)
@@ -111,6 +120,11 @@ pub(crate) async fn prepare(server_url: &str, name: &str) -> Result<(), String> 
             .await
             .map_err(|e| format!("citus_add_node: {e}"))?;
     }
+    execute(
+        &mut lock,
+        &format!("SELECT pg_advisory_unlock({NODES_LOCK})"),
+    )
+    .await?;
     execute(
         &mut conn,
         &format!("ALTER DATABASE {database} SET citus.shard_count = {SHARD_COUNT}"),
