@@ -163,3 +163,97 @@ fn a_token_needs_a_subject() {
         Err(TokenError::EmptySubject)
     );
 }
+
+fn hs256() -> Authenticator {
+    Authenticator::new(
+        VerificationKey::Hs256Secret(SECRET.as_bytes()),
+        AUDIENCE,
+        None,
+    )
+    .unwrap()
+}
+
+/// A reader's token with these extra claims, signed with the tests' secret.
+fn signed(extra: &serde_json::Value) -> String {
+    let mut claims = serde_json::json!({"sub": "a", "role": "reader", "aud": AUDIENCE});
+    for (name, value) in extra.as_object().unwrap() {
+        claims[name] = value.clone();
+    }
+    jsonwebtoken::encode(
+        &jsonwebtoken::Header::default(),
+        &claims,
+        &jsonwebtoken::EncodingKey::from_secret(SECRET.as_bytes()),
+    )
+    .unwrap()
+}
+
+#[test]
+fn thirty_seconds_of_clock_skew_are_tolerated_on_exp_and_nbf_and_no_more() {
+    let auth = hs256();
+    let now = crate::security_support::now_secs();
+    let hour_later = now + 3600;
+    assert!(check(&auth, &signed(&serde_json::json!({"exp": now - 20}))).is_ok());
+    assert_eq!(
+        check(&auth, &signed(&serde_json::json!({"exp": now - 40}))),
+        Err(AuthError::Expired)
+    );
+    assert!(
+        check(
+            &auth,
+            &signed(&serde_json::json!({"exp": hour_later, "nbf": now + 20}))
+        )
+        .is_ok()
+    );
+    assert_eq!(
+        check(
+            &auth,
+            &signed(&serde_json::json!({"exp": hour_later, "nbf": now + 40}))
+        ),
+        Err(AuthError::NotYetValid)
+    );
+    // No `exp` at all: refused, however fresh the rest.
+    assert_eq!(
+        check(&auth, &signed(&serde_json::json!({"nbf": now}))),
+        Err(AuthError::Invalid)
+    );
+}
+
+#[test]
+fn a_header_of_exactly_eight_kib_is_read_and_one_byte_more_is_refused_unread() {
+    let auth = hs256();
+    let token = issuer().mint("a", Role::Reader, HOUR).unwrap();
+    // Spaces after the token are trimmed: the same token at any header length.
+    let padded = |len: usize| {
+        let header = format!("Bearer {token}");
+        format!("{header}{}", " ".repeat(len - header.len()))
+    };
+    assert!(auth.authenticate(Some(padded(8 * 1024).as_bytes())).is_ok());
+    assert_eq!(
+        auth.authenticate(Some(padded(8 * 1024 + 1).as_bytes())),
+        Err(AuthError::Malformed)
+    );
+    // A bearer scheme with nothing after it, and another scheme with a valid token.
+    assert_eq!(
+        auth.authenticate(Some(b"Bearer    ")),
+        Err(AuthError::Malformed)
+    );
+    assert_eq!(
+        auth.authenticate(Some(format!("Basic {token}").as_bytes())),
+        Err(AuthError::Malformed)
+    );
+}
+
+#[test]
+fn keys_and_authenticators_never_print_the_secret() {
+    let secret = VerificationKey::Hs256Secret(SECRET.as_bytes());
+    assert_eq!(format!("{secret:?}"), "Hs256Secret(..)");
+    let public = VerificationKey::Rs256PublicPem(RS256_PUBLIC.as_bytes());
+    assert_eq!(format!("{public:?}"), "Rs256PublicPem(..)");
+    let printed = format!("{:?}", hs256());
+    assert!(printed.starts_with("Authenticator {"), "{printed}");
+    assert!(
+        printed.contains("HS256") && printed.contains(AUDIENCE),
+        "{printed}"
+    );
+    assert!(!printed.contains(SECRET), "{printed}");
+}
