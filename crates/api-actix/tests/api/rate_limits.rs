@@ -115,6 +115,60 @@ fn past_its_capacity_the_limiter_forgets_the_stalest_client() {
     assert_eq!(limiter.tracked_clients(), 3);
 }
 
+#[test]
+fn a_sweep_waits_for_a_whole_refill_period() {
+    // One a second, five at once: a bucket takes 5 s to fill, so sweeps are 5 s apart.
+    let (limiter, clock) = limiter(1.0, 5);
+    limiter.check("a").unwrap();
+    clock.advance(Duration::from_secs(2));
+    // `a`'s bucket is full again, but the last sweep (at the start) is only 2 s old.
+    limiter.check("b").unwrap();
+    assert_eq!(limiter.tracked_clients(), 2);
+    clock.advance(Duration::from_secs(3));
+    limiter.check("c").unwrap();
+    assert_eq!(limiter.tracked_clients(), 1);
+}
+
+#[test]
+fn past_its_capacity_the_limiter_forgets_the_client_whose_bucket_is_fullest() {
+    let (limiter, clock) = limiter(1.0, 2);
+    let limiter = limiter.with_capacity(10);
+    // `full` sends one request; nine others empty their buckets after it.
+    limiter.check("full").unwrap();
+    let drained: Vec<String> = (0..9).map(|i| format!("drained{i}")).collect();
+    for client in &drained {
+        clock.advance(Duration::from_millis(10));
+        limiter.check(client).unwrap();
+        limiter.check(client).unwrap();
+        assert!(limiter.check(client).is_err());
+    }
+    clock.advance(Duration::from_millis(10));
+    limiter.check("new").unwrap();
+    assert_eq!(limiter.tracked_clients(), 10);
+    // The drained buckets are still drained: only `full` was forgotten...
+    for client in &drained {
+        assert!(limiter.check(client).is_err(), "{client} was forgotten");
+    }
+    // ... and comes back with a whole burst (kept, it would have had one request left).
+    limiter.check("full").unwrap();
+    assert!(limiter.check("full").is_ok());
+}
+
+#[test]
+fn a_rate_that_is_not_a_positive_number_limits_to_the_slowest_rate() {
+    // Settings refuse such rates; should one get here, the limiter fails closed: after the
+    // burst, the longest wait it announces (a day).
+    for rate in [0.0, -1.0, f64::NAN, f64::INFINITY] {
+        let (limiter, _) = limiter(rate, 1);
+        assert!(limiter.check("a").is_ok(), "{rate}");
+        assert_eq!(
+            limiter.check("a"),
+            Err(Duration::from_secs(86_400)),
+            "{rate}"
+        );
+    }
+}
+
 fn limited(per_second: f64, burst: u32) -> Security {
     hs256_security().with_rate_limiter(RateLimiter::new(per_second, burst), false)
 }
