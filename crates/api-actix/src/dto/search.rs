@@ -245,6 +245,31 @@ mod tests {
     }
 
     #[test]
+    fn every_filter_reaches_the_criteria_as_sent() {
+        let c = criteria(
+            r#"{"query": "q", "first_name": "F", "last_name": "L", "email": "e@x.io",
+                "phone": "+1 555", "city": "C", "state": "S", "country": "N",
+                "is_active": false, "is_verified": true, "company_name": "Co"}"#,
+        )
+        .unwrap();
+        let texts = [
+            (&c.query, "q"),
+            (&c.first_name, "F"),
+            (&c.last_name, "L"),
+            (&c.email, "e@x.io"),
+            (&c.phone, "+1 555"),
+            (&c.city, "C"),
+            (&c.state, "S"),
+            (&c.country, "N"),
+            (&c.company_name, "Co"),
+        ];
+        for (got, sent) in texts {
+            assert_eq!(got.as_deref(), Some(sent));
+        }
+        assert_eq!((c.is_active, c.is_verified), (Some(false), Some(true)));
+    }
+
+    #[test]
     fn the_seeds_example_search_is_understood() {
         let c = criteria(
             r#"{"query": "john", "tags": "premium,tech", "created_after": "2024-01-01T00:00:00Z",

@@ -157,3 +157,32 @@ fn too_many_requests() -> Response {
     )
     .build()
 }
+
+#[cfg(test)]
+mod tests {
+    use utoipa::openapi::path::OperationBuilder;
+
+    use super::*;
+
+    fn described(text: Option<&str>, role: Role) -> Option<String> {
+        let mut op = OperationBuilder::new().description(text).build();
+        document(&mut op, Access::Requires(role));
+        op.description
+    }
+
+    #[test]
+    fn the_role_note_follows_the_operations_own_text_and_names_the_roles_above() {
+        assert_eq!(
+            described(None, Role::Reader).as_deref(),
+            Some("Requires a bearer token with role `reader` (or `writer`, `admin`).")
+        );
+        assert_eq!(
+            described(Some(""), Role::Writer).as_deref(),
+            Some("Requires a bearer token with role `writer` (or `admin`).")
+        );
+        assert_eq!(
+            described(Some("Deletes for good."), Role::Admin).as_deref(),
+            Some("Deletes for good.\n\nRequires a bearer token with role `admin`.")
+        );
+    }
+}

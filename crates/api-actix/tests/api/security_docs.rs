@@ -95,3 +95,34 @@ fn every_operation_but_the_health_probe_documents_429_with_retry_after() {
         }
     }
 }
+
+#[test]
+fn the_access_answers_are_documented_with_their_bodies_and_headers() {
+    let doc = document();
+    let op = &doc["paths"]["/api/v1/customers/{customer_id}/hard"]["delete"];
+    let responses = &op["responses"];
+    let body = |status: &str| &responses[status]["content"]["application/json"];
+    for status in ["401", "403", "429"] {
+        assert_eq!(
+            body(status)["schema"]["$ref"],
+            "#/components/schemas/ErrorResponse",
+            "{status}"
+        );
+    }
+    assert_eq!(body("401")["example"]["code"], "not_authenticated");
+    assert_eq!(
+        body("403")["example"],
+        serde_json::json!({"detail": "Not enough permissions", "code": "forbidden"})
+    );
+    assert_eq!(body("429")["example"]["code"], "rate_limited");
+    let challenge = &responses["401"]["headers"]["WWW-Authenticate"];
+    assert_eq!(challenge["schema"]["type"], "string");
+    assert!(
+        challenge["description"]
+            .as_str()
+            .unwrap()
+            .contains("Bearer")
+    );
+    let retry = &responses["429"]["headers"]["Retry-After"];
+    assert_eq!(retry["schema"]["type"], "integer");
+}
