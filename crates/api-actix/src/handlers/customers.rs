@@ -5,8 +5,8 @@ use domain::ValidationContext;
 
 use super::Service;
 use super::responses::{
-    BodyErrors, CustomerErased, CustomerNotFound, EmailTaken, Invalid, KeyReused, KeyedWrite,
-    NotModified, ServerErrors, Stale,
+    BodyErrors, CreatedThenErased, CustomerErased, CustomerNotFound, EmailTaken, Invalid,
+    KeyReused, KeyedWrite, NotModified, ServerErrors, Stale,
 };
 use crate::conditional::{IfMatch, IfNoneMatch, etag, fresh_or_not_modified};
 use crate::dto::{
@@ -30,6 +30,7 @@ use crate::extract::{JsonBody, QueryParams};
         )),
         EmailTaken,
         KeyedWrite,
+        CreatedThenErased,
         BodyErrors,
         ServerErrors,
     )

@@ -80,8 +80,9 @@ pub async fn erase_customer(
     customer_id: web::Path<String>,
     body: web::Bytes,
 ) -> Result<HttpResponse, ApiError> {
-    // No body, or JSON `null`, is no reason.
-    let (request, raw) = if body.trim_ascii().is_empty() || body.trim_ascii() == b"null" {
+    // No body, or JSON `null`, is no reason. Blanks alone are no JSON text: refused as a
+    // blank body is everywhere else.
+    let (request, raw) = if body.is_empty() || body.trim_ascii() == b"null" {
         (EraseRequest::default(), serde_json::Value::Null)
     } else {
         let (request, raw) = parse_body::<EraseRequest>(body)?.into_input(

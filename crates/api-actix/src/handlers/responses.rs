@@ -89,6 +89,12 @@ pub struct CustomerNotFound(pub ErrorResponse);
 #[response(status = 410, example = json!({"detail": "Customer erased", "code": "customer_erased"}))]
 pub struct CustomerErased(pub ErrorResponse);
 
+/// A create repeated with its `Idempotency-Key` after the customer it made was erased: the
+/// stored answer went with the personal data (not in the original service).
+#[derive(Debug, IntoResponses)]
+#[response(status = 410, example = json!({"detail": "Customer erased", "code": "customer_erased"}))]
+pub struct CreatedThenErased(pub ErrorResponse);
+
 /// Another customer already has this email.
 #[derive(Debug, IntoResponses)]
 #[response(

@@ -175,3 +175,28 @@ async fn every_operation_but_the_health_probe_documents_a_client_error() {
         }
     }
 }
+
+#[actix_web::test]
+async fn every_keyed_write_whose_replay_can_find_its_customer_erased_documents_410() {
+    let doc = document().await;
+    let mut checked = 0;
+    for (path, ops) in doc["paths"].as_object().unwrap() {
+        for (method, op) in ops.as_object().unwrap() {
+            let keyed = op["parameters"]
+                .as_array()
+                .is_some_and(|ps| ps.iter().any(|p| p["name"] == "Idempotency-Key"));
+            // A keyed answer is about the customer of the path, or the one a create made;
+            // an erasure's own answer, the tombstone, is kept as it is.
+            let about_a_customer = path.contains("{customer_id}") || path == "/api/v1/customers/";
+            if keyed && about_a_customer && !path.ends_with("/erase") {
+                assert_eq!(
+                    op["responses"]["410"]["content"]["application/json"]["example"]["code"],
+                    "customer_erased",
+                    "{method} {path}"
+                );
+                checked += 1;
+            }
+        }
+    }
+    assert!(checked >= 7, "{checked}");
+}

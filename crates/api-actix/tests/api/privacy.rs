@@ -124,6 +124,27 @@ async fn the_body_of_an_erasure_is_optional() {
 }
 
 #[actix_web::test]
+async fn a_body_of_blanks_alone_is_no_json_and_is_422() {
+    for blanks in ["\t", " ", "\r\n"] {
+        let request = erase(None)
+            .insert_header(("content-type", "application/json"))
+            .set_payload(blanks);
+        let reply = send(untouched(), request).await;
+        assert_eq!(
+            reply.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{blanks:?}: {}",
+            reply.text
+        );
+        assert_eq!(
+            reply.json["detail"][0]["loc"],
+            json!(["body"]),
+            "{blanks:?}"
+        );
+    }
+}
+
+#[actix_web::test]
 async fn a_reason_of_the_wrong_type_or_length_is_422_at_the_reason() {
     let reply = send(untouched(), erase(Some(json!({"reason": 5})))).await;
     assert_invalid_at(&reply, json!(["body", "reason"]));
