@@ -113,12 +113,7 @@ fn with_an_issuer_configured_tokens_must_carry_it() {
 
 #[test]
 fn the_scheme_is_case_insensitive_and_anything_else_is_malformed() {
-    let auth = Authenticator::new(
-        VerificationKey::Hs256Secret(SECRET.as_bytes()),
-        AUDIENCE,
-        None,
-    )
-    .unwrap();
+    let auth = hs256();
     let token = issuer().mint("a", Role::Reader, HOUR).unwrap();
     assert!(
         auth.authenticate(Some(format!("bearer {token}").as_bytes()))
@@ -147,12 +142,7 @@ fn a_token_with_an_unknown_role_is_invalid() {
         &jsonwebtoken::EncodingKey::from_secret(SECRET.as_bytes()),
     )
     .unwrap();
-    let auth = Authenticator::new(
-        VerificationKey::Hs256Secret(SECRET.as_bytes()),
-        AUDIENCE,
-        None,
-    )
-    .unwrap();
+    let auth = hs256();
     assert_eq!(check(&auth, &token), Err(AuthError::Invalid));
 }
 
