@@ -26,6 +26,8 @@ PORT=${BENCH_PORT:-18080}
 WRITERS=${BENCH_WRITERS:-8}
 SHARDS=${BENCH_CITUS_SHARDS:-4}
 ROOT=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/.." && pwd -P)
+# shellcheck source=scripts/ports.sh
+source "$ROOT/scripts/ports.sh"
 BIN=${CARGO_TARGET_DIR:-$ROOT/target}/release/customer-api
 OUT=$ROOT/target/bench/citus
 DB=customer_api_bench_citus
@@ -68,18 +70,6 @@ finish() {
 }
 trap finish EXIT INT TERM HUP
 
-free_base() {
-    local p
-    for ((p = 30000 + RANDOM % 20000; ; p += 3)); do
-        if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null \
-            && ! (exec 3<>"/dev/tcp/127.0.0.1/$((p + 1))") 2>/dev/null \
-            && ! (exec 3<>"/dev/tcp/127.0.0.1/$((p + 2))") 2>/dev/null; then
-            echo "$p"
-            return
-        fi
-    done
-}
-
 # ---------------------------------------------------------------------------- data
 log "seeding $DB with $ROWS customers (seed $SEED)"
 psql_at "$DATABASE_URL" -c "DROP DATABASE IF EXISTS $DB WITH (FORCE)" -c "CREATE DATABASE $DB"
@@ -88,7 +78,7 @@ APP__DATABASE__URL=$SINGLE_URL "$BIN" seed --count "$ROWS" --seed "$SEED" >>"$OU
     die "seed: $(tail -n 3 "$OUT/seed.log")"
 
 log "starting a Citus coordinator and two workers"
-CITUS_URL=$("$CITUS_SCRIPTS/cluster.sh" start "$dir/cluster" 2 "$(free_base)" | tail -n 1)
+CITUS_URL=$("$CITUS_SCRIPTS/cluster.sh" start "$dir/cluster" 2 "$(free_ports 3)" | tail -n 1)
 # Shards per table: two per worker here (docs/scale-out.md, "Shards").
 psql_at "$CITUS_URL" -c "ALTER DATABASE postgres SET citus.shard_count = $SHARDS"
 APP__DATABASE__URL=$CITUS_URL "$BIN" migrate >>"$OUT/seed.log" 2>&1 ||

@@ -28,17 +28,8 @@ fi
 
 "$citus/build.sh"
 
-free_base() {
-    local p
-    for ((p = 30000 + RANDOM % 20000; ; p += 3)); do
-        if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null \
-            && ! (exec 3<>"/dev/tcp/127.0.0.1/$((p + 1))") 2>/dev/null \
-            && ! (exec 3<>"/dev/tcp/127.0.0.1/$((p + 2))") 2>/dev/null; then
-            echo "$p"
-            return
-        fi
-    done
-}
+# shellcheck source=scripts/ports.sh
+source "$here/ports.sh"
 
 dir=$(mktemp -d /tmp/customer-api-citus.XXXXXX)
 chmod 755 "$dir" # the nodes run as the `postgres` user
@@ -52,11 +43,11 @@ finish() {
 }
 trap finish EXIT INT TERM HUP
 
-# A free port can still be taken between the check and the start (a client's outgoing
-# connection gets its local port from the same range): then again on other ports.
+# Ports outside the ephemeral range (scripts/ports.sh); should another server take one
+# between the check and the start, the cluster starts again on others.
 coordinator=""
 for attempt in 1 2 3; do
-    if coordinator=$("$citus/cluster.sh" start "$dir/cluster" 2 "$(free_base)" | tail -n 1); then
+    if coordinator=$("$citus/cluster.sh" start "$dir/cluster" 2 "$(free_ports 3)" | tail -n 1); then
         break
     fi
     echo "citus-test.sh: the cluster did not start (attempt $attempt): $(tail -n 2 "$dir"/cluster/node*.log 2>/dev/null | tail -n 1)" >&2

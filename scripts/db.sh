@@ -26,8 +26,13 @@
 #                   instead, with its log beside it (<data dir>.log).
 #   Unix socket     inside the data directory (TCP only if that path is too long)
 #
+# The port: the running server's; else the one this data directory had last time (in
+# <data dir>.port), 15432, or a free port found at start, whichever is first free and
+# outside the kernel's ephemeral port range (scripts/ports.sh says why); it is remembered
+# in <data dir>.port, so the URL stays the same from one start to the next.
+#
 # Environment:
-#   LOCAL_PG_PORT     TCP port (default 55432)
+#   LOCAL_PG_PORT     TCP port to use, and nothing else (default: see above)
 #   LOCAL_PG_DATA     data directory to use instead of the default
 #   LOCAL_PG_BIN      directory with postgres, initdb and pg_ctl (default: the
 #                     newest /usr/lib/postgresql/<version>/bin)
@@ -43,9 +48,12 @@ readonly DB_NAME=customer_api
 readonly DB_SUPERUSER=postgres
 readonly HOST=127.0.0.1
 readonly FALLBACK_OS_USER=customer-api-pg
-PORT=${LOCAL_PG_PORT:-55432}
+readonly PREFERRED_PORT=15432
+PORT=${LOCAL_PG_PORT:-$PREFERRED_PORT}
 
 SCRIPT_PATH=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd -P)/$(basename -- "${BASH_SOURCE[0]}")
+# shellcheck source=scripts/ports.sh
+source "$(dirname -- "$SCRIPT_PATH")/ports.sh"
 REPO_ROOT=$(cd -- "$(dirname -- "$SCRIPT_PATH")/.." && pwd -P)
 IN_REPO_DATA=$REPO_ROOT/.pgdata
 REPO_HASH=$(printf '%s' "$REPO_ROOT" | sha256sum | cut -c1-12)
@@ -53,6 +61,7 @@ EXTERNAL_NAME=customer-api-pg-$REPO_HASH
 
 DATA=""       # data directory in use
 LOG=""        # server log file
+PORT_FILE=""  # the port this data directory's server had last
 BIN=""        # directory holding postgres, initdb, pg_ctl
 VERSION=""    # major version of the binaries in $BIN
 RUN_AS=""     # OS user that runs initdb/pg_ctl/postgres; empty: the current user
@@ -220,6 +229,7 @@ external_bases() {
 set_data() {
     DATA=$1
     LOG=$DATA.log
+    PORT_FILE=$DATA.port
 }
 
 # Sets DATA to this checkout's existing data directory; returns 1 if none.
@@ -382,8 +392,6 @@ server_pid() {
 
 server_port() { sed -n 4p -- "$DATA/postmaster.pid" 2>/dev/null; } # port the running server was started with
 
-port_in_use() { (exec 8<>"/dev/tcp/$HOST/$PORT") 2>/dev/null; }
-
 remove_stale_lock_files() {
     local f
     for f in "$DATA/postmaster.pid" "$DATA"/.s.PGSQL.*.lock; do
@@ -409,8 +417,10 @@ accepting() {
     fi
 }
 
+# Starts the server on $PORT. Returns 2 when that port turned out to be taken (the
+# server could not bind it), dies on any other failure.
 start_server() {
-    local sock=$DATA
+    local sock=$DATA logged
     [[ $DATA != *"'"* ]] || die "the data directory path must not contain a single quote: $DATA"
     # sun_path holds at most 107 bytes: "<dir>/.s.PGSQL.<port>"
     if ((${#DATA} + 10 + ${#PORT} > 107)); then
@@ -419,12 +429,40 @@ start_server() {
     fi
     touch -- "$LOG"
     if [[ -n $RUN_AS ]]; then chown "$RUN_AS:" -- "$LOG"; fi
+    logged=$(stat -c %s -- "$LOG")
     log "starting PostgreSQL $VERSION on $HOST:$PORT (data $DATA, log $LOG)"
     if ! as_pg "$BIN/pg_ctl" -D "$DATA" -l "$LOG" -w -t 120 -o "-p $PORT -h $HOST -k '$sock'" start >&2; then
+        if tail -c +$((logged + 1)) -- "$LOG" | grep -q 'could not bind'; then
+            log "port $PORT was taken when the server started"
+            return 2
+        fi
         log "last lines of $LOG:"
         tail -n 20 -- "$LOG" >&2 || true
         die "PostgreSQL failed to start (full log: $LOG)"
     fi
+}
+
+# The port to start on when the server is not running: LOCAL_PG_PORT if given; else the
+# first usable of the remembered port, the preferred one and a free one.
+choose_port() {
+    local remembered=""
+    if [[ -n ${LOCAL_PG_PORT:-} ]]; then
+        port_listened "$PORT" &&
+            die "port $PORT on $HOST is taken by another process (not the server of $DATA); stop that, or unset LOCAL_PG_PORT to let $SCRIPT_PATH find a free port"
+        return 0
+    fi
+    remembered=$(remembered_port)
+    for PORT in $remembered $PREFERRED_PORT; do
+        port_usable "$PORT" && return 0
+        log "port $PORT is taken or lies in the ephemeral port range ($(ephemeral_range | tr ' ' -))"
+    done
+    PORT=$(free_ports 1) || die "no free port found for PostgreSQL"
+}
+
+remembered_port() {
+    local p
+    p=$(cat -- "$PORT_FILE" 2>/dev/null) || return 0
+    if [[ $p =~ ^[1-9][0-9]{0,4}$ ]] && ((p <= 65535)); then printf '%s\n' "$p"; fi
 }
 
 wait_accepting() {
@@ -453,7 +491,7 @@ ensure_database() {
 # Subcommands
 
 cmd_start() {
-    local pid running_port
+    local pid running_port attempt rc
     take_lock
     locate_data || true
     ensure_bin "$(data_version)"
@@ -461,22 +499,43 @@ cmd_start() {
     ensure_pg_trgm
     if pid=$(server_pid); then
         running_port=$(server_port)
-        if [[ -n $running_port && $running_port != "$PORT" ]]; then
+        if [[ -n ${LOCAL_PG_PORT:-} && -n $running_port && $running_port != "$PORT" ]]; then
             die "this checkout's server is already running on port $running_port, not $PORT; stop it first ($SCRIPT_PATH stop) or use LOCAL_PG_PORT=$running_port"
         fi
+        PORT=${running_port:-$PORT}
         log "already running (pid $pid) on $HOST:$PORT, data $DATA"
     else
-        if port_in_use; then
-            die "port $PORT on $HOST is taken by another process (not the server of $DATA); stop that, or pick another port: LOCAL_PG_PORT=<port> $SCRIPT_PATH start"
-        fi
         init_cluster
         fix_ownership
         remove_stale_lock_files
-        start_server
+        # A port free when chosen can still be taken before the server binds it (by
+        # another server starting at the same moment): then another one.
+        for attempt in 1 2 3 4 5; do
+            choose_port
+            rc=0
+            start_server || rc=$?
+            ((rc == 0)) && break
+            [[ -z ${LOCAL_PG_PORT:-} && $attempt -lt 5 ]] ||
+                die "PostgreSQL could not bind port $PORT (full log: $LOG)"
+            rm -f -- "$PORT_FILE"
+        done
+        printf '%s\n' "$PORT" >"$PORT_FILE"
     fi
     wait_accepting
     ensure_database
     log "ready: $(database_url)"
+    database_url >&3
+}
+
+# The URL of the running server, or of the port it will most likely get next.
+cmd_url() {
+    if locate_data; then
+        if server_pid >/dev/null; then
+            PORT=$(server_port)
+        elif [[ -z ${LOCAL_PG_PORT:-} && -n $(remembered_port) ]]; then
+            PORT=$(remembered_port)
+        fi
+    fi
     database_url >&3
 }
 
@@ -536,6 +595,7 @@ cmd_reset() {
             log "deleting $LOG"
             rm -f -- "$LOG"
         fi
+        rm -f -- "$PORT_FILE"
     done
     log "reset done"
 }
@@ -578,7 +638,7 @@ main() {
     stop) cmd_stop ;;
     reset) cmd_reset ;;
     status) cmd_status ;;
-    url) database_url >&3 ;;
+    url) cmd_url ;;
     is-running) cmd_is_running ;;
     -h | --help | help) usage ;;
     *)

@@ -49,7 +49,7 @@
 #                      $FRESH_ROOT.cargo-registry; empty: download every run)
 #   FRESH_PORT         first port tried for the service (default 8000; the next
 #                      free one is used if taken)
-#   FRESH_PG_PORT      first port tried for the local PostgreSQL (default 55432)
+#   FRESH_PG_PORT      first port tried for the local PostgreSQL (default 15432)
 #   FRESH_TIMEOUT      seconds to wait for /health (default 3600, build included)
 #   FRESH_NICE         niceness of `make run` (default 10)
 #   FRESH_RUSTUP_HOME, FRESH_CARGO_BIN  this host's rustup home and the directory
@@ -474,7 +474,7 @@ log "cloned $REPO at $(git -C "$ROOT$IN_REPO" log -1 --format='%h %s') to $IN_RE
 # 4. make run, until /health is 200
 
 APP_PORT=$(free_port_from "${FRESH_PORT:-8000}")
-PG_PORT=$(free_port_from "${FRESH_PG_PORT:-55432}")
+PG_PORT=$(free_port_from "${FRESH_PG_PORT:-15432}")
 ((PG_PORT != APP_PORT)) || PG_PORT=$(free_port_from $((PG_PORT + 1)))
 log "service port $APP_PORT, local PostgreSQL port $PG_PORT (both free on this host: the chroot shares its network)"
 

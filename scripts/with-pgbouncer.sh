@@ -20,6 +20,8 @@ fi
 }
 
 here=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd -P)
+# shellcheck source=scripts/ports.sh
+source "$here/ports.sh"
 "$here/ensure-tools.sh" pgbouncer
 
 # postgres://user[:password]@host[:port]/database
@@ -30,16 +32,6 @@ host=${hostport%%:*}
 port=5432
 [[ $hostport == *:* ]] && port=${hostport##*:}
 [[ $host == localhost ]] && host=127.0.0.1
-
-free_port() {
-    local p
-    for ((p = 16432 + RANDOM % 20000; ; p++)); do
-        if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
-            echo "$p"
-            return
-        fi
-    done
-}
 
 dir=$(mktemp -d /tmp/customer-api-pgbouncer.XXXXXX)
 pid=""
@@ -59,7 +51,7 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 trap 'exit 129' HUP
 
-listen=$(free_port)
+listen=$(free_ports 1)
 chmod 755 "$dir"
 echo '"postgres" ""' >"$dir/userlist.txt"
 cat >"$dir/pgbouncer.ini" <<EOF

@@ -6,31 +6,26 @@
     reason = "each test binary uses a different part of this module"
 )]
 
-use std::net::TcpListener;
 use std::path::PathBuf;
 use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
 pub mod cluster;
+pub mod ports;
+
+pub use ports::free_port;
 
 /// The workspace root.
 pub fn repo_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
-/// A TCP port that was free a moment ago.
-pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 /// A PostgreSQL server of the test's own, run through `scripts/db.sh` with a private data
-/// directory and port; reset (stopped and deleted) when dropped.
+/// directory and the port db.sh finds free (outside the ephemeral range, another one when
+/// it is taken at start); reset (stopped and deleted) when dropped.
 pub struct PrivatePostgres {
     data: PathBuf,
     port: u16,
@@ -40,34 +35,36 @@ pub struct PrivatePostgres {
 impl PrivatePostgres {
     /// Creates and starts a fresh server.
     pub fn start() -> Self {
-        let port = free_port();
+        static STARTED: AtomicUsize = AtomicUsize::new(0);
         let data = PathBuf::from(format!(
-            "/var/tmp/customer-api-chaos-{}-{port}",
-            std::process::id()
+            "/var/tmp/customer-api-chaos-{}-{}",
+            std::process::id(),
+            STARTED.fetch_add(1, Ordering::Relaxed)
         ));
         let mut server = Self {
             data,
-            port,
+            port: 0,
             url: String::new(),
         };
         server.url = server.db_sh("start", "fast");
-        assert!(
-            server.url.starts_with("postgres://"),
-            "db.sh start printed {:?}",
-            server.url
-        );
+        server.port =
+            url_port(&server.url).unwrap_or_else(|| panic!("db.sh start printed {:?}", server.url));
         server
     }
 
     fn db_sh(&self, command: &str, stop_mode: &str) -> String {
-        let out = Command::new(repo_root().join("scripts/db.sh"))
+        let mut db_sh = Command::new(repo_root().join("scripts/db.sh"));
+        db_sh
             .arg(command)
             .env("LOCAL_PG_DATA", &self.data)
-            .env("LOCAL_PG_PORT", self.port.to_string())
             .env("LOCAL_PG_STOP_MODE", stop_mode)
-            .stderr(Stdio::inherit())
-            .output()
-            .unwrap();
+            .env_remove("LOCAL_PG_PORT")
+            .stderr(Stdio::inherit());
+        if self.port != 0 {
+            // Once started, always the same port: the service under test knows that one.
+            db_sh.env("LOCAL_PG_PORT", self.port.to_string());
+        }
+        let out = db_sh.output().unwrap();
         assert!(out.status.success(), "db.sh {command} failed");
         String::from_utf8(out.stdout)
             .unwrap()
@@ -94,10 +91,15 @@ impl Drop for PrivatePostgres {
         let _ = Command::new(repo_root().join("scripts/db.sh"))
             .arg("reset")
             .env("LOCAL_PG_DATA", &self.data)
-            .env("LOCAL_PG_PORT", self.port.to_string())
             .env("LOCAL_PG_STOP_MODE", "immediate")
             .status();
     }
+}
+
+/// The port of a `postgres://user@host:port/db` URL.
+fn url_port(url: &str) -> Option<u16> {
+    let authority = url.strip_prefix("postgres://")?.split('/').next()?;
+    authority.rsplit_once(':')?.1.parse().ok()
 }
 
 /// A running `customer-api serve` process.
@@ -142,7 +144,7 @@ impl Service {
         for (k, v) in extra_env {
             cmd.env(k, v);
         }
-        let service = Self {
+        let mut service = Self {
             child: cmd.spawn().unwrap(),
             base: format!("http://127.0.0.1:{port}"),
         };
@@ -158,6 +160,9 @@ impl Service {
                 Instant::now() < deadline,
                 "the service did not start listening"
             );
+            if let Some(status) = service.child.try_wait().unwrap() {
+                panic!("the service exited before it listened on {port}: {status}");
+            }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
         service

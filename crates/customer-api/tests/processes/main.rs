@@ -7,6 +7,7 @@ mod balanced;
 mod cluster_smoke;
 #[path = "../common/mod.rs"]
 mod common;
+mod db_script;
 mod erasure;
 mod replicas;
 mod statistics;
