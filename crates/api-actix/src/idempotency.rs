@@ -276,16 +276,26 @@ pub async fn idempotency(
     };
     let now = Utc::now();
     let since = now - chrono::Duration::hours(i64::from(settings.idempotency_ttl_hours));
-    match tx.recorded(since).await {
-        Ok(Some(answer)) if answer.fingerprint == fingerprint => return Ok(replay(req, &answer)),
-        Ok(Some(_)) => return Ok(refuse(req, &ApiError::IdempotencyKeyReused)),
-        Ok(None) => {}
-        Err(err) => {
-            return Ok(refuse(
-                req,
-                &ApiError::from_service(err, crate::error::Source::Body),
-            ));
-        }
+    let settled = match tx.recorded(since).await {
+        Ok(None) => None,
+        Ok(Some(answer)) if answer.fingerprint == fingerprint => Some(Settled::Replay(answer)),
+        Ok(Some(_)) => Some(Settled::Refuse(ApiError::IdempotencyKeyReused)),
+        Err(err) => Some(Settled::Refuse(ApiError::from_service(
+            err,
+            crate::error::Source::Body,
+        ))),
+    };
+    if let Some(settled) = settled {
+        // Nothing will run: end the transaction, and so free the key, before answering. A
+        // transaction merely dropped rolls back a moment later, on another task; a client
+        // that sends its next request with this key as soon as it has this answer would
+        // find the key still taken and get 409 (seen through PgBouncer, where the rollback
+        // takes one more hop).
+        tx.rollback().await;
+        return Ok(match settled {
+            Settled::Replay(answer) => replay(req, &answer),
+            Settled::Refuse(err) => refuse(req, &err),
+        });
     }
 
     req.extensions_mut().insert(TransactionUseCases {
@@ -343,6 +353,14 @@ pub async fn idempotency(
         request,
         head.set_body(body).map_into_boxed_body(),
     ))
+}
+
+/// The answer to a keyed request that is settled before its handler runs.
+enum Settled {
+    /// The key's stored answer, for the same request.
+    Replay(Recorded),
+    /// The key stands for another request, or its record could not be read.
+    Refuse(ApiError),
 }
 
 /// The customer a create made: the last segment of its `Location`.

@@ -63,27 +63,52 @@ pub fn token(role: &str) -> String {
 /// Like [`spawn_app`], with the service reaching its database through a [`CuttingProxy`].
 pub async fn spawn_app_through_proxy() -> (TestApp, CuttingProxy) {
     let db = TestDatabase::new().await;
-    let (host_port, rest) = db
-        .url()
-        .split_once('@')
+    let upstream = address_of(db.url()).await;
+    let proxy = CuttingProxy::start(upstream).await;
+    let url = with_address(db.url(), &format!("127.0.0.1:{}", proxy.port));
+    (spawn_app_on(db, &url, &[]).await, proxy)
+}
+
+/// Like [`spawn_app`], with the service reaching its database (through the pooler of
+/// [`POOLER_VARIABLE`] when there is one) through a proxy that reads its queries, so that
+/// the test can hold its `ROLLBACK`s back ([`CuttingProxy::hold_rollbacks`]).
+pub async fn spawn_app_reading_queries() -> (TestApp, CuttingProxy) {
+    let db = TestDatabase::new().await;
+    let (url, settings) = match through_pooler(db.url()) {
+        Some((pooled, settings)) => (pooled, settings.to_vec()),
+        None => (db.url().to_owned(), Vec::new()),
+    };
+    let proxy = CuttingProxy::reading_queries(address_of(&url).await).await;
+    let url = with_address(&url, &format!("127.0.0.1:{}", proxy.port));
+    (spawn_app_on(db, &url, &settings).await, proxy)
+}
+
+/// The `host:port` of a `postgres://user@host[:port]/db` URL.
+fn host_port(url: &str) -> &str {
+    url.split_once('@')
         .and_then(|(_, after)| after.split_once('/'))
-        .expect("postgres://user@host:port/db");
+        .expect("postgres://user@host:port/db")
+        .0
+}
+
+/// The socket address a `postgres://` URL names.
+async fn address_of(url: &str) -> std::net::SocketAddr {
+    let host_port = host_port(url);
     let with_port = if host_port.contains(':') {
         host_port.to_owned()
     } else {
         format!("{host_port}:5432")
     };
-    let upstream = tokio::net::lookup_host(with_port)
+    tokio::net::lookup_host(with_port)
         .await
         .expect("database address")
         .next()
-        .expect("one address");
-    let proxy = CuttingProxy::start(upstream).await;
-    let url = db
-        .url()
-        .replace(host_port, &format!("127.0.0.1:{}", proxy.port));
-    assert!(url.ends_with(rest), "{url}");
-    (spawn_app_on(db, &url, &[]).await, proxy)
+        .expect("one address")
+}
+
+/// `url` with its `host:port` replaced by `address`.
+fn with_address(url: &str, address: &str) -> String {
+    url.replacen(host_port(url), address, 1)
 }
 
 /// Set by `scripts/with-pgbouncer.sh` (`make test`'s second run of this suite) to the

@@ -6,10 +6,16 @@
 //! server message is a type byte and a length; the service never asks for TLS). When armed,
 //! the first `CommandComplete` of an `INSERT`, `UPDATE` or `DELETE` is forwarded and then
 //! both sockets are closed, so the client sees the write's result but never its end.
+//!
+//! [`CuttingProxy::reading_queries`] also reads the client's messages; after
+//! [`CuttingProxy::hold_rollbacks`] it holds each `ROLLBACK` back for a while before
+//! forwarding it: a transaction the service abandons then keeps its locks that long, as it
+//! could on a busy server or behind a pooler.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::time::Duration;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
@@ -19,24 +25,44 @@ pub struct CuttingProxy {
     pub port: u16,
     armed: Arc<AtomicBool>,
     cuts: Arc<AtomicUsize>,
+    holding: Arc<Holding>,
     accept: tokio::task::JoinHandle<()>,
+}
+
+/// How long the client's `ROLLBACK`s are held back (0: not at all), and how many were.
+#[derive(Default)]
+struct Holding {
+    millis: AtomicU64,
+    held: AtomicUsize,
 }
 
 impl CuttingProxy {
     /// Listens on an ephemeral port of 127.0.0.1 and forwards to `upstream`.
     pub async fn start(upstream: SocketAddr) -> Self {
+        Self::listen(upstream, false).await
+    }
+
+    /// As [`CuttingProxy::start`], reading the client's messages too, so that
+    /// [`CuttingProxy::hold_rollbacks`] can hold them back.
+    pub async fn reading_queries(upstream: SocketAddr) -> Self {
+        Self::listen(upstream, true).await
+    }
+
+    async fn listen(upstream: SocketAddr, reading: bool) -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let port = listener.local_addr().unwrap().port();
         let armed = Arc::new(AtomicBool::new(false));
         let cuts = Arc::new(AtomicUsize::new(0));
+        let holding = Arc::new(Holding::default());
         let accept = tokio::spawn({
-            let (armed, cuts) = (armed.clone(), cuts.clone());
+            let (armed, cuts, holding) = (armed.clone(), cuts.clone(), holding.clone());
             async move {
                 while let Ok((client, _)) = listener.accept().await {
                     let (armed, cuts) = (armed.clone(), cuts.clone());
+                    let holding = reading.then(|| holding.clone());
                     tokio::spawn(async move {
                         if let Ok(server) = TcpStream::connect(upstream).await {
-                            relay(client, server, &armed, &cuts).await;
+                            relay(client, server, &armed, &cuts, holding).await;
                         }
                     });
                 }
@@ -46,8 +72,21 @@ impl CuttingProxy {
             port,
             armed,
             cuts,
+            holding,
             accept,
         }
+    }
+
+    /// From now on every `ROLLBACK` (a simple query) reaches the server `delay` late; only
+    /// for a proxy [`CuttingProxy::reading_queries`].
+    pub fn hold_rollbacks(&self, delay: Duration) {
+        let millis = u64::try_from(delay.as_millis()).unwrap();
+        self.holding.millis.store(millis, Ordering::SeqCst);
+    }
+
+    /// How many `ROLLBACK`s were held back so far.
+    pub fn rollbacks_held(&self) -> usize {
+        self.holding.held.load(Ordering::SeqCst)
     }
 
     /// The next write's answer, on whichever connection, is cut before `ReadyForQuery`.
@@ -79,11 +118,20 @@ fn is_write_tag(body: &[u8]) -> bool {
         .any(|tag| body.starts_with(tag))
 }
 
-async fn relay(client: TcpStream, server: TcpStream, armed: &AtomicBool, cuts: &AtomicUsize) {
+async fn relay(
+    client: TcpStream,
+    server: TcpStream,
+    armed: &AtomicBool,
+    cuts: &AtomicUsize,
+    holding: Option<Arc<Holding>>,
+) {
     let (mut client_read, mut client_write) = client.into_split();
     let (mut server_read, mut server_write) = server.into_split();
     let upstream = tokio::spawn(async move {
-        let _ = tokio::io::copy(&mut client_read, &mut server_write).await;
+        match holding {
+            None => drop(tokio::io::copy(&mut client_read, &mut server_write).await),
+            Some(holding) => forward_holding(&mut client_read, &mut server_write, &holding).await,
+        }
     });
     let mut pending: Vec<u8> = Vec::new();
     let mut chunk = vec![0_u8; 64 * 1024];
@@ -118,4 +166,70 @@ async fn relay(client: TcpStream, server: TcpStream, armed: &AtomicBool, cuts: &
     }
     upstream.abort();
     // Dropping the halves closes both connections.
+}
+
+/// The protocol codes of the requests a client may send before its startup message; they,
+/// and the startup message, have no type byte.
+const SSL_REQUEST: u32 = 80_877_103;
+const GSSENC_REQUEST: u32 = 80_877_104;
+
+/// Forwards the client's messages one by one, each `ROLLBACK` (a simple query) as late as
+/// `holding` says.
+async fn forward_holding(
+    from: &mut tokio::net::tcp::OwnedReadHalf,
+    to: &mut tokio::net::tcp::OwnedWriteHalf,
+    holding: &Holding,
+) {
+    // Until the startup message: length, then the protocol code or version.
+    loop {
+        let Ok(len) = from.read_u32().await else {
+            return;
+        };
+        let mut rest = vec![0_u8; (len as usize).saturating_sub(4)];
+        if from.read_exact(&mut rest).await.is_err() {
+            return;
+        }
+        let mut message = len.to_be_bytes().to_vec();
+        message.extend_from_slice(&rest);
+        if to.write_all(&message).await.is_err() {
+            return;
+        }
+        let code = rest
+            .get(..4)
+            .map(|c| u32::from_be_bytes([c[0], c[1], c[2], c[3]]));
+        if !matches!(code, Some(SSL_REQUEST | GSSENC_REQUEST)) {
+            break;
+        }
+    }
+    // Then a type byte and a length each.
+    loop {
+        let Ok(kind) = from.read_u8().await else {
+            return;
+        };
+        let Ok(len) = from.read_u32().await else {
+            return;
+        };
+        let mut body = vec![0_u8; (len as usize).saturating_sub(4)];
+        if from.read_exact(&mut body).await.is_err() {
+            return;
+        }
+        let delay = holding.millis.load(Ordering::SeqCst);
+        let text = String::from_utf8_lossy(&body);
+        if delay > 0
+            && kind == b'Q'
+            && text
+                .trim_start()
+                .to_ascii_uppercase()
+                .starts_with("ROLLBACK")
+        {
+            holding.held.fetch_add(1, Ordering::SeqCst);
+            tokio::time::sleep(Duration::from_millis(delay)).await;
+        }
+        let mut message = vec![kind];
+        message.extend_from_slice(&len.to_be_bytes());
+        message.extend_from_slice(&body);
+        if to.write_all(&message).await.is_err() {
+            return;
+        }
+    }
 }

@@ -11,6 +11,7 @@ mod extractors;
 mod hardening;
 mod health;
 mod history;
+mod idempotency;
 mod language;
 mod listing;
 mod locations;
