@@ -20,9 +20,9 @@ test: check-domain-purity ## Run every test (unit, repository, end-to-end) again
 citus-test: ## The end-to-end suite on a Citus cluster (builds Citus from ../shared/citus, starts and stops a coordinator and two workers)
 	CARGO=$(CARGO) scripts/citus-test.sh
 
-chaos: ## Database-fault and cluster tests: each starts, crashes and restarts its own PostgreSQL (and replica, PgBouncer, HAProxy)
+chaos: ## Database-fault, cluster and browser tests: each starts, crashes and restarts its own PostgreSQL (and replica, PgBouncer, HAProxy, headless Chromium)
 	$(CARGO) nextest run -p customer-api --test chaos --run-ignored only --no-fail-fast
-	scripts/ensure-tools.sh pgbouncer haproxy
+	scripts/ensure-tools.sh pgbouncer haproxy chromium
 	$(CARGO) nextest run -p customer-api --test processes --run-ignored only --no-fail-fast
 
 fuzz: ## Bounded schemathesis run against the service's own /openapi.json: no 5xx, no contradiction

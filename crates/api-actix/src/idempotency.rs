@@ -37,10 +37,7 @@ use crate::ApiSettings;
 use crate::error::ApiError;
 use crate::security::Principal;
 
-/// The request header.
-pub const IDEMPOTENCY_KEY: &str = "idempotency-key";
-/// The header a replayed answer carries.
-pub const IDEMPOTENT_REPLAYED: &str = "idempotent-replayed";
+pub use crate::headers::{IDEMPOTENCY_KEY, IDEMPOTENT_REPLAYED};
 /// The headers of an answer stored with its status and body.
 const KEPT_HEADERS: [HeaderName; 3] = [header::LOCATION, header::ETAG, header::CONTENT_TYPE];
 /// How the route pattern of an erasure ends (in the key's scope too).

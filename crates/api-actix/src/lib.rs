@@ -23,6 +23,7 @@ pub mod dto;
 pub mod error;
 pub mod extract;
 pub mod handlers;
+pub mod headers;
 pub mod idempotency;
 pub mod openapi;
 pub mod pydantic;

@@ -15,6 +15,7 @@ use crate::handlers::{
     analytics, customers, health, history, locations, privacy, search, verification,
 };
 use crate::security::openapi::SecurityAddon;
+use crate::settings::{ApiSettings, CreateStatus};
 
 /// The `Idempotency-Key` request header of every write.
 #[derive(Debug, IntoParams)]
@@ -59,9 +60,12 @@ pub struct IfNoneMatchHeader(
         description = "Customer management: registration with generated ids and usernames, \
                        search, updates, verification, analytics and location queries. \
                        Errors are `{\"detail\": ...}` as FastAPI answers them.\n\n\
-                       Differences from the original service, on purpose: `POST /` answers \
-                       201 (as the contract document says); `tags` are accepted as a \
-                       comma-separated string or a list of strings; emails are one identity \
+                       Options: `POST /` answers 200 with the new customer, as the original \
+                       service, or 201 Created where the service is configured so (`[api] \
+                       create_status`); this document names the status this service sends, \
+                       and `Location` comes with either.\n\n\
+                       Differences from the original service, on purpose: `tags` are \
+                       accepted as a comma-separated string or a list of strings; emails are one identity \
                        whatever their letter case (lookups and uniqueness); every error body \
                        carries a machine-readable `code` beside `detail`; `GET /` also pages \
                        by keyset (`cursor`, `next_cursor`); search matches whole tags; \
@@ -170,16 +174,50 @@ impl Modify for Servers {
     }
 }
 
-/// The document of a service with authentication on (bearer tokens and roles declared).
+/// The document of a service with authentication on (bearer tokens and roles declared)
+/// and the other settings at their defaults.
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    openapi_for(true)
+    openapi_for(&ApiSettings {
+        authentication: true,
+        ..ApiSettings::default()
+    })
 }
 
-/// The document served at `/openapi.json`: security requirements, the bearer scheme and
-/// the 401/403 answers only when `authentication` is on, so that it describes the running
-/// service.
-pub fn openapi_for(authentication: bool) -> utoipa::openapi::OpenApi {
+/// The document served at `/openapi.json`, describing the service running with `settings`:
+/// security requirements, the bearer scheme and the 401/403 answers only when
+/// authentication is on; the status a create answers with.
+pub fn openapi_for(settings: &ApiSettings) -> utoipa::openapi::OpenApi {
     let mut doc = ApiDoc::openapi();
-    SecurityAddon { authentication }.modify(&mut doc);
+    SecurityAddon {
+        authentication: settings.authentication,
+    }
+    .modify(&mut doc);
+    CreateStatusAddon(settings.create_status).modify(&mut doc);
     doc
 }
+
+/// The create's success answer under the status the service sends (the handler declares
+/// it as 201).
+struct CreateStatusAddon(CreateStatus);
+
+impl Modify for CreateStatusAddon {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let code = self.0.code();
+        let create = openapi
+            .paths
+            .paths
+            .get_mut(CREATE_PATH)
+            .and_then(|item| item.post.as_mut());
+        if let Some(create) = create
+            && let Some(answer) = create.responses.responses.remove("201")
+        {
+            create
+                .responses
+                .responses
+                .insert(code.as_str().to_owned(), answer);
+        }
+    }
+}
+
+/// The path of `POST` create in the document.
+const CREATE_PATH: &str = "/api/v1/customers/";

@@ -59,15 +59,15 @@ pub fn configure(settings: ApiSettings) -> impl FnOnce(&mut web::ServiceConfig) 
             // request registered after it would try first.
             .service(customer_routes())
             .service(resource("/api/v1/events", "GET").route(web::get().to(history::events_feed)))
-            .configure(|cfg| docs_routes(cfg, settings.authentication))
+            .configure(|cfg| docs_routes(cfg, &settings))
             .default_service(web::to(fallback::not_found));
     }
 }
 
-fn docs_routes(cfg: &mut web::ServiceConfig, authentication: bool) {
+fn docs_routes(cfg: &mut web::ServiceConfig, settings: &ApiSettings) {
     // Serialising a derived document cannot fail; if it ever did, clients get an empty one
     // rather than a server that refuses to start.
-    let json = openapi_for(authentication).to_json().unwrap_or_else(|err| {
+    let json = openapi_for(settings).to_json().unwrap_or_else(|err| {
         tracing::error!(error = %err, "could not serialise the OpenAPI document");
         "{}".to_owned()
     });

@@ -22,6 +22,45 @@ pub struct ApiSettings {
     /// is held only this long (an empty answer earlier than asked is allowed by the long
     /// poll's contract), e.g. below the idle timeout of a proxy in front.
     pub feed_max_wait_secs: u64,
+    /// The status a create answers with: 200, as the original service, or 201.
+    pub create_status: CreateStatus,
+}
+
+/// The status of a create's answer. The original service answered 200 (FastAPI's default)
+/// and its clients check for 200; 201 Created is HTTP's word for it, for deployments whose
+/// clients expect that. `Location` and `ETag` come with either.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(try_from = "u16")]
+pub enum CreateStatus {
+    /// 200 OK, as the original service.
+    #[default]
+    Ok,
+    /// 201 Created.
+    Created,
+}
+
+impl CreateStatus {
+    /// The status code.
+    pub fn code(self) -> actix_web::http::StatusCode {
+        match self {
+            Self::Ok => actix_web::http::StatusCode::OK,
+            Self::Created => actix_web::http::StatusCode::CREATED,
+        }
+    }
+}
+
+impl TryFrom<u16> for CreateStatus {
+    type Error = String;
+
+    fn try_from(code: u16) -> Result<Self, Self::Error> {
+        match code {
+            200 => Ok(Self::Ok),
+            201 => Ok(Self::Created),
+            other => Err(format!(
+                "create_status must be 200 (as the original service) or 201, not {other}"
+            )),
+        }
+    }
 }
 
 impl ApiSettings {
@@ -38,6 +77,7 @@ impl Default for ApiSettings {
             idempotency_ttl_hours: 24,
             idempotency_wait_for_running: false,
             feed_max_wait_secs: domain::FeedQuery::MAX_WAIT_SECS,
+            create_status: CreateStatus::Ok,
         }
     }
 }

@@ -15,7 +15,8 @@ use actix_web::web;
 use infra_postgres::{Pool, Replicas};
 
 /// The header a write's answer carries and a read may send back.
-pub const CONSISTENCY_TOKEN: HeaderName = HeaderName::from_static("x-consistency-token");
+pub const CONSISTENCY_TOKEN: HeaderName =
+    HeaderName::from_static(api_actix::headers::CONSISTENCY_TOKEN);
 
 /// How long a write's answer waits for the primary's position before it gives
 /// [`PRIMARY_ONLY`] instead.

@@ -16,7 +16,7 @@ use tracing::Instrument;
 use crate::metrics::Metrics;
 
 /// The header that carries the request id in and out.
-pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+pub const REQUEST_ID: HeaderName = HeaderName::from_static(api_actix::headers::REQUEST_ID);
 
 /// An inbound id is kept only when it is short, printable ASCII (it ends up in logs).
 fn inbound_id(req: &ServiceRequest) -> Option<String> {

@@ -212,7 +212,7 @@ mod tests {
                 .await
                 .status(),
         ];
-        assert_eq!(statuses.map(|s| s.as_u16()), [201, 201, 422, 400]);
+        assert_eq!(statuses.map(|s| s.as_u16()), [200, 200, 422, 400]);
         let logs = captured.text();
         assert!(logs.lines().count() >= 4, "{logs}");
         assert!(!logs.contains("secret-key"), "{logs}");

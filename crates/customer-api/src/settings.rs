@@ -72,6 +72,8 @@ pub struct Settings {
     pub statistics: StatisticsSettings,
     #[garde(skip)]
     pub http: HttpSettings,
+    #[garde(skip)]
+    pub api: ApiSection,
     #[garde(dive)]
     pub idempotency: IdempotencySettings,
     #[garde(dive)]
@@ -88,6 +90,14 @@ pub struct EventSettings {
     /// The longest a feed request holds an empty answer, in seconds (at most 30).
     #[garde(range(max = 30))]
     pub max_wait_secs: u64,
+}
+
+/// Answers where deployments may differ.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ApiSection {
+    /// The status a create answers with: 200, as the original service, or 201.
+    pub create_status: api_actix::settings::CreateStatus,
 }
 
 /// HTTP semantics beyond the original service.
@@ -393,6 +403,29 @@ mod tests {
         )
         .unwrap();
         assert_eq!(s.server.port, 9000);
+    }
+
+    #[test]
+    fn a_create_answers_200_unless_configured_for_201_and_nothing_else_is_taken() {
+        let load = |pairs: &[(&str, &str)]| {
+            Settings::load_from(&repo_config(), AppEnv::Development, &vars(pairs))
+        };
+        let default = load(&[]).unwrap();
+        assert_eq!(
+            default.api.create_status,
+            api_actix::settings::CreateStatus::Ok
+        );
+        let created = load(&[("APP__API__CREATE_STATUS", "201")]).unwrap();
+        assert_eq!(
+            created.api.create_status,
+            api_actix::settings::CreateStatus::Created
+        );
+        let refused = load(&[("APP__API__CREATE_STATUS", "202")]).unwrap_err();
+        let message = format!("{refused:#}");
+        assert!(
+            message.contains("create_status") && message.contains("200"),
+            "{message}"
+        );
     }
 
     #[test]

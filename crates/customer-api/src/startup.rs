@@ -110,6 +110,7 @@ impl Application {
             idempotency_ttl_hours: settings.idempotency.ttl_hours,
             idempotency_wait_for_running: settings.idempotency.wait_for_running,
             feed_max_wait_secs: settings.events.max_wait_secs,
+            create_status: settings.api.create_status,
         };
         let replays: Vec<web::Data<dyn ReplayStore>> = pools
             .0

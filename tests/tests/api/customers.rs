@@ -84,7 +84,7 @@ async fn the_collection_answers_with_and_without_a_trailing_slash() {
         .send()
         .await
         .unwrap();
-    assert_eq!(res.status().as_u16(), 201);
+    assert_eq!(res.status().as_u16(), 200);
     let (with, _) = app.get("/").await;
     let res = app
         .client

@@ -231,7 +231,7 @@ async fn a_keyed_create_cut_before_its_commit_is_not_stored_and_the_retry_succee
         break;
     }
     let (status, replayed, answer) = retried.expect("the retry got through");
-    assert_eq!(status, 201, "{answer}");
+    assert_eq!(status, 200, "{answer}");
     assert_eq!(replayed, None, "the 503 was replayed");
 
     let (client, connection) = tokio_postgres::connect(&app.db_url, NoTls).await.unwrap();

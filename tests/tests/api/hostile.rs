@@ -135,7 +135,7 @@ async fn extreme_timezone_offsets_are_422_and_real_ones_work() {
     let (status, res) = app
         .post("/", &json!({"first_name": "A", "last_name": "B", "email": "a@b.co", "date_of_birth": "1990-01-15T23:30:00-14:00"}))
         .await;
-    assert_eq!(status, 201, "{res}");
+    assert_eq!(status, 200, "{res}");
     assert_eq!(res["date_of_birth"], "1990-01-16T13:30:00");
     let (status, res) = app
         .post("/", &json!({"first_name": "A", "last_name": "B", "email": "b@b.co", "date_of_birth": "-200000-01-01"}))

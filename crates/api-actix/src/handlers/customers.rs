@@ -8,6 +8,7 @@ use super::responses::{
     BodyErrors, CreatedThenErased, CustomerErased, CustomerNotFound, EmailTaken, Invalid,
     KeyReused, KeyedWrite, NotModified, ServerErrors, Stale,
 };
+use crate::ApiSettings;
 use crate::conditional::{IfMatch, IfNoneMatch, etag, fresh_or_not_modified};
 use crate::dto::{
     CreateCustomerRequest, CustomerListResponse, CustomerResponse, ListParams, MessageResponse,
@@ -16,7 +17,8 @@ use crate::dto::{
 use crate::error::{ApiError, Source};
 use crate::extract::{JsonBody, QueryParams};
 
-/// Creates a customer with a generated `customer_id` and `username`.
+/// Creates a customer with a generated `customer_id` and `username`; answers 200, as the
+/// original service, or 201 (`ApiSettings::create_status`).
 #[utoipa::path(
     post,
     path = "/api/v1/customers/",
@@ -24,6 +26,8 @@ use crate::extract::{JsonBody, QueryParams};
     params(crate::openapi::IdempotencyKeyHeader),
     request_body = CreateCustomerRequest,
     responses(
+        // The served document names the status the running service sends
+        // (`crate::openapi::openapi_for`).
         (status = 201, description = "The new customer", body = CustomerResponse, headers(
             ("ETag" = String, description = "The customer's version, `\"1\"`"),
             ("Location" = String, description = "Where the customer is: `/api/v1/customers/{customer_id}`"),
@@ -38,6 +42,7 @@ use crate::extract::{JsonBody, QueryParams};
 #[tracing::instrument(level = "debug", skip_all, fields(customer_id = tracing::field::Empty))]
 pub async fn create_customer(
     service: Service,
+    settings: web::Data<ApiSettings>,
     body: JsonBody<CreateCustomerRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let (input, raw) = body.into_input(CreateCustomerRequest::into_new_customer, |input| {
@@ -51,7 +56,7 @@ pub async fn create_customer(
             .ordered_as::<CreateCustomerRequest>()
     })?;
     tracing::Span::current().record("customer_id", customer.customer_id.as_str());
-    Ok(HttpResponse::Created()
+    Ok(HttpResponse::build(settings.create_status.code())
         .insert_header(etag(customer.version))
         .insert_header((
             actix_web::http::header::LOCATION,

@@ -16,13 +16,25 @@ use actix_web::http::header::{self, HeaderValue};
 use actix_web::http::{Method, StatusCode};
 use actix_web::middleware::Next;
 use actix_web::{HttpResponse, ResponseError, web};
+use std::sync::LazyLock;
 
 use super::Security;
 use crate::error::ApiError;
+use crate::headers;
+
+#[expect(
+    clippy::expect_used,
+    reason = "the table holds header names only, which are valid values too (tested)"
+)]
+fn listed(names: String) -> HeaderValue {
+    HeaderValue::from_str(&names).expect("header names are a valid header value")
+}
 
 const ALLOW_METHODS: &str = "GET, POST, PUT, PATCH, DELETE";
-const ALLOW_HEADERS: &str = "authorization, content-type, x-request-id, x-consistency-token";
-const EXPOSE_HEADERS: &str = "x-request-id, retry-after, www-authenticate, x-consistency-token";
+/// The request headers of [`crate::headers`].
+static ALLOW_HEADERS: LazyLock<HeaderValue> = LazyLock::new(|| listed(headers::sent_by_clients()));
+/// The response headers of [`crate::headers`].
+static EXPOSE_HEADERS: LazyLock<HeaderValue> = LazyLock::new(|| listed(headers::sent_by_the_api()));
 /// How long a browser may reuse a preflight answer, in seconds.
 const MAX_AGE: &str = "600";
 
@@ -93,7 +105,7 @@ pub async fn cors(
                     policy.allow_origin(&origin),
                 ))
                 .insert_header((header::ACCESS_CONTROL_ALLOW_METHODS, ALLOW_METHODS))
-                .insert_header((header::ACCESS_CONTROL_ALLOW_HEADERS, ALLOW_HEADERS))
+                .insert_header((header::ACCESS_CONTROL_ALLOW_HEADERS, ALLOW_HEADERS.clone()))
                 .insert_header((header::ACCESS_CONTROL_MAX_AGE, MAX_AGE))
                 .insert_header((
                     header::VARY,
@@ -115,7 +127,7 @@ pub async fn cors(
         );
         headers.insert(
             header::ACCESS_CONTROL_EXPOSE_HEADERS,
-            HeaderValue::from_static(EXPOSE_HEADERS),
+            EXPOSE_HEADERS.clone(),
         );
     }
     Ok(res.map_into_left_body())

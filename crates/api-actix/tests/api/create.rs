@@ -5,10 +5,15 @@ use actix_web::test::TestRequest;
 use domain::{MockCustomerUseCases, ServiceError, ValidationErrors};
 use serde_json::json;
 
-use crate::support::{assert_invalid_at, contract_create_body, john_doe, send, untouched};
+use api_actix::ApiSettings;
+use api_actix::settings::CreateStatus;
+
+use crate::support::{
+    assert_invalid_at, contract_create_body, john_doe, send, send_with, untouched,
+};
 
 #[actix_web::test]
-async fn creating_a_customer_answers_201_with_every_field_of_the_contract() {
+async fn creating_a_customer_answers_200_as_the_original_with_every_field_of_the_contract() {
     let mut mock = MockCustomerUseCases::new();
     mock.expect_create()
         .withf(|input| {
@@ -26,7 +31,12 @@ async fn creating_a_customer_answers_201_with_every_field_of_the_contract() {
             .set_json(contract_create_body()),
     )
     .await;
-    assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.text);
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
+    assert_eq!(
+        reply.headers.get("location").unwrap(),
+        "/api/v1/customers/CUST_A1B2C3D4"
+    );
+    assert_eq!(reply.headers.get("etag").unwrap(), "\"1\"");
     assert_eq!(
         reply.json,
         json!({
@@ -77,7 +87,7 @@ async fn creating_without_the_trailing_slash_works_too() {
             .set_json(json!({"first_name": "John", "last_name": "Doe", "email": "j@x.com"})),
     )
     .await;
-    assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.text);
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
 }
 
 #[actix_web::test]
@@ -96,7 +106,7 @@ async fn tags_may_be_sent_as_a_list_and_unknown_fields_are_ignored() {
             })),
     )
     .await;
-    assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.text);
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
 }
 
 #[actix_web::test]
@@ -195,5 +205,47 @@ async fn a_date_of_birth_without_time_is_accepted() {
         TestRequest::post().uri("/api/v1/customers/").set_json(body),
     )
     .await;
-    assert_eq!(reply.status, StatusCode::CREATED);
+    assert_eq!(reply.status, StatusCode::OK);
+}
+
+/// A mock that creates John Doe.
+fn creating() -> MockCustomerUseCases {
+    let mut mock = MockCustomerUseCases::new();
+    mock.expect_create().times(1).returning(|_| Ok(john_doe()));
+    mock
+}
+
+#[actix_web::test]
+async fn configured_for_201_a_create_answers_201_with_the_same_body_and_headers() {
+    let create = || {
+        TestRequest::post()
+            .uri("/api/v1/customers/")
+            .set_json(contract_create_body())
+    };
+    let settings = ApiSettings {
+        create_status: CreateStatus::Created,
+        ..ApiSettings::default()
+    };
+    let created = send_with(creating(), settings, create()).await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.text);
+    let ok = send(creating(), create()).await;
+    assert_eq!(ok.status, StatusCode::OK, "{}", ok.text);
+    assert_eq!(created.json, ok.json);
+    for name in ["location", "etag", "content-type"] {
+        assert_eq!(created.headers.get(name), ok.headers.get(name), "{name}");
+    }
+}
+
+#[test]
+fn create_status_is_200_or_201_and_nothing_else() {
+    assert_eq!(CreateStatus::try_from(200), Ok(CreateStatus::Ok));
+    assert_eq!(CreateStatus::try_from(201), Ok(CreateStatus::Created));
+    assert_eq!(CreateStatus::default(), CreateStatus::Ok);
+    for other in [0, 202, 204, 299, 400] {
+        let refused = CreateStatus::try_from(other).unwrap_err();
+        assert!(
+            refused.contains("200") && refused.contains("201"),
+            "{refused}"
+        );
+    }
 }

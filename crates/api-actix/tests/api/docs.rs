@@ -6,7 +6,10 @@ use actix_web::http::StatusCode;
 use actix_web::test::TestRequest;
 use serde_json::Value;
 
-use crate::support::{send, untouched};
+use api_actix::ApiSettings;
+use api_actix::settings::CreateStatus;
+
+use crate::support::{send, send_with, untouched};
 
 /// Every route the router serves, as (method, OpenAPI path).
 const ROUTES: [(&str, &str); 24] = [
@@ -107,7 +110,36 @@ async fn routes_with_a_body_document_413_and_422_and_email_changes_document_400(
     }
     assert!(doc["paths"]["/api/v1/customers/"]["post"]["responses"]["400"].is_object());
     assert!(doc["paths"]["/api/v1/customers/{customer_id}"]["put"]["responses"]["400"].is_object());
-    assert!(doc["paths"]["/api/v1/customers/"]["post"]["responses"]["201"].is_object());
+}
+
+#[actix_web::test]
+async fn the_document_names_the_status_a_create_answers_with() {
+    for (create_status, sent, not_sent) in [
+        (CreateStatus::Ok, "200", "201"),
+        (CreateStatus::Created, "201", "200"),
+    ] {
+        let settings = ApiSettings {
+            create_status,
+            ..ApiSettings::default()
+        };
+        let reply = send_with(
+            untouched(),
+            settings,
+            TestRequest::get().uri("/openapi.json"),
+        )
+        .await;
+        let answers = &reply.json["paths"]["/api/v1/customers/"]["post"]["responses"];
+        assert!(answers[not_sent].is_null(), "{create_status:?}: {answers}");
+        let headers = &answers[sent]["headers"];
+        for name in ["ETag", "Location"] {
+            assert!(
+                headers[name].is_object(),
+                "{create_status:?}: {name} in {answers}"
+            );
+        }
+        let description = reply.json["info"]["description"].as_str().unwrap();
+        assert!(description.contains("create_status"), "{description}");
+    }
 }
 
 #[actix_web::test]

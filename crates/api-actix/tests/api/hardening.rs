@@ -78,11 +78,21 @@ async fn a_preflight_from_an_allowed_origin_is_answered_without_a_token() {
             .header("access-control-allow-methods")
             .contains("POST")
     );
-    assert!(
-        reply
-            .header("access-control-allow-headers")
-            .contains("authorization")
+    assert_eq!(
+        reply.header("access-control-allow-headers"),
+        api_actix::headers::sent_by_clients()
     );
+    for name in [
+        "authorization",
+        "if-match",
+        "if-none-match",
+        "idempotency-key",
+    ] {
+        assert!(
+            reply.header("access-control-allow-headers").contains(name),
+            "{name}"
+        );
+    }
     assert_eq!(reply.header("x-content-type-options"), "nosniff");
 }
 
@@ -109,11 +119,17 @@ async fn answers_to_an_allowed_origin_expose_the_useful_headers_even_when_refuse
     .await;
     assert_eq!(reply.status, StatusCode::UNAUTHORIZED);
     assert_eq!(reply.header("access-control-allow-origin"), ORIGIN);
-    assert!(
-        reply
-            .header("access-control-expose-headers")
-            .contains("www-authenticate")
-    );
+    let exposed = reply.header("access-control-expose-headers");
+    assert_eq!(exposed, api_actix::headers::sent_by_the_api());
+    for name in [
+        "www-authenticate",
+        "etag",
+        "location",
+        "idempotent-replayed",
+        "retry-after",
+    ] {
+        assert!(exposed.contains(name), "{name}");
+    }
     assert!(reply.header("vary").contains("Origin"));
 }
 

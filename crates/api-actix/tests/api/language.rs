@@ -37,7 +37,7 @@ async fn a_language_is_passed_on_as_sent_and_shown_as_stored() {
         TestRequest::post().uri("/api/v1/customers/").set_json(body),
     )
     .await;
-    assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.text);
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
     assert_eq!(reply.json["preferred_language"], json!("pt-BR"));
 }
 

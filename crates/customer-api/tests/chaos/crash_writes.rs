@@ -137,13 +137,13 @@ async fn writer(
                     Some(json!({"first_name": "F0", "last_name": "L0", "email": email})),
                 )
                 .await;
-                if status == Some(201) {
+                if status == Some(200) {
                     let id = body["customer_id"].as_str().unwrap().to_owned();
                     expected.insert(id.clone(), Expected::new("F0", "L0"));
                     live.push(id);
                     created_emails.push(email);
                 }
-                status == Some(201)
+                status == Some(200)
             }
             (kind, Some(id)) => {
                 let value = format!("v{i}");
