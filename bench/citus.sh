@@ -78,7 +78,7 @@ APP__DATABASE__URL=$SINGLE_URL "$BIN" seed --count "$ROWS" --seed "$SEED" >>"$OU
     die "seed: $(tail -n 3 "$OUT/seed.log")"
 
 log "starting a Citus coordinator and two workers"
-CITUS_URL=$("$CITUS_SCRIPTS/cluster.sh" start "$dir/cluster" 2 "$(free_ports 3)" | tail -n 1)
+CITUS_URL=$("$CITUS_SCRIPTS/cluster.sh" start "$dir/cluster" 2 "$(free_ports 3 "$dir")" | tail -n 1)
 # Shards per table: two per worker here (docs/scale-out.md, "Shards").
 psql_at "$CITUS_URL" -c "ALTER DATABASE postgres SET citus.shard_count = $SHARDS"
 APP__DATABASE__URL=$CITUS_URL "$BIN" migrate >>"$OUT/seed.log" 2>&1 ||

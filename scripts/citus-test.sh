@@ -47,7 +47,7 @@ trap finish EXIT INT TERM HUP
 # between the check and the start, the cluster starts again on others.
 coordinator=""
 for attempt in 1 2 3; do
-    if coordinator=$("$citus/cluster.sh" start "$dir/cluster" 2 "$(free_ports 3)" | tail -n 1); then
+    if coordinator=$("$citus/cluster.sh" start "$dir/cluster" 2 "$(free_ports 3 "$dir")" | tail -n 1); then
         break
     fi
     echo "citus-test.sh: the cluster did not start (attempt $attempt): $(tail -n 2 "$dir"/cluster/node*.log 2>/dev/null | tail -n 1)" >&2

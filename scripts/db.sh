@@ -27,12 +27,16 @@
 #   Unix socket     inside the data directory (TCP only if that path is too long)
 #
 # The port: the running server's; else the one this data directory had last time (in
-# <data dir>.port), 15432, or a free port found at start, whichever is first free and
-# outside the kernel's ephemeral port range (scripts/ports.sh says why); it is remembered
-# in <data dir>.port, so the URL stays the same from one start to the next.
+# <data dir>.port), 15432 (for the checkout's own server), or a free port found at start,
+# whichever is first free and outside the kernel's ephemeral port range (scripts/ports.sh
+# says why); it is remembered in <data dir>.port, so the URL stays the same from one start
+# to the next, and reserved for the data directory until a reset, so that no other server
+# started by these scripts or the tests takes it while this one is stopped.
 #
 # Environment:
 #   LOCAL_PG_PORT     TCP port to use, and nothing else (default: see above)
+#   LOCAL_PG_PREFERRED_PORT  the port tried first when none is remembered (default 15432
+#                     for the checkout's own server, none with LOCAL_PG_DATA)
 #   LOCAL_PG_DATA     data directory to use instead of the default
 #   LOCAL_PG_BIN      directory with postgres, initdb and pg_ctl (default: the
 #                     newest /usr/lib/postgresql/<version>/bin)
@@ -48,8 +52,17 @@ readonly DB_NAME=customer_api
 readonly DB_SUPERUSER=postgres
 readonly HOST=127.0.0.1
 readonly FALLBACK_OS_USER=customer-api-pg
-readonly PREFERRED_PORT=15432
-PORT=${LOCAL_PG_PORT:-$PREFERRED_PORT}
+# The port tried first when none is remembered: 15432 for the checkout's own server, none
+# for one at LOCAL_PG_DATA (a test's), unless LOCAL_PG_PREFERRED_PORT names one.
+if [[ -n ${LOCAL_PG_PREFERRED_PORT:-} ]]; then
+    PREFERRED_PORT=$LOCAL_PG_PREFERRED_PORT
+elif [[ -z ${LOCAL_PG_DATA:-} ]]; then
+    PREFERRED_PORT=15432
+else
+    PREFERRED_PORT=""
+fi
+readonly PREFERRED_PORT
+PORT=${LOCAL_PG_PORT:-${PREFERRED_PORT:-15432}}
 
 SCRIPT_PATH=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd -P)/$(basename -- "${BASH_SOURCE[0]}")
 # shellcheck source=scripts/ports.sh
@@ -443,20 +456,22 @@ start_server() {
 }
 
 # The port to start on when the server is not running: LOCAL_PG_PORT if given; else the
-# first usable of the remembered port, the preferred one and a free one.
+# first usable of the remembered port, the preferred one and a free one; reserved for this
+# data directory (scripts/ports.sh).
 choose_port() {
-    local remembered=""
+    local candidates
     if [[ -n ${LOCAL_PG_PORT:-} ]]; then
         port_listened "$PORT" &&
             die "port $PORT on $HOST is taken by another process (not the server of $DATA); stop that, or unset LOCAL_PG_PORT to let $SCRIPT_PATH find a free port"
+        reserve_port "$PORT" "$DATA" || log "warning: port $PORT is reserved by $(cat -- "$PORTS_DIR/$PORT")"
         return 0
     fi
-    remembered=$(remembered_port)
-    for PORT in $remembered $PREFERRED_PORT; do
-        port_usable "$PORT" && return 0
-        log "port $PORT is taken or lies in the ephemeral port range ($(ephemeral_range | tr ' ' -))"
+    candidates="$(remembered_port) $PREFERRED_PORT"
+    for PORT in $candidates; do
+        port_usable "$PORT" "$DATA" && reserve_port "$PORT" "$DATA" && return 0
+        log "port $PORT is taken, reserved by another server, or in the ephemeral port range ($(ephemeral_range | tr ' ' -))"
     done
-    PORT=$(free_ports 1) || die "no free port found for PostgreSQL"
+    PORT=$(free_ports 1 "$DATA") || die "no free port found for PostgreSQL"
 }
 
 remembered_port() {
@@ -517,8 +532,12 @@ cmd_start() {
             ((rc == 0)) && break
             [[ -z ${LOCAL_PG_PORT:-} && $attempt -lt 5 ]] ||
                 die "PostgreSQL could not bind port $PORT (full log: $LOG)"
+            release_port "$PORT" "$DATA"
             rm -f -- "$PORT_FILE"
         done
+        local previous
+        previous=$(remembered_port)
+        if [[ -n $previous && $previous != "$PORT" ]]; then release_port "$previous" "$DATA"; fi
         printf '%s\n' "$PORT" >"$PORT_FILE"
     fi
     wait_accepting
@@ -595,6 +614,7 @@ cmd_reset() {
             log "deleting $LOG"
             rm -f -- "$LOG"
         fi
+        if [[ -n $(remembered_port) ]]; then release_port "$(remembered_port)" "$DATA"; fi
         rm -f -- "$PORT_FILE"
     done
     log "reset done"

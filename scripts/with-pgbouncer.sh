@@ -51,7 +51,7 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 trap 'exit 129' HUP
 
-listen=$(free_ports 1)
+listen=$(free_ports 1 "$dir")
 chmod 755 "$dir"
 echo '"postgres" ""' >"$dir/userlist.txt"
 cat >"$dir/pgbouncer.ini" <<EOF
