@@ -12,8 +12,9 @@
 //! `DatabaseErrorKind::Unknown` (its error wrapper is private and diesel's
 //! `DatabaseErrorInformation` has no code), so the code cannot be read. The least fragile
 //! way left: the pool learns the server's own message for exactly this cancellation once,
-//! by provoking one on its first connection ([`learn_timeout_message`]), and an `Unknown`
-//! error with that exact message is the timeout. The message comes from the server in its
+//! by provoking one on its first connection ([`learn_timeout_message`]), and a database
+//! error with that exact message is the timeout, whatever kind the driver gave either (so a
+//! release that classifies it differently can neither break connections nor the 503). The message comes from the server in its
 //! own language (`lc_messages`), so no English text is written here.
 
 use std::sync::OnceLock;
@@ -66,18 +67,30 @@ pub(crate) async fn learn_timeout_message(conn: &mut AsyncPgConnection) -> diese
         .await?;
     let provoked = conn.batch_execute("SELECT pg_sleep(2)").await;
     conn.batch_execute("ROLLBACK").await?;
+    if let Some(message) = timeout_message_of(provoked) {
+        let _ = TIMEOUT_MESSAGE.set(message);
+    }
+    Ok(())
+}
+
+/// The message of the provoked cancellation, whatever kind the driver gives it: only
+/// `BEGIN` and `ROLLBACK` failing (a connection that cannot serve) may fail the connection,
+/// never how a diesel release classifies the cancellation. `None` when the sleep finished in
+/// spite of the timeout, or failed without the server's word: nothing to learn, and the
+/// timeout is then a 500 rather than every connection refused.
+fn timeout_message_of(provoked: diesel::QueryResult<()>) -> Option<String> {
     match provoked {
-        Err(DieselError::DatabaseError(DatabaseErrorKind::Unknown, info)) => {
-            let _ = TIMEOUT_MESSAGE.set(info.message().to_owned());
-            Ok(())
+        Err(DieselError::DatabaseError(_, info)) => Some(info.message().to_owned()),
+        Err(other) => {
+            tracing::warn!(error = %other, "could not learn the server's statement timeout message");
+            None
         }
-        Err(other) => Err(other),
-        // The sleep finished in spite of the timeout: nothing to learn from this server.
-        Ok(_) => Ok(()),
+        Ok(()) => None,
     }
 }
 
-/// Whether an error the driver could not classify is a `statement_timeout` cancellation.
+/// Whether a database error is a `statement_timeout` cancellation: its message is the one
+/// learned, whatever its kind.
 fn is_statement_timeout(message: &str) -> bool {
     TIMEOUT_MESSAGE.get().is_some_and(|known| known == message)
 }
@@ -85,6 +98,9 @@ fn is_statement_timeout(message: &str) -> bool {
 /// Maps a query error.
 pub(crate) fn from_diesel(err: DieselError) -> RepositoryError {
     match &err {
+        DieselError::DatabaseError(_, info) if is_statement_timeout(info.message()) => {
+            RepositoryError::Unavailable(format!("statement timeout: {}", info.message()))
+        }
         DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, info) => {
             match conflict_of(info.constraint_name(), info.message()) {
                 Some(conflict) => RepositoryError::Conflict(conflict),
@@ -101,11 +117,6 @@ pub(crate) fn from_diesel(err: DieselError) -> RepositoryError {
             info,
         ) => RepositoryError::Unavailable(info.message().to_owned()),
         DieselError::BrokenTransactionManager => RepositoryError::Unavailable(err.to_string()),
-        DieselError::DatabaseError(DatabaseErrorKind::Unknown, info)
-            if is_statement_timeout(info.message()) =>
-        {
-            RepositoryError::Unavailable(format!("statement timeout: {}", info.message()))
-        }
         _ => RepositoryError::Unexpected(err.to_string()),
     }
 }
@@ -280,6 +291,46 @@ mod tests {
             DieselError::NotFound,
         ] {
             assert!(matches!(from_diesel(err), RepositoryError::Unexpected(_)));
+        }
+    }
+
+    #[test]
+    fn learning_the_timeout_message_never_depends_on_the_kind_of_error() {
+        let cancelled = "canceling statement due to statement timeout";
+        for kind in [
+            DatabaseErrorKind::Unknown,
+            DatabaseErrorKind::SerializationFailure,
+            DatabaseErrorKind::ClosedConnection,
+            DatabaseErrorKind::CheckViolation,
+        ] {
+            let provoked = Err(DieselError::DatabaseError(
+                kind,
+                Box::new(Message(cancelled)),
+            ));
+            assert_eq!(
+                timeout_message_of(provoked).as_deref(),
+                Some(cancelled),
+                "{kind:?}"
+            );
+        }
+        assert_eq!(timeout_message_of(Ok(())), None);
+        assert_eq!(timeout_message_of(Err(DieselError::NotFound)), None);
+    }
+
+    #[test]
+    fn the_learned_timeout_message_is_a_timeout_whatever_its_kind() {
+        let timeout = "canceling statement due to statement timeout";
+        let _ = TIMEOUT_MESSAGE.set(timeout.to_owned());
+        for kind in [
+            DatabaseErrorKind::Unknown,
+            DatabaseErrorKind::SerializationFailure,
+            DatabaseErrorKind::UniqueViolation,
+        ] {
+            let err = DieselError::DatabaseError(kind, Box::new(Message(timeout)));
+            assert!(
+                matches!(from_diesel(err), RepositoryError::Unavailable(cause) if cause.starts_with("statement timeout")),
+                "{kind:?}"
+            );
         }
     }
 
