@@ -62,6 +62,9 @@ impl CuttingProxy {
                     let holding = reading.then(|| holding.clone());
                     tokio::spawn(async move {
                         if let Ok(server) = TcpStream::connect(upstream).await {
+                            // Messages are forwarded one by one: without this, each small
+                            // write after the first waits for the peer's delayed ACK.
+                            let _ = (client.set_nodelay(true), server.set_nodelay(true));
                             relay(client, server, &armed, &cuts, holding).await;
                         }
                     });
