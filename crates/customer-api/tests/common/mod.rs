@@ -97,7 +97,7 @@ impl Drop for PrivatePostgres {
 }
 
 /// The port of a `postgres://user@host:port/db` URL.
-fn url_port(url: &str) -> Option<u16> {
+pub fn url_port(url: &str) -> Option<u16> {
     let authority = url.strip_prefix("postgres://")?.split('/').next()?;
     authority.rsplit_once(':')?.1.parse().ok()
 }

@@ -45,7 +45,7 @@ fn candidates((low, high): (u16, u16)) -> std::ops::RangeInclusive<u16> {
 }
 
 /// Where reservations are kept: `scripts/ports.sh`'s `PORTS_DIR`.
-fn reservations() -> PathBuf {
+pub fn reservations() -> PathBuf {
     std::env::var_os("CUSTOMER_API_PORTS_DIR")
         .map_or_else(|| PathBuf::from("/tmp/customer-api-ports"), PathBuf::from)
 }

@@ -7,8 +7,8 @@ use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-use crate::common::ports::{ephemeral_range, free_port};
-use crate::common::repo_root;
+use crate::common::ports::{ephemeral_range, free_port, reservations};
+use crate::common::{repo_root, url_port};
 
 /// Runs `db.sh <command>` for the data directory `data`, letting it choose the port with
 /// `preferred` tried first; returns the last line it printed (the URL, for `start` and
@@ -28,13 +28,7 @@ fn db_sh_preferring(data: &Path, preferred: u16, command: &str) -> String {
 }
 
 fn port_of(url: &str) -> u16 {
-    let authority = url
-        .strip_prefix("postgres://")
-        .unwrap()
-        .split('/')
-        .next()
-        .unwrap();
-    authority.rsplit_once(':').unwrap().1.parse().unwrap()
+    url_port(url).unwrap_or_else(|| panic!("no port in {url}"))
 }
 
 async fn answers(url: &str) -> bool {
@@ -67,11 +61,9 @@ impl Drop for Reset {
     }
 }
 
-/// Where `scripts/ports.sh` and the tests keep reservations.
+/// The file that reserves `port`.
 fn reservation(port: u16) -> PathBuf {
-    let dir = std::env::var_os("CUSTOMER_API_PORTS_DIR")
-        .map_or_else(|| PathBuf::from("/tmp/customer-api-ports"), PathBuf::from);
-    dir.join(port.to_string())
+    reservations().join(port.to_string())
 }
 
 #[tokio::test]
