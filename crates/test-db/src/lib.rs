@@ -15,6 +15,8 @@
 mod admin;
 mod citus;
 pub use citus::CITUS_VAR;
+mod horizon;
+pub use horizon::{HORIZON_WAIT, horizon_holders};
 mod migrations;
 mod names;
 mod sweep;

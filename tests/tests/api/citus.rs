@@ -215,7 +215,7 @@ async fn an_email_owned_on_another_worker_is_refused_with_the_contracts_400() {
 }
 
 /// The feed from `after` until `count` events were served (long polls of a second, for at
-/// most 30 s), and the cursor after them. An event the feed holds can take a moment to be
+/// most [`test_db::HORIZON_WAIT`]), and the cursor after them. An event the feed holds can take a moment to be
 /// served: the coordinator serves only below its snapshot horizon, which any transaction
 /// open on the cluster (another test's, here) holds back for as long as it runs.
 async fn follow(
@@ -225,7 +225,7 @@ async fn follow(
 ) -> (Vec<serde_json::Value>, Option<String>) {
     let mut events = Vec::new();
     let mut cursor = after;
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    let deadline = std::time::Instant::now() + test_db::HORIZON_WAIT;
     while events.len() < count && std::time::Instant::now() < deadline {
         let after = cursor
             .as_deref()
@@ -324,11 +324,20 @@ async fn retention_removes_the_feeds_oldest_entries_with_their_events_and_stops_
             .await;
     }
     // Not read through the feed yet: the purge relays them first.
-    let cut = chrono::Utc::now() + chrono::Duration::milliseconds(1);
     tokio::time::sleep(std::time::Duration::from_millis(5)).await;
     let young = app
         .create(&customer("Young", "Lee", "young@example.com"))
         .await;
+    // The cut is the young event's time as the server recorded it: no clock of this
+    // process's is compared with the cluster's.
+    let cut: chrono::DateTime<chrono::Utc> = db
+        .query_one(
+            "SELECT occurred_at FROM customer_events WHERE customer_id = $1",
+            &[&young["customer_id"].as_str().unwrap()],
+        )
+        .await
+        .unwrap()
+        .get(0);
     let pool =
         infra_postgres::build_pool(&infra_postgres::PoolSettings::for_url(&app.db_url)).unwrap();
     let lag = infra_postgres::feed_lag(&pool).await.unwrap();
@@ -344,7 +353,7 @@ async fn retention_removes_the_feeds_oldest_entries_with_their_events_and_stops_
     // The purge removes only what is below the snapshot horizon, which a transaction open
     // elsewhere on the cluster holds back: the three go, over as many purges as that takes.
     let mut purged = 0;
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    let deadline = std::time::Instant::now() + test_db::HORIZON_WAIT;
     while purged < 3 && std::time::Instant::now() < deadline {
         purged += infra_postgres::purge_events(&pool, cut, 10).await.unwrap();
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;

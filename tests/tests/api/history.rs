@@ -21,7 +21,9 @@ async fn get(app: &TestApp, path: &str) -> Answer {
 }
 
 /// Follows the feed from `after` with long polls until `done` says the events seen so far
-/// are all there is to wait for, or 60 s passed; the events in the order served.
+/// are all there is to wait for, or [`test_db::HORIZON_WAIT`] passed (the feed serves an
+/// event once every older transaction on the server has ended, other tests' among them);
+/// the events in the order served.
 async fn follow(
     app: &TestApp,
     after: Option<String>,
@@ -29,7 +31,7 @@ async fn follow(
 ) -> Vec<Value> {
     let mut seen: Vec<Value> = Vec::new();
     let mut cursor = after;
-    let deadline = Instant::now() + Duration::from_secs(60);
+    let deadline = Instant::now() + test_db::HORIZON_WAIT;
     while !done(&seen) && Instant::now() < deadline {
         let after = cursor
             .as_deref()

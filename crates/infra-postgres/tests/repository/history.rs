@@ -12,7 +12,7 @@ use domain::{
 };
 use infra_postgres::{PgTransaction, feed_lag, purge_events};
 
-use crate::support::{ctx, draft, insert, person};
+use crate::support::{Ctx, ctx, draft, insert, person};
 
 fn notes(text: &str) -> CustomerChanges {
     CustomerChanges {
@@ -40,18 +40,15 @@ fn text(value: &str) -> FieldValue {
     FieldValue::Text(value.into())
 }
 
-/// Reads the feed from `after` until `expected` events came (the feed serves an event only
+/// Reads the feed from `after` until `expected` events came: the feed serves an event only
 /// once every older transaction on the server has ended, and other tests run beside this
-/// one), or 60 s passed.
-async fn follow(
-    repo: &impl CustomerRepository,
-    after: Option<FeedPosition>,
-    expected: usize,
-) -> Vec<CustomerEvent> {
+/// one. After [`test_db::HORIZON_WAIT`] it fails, naming who holds the horizon.
+async fn follow(t: &Ctx, after: Option<FeedPosition>, expected: usize) -> Vec<CustomerEvent> {
     let mut seen = Vec::new();
     let mut cursor = after;
-    for _ in 0..600 {
-        match repo.feed(cursor, 1000, &[]).await.unwrap() {
+    let deadline = std::time::Instant::now() + test_db::HORIZON_WAIT;
+    loop {
+        match t.repo.feed(cursor, 1000, &[]).await.unwrap() {
             FeedRead::Events(events) => {
                 if let Some(last) = events.last() {
                     cursor = Some(last.position);
@@ -61,11 +58,17 @@ async fn follow(
             FeedRead::Purged => panic!("purged"),
         }
         if seen.len() >= expected {
-            break;
+            return seen;
+        }
+        if std::time::Instant::now() > deadline {
+            panic!(
+                "{} of {expected} events served; {}",
+                seen.len(),
+                test_db::horizon_holders(t.db.url()).await
+            );
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    seen
 }
 
 #[tokio::test]
@@ -311,7 +314,7 @@ async fn the_feed_never_skips_an_event_that_commits_after_a_later_one() {
     let t = ctx().await;
     let pool = t.repo.pool().clone();
     let a = person(&t.repo, "Ann", "Early").await;
-    let start = follow(&t.repo, None, 1).await.last().map(|e| e.position);
+    let start = follow(&t, None, 1).await.last().map(|e| e.position);
     // A changes notes, which no aggregate counts: a create would hold the aggregates' row
     // locks until A commits, and B's create could wait for one of them.
     let (a_tx, a_repo) = PgTransaction::begin(&pool).await.unwrap();
@@ -340,7 +343,7 @@ async fn the_feed_never_skips_an_event_that_commits_after_a_later_one() {
     );
     assert!(feed_lag(&pool).await.unwrap() > Duration::ZERO);
     a_tx.commit().await.unwrap();
-    seen.extend(follow(&t.repo, cursor, 2 - seen.len()).await);
+    seen.extend(follow(&t, cursor, 2 - seen.len()).await);
     let ours: Vec<&str> = seen.iter().map(|e| e.customer_id.as_str()).collect();
     assert_eq!(ours, vec![a.customer_id.as_str(), b.customer_id.as_str()]);
     assert_eq!(
@@ -358,7 +361,7 @@ async fn the_feed_filters_by_kind_and_goes_on_from_any_position() {
         .deactivate(&c.customer_id, &Precondition::Any)
         .await
         .unwrap();
-    let all = follow(&t.repo, None, 2).await;
+    let all = follow(&t, None, 2).await;
     assert_eq!(all.len(), 2);
     let FeedRead::Events(only) = t
         .repo
@@ -380,61 +383,27 @@ async fn the_feed_filters_by_kind_and_goes_on_from_any_position() {
     assert_eq!(one, vec![all[0].clone()]);
 }
 
-/// The server's sessions that hold a transaction id, oldest first, and the locks anyone
-/// waits for: what keeps a purge below the snapshot horizon, for a failure's message.
-async fn horizon_holders(url: &str) -> String {
-    use diesel::QueryableByName;
-    use diesel::sql_types::Text;
-    use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
-    #[derive(QueryableByName)]
-    struct Line {
-        #[diesel(sql_type = Text)]
-        line: String,
-    }
-    let Ok(mut conn) = AsyncPgConnection::establish(url).await else {
-        return "(no connection to ask who holds the horizon)".into();
-    };
-    let sql = "SELECT format('pid %s db %s %s xid %s for %s: %s', pid, datname, state, \
-                   backend_xid, now() - xact_start, left(query, 200)) AS line \
-               FROM pg_stat_activity WHERE backend_xid IS NOT NULL \
-               UNION ALL \
-               SELECT format('pid %s waits for %s %s (%s)', pid, locktype, mode, \
-                   coalesce(relation::regclass::text, objid::text, '')) \
-               FROM pg_locks WHERE NOT granted";
-    let lines: Vec<Line> = diesel::sql_query(sql)
-        .load(&mut conn)
-        .await
-        .unwrap_or_default();
-    let lines: Vec<String> = lines.into_iter().map(|l| l.line).collect();
-    format!("holders of the snapshot horizon: {lines:#?}")
-}
-
 #[tokio::test]
 async fn retention_removes_the_oldest_events_and_a_cursor_before_them_is_purged() {
     let t = ctx().await;
     let pool = t.repo.pool().clone();
     let old = person(&t.repo, "Old", "One").await;
-    let all = follow(&t.repo, None, 1).await;
+    let all = follow(&t, None, 1).await;
     assert_eq!(all.len(), 1);
     // Nothing is old enough yet.
     let long_ago = Utc::now() - chrono::Duration::days(1);
     assert_eq!(purge_events(&pool, long_ago, 10).await.unwrap(), 0);
-    // Every event so far is, once the cut is past them; a younger one stops the purge.
-    let cut = Utc::now() + chrono::Duration::milliseconds(1);
+    // Every event so far is, once the cut is past them; a younger one stops the purge. The
+    // cut is the young event's own time, as the server recorded it: no clock of this
+    // process's is compared with the server's.
     tokio::time::sleep(Duration::from_millis(5)).await;
     let young = person(&t.repo, "Young", "One").await;
-    let kept = follow(&t.repo, Some(all[0].position), 1).await;
+    let kept = follow(&t, Some(all[0].position), 1).await;
     assert_eq!(kept.len(), 1);
-    let mut removed = 0;
-    for _ in 0..600 {
-        removed += purge_events(&pool, cut, 10).await.unwrap();
-        if removed > 0 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    // The purge stops at the server's snapshot horizon: after a minute, name who holds it.
-    assert_eq!(removed, 1, "{}", horizon_holders(t.db.url()).await);
+    let cut = kept[0].occurred_at;
+    assert!(all[0].occurred_at < cut, "{all:?} then {kept:?}");
+    // The feed served both, so the server's snapshot horizon has passed them.
+    assert_eq!(purge_events(&pool, cut, 10).await.unwrap(), 1);
     assert_eq!(
         t.repo
             .timeline(&old.customer_id, &newest(10))
