@@ -551,6 +551,44 @@ CFG
     trap cleanup EXIT
 fi
 
+# Search under 2,000 concurrent connections (the pool has far fewer): no 5xx but 503, the
+# resident memory that many connections cost, and /health polled beside them, which must
+# answer within 1 s throughout (it never waits for a pool connection).
+many_note=""
+if [[ -z $ONLY || "search, 2000 connections" =~ $ONLY ]]; then
+    ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+    server_errors() { # 5xx answers other than 503 the service counted so far
+        curl -fsS "http://127.0.0.1:$PORT/metrics" |
+            awk '/^http_requests_total/ && /status="5/ && !/status="503"/ { n += $NF } END { print n + 0 }'
+    }
+    unavailable() {
+        curl -fsS "http://127.0.0.1:$PORT/metrics" |
+            awk '/^http_requests_total/ && /status="503"/ { n += $NF } END { print n + 0 }'
+    }
+    errors_before=$(server_errors) unavailable_before=$(unavailable)
+    : >"$OUT/many-health.txt"
+    : >"$OUT/many-rss.txt"
+    (
+        while :; do
+            curl -s -o /dev/null --max-time 5 -w '%{http_code} %{time_total}\n' \
+                "http://127.0.0.1:$PORT/health" >>"$OUT/many-health.txt" || true
+            awk '/^VmRSS/ {print $2}' "/proc/$SERVICE_PID/status" >>"$OUT/many-rss.txt"
+            sleep 0.2
+        done
+    ) &
+    sampler_pid=$!
+    log "search, 2000 connections: wrk, /health polled beside it"
+    WRK_OUT=$OUT/wrk-search_2000.out
+    read -r rps p50 p99 errors <<<"$(CONNECTIONS=2000 run_wrk search.lua)"
+    kill "$sampler_pid" 2>/dev/null || true
+    wait "$sampler_pid" 2>/dev/null || true
+    health_max=$(awk '{ if ($2 > m) m = $2 } END { printf "%.3f", m }' "$OUT/many-health.txt")
+    health_bad=$(awk '$1 != 200' "$OUT/many-health.txt" | wc -l)
+    health_polls=$(wc -l <"$OUT/many-health.txt")
+    rss_max=$(sort -n "$OUT/many-rss.txt" | tail -n 1)
+    many_note="Search with 2,000 connections: $(printf %.0f "$rps") requests/s, p50 $p50 ms, p99 $p99 ms, $errors wrk errors; 5xx other than 503: $(($(server_errors) - errors_before)), 503s: $(($(unavailable) - unavailable_before)); resident memory at most $((rss_max / 1024)) MiB; /health polled $health_polls times beside it, slowest $health_max s, $health_bad not 200."
+fi
+
 rss_kib=$(awk '/^VmHWM/ {print $2}' "/proc/$SERVICE_PID/status")
 base_rss_kib=""
 [[ -z $BASELINE ]] || base_rss_kib=$(awk '/^VmHWM/ {print $2}' "/proc/$BASE_PID/status")
@@ -599,6 +637,7 @@ fi
     [[ -z $base_rss_kib ]] || echo "Peak resident memory of the baseline $BASE_SHORT: $((base_rss_kib / 1024)) MiB"
     [[ -z $slots_note ]] || { echo; echo "$slots_note"; }
     [[ -z $feed_note ]] || { echo; echo "$feed_note"; }
+    [[ -z $many_note ]] || { echo; echo "$many_note"; }
     [[ -z $recomputed_note ]] || { echo; echo "$recomputed_note"; }
     if ((${#instances_rows[@]} > 0)); then
         echo

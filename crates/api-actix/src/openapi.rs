@@ -129,6 +129,8 @@ pub struct IfNoneMatchHeader(
         privacy::export_customer,
         privacy::erase_customer,
         health::health,
+        health::live,
+        health::ready,
     ),
     components(schemas(
         ErrorResponse,
@@ -147,7 +149,7 @@ pub struct IfNoneMatchHeader(
         (name = "locations", description = "Customers by tag and place"),
         (name = "history", description = "Every customer's change history, and the feed of all changes"),
         (name = "privacy", description = "A customer's data exported on request, and erased for good"),
-        (name = "health", description = "Liveness of the service and its database"),
+        (name = "health", description = "Liveness and readiness of the service and its database"),
     )
 )]
 pub struct ApiDoc;

@@ -55,6 +55,8 @@ pub fn configure(settings: ApiSettings) -> impl FnOnce(&mut web::ServiceConfig) 
             .app_data(path_config())
             .app_data(query_config())
             .service(resource("/health", "GET").route(web::get().to(health::health)))
+            .service(resource("/health/live", "GET").route(web::get().to(health::live)))
+            .service(resource("/health/ready", "GET").route(web::get().to(health::ready)))
             // Before the documentation: `/docs/{file:.*}` is a regular expression that every
             // request registered after it would try first.
             .service(customer_routes())

@@ -170,6 +170,14 @@ pub struct DatabaseSettings {
     pub connect_timeout_ms: u64,
     #[garde(skip)]
     pub statement_timeout_ms: u64,
+    /// How much longer than the statement timeout the service waits for an answer.
+    #[garde(skip)]
+    pub round_trip_margin_ms: u64,
+    /// The round-trip limit of work without the statement timeout.
+    #[garde(range(min = 1000))]
+    pub maintenance_timeout_ms: u64,
+    #[garde(range(min = 1000))]
+    pub keepalive_idle_ms: u64,
     /// How long a session may sit idle inside a transaction; 0 never ends it.
     #[garde(skip)]
     pub idle_in_transaction_timeout_ms: u64,
@@ -248,6 +256,9 @@ impl DatabaseSettings {
             idle_in_transaction_timeout: Duration::from_millis(self.idle_in_transaction_timeout_ms),
             random_page_cost: (self.random_page_cost > 0.0).then_some(self.random_page_cost),
             prepared_statements: self.prepared_statements,
+            round_trip_margin: Duration::from_millis(self.round_trip_margin_ms),
+            maintenance_timeout: Duration::from_millis(self.maintenance_timeout_ms),
+            keepalive_idle: Duration::from_millis(self.keepalive_idle_ms),
         }
     }
 }

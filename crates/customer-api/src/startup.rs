@@ -22,8 +22,10 @@ use crate::observe::observe;
 use crate::replay::{PgReplayStore, purge_replays_every};
 use crate::settings::Settings;
 
-/// How long to wait between migration attempts while the database is unreachable.
+/// How long to wait before the first retry of the migrations while the database is
+/// unreachable; doubled after each failure up to [`MIGRATION_RETRY_MAX`].
 const MIGRATION_RETRY: Duration = Duration::from_secs(2);
+const MIGRATION_RETRY_MAX: Duration = Duration::from_secs(60);
 
 /// How often expired idempotency records are removed.
 const REPLAY_PURGE: Duration = Duration::from_secs(600);
@@ -210,15 +212,19 @@ async fn migrate_or_retry_in_background(pool: Pool) {
         Err(err) => {
             tracing::warn!(error = %err, "could not apply migrations yet; retrying in the background");
             tokio::spawn(async move {
+                let mut wait = MIGRATION_RETRY;
                 loop {
-                    tokio::time::sleep(MIGRATION_RETRY).await;
+                    tokio::time::sleep(wait).await;
                     match infra_postgres::run_migrations(&pool).await {
                         Ok(()) => {
                             tracing::info!("database migrations are up to date");
                             break;
                         }
-                        Err(err) => tracing::warn!(error = %err, "migrations still failing"),
+                        // Warned once above; each attempt is bounded by the pool's connect
+                        // timeout and the maintenance round-trip bound.
+                        Err(err) => tracing::debug!(error = %err, "migrations still failing"),
                     }
+                    wait = (wait * 2).min(MIGRATION_RETRY_MAX);
                 }
             });
         }

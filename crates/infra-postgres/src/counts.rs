@@ -7,7 +7,6 @@ use std::fmt;
 
 use diesel::QueryableByName;
 use diesel::sql_types::{Nullable, Text};
-use diesel_async::pooled_connection::deadpool::Object;
 use diesel_async::{RunQueryDsl, SimpleAsyncConnection};
 
 use crate::complete;
@@ -76,21 +75,21 @@ WHERE k.counts IS DISTINCT FROM a.counts
 ORDER BY 1, 2, 3";
 
 /// Runs `$body` with `$conn`, a connection without the service's statement timeout (both
-/// operations read every customer): taken out of the pool so that the setting ends with it,
-/// or behind a transaction-mode pooler, a transaction of its own that lifts it for itself.
+/// operations read every customer): one outside the pool, closed afterwards, whose server
+/// may stay silent for the maintenance timeout; behind a transaction-mode pooler in a
+/// transaction of its own that lifts the timeout for itself.
 macro_rules! untimed {
     ($pool:expr, $conn:ident, $body:expr) => {{
         let pool: &Pool = $pool;
-        let object = pool.get().await.map_err(from_pool)?;
+        let mut owned = pool.maintenance_connection().await?;
         match pool.untimed_call() {
-            Some(call) => crate::repository::wrapped!($conn = object, call, $body),
+            Some(call) => crate::repository::wrapped!($conn = &mut owned, call, $body),
             None => {
-                let mut taken = Object::take(object);
-                taken
+                owned
                     .batch_execute("SET statement_timeout = 0")
                     .await
                     .map_err(from_diesel)?;
-                let $conn = &mut taken;
+                let $conn = &mut owned;
                 $body
             }
         }

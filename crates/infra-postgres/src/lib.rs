@@ -10,7 +10,9 @@ mod complete;
 mod counts;
 mod errors;
 mod migrations;
+mod net;
 mod pool;
+mod probe;
 mod replicas;
 mod repository;
 mod rows;
@@ -19,7 +21,10 @@ mod sql;
 
 pub use counts::{CountDrift, compact_counts, count_drift, rebuild_counts};
 pub use migrations::{MigrationError, revert_all_migrations, run_migrations};
-pub use pool::{Pool, PoolBuildError, PoolSettings, PoolStatus, build_pool, pool_status};
+pub use pool::{
+    NetBounds, Pool, PoolBuildError, PoolSettings, PoolStatus, build_pool, pool_status,
+};
+pub use probe::PROBE_BOUND;
 pub use replicas::{ReplicaSettings, ReplicaStatus, Replicas, WalPosition, reading};
 pub use repository::{
     Connections, FEED_RECHECK, InTransaction, PgCustomerRepository, PgTransaction, Pooled,

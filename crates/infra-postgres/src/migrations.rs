@@ -12,7 +12,6 @@
 use diesel::QueryResult;
 use diesel::sql_types::BigInt;
 use diesel_async::async_connection_wrapper::AsyncConnectionWrapper;
-use diesel_async::pooled_connection::deadpool::Object;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 
@@ -44,9 +43,10 @@ pub enum MigrationError {
 /// Applies every pending migration, waiting for any other process migrating the same
 /// database to finish first.
 ///
-/// The connection is taken out of the pool (and closed afterwards) so that the pool's
+/// The connection is one outside the pool (closed afterwards) so that the pool's
 /// `statement_timeout` can be lifted for it: building an index on a big table may take
-/// longer than any request should.
+/// longer than any request should. The server may stay silent on it for the maintenance
+/// timeout (see `crate::net`), waiting for another process's migrations included.
 ///
 /// # Errors
 /// When no connection can be opened or a migration fails; a failed migration is rolled
@@ -185,11 +185,10 @@ where
                 .to_owned(),
         ));
     }
-    let object = pool
-        .get()
+    let mut conn = pool
+        .maintenance_connection()
         .await
         .map_err(|e| MigrationError::Connection(e.to_string()))?;
-    let mut conn = Object::take(object);
     diesel::sql_query("SET statement_timeout = 0")
         .execute(&mut conn)
         .await

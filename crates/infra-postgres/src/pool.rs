@@ -30,7 +30,7 @@ use deadpool::Runtime;
 use deadpool::managed::{HookError, Timeouts};
 use diesel::connection::CacheSize;
 use diesel::sql_types::Text;
-use diesel_async::pooled_connection::deadpool::{BuildError, Hook};
+use diesel_async::pooled_connection::deadpool::{BuildError, Hook, Object};
 use diesel_async::pooled_connection::{
     AsyncDieselConnectionManager, ManagerConfig, PoolError as ManagerError, RecyclingMethod,
 };
@@ -40,7 +40,9 @@ use diesel_async::{
 };
 use domain::RepositoryError;
 
-use crate::errors::from_diesel;
+use crate::errors::{from_diesel, from_pool};
+pub use crate::net::NetBounds;
+use crate::probe::HealthProbe;
 
 /// deadpool's pool of diesel-async connections.
 pub type DeadPool = diesel_async::pooled_connection::deadpool::Pool<AsyncPgConnection>;
@@ -51,6 +53,9 @@ pub type DeadPool = diesel_async::pooled_connection::deadpool::Pool<AsyncPgConne
 #[derive(Clone)]
 pub struct Pool {
     inner: DeadPool,
+    connector: Arc<Connector>,
+    /// `/health`'s probe, on a connection of its own (see `crate::probe`).
+    probe: Arc<HealthProbe>,
     /// The settings each call's own transaction sets, behind a transaction-mode pooler.
     per_call: Option<Arc<SessionSettings>>,
     /// Whether the database is a Citus coordinator, as the first connection found
@@ -100,6 +105,51 @@ impl Pool {
             Wrap::Nothing if self.is_distributed() => Wrap::Savepoint,
             wrap => wrap,
         }
+    }
+
+    /// A connection outside the pool for work without the statement timeout (see
+    /// [`Connector::maintenance`]); it closes when dropped.
+    pub(crate) async fn maintenance_connection(
+        &self,
+    ) -> Result<AsyncPgConnection, RepositoryError> {
+        self.connector.maintenance().await
+    }
+
+    /// Whether the database answers, within [`crate::probe::PROBE_BOUND`], on a connection
+    /// of the probe's own: it never waits for one of the pool's.
+    ///
+    /// # Errors
+    /// `Unavailable` when it does not.
+    pub async fn probe(&self) -> Result<(), RepositoryError> {
+        self.probe.ping().await
+    }
+
+    /// Runs `work` on a connection of the pool, waiting for it included, within `bound`. A
+    /// connection whose work passed the bound may be in the middle of a round trip: it is
+    /// closed, never returned to the pool.
+    pub(crate) async fn within<T>(
+        &self,
+        bound: Duration,
+        work: impl AsyncFnOnce(&mut AsyncPgConnection) -> Result<T, RepositoryError>,
+    ) -> Result<T, RepositoryError> {
+        let deadline = tokio::time::Instant::now() + bound;
+        let late = || RepositoryError::Unavailable(format!("no answer within {bound:?}"));
+        let mut conn = tokio::time::timeout_at(deadline, self.get())
+            .await
+            .map_err(|_| late())?
+            .map_err(from_pool)?;
+        match tokio::time::timeout_at(deadline, work(&mut conn)).await {
+            Ok(outcome) => outcome,
+            Err(_) => {
+                drop(Object::take(conn));
+                Err(late())
+            }
+        }
+    }
+
+    /// How long the network may keep this pool's connections waiting.
+    pub fn net_bounds(&self) -> NetBounds {
+        self.connector.bounds()
     }
 
     /// Whether this pool reaches the server through a transaction-mode pooler.
@@ -224,11 +274,19 @@ pub struct PoolSettings {
     /// `false` when `url` is a transaction-mode pooler such as PgBouncer's: no statement is
     /// kept prepared and every call runs in a transaction of its own (see the module).
     pub prepared_statements: bool,
+    /// How much longer than `statement_timeout` the service waits for an answer the server
+    /// owes before it gives the connection up (see `crate::net`).
+    pub round_trip_margin: Duration,
+    /// Longest the server may stay silent on work without a statement timeout (migrations,
+    /// recounting the aggregates), and on every round trip when `statement_timeout` is 0.
+    pub maintenance_timeout: Duration,
+    /// Idle time before a connection's first TCP keepalive probe.
+    pub keepalive_idle: Duration,
 }
 
 impl PoolSettings {
     /// Settings for `url` with moderate defaults: 10 connections, 5 s to wait or connect,
-    /// 30 s per statement, the server's planner costs.
+    /// 30 s per statement and 1 s more for its answer, the server's planner costs.
     pub fn for_url(url: impl Into<String>) -> Self {
         Self {
             url: url.into(),
@@ -239,6 +297,23 @@ impl PoolSettings {
             idle_in_transaction_timeout: Duration::from_secs(10),
             random_page_cost: None,
             prepared_statements: true,
+            round_trip_margin: Duration::from_secs(1),
+            maintenance_timeout: Duration::from_secs(30 * 60),
+            keepalive_idle: Duration::from_secs(10),
+        }
+    }
+
+    /// How long the network may keep a pooled connection waiting.
+    pub fn net_bounds(&self) -> NetBounds {
+        let round_trip = if self.statement_timeout.is_zero() {
+            self.maintenance_timeout
+        } else {
+            self.statement_timeout + self.round_trip_margin
+        };
+        NetBounds {
+            connect: self.create_timeout,
+            round_trip,
+            keepalive_idle: self.keepalive_idle,
         }
     }
 }
@@ -270,19 +345,6 @@ pub struct PoolStatus {
 /// # Errors
 /// When deadpool rejects the configuration.
 pub fn build_pool(settings: &PoolSettings) -> Result<Pool, PoolBuildError> {
-    // `Fast` recycling: diesel-async's default runs a `SELECT 1` on every checkout, one more
-    // round trip per request than the request's own query. A connection the server closed
-    // is still noticed (`is_broken`) and replaced, and a query on one that died unnoticed
-    // fails as `Unavailable` (503), which the next checkout then repairs.
-    let mut config = ManagerConfig::default();
-    config.recycling_method = RecyclingMethod::Fast;
-    if !settings.prepared_statements {
-        config.custom_setup = Box::new(|url| Box::pin(establish_pooled(url.to_owned())));
-    }
-    let manager = AsyncDieselConnectionManager::<AsyncPgConnection>::new_with_config(
-        settings.url.clone(),
-        config,
-    );
     let session = SessionSettings {
         statement_timeout_ms: settings.statement_timeout.as_millis().to_string(),
         idle_in_transaction_timeout_ms: settings
@@ -291,10 +353,29 @@ pub fn build_pool(settings: &PoolSettings) -> Result<Pool, PoolBuildError> {
             .to_string(),
         random_page_cost: settings.random_page_cost.map(|cost| cost.to_string()),
     };
-    let per_call = (!settings.prepared_statements).then(|| Arc::new(session.clone()));
-    let shared_sessions = per_call.is_some();
-    let distributed = Arc::new(AtomicU8::new(LAYOUT_UNKNOWN));
-    let found_layout = Arc::clone(&distributed);
+    let connector = Arc::new(Connector {
+        url: settings.url.clone(),
+        bounds: settings.net_bounds(),
+        maintenance_timeout: settings.maintenance_timeout,
+        shared_sessions: !settings.prepared_statements,
+        session,
+        distributed: Arc::new(AtomicU8::new(LAYOUT_UNKNOWN)),
+    });
+    // `Fast` recycling: diesel-async's default runs a `SELECT 1` on every checkout, one more
+    // round trip per request than the request's own query. A connection the server closed,
+    // or that `crate::net` gave up on, is still noticed (`is_broken`) and replaced.
+    let mut config = ManagerConfig::default();
+    config.recycling_method = RecyclingMethod::Fast;
+    let opening = Arc::clone(&connector);
+    config.custom_setup = Box::new(move |_url| {
+        let connector = Arc::clone(&opening);
+        Box::pin(async move { connector.open(connector.bounds).await })
+    });
+    let manager = AsyncDieselConnectionManager::<AsyncPgConnection>::new_with_config(
+        settings.url.clone(),
+        config,
+    );
+    let preparing = Arc::clone(&connector);
     let inner = DeadPool::builder(manager)
         .max_size(settings.max_size.max(MIN_POOL_SIZE))
         .runtime(Runtime::Tokio1)
@@ -306,67 +387,118 @@ pub fn build_pool(settings: &PoolSettings) -> Result<Pool, PoolBuildError> {
         })
         .post_create(Hook::async_fn(
             move |conn: &mut AsyncPgConnection, _metrics| {
-                let session = session.clone();
-                let found_layout = Arc::clone(&found_layout);
+                let connector = Arc::clone(&preparing);
                 Box::pin(async move {
-                    async {
-                        if shared_sessions {
-                            conn.set_prepared_statement_cache_size(CacheSize::Disabled);
-                        }
-                        crate::errors::learn_timeout_message(conn).await?;
-                        // Asked once per pool: a database does not change its layout under a
-                        // running service, and a new connection costs no more than before.
-                        if AtomicU8::load(&found_layout, Ordering::Relaxed) == LAYOUT_UNKNOWN {
-                            let layout = if has_citus(conn).await? {
-                                LAYOUT_DISTRIBUTED
-                            } else {
-                                LAYOUT_SINGLE
-                            };
-                            AtomicU8::store(&found_layout, layout, Ordering::Relaxed);
-                        }
-                        if shared_sessions {
-                            Ok(())
-                        } else {
-                            session.apply(conn).await
-                        }
-                    }
-                    .await
-                    .map_err(|e| HookError::Backend(ManagerError::QueryError(e)))
+                    connector
+                        .prepare(conn)
+                        .await
+                        .map_err(|e| HookError::Backend(ManagerError::QueryError(e)))
                 })
             },
         ))
         .build()?;
     Ok(Pool {
         inner,
-        per_call,
-        distributed,
+        per_call: connector
+            .shared_sessions
+            .then(|| Arc::new(connector.session.clone())),
+        distributed: Arc::clone(&connector.distributed),
+        probe: Arc::new(HealthProbe::new(Arc::clone(&connector))),
+        connector,
     })
 }
 
-/// Opens a connection through a transaction-mode pooler. diesel-async's own `establish`
-/// sends two settings (`SET TIME ZONE`, `SET CLIENT_ENCODING`) as prepared statements
-/// outside any transaction, which the pooler may split over two server sessions ("prepared
-/// statement does not exist"); here they run inside a transaction, which holds one session.
-async fn establish_pooled(url: String) -> diesel::ConnectionResult<AsyncPgConnection> {
-    let broken = |e: tokio_postgres::Error| diesel::ConnectionError::BadConnection(e.to_string());
-    let (client, mut connection) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
-        .await
-        .map_err(broken)?;
-    // The connection must be driven while the client waits for its answer.
-    tokio::select! {
-        begun = client.batch_execute("BEGIN") => begun.map_err(broken)?,
-        ended = &mut connection => {
-            return Err(diesel::ConnectionError::BadConnection(match ended {
-                Ok(()) => "the server closed the connection".to_owned(),
-                Err(e) => e.to_string(),
-            }));
+/// How the pool's connections are opened and set up; also opens the connections that live
+/// outside it (maintenance work, the health probe).
+#[derive(Debug)]
+pub(crate) struct Connector {
+    url: String,
+    bounds: NetBounds,
+    maintenance_timeout: Duration,
+    /// Behind a transaction-mode pooler (see the module).
+    shared_sessions: bool,
+    session: SessionSettings,
+    distributed: Arc<AtomicU8>,
+}
+
+impl Connector {
+    /// How long the network may keep the pool's connections waiting.
+    pub(crate) fn bounds(&self) -> NetBounds {
+        self.bounds
+    }
+
+    /// Opens a connection watched by `bounds` (see `crate::net`). Behind a transaction-mode
+    /// pooler, diesel-async's two settings on a new connection (`SET TIME ZONE`, `SET
+    /// CLIENT_ENCODING`, prepared statements outside any transaction, which the pooler may
+    /// split over two server sessions: "prepared statement does not exist") run inside a
+    /// transaction, which holds one session.
+    pub(crate) async fn open(
+        &self,
+        bounds: NetBounds,
+    ) -> diesel::ConnectionResult<AsyncPgConnection> {
+        let client = crate::net::open_client(&self.url, bounds).await?;
+        if !self.shared_sessions {
+            return AsyncPgConnection::try_from(client).await;
+        }
+        let broken =
+            |e: tokio_postgres::Error| diesel::ConnectionError::BadConnection(e.to_string());
+        client.batch_execute("BEGIN").await.map_err(broken)?;
+        let mut conn = AsyncPgConnection::try_from(client).await?;
+        conn.batch_execute("COMMIT")
+            .await
+            .map_err(|e| diesel::ConnectionError::BadConnection(e.to_string()))?;
+        Ok(conn)
+    }
+
+    /// Sets a new connection up: learns the timeout's message, finds the layout once per
+    /// pool, and sets the session's settings (behind a pooler each call sets them).
+    async fn prepare(&self, conn: &mut AsyncPgConnection) -> diesel::QueryResult<()> {
+        if self.shared_sessions {
+            conn.set_prepared_statement_cache_size(CacheSize::Disabled);
+        }
+        crate::errors::learn_timeout_message(conn).await?;
+        // Asked once per pool: a database does not change its layout under a running
+        // service, and a new connection costs no more than before.
+        if AtomicU8::load(&self.distributed, Ordering::Relaxed) == LAYOUT_UNKNOWN {
+            let layout = if has_citus(conn).await? {
+                LAYOUT_DISTRIBUTED
+            } else {
+                LAYOUT_SINGLE
+            };
+            AtomicU8::store(&self.distributed, layout, Ordering::Relaxed);
+        }
+        if self.shared_sessions {
+            Ok(())
+        } else {
+            self.session.apply(conn).await
         }
     }
-    let mut conn = AsyncPgConnection::try_from_client_and_connection(client, connection).await?;
-    conn.batch_execute("COMMIT")
-        .await
-        .map_err(|e| diesel::ConnectionError::BadConnection(e.to_string()))?;
-    Ok(conn)
+
+    /// A connection outside the pool for work without the statement timeout: the server may
+    /// stay silent for up to the maintenance timeout on it. Its session has the pool's
+    /// settings; the caller lifts the statement timeout.
+    pub(crate) async fn maintenance(&self) -> Result<AsyncPgConnection, RepositoryError> {
+        let bounds = NetBounds {
+            round_trip: self.maintenance_timeout,
+            ..self.bounds
+        };
+        let opened = tokio::time::timeout(self.bounds.connect, async {
+            let mut conn = self.open(bounds).await.map_err(from_connection)?;
+            self.prepare(&mut conn).await.map_err(from_diesel)?;
+            Ok(conn)
+        })
+        .await;
+        opened.unwrap_or_else(|_| {
+            Err(RepositoryError::Unavailable(format!(
+                "no database connection within {:?}",
+                self.bounds.connect
+            )))
+        })
+    }
+}
+
+fn from_connection(error: diesel::ConnectionError) -> RepositoryError {
+    RepositoryError::Unavailable(format!("cannot connect: {error}"))
 }
 
 /// The pool's current size, free connections and waiters.

@@ -34,7 +34,7 @@ use diesel::sql_types::{BigInt, Nullable};
 use domain::RepositoryError;
 
 use crate::complete;
-use crate::errors::{from_diesel, from_pool};
+use crate::errors::from_diesel;
 use crate::pool::Pool;
 
 /// How long a replica stays out after its first failure; doubled on each further one.
@@ -247,7 +247,8 @@ impl Replicas {
     /// # Errors
     /// When the primary cannot be reached.
     pub async fn primary_position(primary: &Pool) -> Result<WalPosition, RepositoryError> {
-        position(primary, "pg_current_wal_lsn()").await
+        let bound = primary.net_bounds().round_trip;
+        position(primary, "pg_current_wal_lsn()", bound).await
     }
 
     /// Measures the primary and every replica every `check_every`, forever (spawn it once
@@ -264,7 +265,10 @@ impl Replicas {
     /// One round of the monitor.
     pub async fn measure(&self, primary: &Pool) {
         let shared = &self.shared;
-        match Self::primary_position(primary).await {
+        // Each measure within one interval: a server that does not answer in time is out
+        // (a replica) or skipped (the primary) until the next.
+        let bound = shared.settings.check_every;
+        match position(primary, "pg_current_wal_lsn()", bound).await {
             Ok(at) => {
                 let mut history = shared
                     .history
@@ -287,7 +291,7 @@ impl Replicas {
             if !shared.is_in(replica) {
                 continue;
             }
-            match self.replayed(replica).await {
+            match self.replayed(replica, bound).await {
                 Ok(replayed) => {
                     let stale = self.staleness_of(replayed);
                     let health = &shared.health[replica];
@@ -319,9 +323,13 @@ impl Replicas {
             .map(|(when, _)| when.elapsed())
     }
 
-    /// Asks a replica how far it has replayed (and records it).
-    async fn replayed(&self, replica: usize) -> Result<WalPosition, RepositoryError> {
-        let replayed = position(&self.pools[replica], "pg_last_wal_replay_lsn()").await?;
+    /// Asks a replica how far it has replayed, within `bound` (and records it).
+    async fn replayed(
+        &self,
+        replica: usize,
+        bound: Duration,
+    ) -> Result<WalPosition, RepositoryError> {
+        let replayed = position(&self.pools[replica], "pg_last_wal_replay_lsn()", bound).await?;
         self.shared.succeeded(replica, replayed);
         Ok(replayed)
     }
@@ -366,7 +374,8 @@ impl Replicas {
                 break;
             }
             for replica in candidates {
-                match self.replayed(replica).await {
+                let left = deadline.saturating_duration_since(Instant::now());
+                match self.replayed(replica, left.max(WAIT_STEP)).await {
                     Ok(replayed) if replayed >= token => return Target::Replica(replica),
                     Ok(_) => {}
                     Err(error) => shared.failed(replica, &error),
@@ -392,21 +401,29 @@ impl Replicas {
     }
 }
 
-/// A WAL position `function` returns on a connection of `pool`.
-async fn position(pool: &Pool, function: &str) -> Result<WalPosition, RepositoryError> {
+/// A WAL position `function` returns on a connection of `pool`, within `bound`.
+async fn position(
+    pool: &Pool,
+    function: &str,
+    bound: Duration,
+) -> Result<WalPosition, RepositoryError> {
     #[derive(QueryableByName)]
     struct Position {
         #[diesel(sql_type = Nullable<BigInt>)]
         at: Option<i64>,
     }
     let sql = format!("SELECT ({function} - '0/0'::pg_lsn)::bigint AS at");
-    let row: Position = crate::repository::wrapped!(
-        conn = pool.get().await.map_err(from_pool)?,
-        pool.wrap(),
-        complete::one_row(diesel::sql_query(sql.as_str()), &mut *conn)
-            .await
-            .map_err(from_diesel)
-    )?;
+    let row: Position = pool
+        .within(bound, async |conn| {
+            crate::repository::wrapped!(
+                conn = conn,
+                pool.wrap(),
+                complete::one_row(diesel::sql_query(sql.as_str()), &mut *conn)
+                    .await
+                    .map_err(from_diesel)
+            )
+        })
+        .await?;
     row.at
         .and_then(|at| u64::try_from(at).ok())
         .map(WalPosition)

@@ -119,5 +119,5 @@ async fn every_example_in_the_document_is_accepted_by_the_service() {
             called += 1;
         }
     }
-    assert_eq!(called, 24, "every operation was called");
+    assert_eq!(called, 26, "every operation was called");
 }

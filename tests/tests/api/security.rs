@@ -127,7 +127,14 @@ async fn each_role_gets_what_it_is_granted_and_403_for_the_rest() {
 #[tokio::test]
 async fn health_docs_metrics_and_the_openapi_document_need_no_token() {
     let app = spawn_app_with(&AUTH_ON).await;
-    for path in ["/health", "/docs/", "/openapi.json", "/metrics"] {
+    for path in [
+        "/health",
+        "/health/live",
+        "/health/ready",
+        "/docs/",
+        "/openapi.json",
+        "/metrics",
+    ] {
         let res = send(app.client.get(format!("{}{path}", app.base)), None).await;
         assert_eq!(res.status().as_u16(), 200, "{path}");
     }

@@ -29,3 +29,11 @@ pub struct HealthResponse {
     #[schema(example = "ok")]
     pub database: String,
 }
+
+/// That the process answers (`/health/live`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct LiveResponse {
+    /// Always `alive`.
+    #[schema(example = "alive")]
+    pub status: String,
+}

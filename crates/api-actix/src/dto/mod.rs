@@ -16,7 +16,7 @@ mod search;
 mod update;
 
 pub use analytics::{CountMap, StatisticsResponse};
-pub use common::{HealthResponse, MessageResponse};
+pub use common::{HealthResponse, LiveResponse, MessageResponse};
 pub use create::CreateCustomerRequest;
 pub use customer::CustomerResponse;
 pub use events::{

@@ -79,6 +79,8 @@ use Role::{Admin, Reader, Writer};
 /// Every route, as (method, path pattern as actix and OpenAPI spell it, access).
 pub const ROUTE_ACCESS: &[(&str, &str, Access)] = &[
     ("GET", "/health", Probe),
+    ("GET", "/health/live", Probe),
+    ("GET", "/health/ready", Probe),
     ("GET", "/metrics", Probe),
     ("GET", "/openapi.json", Public),
     ("GET", "/docs", Public),

@@ -1,13 +1,14 @@
-//! Database faults: the service starts without its database, fails fast while it is gone,
-//! heals by itself when it returns, and loses no acknowledged write. Each test runs its own
-//! PostgreSQL server so it can crash it. Run with `make chaos` (they are `#[ignore]`d in the
-//! default run because each starts a server of its own).
+//! Database faults: the service starts without its database, fails fast while it is gone
+//! or silent behind a partition, heals by itself when it returns, and loses no acknowledged
+//! write. Each test runs its own PostgreSQL server so it can crash it. Run with `make chaos`
+//! (they are `#[ignore]`d in the default run because each starts a server of its own).
 
 #![allow(clippy::unwrap_used, clippy::expect_used, reason = "tests fail loudly")]
 
 #[path = "../common/mod.rs"]
 mod common;
 mod crash_writes;
+mod partition;
 
 use std::collections::HashSet;
 use std::sync::Arc;

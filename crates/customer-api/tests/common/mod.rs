@@ -228,6 +228,22 @@ impl Drop for Service {
     }
 }
 
+/// The value of one `series` (name and labels, as `/metrics` writes them) of the service at
+/// `base`; 0 when it has none yet.
+pub async fn metric(client: &reqwest::Client, base: &str, series: &str) -> u64 {
+    let text = client
+        .get(format!("{base}/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    text.lines()
+        .find_map(|line| line.strip_prefix(series)?.trim().parse().ok())
+        .unwrap_or(0)
+}
+
 /// Polls `check` until it is true or `limit` passes.
 pub async fn eventually(limit: Duration, mut check: impl AsyncFnMut() -> bool) -> bool {
     let deadline = Instant::now() + limit;

@@ -6,24 +6,14 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 
 use crate::common::cluster::Replica;
-use crate::common::{PrivatePostgres, Service, eventually};
+use crate::common::{PrivatePostgres, Service, eventually, metric};
 
 /// The staleness bound the service is started with.
 const MAX_LAG: Duration = Duration::from_millis(1000);
 
 /// `db_reads_total{target="..."}` and `db_replica_fallbacks_total` from `/metrics`.
 async fn counted(service: &Service, client: &reqwest::Client, series: &str) -> u64 {
-    let text = client
-        .get(format!("{}/metrics", service.base))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    text.lines()
-        .find_map(|line| line.strip_prefix(series)?.trim().parse().ok())
-        .unwrap_or(0)
+    metric(client, &service.base, series).await
 }
 
 const REPLICA_READS: &str = "db_reads_total{target=\"replica0\"}";

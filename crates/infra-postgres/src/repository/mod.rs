@@ -77,6 +77,13 @@ pub trait Connections: Clone + Send + Sync + 'static + private::Sealed {
     /// primary.
     #[doc(hidden)]
     fn read_failed(&self, _replica: usize, _error: &RepositoryError) {}
+    /// Whether the database answers: on the transaction's connection inside one, else
+    /// on the health probe's own (see `crate::probe`).
+    #[doc(hidden)]
+    async fn ping(&self) -> Result<(), RepositoryError> {
+        let mut conn = self.conn().await?;
+        reads::ping(&mut conn).await
+    }
 }
 
 /// Runs `$body` (which uses `$conn`, the connection `$get` gives) in what `$wrap` says,
@@ -254,6 +261,10 @@ impl Connections for Pooled {
                 Some(replica),
             ),
         }
+    }
+
+    async fn ping(&self) -> Result<(), RepositoryError> {
+        self.primary.probe().await
     }
 
     fn read_failed(&self, replica: usize, error: &RepositoryError) {
@@ -570,7 +581,7 @@ impl<C: Connections> CustomerRepository for PgCustomerRepository<C> {
 
     #[tracing::instrument(level = "debug", name = "db.ping", skip_all)]
     async fn ping(&self) -> Result<(), RepositoryError> {
-        call!(self, conn, reads::ping(&mut conn).await)
+        self.connections.ping().await
     }
 
     fn attributed(&self, provenance: &Provenance) -> Self {

@@ -91,8 +91,10 @@ async fn a_pool_never_has_fewer_than_two_connections() {
     assert_eq!(pool_status(&pool).max_size, 2);
 }
 
+/// An exhausted pool makes the repository's calls unavailable, but not its health probe,
+/// which has a connection of its own.
 #[tokio::test]
-async fn an_exhausted_pool_makes_the_repository_unavailable() {
+async fn an_exhausted_pool_makes_calls_unavailable_but_never_the_health_probe() {
     let t = ctx().await;
     let pool = build_pool(&PoolSettings {
         max_size: 2,
@@ -100,16 +102,17 @@ async fn an_exhausted_pool_makes_the_repository_unavailable() {
         ..PoolSettings::for_url(t.db.url())
     })
     .unwrap();
+    let repo = PgCustomerRepository::new(pool.clone());
     let held = (pool.get().await.unwrap(), pool.get().await.unwrap());
     let status = pool_status(&pool);
     assert_eq!((status.size, status.available), (2, 0));
-    let err = PgCustomerRepository::new(pool.clone())
-        .ping()
-        .await
-        .unwrap_err();
+    let err = repo.find_by_email("a@example.com").await.unwrap_err();
     assert!(matches!(err, RepositoryError::Unavailable(_)), "{err:?}");
+    let started = std::time::Instant::now();
+    repo.ping().await.unwrap();
+    assert!(started.elapsed() < infra_postgres::PROBE_BOUND);
     drop(held);
-    PgCustomerRepository::new(pool).ping().await.unwrap();
+    assert_eq!(repo.find_by_email("a@example.com").await.unwrap(), None);
 }
 
 #[tokio::test]
