@@ -7,6 +7,7 @@ pub mod consistency;
 pub mod history;
 pub mod metrics;
 pub mod observe;
+pub mod outage;
 pub mod replay;
 pub mod settings;
 pub mod startup;

@@ -12,6 +12,8 @@ use domain::{CustomerService, CustomerUseCases, ServiceError};
 use infra_postgres::{PgTransaction, Pool, ReplayRecord};
 use layers::SearchCache;
 
+use crate::outage::Outage;
+
 /// Replay records in the database of `pool`.
 #[derive(Clone)]
 pub struct PgReplayStore {
@@ -130,6 +132,7 @@ const PURGE_BATCH: i64 = 1000;
 pub async fn purge_replays_every(pool: Pool, ttl_hours: u32, every: Duration) {
     let mut ticks = tokio::time::interval(every);
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut outage = Outage::of("removing expired idempotency records");
     loop {
         ticks.tick().await;
         let cut = Utc::now() - chrono::Duration::hours(i64::from(ttl_hours));
@@ -139,11 +142,12 @@ pub async fn purge_replays_every(pool: Pool, ttl_hours: u32, every: Duration) {
                 Ok(n) => {
                     removed += n;
                     if n < PURGE_BATCH as u64 {
+                        outage.succeeded();
                         break;
                     }
                 }
                 Err(error) => {
-                    tracing::warn!(%error, "could not remove expired idempotency records");
+                    outage.failed(&error);
                     break;
                 }
             }

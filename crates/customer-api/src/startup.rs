@@ -19,6 +19,7 @@ use layers::{CachedSearch, CoalescedStatistics, SearchCache, SearchCacheCounts};
 use crate::consistency::consistency;
 use crate::metrics::{Metrics, PoolGauges};
 use crate::observe::observe;
+use crate::outage::Outage;
 use crate::replay::{PgReplayStore, purge_replays_every};
 use crate::settings::Settings;
 
@@ -237,11 +238,17 @@ async fn compact_counts_every(pool: Pool, every: Duration) {
     let mut ticks = tokio::time::interval(every);
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     ticks.tick().await;
+    let mut outage = Outage::of("folding the statistics counters");
     loop {
         ticks.tick().await;
         match infra_postgres::compact_counts(&pool).await {
-            Ok(folded) => tracing::debug!(folded, "statistics counters folded"),
-            Err(error) => tracing::warn!(%error, "could not fold the statistics counters"),
+            Ok(folded) => {
+                outage.succeeded();
+                tracing::debug!(folded, "statistics counters folded");
+            }
+            Err(error) => {
+                outage.failed(&error);
+            }
         }
     }
 }

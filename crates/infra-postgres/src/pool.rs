@@ -1,7 +1,9 @@
 //! The connection pool: deadpool over diesel-async's `AsyncPgConnection`, with the Tokio
 //! runtime set (deadpool ignores timeouts without one), bounded waits, and a
 //! `statement_timeout` and `idle_in_transaction_session_timeout` on every new connection so
-//! no query, and no transaction, can hold one forever.
+//! no query, and no transaction, can hold one forever. Every connection is opened by
+//! `crate::net`, which bounds each round trip on the client's side too: a connection whose
+//! server went silent fails, and being broken is never handed out again.
 //!
 //! **Behind a transaction-mode pooler** (PgBouncer's `pool_mode = transaction`,
 //! `prepared_statements: false`) a server session serves this client only for the length of
