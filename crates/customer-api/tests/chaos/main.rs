@@ -9,6 +9,7 @@
 mod common;
 mod crash_writes;
 mod partition;
+mod silent_proxy;
 
 use std::collections::HashSet;
 use std::sync::Arc;

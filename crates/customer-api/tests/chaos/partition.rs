@@ -1,8 +1,6 @@
 //! A silent network partition between the service and PostgreSQL: packets are held, not
-//! refused, so neither side learns anything from the network. A TCP proxy of the test's
-//! own sits in between and can go silent (it forwards nothing in either direction, and
-//! accepts new connections without ever answering them) and heal (it delivers what it held
-//! and forwards again), as a firewall, a dead switch or a frozen VM would.
+//! refused, so neither side learns anything from the network, as with a firewall, a dead
+//! switch or a frozen VM. A [`SilentProxy`] of the test's own sits in between.
 //!
 //! - Under 16 concurrent writers and readers, every request answers within the statement
 //!   timeout plus 2 s (503 with `Retry-After` for those that need the database),
@@ -22,12 +20,10 @@ use std::time::{Duration, Instant};
 
 use futures::future::join_all;
 use serde_json::{Value, json};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::watch;
 
 use crate::common::cluster::Replica;
 use crate::common::{PrivatePostgres, Service, eventually, metric, url_port};
+use crate::silent_proxy::SilentProxy;
 
 /// The service's statement timeout here (3 s), its margin for an answer (the default's)
 /// and a short connect timeout.
@@ -43,90 +39,6 @@ const REQUEST_BOUND: Duration = Duration::from_secs(5);
 const PROBE_BOUND: Duration = Duration::from_secs(1);
 /// The series of `/metrics` counting the reads the replica served.
 const REPLICA_READS: &str = "db_reads_total{target=\"replica0\"}";
-
-/// A TCP proxy to `upstream` that can go silent and heal (see the module).
-struct SilentProxy {
-    port: u16,
-    silent: watch::Sender<bool>,
-    accept: tokio::task::JoinHandle<()>,
-}
-
-impl SilentProxy {
-    async fn start(upstream: SocketAddr) -> Self {
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let port = listener.local_addr().unwrap().port();
-        let (silent, watching) = watch::channel(false);
-        let accept = tokio::spawn(async move {
-            while let Ok((client, _)) = listener.accept().await {
-                let watching = watching.clone();
-                tokio::spawn(async move {
-                    // A connection made during the partition is accepted and never answered
-                    // until it heals.
-                    healed(&mut watching.clone()).await;
-                    let Ok(server) = TcpStream::connect(upstream).await else {
-                        return;
-                    };
-                    let _ = client.set_nodelay(true);
-                    let _ = server.set_nodelay(true);
-                    let (client_read, client_write) = client.into_split();
-                    let (server_read, server_write) = server.into_split();
-                    tokio::join!(
-                        forward(client_read, server_write, watching.clone()),
-                        forward(server_read, client_write, watching),
-                    );
-                });
-            }
-        });
-        Self {
-            port,
-            silent,
-            accept,
-        }
-    }
-
-    fn go_silent(&self) {
-        self.silent.send_replace(true);
-    }
-
-    fn heal(&self) {
-        self.silent.send_replace(false);
-    }
-}
-
-impl Drop for SilentProxy {
-    fn drop(&mut self) {
-        self.accept.abort();
-    }
-}
-
-/// Waits until the proxy is not silent.
-async fn healed(watching: &mut watch::Receiver<bool>) {
-    let _ = watching.wait_for(|silent| !silent).await;
-}
-
-/// Copies `from` to `to`, holding what it read while the proxy is silent; passes the end
-/// of the stream on, once healed, as a network delivers a FIN.
-async fn forward(
-    mut from: tokio::net::tcp::OwnedReadHalf,
-    mut to: tokio::net::tcp::OwnedWriteHalf,
-    mut watching: watch::Receiver<bool>,
-) {
-    let mut buf = vec![0; 64 * 1024];
-    loop {
-        healed(&mut watching).await;
-        let n = tokio::select! {
-            // An error ends the stream as its end would.
-            read = from.read(&mut buf) => read.unwrap_or(0),
-            // Silent while waiting: stop reading, so the peer's bytes stay unread.
-            _ = watching.wait_for(|silent| *silent) => continue,
-        };
-        healed(&mut watching).await;
-        if n == 0 || to.write_all(&buf[..n]).await.is_err() {
-            let _ = to.shutdown().await;
-            return;
-        }
-    }
-}
 
 /// One answer: its status (`None`: none came), `Retry-After`, body, and how long it took.
 #[derive(Debug)]
@@ -226,9 +138,10 @@ async fn load(
     join_all(each).await
 }
 
+/// A server, a proxy to it and the service through the proxy. Tests take it apart with the
+/// server bound first, so that it is dropped last.
 struct Setup {
-    // Dropped last: the service and the proxy go first.
-    _pg: PrivatePostgres,
+    pg: PrivatePostgres,
     proxy: SilentProxy,
     service: Service,
     client: reqwest::Client,
@@ -252,7 +165,7 @@ async fn setup() -> Setup {
         "healthy before the partition"
     );
     Setup {
-        _pg: pg,
+        pg,
         proxy,
         service,
         client,
@@ -263,7 +176,7 @@ async fn setup() -> Setup {
 #[ignore = "starts its own PostgreSQL; run with `make chaos`"]
 async fn a_silent_partition_is_answered_within_its_bounds_and_heals_without_a_restart() {
     let Setup {
-        _pg,
+        pg: _pg,
         proxy,
         service,
         client,
@@ -366,7 +279,7 @@ async fn a_silent_partition_is_answered_within_its_bounds_and_heals_without_a_re
 #[ignore = "starts its own PostgreSQL; run with `make chaos`"]
 async fn keyed_creates_cut_by_a_partition_give_one_customer_per_key_after_retries() {
     let Setup {
-        _pg,
+        pg,
         proxy,
         service,
         client,
@@ -434,7 +347,7 @@ async fn keyed_creates_cut_by_a_partition_give_one_customer_per_key_after_retrie
     }
 
     // The table holds exactly one customer per key, the one its answers name.
-    let (db, connection) = tokio_postgres::connect(&_pg.url, tokio_postgres::NoTls)
+    let (db, connection) = tokio_postgres::connect(&pg.url, tokio_postgres::NoTls)
         .await
         .unwrap();
     tokio::spawn(connection);
