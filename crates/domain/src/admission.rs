@@ -125,7 +125,10 @@ mod tests {
         for rate in [0.0, -1.0, f64::INFINITY] {
             assert_eq!(RateQuota::new(rate, 1), Err(QuotaError::Rate(rate)));
         }
-        assert!(matches!(RateQuota::new(f64::NAN, 1), Err(QuotaError::Rate(_))));
+        assert!(matches!(
+            RateQuota::new(f64::NAN, 1),
+            Err(QuotaError::Rate(_))
+        ));
         assert_eq!(RateQuota::new(1.0, 0), Err(QuotaError::Burst));
     }
 
