@@ -12,7 +12,9 @@
 # BENCH_WRITERS (8: connections creating customers meanwhile in the "under writes" runs of
 # the read scenarios), BENCH_ONLY (a regular expression: run only the scenarios whose names
 # match it; "get by customer_id, instances behind HAProxy" is 1, 2 and 3 instances behind a
-# round-robin HAProxy, beside one instance reached directly).
+# round-robin HAProxy, beside one instance reached directly; "get by customer_id, rate limit
+# off, local, shared" is one instance with each kind of per-client limit, the shared one
+# through a Redis of its own).
 #
 # BENCH_BASELINE=<git revision> measures that revision's release binary too, in the same run:
 # built from `git archive` into BENCH_BASELINE_DIR (target/bench-baseline, or under
@@ -551,6 +553,56 @@ CFG
     trap cleanup EXIT
 fi
 
+# Get by id with the per-client rate limit off, local (this process's own limiter) and shared
+# through a Redis of the bench's own (scripts/redis.sh, no persistence), one instance at a
+# time on the same port and database: what each limiter adds to a request, the shared one's
+# round trip to Redis included. The limit is far above what wrk sends (all its connections
+# are one client, one address), so every request is decided and admitted; the shared
+# instance's fallback counter tells whether Redis decided them all.
+limiter_rows=()
+limiter_note=""
+if [[ -z $ONLY || "get by customer_id, rate limit off, local, shared" =~ $ONLY ]]; then
+    stop_service "$SERVICE2_PID"
+    SERVICE2_PID=""
+    REDIS_DIR=$OUT/redis
+    REDIS_URL=$(scripts/redis.sh start "$REDIS_DIR")
+    trap 'stop_service "${LIMITER_PID:-}"; scripts/redis.sh stop "$REDIS_DIR"; cleanup' EXIT
+    limiter_port=$((PORT + 20))
+    generous=(APP__RATE_LIMIT__ENABLED=true APP__RATE_LIMIT__PER_SECOND=1000000000 APP__RATE_LIMIT__BURST=1000000000)
+    declare -A p50_of=()
+    for mode in off local shared; do
+        case $mode in
+        off) limits=(APP__RATE_LIMIT__ENABLED=false) ;;
+        local) limits=("${generous[@]}") ;;
+        shared) limits=("${generous[@]}" APP__RATE_LIMIT__REDIS_URL="$REDIS_URL") ;;
+        esac
+        start_service "$BIN" "$BENCH_URL" "$limiter_port" "$OUT/limiter-$mode.log" \
+            APP__DATABASE__MIGRATE_ON_START=false APP__DATABASE__COUNTS_COMPACT_INTERVAL_SECS=0 "${limits[@]}"
+        LIMITER_PID=$STARTED_PID
+        wait_healthy "$LIMITER_PID" "$limiter_port" ||
+            die "the service with the rate limit $mode exited: $(tail -n 5 "$OUT/limiter-$mode.log")"
+        WRK_PORT=$limiter_port WRK_OUT=$OUT/wrk-limiter-warmup.out
+        DURATION=3 run_wrk get_by_id.lua >/dev/null
+        log "get by customer_id, rate limit $mode: wrk"
+        WRK_OUT=$OUT/wrk-limiter-$mode.out
+        read -r rps p50 p99 errors <<<"$(run_wrk get_by_id.lua)"
+        p50_of[$mode]=$p50
+        limiter_rows+=("| $mode | $(printf %.0f "$rps") | $p50 | $p99 | $errors |")
+        if [[ $mode == shared ]]; then
+            fallbacks=$(curl -fsS "http://127.0.0.1:$limiter_port/metrics" |
+                sed -n 's/^rate_limit_shared_fallbacks_total \([0-9]*\).*/\1/p')
+        fi
+        stop_service "$LIMITER_PID"
+        LIMITER_PID=""
+    done
+    scripts/redis.sh stop "$REDIS_DIR"
+    WRK_PORT=$PORT WRK_OUT=$OUT/wrk.out
+    trap cleanup EXIT
+    limiter_note=$(awk -v off="${p50_of[off]}" -v loc="${p50_of[local]}" -v sh="${p50_of[shared]}" \
+        -v fb="${fallbacks:-?}" 'BEGIN {
+            printf "p50 added to a get by customer_id: local limiter %.3f ms, shared through Redis %.3f ms (requests the shared instance decided alone, Redis failing or late: %s).", loc - off, sh - off, fb }')
+fi
+
 rss_kib=$(awk '/^VmHWM/ {print $2}' "/proc/$SERVICE_PID/status")
 base_rss_kib=""
 [[ -z $BASELINE ]] || base_rss_kib=$(awk '/^VmHWM/ {print $2}' "/proc/$BASE_PID/status")
@@ -607,6 +659,16 @@ fi
         echo "| instances | requests/s | p50 ms | p99 ms | errors |"
         echo "|---|---:|---:|---:|---:|"
         printf '%s\n' "${instances_rows[@]}"
+    fi
+    if ((${#limiter_rows[@]} > 0)); then
+        echo
+        echo "Get by customer_id with the per-client rate limit off, local and shared through Redis ([rate_limit] redis_url), one instance, $CONNECTIONS connections:"
+        echo
+        echo "| rate limit | requests/s | p50 ms | p99 ms | errors |"
+        echo "|---|---:|---:|---:|---:|"
+        printf '%s\n' "${limiter_rows[@]}"
+        echo
+        echo "$limiter_note"
     fi
     echo
     echo "$check_note"
