@@ -1,5 +1,6 @@
 //! Access control and hardening of the HTTP adapter: JWT bearer authentication with roles,
-//! per-client rate limits, security headers and CORS.
+//! per-client rate limits (per process, or shared by every instance through the domain's
+//! `SharedAdmission` port), security headers and CORS.
 //!
 //! The binary builds one [`Security`] (outside `HttpServer::new`, so every worker shares the
 //! rate limiter), registers it as app data and wraps the app, outermost last:

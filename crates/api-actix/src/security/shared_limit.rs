@@ -99,9 +99,10 @@ impl SharedRateLimiter {
     /// The client is over its limit: how long until it may send again.
     pub async fn check(&self, key: &str) -> Result<(), Duration> {
         if self.shared_may_decide() {
+            let outages = self.outages.load(Ordering::Relaxed);
             match timeout(self.timeout, self.shared.admit(key)).await {
                 Ok(Ok(admission)) => {
-                    self.answered();
+                    self.answered(outages);
                     return match admission {
                         Admission::Admitted => Ok(()),
                         Admission::Refused { retry_after } => Err(retry_after.min(MAX_WAIT)),
@@ -157,8 +158,13 @@ impl SharedRateLimiter {
                 .is_ok()
     }
 
-    fn answered(&self) {
-        if self.retry_at.swap(0, Ordering::Relaxed) != 0 {
+    /// An answer to a call made when `outages` outages had begun: it ends the current one
+    /// only if the call began during it (a retry), not if it was in flight when it began
+    /// (which would end each outage as soon as it starts, and warn again and again).
+    fn answered(&self, outages: u64) {
+        if outages == self.outages.load(Ordering::Relaxed)
+            && self.retry_at.swap(0, Ordering::Relaxed) != 0
+        {
             tracing::info!("the shared rate limit answers again; it decides from now on");
         }
     }

@@ -229,3 +229,39 @@ async fn a_second_outage_is_warned_about_again() {
     assert_eq!(limiter.counts().outages, 2);
     assert_eq!(logs.lines_with("WARN"), 2);
 }
+
+#[actix_web::test]
+async fn an_answer_to_a_call_in_flight_when_the_outage_began_does_not_end_it() {
+    /// The first call answers after 10 ms, every later one fails at once.
+    #[derive(Default)]
+    struct FirstSlowThenDown(std::sync::atomic::AtomicUsize);
+    #[async_trait]
+    impl SharedAdmission for FirstSlowThenDown {
+        async fn admit(&self, _client: &str) -> Result<Admission, AdmissionUnavailable> {
+            if self.0.fetch_add(1, Ordering::Relaxed) == 0 {
+                actix_web::rt::time::sleep(Duration::from_millis(10)).await;
+                return Ok(Admission::Admitted);
+            }
+            unavailable()
+        }
+    }
+    let clock = ManualClock::new();
+    let limiter = Arc::new(limiter(FirstSlowThenDown::default(), &clock));
+    let in_flight = actix_web::rt::spawn({
+        let limiter = limiter.clone();
+        async move { limiter.check("ip:1").await }
+    });
+    actix_web::rt::time::sleep(Duration::from_millis(2)).await;
+    assert_eq!(
+        limiter.check("ip:1").await,
+        Ok(()),
+        "the outage begins: local"
+    );
+    assert_eq!(
+        in_flight.await.unwrap(),
+        Ok(()),
+        "the earlier call's answer"
+    );
+    let counts = limiter.counts();
+    assert_eq!((counts.outages, counts.up), (1, false), "still out");
+}
