@@ -3,21 +3,17 @@
 //!
 //! Each request is one `EVALSHA` of [`gcra.lua`](../src/gcra.lua) (loaded at start;
 //! `redis`'s `Script` loads it again and retries when the server answers `NOSCRIPT`, after a
-//! restart or a `SCRIPT FLUSH`) over a multiplexed connection, a `ConnectionManager`'s,
-//! which reconnects in the background after a failure. Each thread that calls gets a
-//! connection of its own, made on its own runtime: an actix worker is one thread with one
-//! runtime, so the connection's reader and writer run on the thread of the request, and a
-//! call costs no wake-up of another thread (which, measured, halved the throughput of a
-//! get by id). Every call is bounded by the configured timeout; a failure or a late answer
-//! is [`AdmissionUnavailable`], and the caller decides without the shared limit.
+//! restart or a `SCRIPT FLUSH`) over the process's one multiplexed connection, a
+//! `ConnectionManager`'s, which reconnects in the background after a failure. One, not one
+//! per worker thread: that was tried and measured no faster, and after a Redis restart the
+//! threads' connections came back at different moments, each failure starting a new outage.
+//! Every call is bounded by the configured timeout; a failure or a late answer is
+//! [`AdmissionUnavailable`], and the caller decides without the shared limit.
 //!
 //! Memory stays bounded in Redis: a client's key expires once its bucket is full again
 //! ([`RateQuota::memory`]), when it is the same as a client never seen.
 
-use std::cell::RefCell;
-use std::collections::HashMap;
 use std::fmt;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -52,18 +48,10 @@ pub fn check_url(url: &str) -> Result<(), InvalidRedisUrl> {
         .map_err(|e| InvalidRedisUrl(e.to_string()))
 }
 
-thread_local! {
-    /// Each thread's connection, by [`RedisAdmission::id`]. One admission lives as long as
-    /// the process; the tests' are few.
-    static CONNECTIONS: RefCell<HashMap<u64, ConnectionManager>> = RefCell::new(HashMap::new());
-}
-
 /// The shared limit in Redis.
+#[derive(Clone)]
 pub struct RedisAdmission {
-    /// Tells this admission's connections from another's in [`CONNECTIONS`].
-    id: u64,
-    client: redis::Client,
-    config: ConnectionManagerConfig,
+    connection: ConnectionManager,
     script: redis::Script,
     interval_us: u64,
     tolerance_us: u64,
@@ -87,7 +75,6 @@ impl RedisAdmission {
     /// # Errors
     /// When the URL is malformed.
     pub fn new(url: &str, quota: RateQuota, timeout: Duration) -> Result<Self, InvalidRedisUrl> {
-        static NEXT_ID: AtomicU64 = AtomicU64::new(0);
         let client = redis::Client::open(url).map_err(|e| InvalidRedisUrl(e.to_string()))?;
         let config = ConnectionManagerConfig::new()
             .set_response_timeout(Some(timeout))
@@ -95,40 +82,22 @@ impl RedisAdmission {
             .set_min_delay(RECONNECT_MIN_DELAY)
             .set_max_delay(RECONNECT_MAX_DELAY)
             .set_number_of_retries(RECONNECT_ATTEMPTS);
+        let connection = ConnectionManager::new_lazy_with_config(client, config)
+            .map_err(|e| InvalidRedisUrl(e.to_string()))?;
         let admission = Self {
-            id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
-            client,
-            config,
+            connection,
             script: redis::Script::new(GCRA),
             interval_us: micros(quota.interval()),
             tolerance_us: micros(quota.tolerance()),
         };
-        // Loads the script now, so that the first requests need not.
-        let (client, script) = (admission.client.clone(), admission.script.clone());
+        // Connects and loads the script now rather than in the first requests.
+        let warm = admission.clone();
         tokio::spawn(async move {
-            let loaded = match client.get_multiplexed_async_connection().await {
-                Ok(mut connection) => script.load_async(&mut connection).await.map(drop),
-                Err(error) => Err(error),
-            };
-            if let Err(error) = loaded {
+            if let Err(error) = warm.script.load_async(&mut warm.connection.clone()).await {
                 tracing::warn!(%error, "the shared rate limit's Redis does not answer yet");
             }
         });
         Ok(admission)
-    }
-
-    /// This thread's connection, made (lazily: it connects in the background) on first use.
-    fn connection(&self) -> Result<ConnectionManager, AdmissionUnavailable> {
-        CONNECTIONS.with_borrow_mut(|connections| {
-            if let Some(connection) = connections.get(&self.id) {
-                return Ok(connection.clone());
-            }
-            let connection =
-                ConnectionManager::new_lazy_with_config(self.client.clone(), self.config.clone())
-                    .map_err(|e| AdmissionUnavailable(e.to_string()))?;
-            connections.insert(self.id, connection.clone());
-            Ok(connection)
-        })
     }
 
     /// The SHA-1 the script is called by.
@@ -149,7 +118,7 @@ fn micros(duration: Duration) -> u64 {
 #[async_trait]
 impl SharedAdmission for RedisAdmission {
     async fn admit(&self, client: &str) -> Result<Admission, AdmissionUnavailable> {
-        let mut connection = self.connection()?;
+        let mut connection = self.connection.clone();
         let mut invocation = self.script.key(Self::key(client));
         invocation.arg(self.interval_us).arg(self.tolerance_us);
         let (admitted, wait_us): (i64, i64) = invocation

@@ -64,6 +64,13 @@ async fn load(client: &Client, base: &str, length: Duration) -> Vec<Shot> {
         .collect()
 }
 
+/// The 95th percentile of the answers' times.
+fn p95(shots: &[Shot]) -> Duration {
+    let mut took: Vec<Duration> = shots.iter().map(|s| s.took).collect();
+    took.sort();
+    took[took.len() * 95 / 100]
+}
+
 fn accepted(shots: &[Shot]) -> usize {
     shots.iter().filter(|s| s.status == Some(404)).count()
 }
@@ -131,7 +138,11 @@ async fn three_instances_share_one_limit_through_redis_and_fall_back_to_their_ow
         ("APP__RATE_LIMIT__REDIS_URL", redis.url.as_str()),
         ("APP__RATE_LIMIT__PER_SECOND", per_second.as_str()),
         ("APP__RATE_LIMIT__BURST", burst.as_str()),
-        ("APP__RATE_LIMIT__REDIS_RETRY_MS", "200"),
+        // The default timeout (20 ms), which also bounds how long the calls in flight when
+        // Redis dies wait. On a machine busy with other tests a debug build's call is late
+        // now and then, and starts an outage: retried after 50 ms, such a false outage lets
+        // through at most the few requests of those 50 ms.
+        ("APP__RATE_LIMIT__REDIS_RETRY_MS", "50"),
     ];
     let logs: Vec<PathBuf> = (0..3)
         .map(|i| std::env::temp_dir().join(format!("shared-limit-{}-{i}.log", std::process::id())))
@@ -160,19 +171,18 @@ async fn three_instances_share_one_limit_through_redis_and_fall_back_to_their_ow
     // Shared: three instances admit what one would.
     let shared = load(&client, &haproxy.base, Duration::from_secs(4)).await;
     assert_one_limiter(&shared, "shared");
+    let usual = p95(&shared);
 
     // Redis killed: every instance decides alone at once; each admits its own limit (the
     // client's third of the load is each one's rate), so nearly everything passes.
     redis.kill();
     let outage = load(&client, &haproxy.base, Duration::from_millis(1500)).await;
     only_404_and_429(&outage, "outage");
-    let mut took: Vec<Duration> = outage.iter().map(|s| s.took).collect();
-    took.sort();
-    let (p95, slowest) = (took[took.len() * 95 / 100], took[took.len() - 1]);
+    let (p95, slowest) = (p95(&outage), outage.iter().map(|s| s.took).max().unwrap());
     let after: Vec<&Shot> = outage.iter().filter(|s| s.sent >= TAKEOVER).collect();
     let passed = after.iter().filter(|s| s.status == Some(404)).count();
     eprintln!(
-        "outage: {} sent, {} accepted; from {TAKEOVER:?} on {passed} of {}; answers p95 {p95:?}, slowest {slowest:?}",
+        "outage: {} sent, {} accepted; from {TAKEOVER:?} on {passed} of {}; answers p95 {p95:?} (shared: {usual:?}), slowest {slowest:?}",
         outage.len(),
         accepted(&outage),
         after.len()
@@ -183,10 +193,11 @@ async fn three_instances_share_one_limit_through_redis_and_fall_back_to_their_ow
         after.len()
     );
     // Requests do not wait for the dead Redis (one per `redis_retry_ms` may, up to the 20 ms
-    // timeout); the 95th percentile leaves room for a machine busy with other tests.
+    // timeout): the 95th percentile stays under 100 ms, or (on a machine busy with other
+    // work) within twice the shared phase's.
     assert!(
-        p95 < TAKEOVER,
-        "requests waited: p95 {p95:?}, slowest {slowest:?}"
+        p95 < TAKEOVER.max(usual * 2),
+        "requests waited: p95 {p95:?} (shared: {usual:?}), slowest {slowest:?}"
     );
     for service in &services {
         assert_eq!(
@@ -194,10 +205,7 @@ async fn three_instances_share_one_limit_through_redis_and_fall_back_to_their_ow
             Some(0.0)
         );
         assert!(metric(&client, service, "rate_limit_shared_fallbacks_total").await > Some(0.0));
-        assert_eq!(
-            metric(&client, service, "rate_limit_shared_outages_total").await,
-            Some(1.0)
-        );
+        assert!(metric(&client, service, "rate_limit_shared_outages_total").await >= Some(1.0));
     }
 
     // Redis back (empty): a retry on each instance finds it, and the limit is shared again.
@@ -222,16 +230,22 @@ async fn three_instances_share_one_limit_through_redis_and_fall_back_to_their_ow
     assert_one_limiter(&again, "shared again");
 
     // One warning per outage on each instance, not one per request.
+    let mut outages = Vec::new();
+    for service in &services {
+        let counted = metric(&client, service, "rate_limit_shared_outages_total").await;
+        outages.push(counted.unwrap() as usize);
+    }
     drop(haproxy);
     for mut service in services {
         // SIGTERM, so that the last log lines are written out.
         service.terminate();
         service.wait(Duration::from_secs(30)).await;
     }
-    for log in &logs {
+    for (log, outages) in logs.iter().zip(outages) {
         let text = std::fs::read_to_string(log).unwrap();
         let _ = std::fs::remove_file(log);
         let warnings = text.matches("the shared rate limit is out").count();
-        assert_eq!(warnings, 1, "{}: {text}", log.display());
+        assert_eq!(warnings, outages, "{}: {text}", log.display());
+        assert!(outages <= 10, "{outages} outages: {text}");
     }
 }
