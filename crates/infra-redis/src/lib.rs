@@ -26,7 +26,8 @@ pub const KEY_PREFIX: &str = "customer-api:rate:";
 /// The script, as Redis runs it.
 const GCRA: &str = include_str!("gcra.lua");
 
-/// How long one connection attempt may take; they run in the background, never in a request.
+/// How long one connection attempt may take: they run in the background, and a request waits
+/// for one at most its call's timeout.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(1);
 /// Reconnection attempts back off from this to [`RECONNECT_MAX_DELAY`].
 const RECONNECT_MIN_DELAY: Duration = Duration::from_millis(50);
