@@ -12,7 +12,8 @@ run: ## Run the service on :8000 (starts a project-local PostgreSQL unless DATAB
 	$(CARGO) build --release -p customer-api
 	KEEP_DB=1 scripts/with-db.sh env APP__SERVER__PORT=$${APP__SERVER__PORT:-$(PORT)} $(TARGET_DIR)/release/customer-api serve
 
-test: check-domain-purity ## Run every test (unit, repository, end-to-end) against a real PostgreSQL, then the end-to-end suite again through PgBouncer in transaction mode
+test: check-domain-purity ## Run every test (unit, repository, end-to-end) against a real PostgreSQL (and Redis tests against a redis-server of their own), then the end-to-end suite again through PgBouncer in transaction mode
+	scripts/ensure-tools.sh redis-server
 	scripts/with-db.sh $(CARGO) nextest run --workspace --no-fail-fast
 	scripts/with-db.sh scripts/with-pgbouncer.sh $(CARGO) nextest run -p e2e-tests --no-fail-fast
 	$(CARGO) test --workspace --doc
@@ -22,7 +23,7 @@ citus-test: ## The end-to-end suite on a Citus cluster (builds Citus from ../sha
 
 chaos: ## Database-fault, cluster and browser tests: each starts, crashes and restarts its own PostgreSQL (and replica, PgBouncer, HAProxy, headless Chromium)
 	$(CARGO) nextest run -p customer-api --test chaos --run-ignored only --no-fail-fast
-	scripts/ensure-tools.sh pgbouncer haproxy chromium
+	scripts/ensure-tools.sh pgbouncer haproxy chromium redis-server
 	$(CARGO) nextest run -p customer-api --test processes --run-ignored only --no-fail-fast
 
 fuzz: ## Bounded schemathesis run against the service's own /openapi.json: no 5xx, no contradiction
@@ -73,8 +74,8 @@ fresh-machine-check: ## As root: in a debootstrapped Debian chroot without Postg
 	scripts/fresh-machine-check.sh
 
 # Crates the domain must never depend on (normal dependencies; tests may use more): web,
-# database, runtime and config crates, and wire formats (serde and its formats, OpenAPI, HTTP).
-IMPURE_CRATES := diesel|actix|deadpool|tokio-postgres|tokio|config|sqlx|pq-sys|serde|serde_[a-z_]+|utoipa|http|hyper|reqwest|form_urlencoded|toml|prost|bincode|rmp-serde|ciborium|schemars
+# database (and Redis), runtime and config crates, and wire formats (serde and its formats, OpenAPI, HTTP).
+IMPURE_CRATES := diesel|actix|deadpool|tokio-postgres|tokio|config|sqlx|pq-sys|redis|serde|serde_[a-z_]+|utoipa|http|hyper|reqwest|form_urlencoded|toml|prost|bincode|rmp-serde|ciborium|schemars
 
 check-domain-purity: ## Fail when the domain crate depends on a web, database, runtime, config or wire-format crate (serde, ...)
 	@if $(CARGO) tree -p domain -e normal --prefix none | grep -E '^($(IMPURE_CRATES)) v'; then \

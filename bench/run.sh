@@ -12,7 +12,9 @@
 # BENCH_WRITERS (8: connections creating customers meanwhile in the "under writes" runs of
 # the read scenarios), BENCH_ONLY (a regular expression: run only the scenarios whose names
 # match it; "get by customer_id, instances behind HAProxy" is 1, 2 and 3 instances behind a
-# round-robin HAProxy, beside one instance reached directly).
+# round-robin HAProxy, beside one instance reached directly; "get by customer_id, rate limit
+# off, local, shared" is an instance with each kind of per-client limit, the shared one through
+# a Redis of its own, measured in turns with BENCH_LIMITER_CONNECTIONS (2) and BENCH_CONNECTIONS).
 #
 # BENCH_BASELINE=<git revision> measures that revision's release binary too, in the same run:
 # built from `git archive` into BENCH_BASELINE_DIR (target/bench-baseline, or under
@@ -589,6 +591,88 @@ if [[ -z $ONLY || "search, 2000 connections" =~ $ONLY ]]; then
     many_note="Search with 2,000 connections: $(printf %.0f "$rps") requests/s, p50 $p50 ms, p99 $p99 ms, $errors wrk errors; 5xx other than 503: $(($(server_errors) - errors_before)), 503s: $(($(unavailable) - unavailable_before)); resident memory at most $((rss_max / 1024)) MiB; /health polled $health_polls times beside it, slowest $health_max s, $health_bad not 200."
 fi
 
+# Get by id with the per-client rate limit off, local (this process's own limiter) and shared
+# through a Redis of the bench's own (scripts/redis.sh, no persistence): three instances side
+# by side on one database, measured in turns (off, local, shared, then the reverse order, each
+# for half of BENCH_DURATION, the two turns averaged), so that neither the order nor the
+# machine's other work favours one. Once with BENCH_LIMITER_CONNECTIONS (2: the latency a
+# request gains, the CPU not saturated) and once with BENCH_CONNECTIONS (the throughput it
+# costs when the CPU is the limit). The limit is far above what wrk sends (all its
+# connections are one client, one address), so every request is decided and admitted; the
+# shared instance's fallback counter tells whether Redis decided them all.
+limiter_rows=()
+limiter_note=""
+if [[ -z $ONLY || "get by customer_id, rate limit off, local, shared" =~ $ONLY ]]; then
+    stop_service "$SERVICE2_PID"
+    SERVICE2_PID=""
+    REDIS_DIR=$OUT/redis
+    REDIS_URL=$(scripts/redis.sh start "$REDIS_DIR")
+    limiter_pids=()
+    stop_limiters() {
+        local pid
+        for pid in "${limiter_pids[@]}"; do stop_service "$pid"; done
+        limiter_pids=()
+        scripts/redis.sh stop "$REDIS_DIR"
+    }
+    trap 'stop_limiters; cleanup' EXIT
+    generous=(APP__RATE_LIMIT__ENABLED=true APP__RATE_LIMIT__PER_SECOND=1000000000 APP__RATE_LIMIT__BURST=1000000000)
+    modes=(off local shared)
+    declare -A port_of=() rps_sum=() p50_sum=() p99_sum=() errors_sum=()
+    for i in 0 1 2; do
+        mode=${modes[$i]}
+        port_of[$mode]=$((PORT + 20 + i))
+        case $mode in
+        off) limits=(APP__RATE_LIMIT__ENABLED=false) ;;
+        local) limits=("${generous[@]}") ;;
+        # A timeout far above any answer: Redis decides every request (with the default
+        # 20 ms, a late answer on a saturated machine makes the instance decide alone for a
+        # second, which would flatter the figure).
+        shared) limits=("${generous[@]}" APP__RATE_LIMIT__REDIS_URL="$REDIS_URL" APP__RATE_LIMIT__REDIS_TIMEOUT_MS=1000) ;;
+        esac
+        start_service "$BIN" "$BENCH_URL" "${port_of[$mode]}" "$OUT/limiter-$mode.log" \
+            APP__DATABASE__MIGRATE_ON_START=false APP__DATABASE__COUNTS_COMPACT_INTERVAL_SECS=0 \
+            APP__DATABASE__MAX_CONNECTIONS=8 "${limits[@]}"
+        limiter_pids+=("$STARTED_PID")
+    done
+    for i in 0 1 2; do
+        wait_healthy "${limiter_pids[$i]}" "${port_of[${modes[$i]}]}" ||
+            die "the service with the rate limit ${modes[$i]} exited: $(tail -n 5 "$OUT/limiter-${modes[$i]}.log")"
+    done
+    for mode in "${modes[@]}"; do
+        WRK_PORT=${port_of[$mode]} WRK_OUT=$OUT/wrk-limiter-warmup.out DURATION=3 run_wrk get_by_id.lua >/dev/null
+    done
+    turn_secs=$(((DURATION + 1) / 2))
+    for connections in "${BENCH_LIMITER_CONNECTIONS:-2}" "$CONNECTIONS"; do
+        for turn in "off local shared" "shared local off"; do
+            for mode in $turn; do
+                log "get by customer_id, rate limit $mode, $connections connections: wrk"
+                WRK_PORT=${port_of[$mode]} WRK_OUT=$OUT/wrk-limiter-$mode-$connections.out
+                read -r rps p50 p99 errors <<<"$(CONNECTIONS=$connections DURATION=$turn_secs run_wrk get_by_id.lua)"
+                key=$mode/$connections
+                rps_sum[$key]=$(awk -v a="${rps_sum[$key]:-0}" -v b="$rps" 'BEGIN { print a + b }')
+                p50_sum[$key]=$(awk -v a="${p50_sum[$key]:-0}" -v b="$p50" 'BEGIN { print a + b }')
+                p99_sum[$key]=$(awk -v a="${p99_sum[$key]:-0}" -v b="$p99" 'BEGIN { print a + b }')
+                errors_sum[$key]=$((${errors_sum[$key]:-0} + errors))
+            done
+        done
+        for mode in "${modes[@]}"; do
+            key=$mode/$connections
+            limiter_rows+=("$(awk -v m="$mode" -v c="$connections" -v r="${rps_sum[$key]}" -v p="${p50_sum[$key]}" \
+                -v q="${p99_sum[$key]}" -v e="${errors_sum[$key]}" \
+                'BEGIN { printf "| %s | %d | %.0f | %.2f | %.2f | %d |", m, c, r / 2, p / 2, q / 2, e }')")
+        done
+        limiter_note+=$(awk -v c="$connections" -v off="${p50_sum[off/$connections]}" \
+            -v loc="${p50_sum[local/$connections]}" -v sh="${p50_sum[shared/$connections]}" 'BEGIN {
+                printf "p50 added to a get by customer_id with %d connections: local limiter %.3f ms, shared through Redis %.3f ms. ", c, (loc - off) / 2, (sh - off) / 2 }')
+    done
+    fallbacks=$(curl -fsS "http://127.0.0.1:${port_of[shared]}/metrics" |
+        sed -n 's/^rate_limit_shared_fallbacks_total \([0-9]*\).*/\1/p')
+    limiter_note+="Requests the shared instance decided alone (Redis failing or later than 1 s): ${fallbacks:-?}."
+    stop_limiters
+    WRK_PORT=$PORT WRK_OUT=$OUT/wrk.out
+    trap cleanup EXIT
+fi
+
 rss_kib=$(awk '/^VmHWM/ {print $2}' "/proc/$SERVICE_PID/status")
 base_rss_kib=""
 [[ -z $BASELINE ]] || base_rss_kib=$(awk '/^VmHWM/ {print $2}' "/proc/$BASE_PID/status")
@@ -646,6 +730,16 @@ fi
         echo "| instances | requests/s | p50 ms | p99 ms | errors |"
         echo "|---|---:|---:|---:|---:|"
         printf '%s\n' "${instances_rows[@]}"
+    fi
+    if ((${#limiter_rows[@]} > 0)); then
+        echo
+        echo "Get by customer_id with the per-client rate limit off, local and shared through Redis ([rate_limit] redis_url), three instances measured in turns:"
+        echo
+        echo "| rate limit | connections | requests/s | p50 ms | p99 ms | errors |"
+        echo "|---|---:|---:|---:|---:|---:|"
+        printf '%s\n' "${limiter_rows[@]}"
+        echo
+        echo "$limiter_note"
     fi
     echo
     echo "$check_note"

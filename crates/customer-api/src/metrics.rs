@@ -17,6 +17,7 @@ use std::collections::HashMap;
 use std::sync::{PoisonError, RwLock};
 use std::time::Duration;
 
+use api_actix::security::SharedLimitCounts;
 use layers::SearchCacheCounts;
 use metrics::{
     Counter, Histogram, counter, describe_counter, describe_gauge, describe_histogram, gauge,
@@ -34,6 +35,9 @@ const BUCKETS: [f64; 12] = [
 const REQUESTS: &str = "http_requests_total";
 const LATENCY: &str = "http_request_duration_seconds";
 const FEED_LAG: &str = "events_feed_lag_seconds";
+const SHARED_FALLBACKS: &str = "rate_limit_shared_fallbacks_total";
+const SHARED_OUTAGES: &str = "rate_limit_shared_outages_total";
+const SHARED_UP: &str = "rate_limit_shared_up";
 
 /// A snapshot of the pool for the gauges.
 #[derive(Debug, Clone, Copy, Default)]
@@ -97,6 +101,19 @@ fn describe() {
          an older transaction to end (0 when none)."
     );
     describe_gauge!("db_pool_available", "Open connections not in use.");
+    describe_counter!(
+        SHARED_FALLBACKS,
+        "Requests this instance rate limited on its own because the shared limit (Redis) \
+         failed or was slower than redis_timeout_ms (with [rate_limit] redis_url)."
+    );
+    describe_counter!(
+        SHARED_OUTAGES,
+        "Times the shared rate limit went from answering to failing."
+    );
+    describe_gauge!(
+        SHARED_UP,
+        "1 while the shared rate limit decides, 0 while this instance limits on its own."
+    );
     describe_gauge!("db_pool_waiting", "Requests waiting for a connection.");
     describe_counter!(
         "search_cache_hits_total",
@@ -169,8 +186,14 @@ impl Metrics {
         search_cache: SearchCacheCounts,
         feed_lag: Option<Duration>,
         replicas: Option<infra_postgres::ReplicaStatus>,
+        shared_limit: Option<SharedLimitCounts>,
     ) -> String {
         metrics::with_local_recorder(&self.recorder, || {
+            if let Some(shared) = shared_limit {
+                counter!(SHARED_FALLBACKS).absolute(shared.fallbacks);
+                counter!(SHARED_OUTAGES).absolute(shared.outages);
+                gauge!(SHARED_UP).set(f64::from(u8::from(shared.up)));
+            }
             if let Some(replicas) = replicas {
                 counter!("db_reads_total", "target" => "primary").absolute(replicas.primary_reads);
                 counter!("db_replica_fallbacks_total").absolute(replicas.fallbacks);
@@ -246,6 +269,11 @@ mod tests {
                     (0, false, None),
                 ],
             }),
+            Some(SharedLimitCounts {
+                fallbacks: 12,
+                outages: 2,
+                up: false,
+            }),
         );
         for line in [
             "db_reads_total{target=\"primary\"} 4",
@@ -255,6 +283,9 @@ mod tests {
             "db_replica_up{replica=\"replica1\"} 0",
             "db_replica_lag_seconds{replica=\"replica0\"} 0.25",
             "db_replica_lag_seconds{replica=\"replica1\"} -1",
+            "rate_limit_shared_fallbacks_total 12",
+            "rate_limit_shared_outages_total 2",
+            "rate_limit_shared_up 0",
         ] {
             assert!(text.contains(line), "{line} in {text}");
         }
@@ -280,6 +311,7 @@ mod tests {
             PoolGauges::default(),
             SearchCacheCounts { hits: 0, misses: 0 },
             Some(Duration::ZERO),
+            None,
             None,
         );
         for line in [

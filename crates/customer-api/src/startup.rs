@@ -155,6 +155,8 @@ impl Application {
         tracing::info!(
             authentication = settings.auth.enabled,
             rate_limit = settings.rate_limit.enabled,
+            shared_rate_limit =
+                settings.rate_limit.enabled && settings.rate_limit.redis_url.is_set(),
             cors = !settings.cors.allowed_origins.is_empty(),
             "access control configured"
         );
@@ -353,6 +355,7 @@ async fn metrics_endpoint(
     pool: web::Data<Pool>,
     search_cache: web::Data<Option<Arc<SearchCache>>>,
     replicas: web::Data<Option<Replicas>>,
+    security: web::Data<security::Security>,
 ) -> HttpResponse {
     // With the cache off the counters stay, at zero.
     let search_cache = search_cache
@@ -374,6 +377,7 @@ async fn metrics_endpoint(
             search_cache,
             feed_lag,
             replicas.as_ref().as_ref().map(Replicas::status),
+            security.shared_limit_counts(),
         ))
 }
 

@@ -5,12 +5,14 @@
 //! crate, so each rule is unit-tested against mock ports. Adapters (`infra-postgres`,
 //! `api-actix`) translate to and from these types; they never decide.
 
+pub mod admission;
 pub mod error;
 pub mod generators;
 pub mod models;
 pub mod ports;
 pub mod service;
 
+pub use admission::{Admission, AdmissionUnavailable, QuotaError, RateQuota, SharedAdmission};
 pub use error::{
     Conflict, EmailProblem, FieldViolation, RepositoryError, Rule, ServiceError, ValidationErrors,
 };
@@ -21,6 +23,8 @@ pub use ports::{
 };
 pub use service::{CustomerService, CustomerUseCases};
 
+#[cfg(any(test, feature = "mock"))]
+pub use admission::MockSharedAdmission;
 #[cfg(any(test, feature = "mock"))]
 pub use ports::{
     MockClock, MockCustomerRepository, MockDataVersions, MockIdSource, MockSuffixSource,

@@ -64,7 +64,7 @@ pub async fn access_control(
                 .map(|v| v.as_bytes()),
         )
     });
-    if let Some(limiter) = security.rate_limiter() {
+    if security.rate_limited() {
         // Subjects and addresses live in different key spaces so one cannot starve the other.
         let key = match &authenticated {
             Some(Ok(principal)) => format!("sub:{}", principal.subject),
@@ -73,7 +73,7 @@ pub async fn access_control(
                 None => "ip:unknown".to_owned(),
             },
         };
-        if let Err(wait) = limiter.check(&key) {
+        if let Err(wait) = security.check_rate(&key).await {
             let err = ApiError::TooManyRequests {
                 retry_after_secs: retry_after_secs(wait),
             };

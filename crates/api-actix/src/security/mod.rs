@@ -1,5 +1,6 @@
 //! Access control and hardening of the HTTP adapter: JWT bearer authentication with roles,
-//! per-client rate limits, security headers and CORS.
+//! per-client rate limits (per process, or shared by every instance through the domain's
+//! `SharedAdmission` port), security headers and CORS.
 //!
 //! The binary builds one [`Security`] (outside `HttpServer::new`, so every worker shares the
 //! rate limiter), registers it as app data and wraps the app, outermost last:
@@ -26,6 +27,7 @@ mod mint;
 pub mod openapi;
 mod rate_limit;
 mod roles;
+mod shared_limit;
 
 pub use access::{access_control, client_ip};
 pub use cors::{CorsPolicy, cors};
@@ -34,12 +36,15 @@ pub use jwt::{AuthError, Authenticator, Principal, TokenError, VerificationKey};
 pub use mint::TokenIssuer;
 pub use rate_limit::{Clock, RateLimiter, SystemClock, retry_after_secs};
 pub use roles::{Access, ROUTE_ACCESS, Role, UnknownRole, access_for};
+pub use shared_limit::{SharedLimitCounts, SharedRateLimiter};
+
+use std::time::Duration;
 
 /// Everything the security middleware needs; the default lets every request through.
 #[derive(Debug, Default)]
 pub struct Security {
     authenticator: Option<Authenticator>,
-    rate_limiter: Option<RateLimiter>,
+    rate_limiter: Option<ClientLimiter>,
     trust_forwarded_for: bool,
     cors: CorsPolicy,
 }
@@ -56,7 +61,20 @@ impl Security {
     /// request without a valid token is the last `X-Forwarded-For` address, not the peer.
     #[must_use]
     pub fn with_rate_limiter(mut self, limiter: RateLimiter, trust_forwarded_for: bool) -> Self {
-        self.rate_limiter = Some(limiter);
+        self.rate_limiter = Some(ClientLimiter::Local(limiter));
+        self.trust_forwarded_for = trust_forwarded_for;
+        self
+    }
+
+    /// As [`Security::with_rate_limiter`], with the limit shared by every instance (its own
+    /// limiter deciding while the shared one is out).
+    #[must_use]
+    pub fn with_shared_rate_limiter(
+        mut self,
+        limiter: SharedRateLimiter,
+        trust_forwarded_for: bool,
+    ) -> Self {
+        self.rate_limiter = Some(ClientLimiter::Shared(limiter));
         self.trust_forwarded_for = trust_forwarded_for;
         self
     }
@@ -73,9 +91,30 @@ impl Security {
         self.authenticator.as_ref()
     }
 
-    /// The rate limiter, when limits are on.
-    pub fn rate_limiter(&self) -> Option<&RateLimiter> {
-        self.rate_limiter.as_ref()
+    /// Whether requests are rate limited.
+    pub fn rate_limited(&self) -> bool {
+        self.rate_limiter.is_some()
+    }
+
+    /// Lets one request of client `key` through the rate limit (every request when limits
+    /// are off).
+    ///
+    /// # Errors
+    /// The client is over its limit: how long until it may send again.
+    pub async fn check_rate(&self, key: &str) -> Result<(), Duration> {
+        match &self.rate_limiter {
+            None => Ok(()),
+            Some(ClientLimiter::Local(limiter)) => limiter.check(key),
+            Some(ClientLimiter::Shared(limiter)) => limiter.check(key).await,
+        }
+    }
+
+    /// What the shared rate limit has done, when it is configured.
+    pub fn shared_limit_counts(&self) -> Option<SharedLimitCounts> {
+        match &self.rate_limiter {
+            Some(ClientLimiter::Shared(limiter)) => Some(limiter.counts()),
+            _ => None,
+        }
     }
 
     /// Whether `X-Forwarded-For` names the client.
@@ -87,4 +126,11 @@ impl Security {
     pub fn cors_policy(&self) -> &CorsPolicy {
         &self.cors
     }
+}
+
+/// This process's limiter, or the shared one over it.
+#[derive(Debug)]
+enum ClientLimiter {
+    Local(RateLimiter),
+    Shared(SharedRateLimiter),
 }

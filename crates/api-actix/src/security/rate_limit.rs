@@ -2,7 +2,9 @@
 //! decision is `governor`'s GCRA (the same answers as a bucket of `burst` tokens refilled at
 //! `per_second`), over a sharded map of per-client states, so concurrent requests do not
 //! queue on one lock. One limiter is shared by every worker (the binary builds it once), so
-//! the limit holds per process, not per worker.
+//! the limit holds per process, not per worker. Across processes it is shared through the
+//! domain's `SharedAdmission` port, with this limiter deciding while that is out
+//! ([`super::SharedRateLimiter`]).
 //!
 //! governor directly rather than through `actix-governor`'s middleware: the key is the
 //! subject of the token that access control has just verified (or the address without one),

@@ -7,7 +7,8 @@ use std::time::Duration;
 
 use anyhow::Context;
 use api_actix::security::{
-    Authenticator, CorsPolicy, RateLimiter, Security, TokenIssuer, VerificationKey,
+    Authenticator, CorsPolicy, RateLimiter, Security, SharedRateLimiter, TokenIssuer,
+    VerificationKey,
 };
 use serde::Deserialize;
 
@@ -64,7 +65,18 @@ pub struct RateLimitSettings {
     pub burst: u32,
     /// Take the client address from `X-Forwarded-For` (only behind a proxy you run).
     pub trust_forwarded_for: bool,
+    /// The Redis every instance shares the limit through; empty: each instance limits alone.
+    pub redis_url: Secret,
+    /// The longest a request waits for Redis before this instance decides alone.
+    pub redis_timeout_ms: u64,
+    /// During an outage, how often one request tries Redis again.
+    pub redis_retry_ms: u64,
 }
+
+/// Bounds of `redis_timeout_ms`: a request must never wait long for the shared limit.
+const REDIS_TIMEOUT_MS: std::ops::RangeInclusive<u64> = 1..=1000;
+/// The shortest `redis_retry_ms`: an outage must not turn into a stream of probes.
+const MIN_REDIS_RETRY_MS: u64 = 10;
 
 /// `[cors]`: origins that may call from a browser; none turns CORS off.
 #[derive(Debug, Clone, Deserialize)]
@@ -186,7 +198,51 @@ impl RateLimitSettings {
             );
             anyhow::ensure!(self.burst >= 1, "rate_limit.burst must be at least 1");
         }
+        if self.redis_url.is_set() {
+            infra_redis::check_url(self.redis_url.expose()).map_err(|e| {
+                anyhow::anyhow!(
+                    "rate_limit.redis_url (APP__RATE_LIMIT__REDIS_URL) is not a usable Redis \
+                     URL such as redis://127.0.0.1:6379/0: {e}"
+                )
+            })?;
+        }
+        anyhow::ensure!(
+            REDIS_TIMEOUT_MS.contains(&self.redis_timeout_ms),
+            "rate_limit.redis_timeout_ms must be between {} and {} (got {})",
+            REDIS_TIMEOUT_MS.start(),
+            REDIS_TIMEOUT_MS.end(),
+            self.redis_timeout_ms
+        );
+        anyhow::ensure!(
+            self.redis_retry_ms >= MIN_REDIS_RETRY_MS,
+            "rate_limit.redis_retry_ms must be at least {MIN_REDIS_RETRY_MS} (got {})",
+            self.redis_retry_ms
+        );
         Ok(())
+    }
+
+    /// The limiter of the HTTP adapter: this process's own, under the one shared through
+    /// Redis when `redis_url` is set. Needs a tokio runtime (Redis is connected on it).
+    ///
+    /// # Errors
+    /// When the quota or the Redis URL cannot be used.
+    fn apply(&self, security: Security) -> anyhow::Result<Security> {
+        let local = RateLimiter::new(self.per_second, self.burst);
+        if !self.redis_url.is_set() {
+            return Ok(security.with_rate_limiter(local, self.trust_forwarded_for));
+        }
+        let quota = domain::RateQuota::new(self.per_second, self.burst)
+            .context("rate_limit.per_second and rate_limit.burst")?;
+        let timeout = Duration::from_millis(self.redis_timeout_ms);
+        let redis = infra_redis::RedisAdmission::new(self.redis_url.expose(), quota, timeout)
+            .context("rate_limit.redis_url")?;
+        let shared = SharedRateLimiter::new(
+            std::sync::Arc::new(redis),
+            local,
+            timeout,
+            Duration::from_millis(self.redis_retry_ms),
+        );
+        Ok(security.with_shared_rate_limiter(shared, self.trust_forwarded_for))
     }
 }
 
@@ -222,10 +278,7 @@ pub fn security(
         security = security.with_authenticator(authenticator);
     }
     if rate_limit.enabled {
-        security = security.with_rate_limiter(
-            RateLimiter::new(rate_limit.per_second, rate_limit.burst),
-            rate_limit.trust_forwarded_for,
-        );
+        security = rate_limit.apply(security)?;
     }
     Ok(security)
 }

@@ -15,6 +15,7 @@ use serde_json::{Value, json};
 
 pub mod cluster;
 pub mod ports;
+pub mod redis;
 
 pub use ports::free_port;
 

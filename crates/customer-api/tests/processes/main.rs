@@ -11,6 +11,7 @@ mod common;
 mod db_script;
 mod erasure;
 mod replicas;
+mod shared_limit;
 mod statistics;
 
 use std::collections::HashSet;

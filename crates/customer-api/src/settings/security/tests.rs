@@ -158,3 +158,55 @@ fn tokens_can_be_minted_only_with_an_hs256_secret() {
     let err = s.auth.token_issuer().unwrap_err();
     assert!(format!("{err:#}").contains("auth.hs256_secret"), "{err:#}");
 }
+
+#[test]
+fn the_shared_limit_is_off_by_default_and_a_bad_redis_url_fails_naming_the_key() {
+    let s = load(AppEnv::Development, &[]).unwrap();
+    assert!(!s.rate_limit.redis_url.is_set());
+    assert_eq!(
+        (s.rate_limit.redis_timeout_ms, s.rate_limit.redis_retry_ms),
+        (20, 1000)
+    );
+    for url in ["http://127.0.0.1:6379", "127.0.0.1:6379", "redis://[::1"] {
+        let err = load(AppEnv::Development, &[("APP__RATE_LIMIT__REDIS_URL", url)]).unwrap_err();
+        assert!(
+            format!("{err:#}").contains("rate_limit.redis_url (APP__RATE_LIMIT__REDIS_URL)"),
+            "{url}: {err:#}"
+        );
+    }
+    for (key, value, named) in [
+        (
+            "APP__RATE_LIMIT__REDIS_TIMEOUT_MS",
+            "0",
+            "rate_limit.redis_timeout_ms",
+        ),
+        (
+            "APP__RATE_LIMIT__REDIS_TIMEOUT_MS",
+            "1001",
+            "rate_limit.redis_timeout_ms",
+        ),
+        (
+            "APP__RATE_LIMIT__REDIS_RETRY_MS",
+            "9",
+            "rate_limit.redis_retry_ms",
+        ),
+    ] {
+        let err = load(AppEnv::Development, &[(key, value)]).unwrap_err();
+        assert!(format!("{err:#}").contains(named), "{key}={value}: {err:#}");
+    }
+}
+
+#[tokio::test]
+async fn a_redis_url_shares_the_limit_and_never_shows_in_debug_output() {
+    let url = "redis://:hunter2hunter2@127.0.0.1:1/0";
+    let s = load(AppEnv::Development, &[("APP__RATE_LIMIT__REDIS_URL", url)]).unwrap();
+    assert!(!format!("{s:?}").contains("hunter2"));
+    let security = s.security().unwrap();
+    // Nothing listens on port 1: the instance decides alone, and says so.
+    assert!(security.check_rate("ip:1").await.is_ok());
+    let counts = security.shared_limit_counts().unwrap();
+    assert_eq!((counts.fallbacks, counts.up), (1, false));
+    assert!(!format!("{security:?}").contains("hunter2"));
+    let local = load(AppEnv::Development, &[]).unwrap().security().unwrap();
+    assert!(local.shared_limit_counts().is_none());
+}
