@@ -607,6 +607,17 @@ pub struct HaProxy {
 }
 
 impl HaProxy {
+    /// Balances over `services` and waits until it sees every one of them up.
+    pub fn in_front_of(services: &[super::Service]) -> Self {
+        let backends: Vec<String> = services
+            .iter()
+            .map(|s| s.base.trim_start_matches("http://").to_owned())
+            .collect();
+        let haproxy = Self::start(&backends);
+        haproxy.ready(services.len());
+        haproxy
+    }
+
     /// Starts it in front of `backends` (`"127.0.0.1:PORT"` each); returns once it listens,
     /// which may be before its first health checks: see [`HaProxy::ready`].
     pub fn start(backends: &[String]) -> Self {

@@ -107,12 +107,7 @@ impl Cluster {
             ("APP__DATABASE__WAIT_TIMEOUT_MS", "10000"),
         ];
         let services = join_all((0..3).map(|_| Service::start(&pg.url, &env))).await;
-        let backends: Vec<String> = services
-            .iter()
-            .map(|s| s.base.trim_start_matches("http://").to_owned())
-            .collect();
-        let haproxy = HaProxy::start(&backends);
-        haproxy.ready(3);
+        let haproxy = HaProxy::in_front_of(&services);
         let client = Client::builder()
             .timeout(Duration::from_secs(30))
             .build()

@@ -85,12 +85,7 @@ async fn a_replica_pgbouncer_and_haproxy_start_work_and_stop_with_the_test() {
         Service::start(&pg.url, &[]).await,
         Service::start(&pg.url, &[]).await,
     ];
-    let backends: Vec<String> = services
-        .iter()
-        .map(|s| s.base.trim_start_matches("http://").to_owned())
-        .collect();
-    let proxy = HaProxy::start(&backends);
-    proxy.ready(2);
+    let proxy = HaProxy::in_front_of(&services);
     let client = reqwest::Client::new();
     let health = async || {
         let res = client

@@ -152,12 +152,7 @@ async fn three_instances_share_one_limit_through_redis_and_fall_back_to_their_ow
             .map(|log| Service::start_logging_to(&pg.url, &env, log)),
     )
     .await;
-    let backends: Vec<String> = services
-        .iter()
-        .map(|s| s.base.trim_start_matches("http://").to_owned())
-        .collect();
-    let haproxy = HaProxy::start(&backends);
-    haproxy.ready(3);
+    let haproxy = HaProxy::in_front_of(&services);
     let client = Client::builder()
         .timeout(Duration::from_secs(10))
         .pool_max_idle_per_host(64)
