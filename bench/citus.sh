@@ -83,10 +83,11 @@ CITUS_URL=$("$CITUS_SCRIPTS/cluster.sh" start "$dir/cluster" 2 "$(free_ports 3 "
 psql_at "$CITUS_URL" -c "ALTER DATABASE postgres SET citus.shard_count = $SHARDS"
 APP__DATABASE__URL=$CITUS_URL "$BIN" migrate >>"$OUT/seed.log" 2>&1 ||
     die "migrating the cluster: $(tail -n 3 "$OUT/seed.log")"
-COLUMNS="id, customer_id, username, first_name, last_name, email, phone, address_line1, \
-address_line2, city, state, postal_code, country, date_of_birth, gender, company_name, tax_id, \
-is_active, is_verified, email_verified, phone_verified, marketing_emails, marketing_sms, notes, \
-tags, created_at, updated_at, last_login_at, preferred_language, version"
+# Every stored column but the feed position (the cluster's triggers set it): read from the
+# catalog, so a new field needs nothing here.
+COLUMNS=$(psql_at "$SINGLE_URL" -c "SELECT string_agg(quote_ident(attname), ', ' ORDER BY attnum)
+    FROM pg_attribute WHERE attrelid = 'customers'::regclass AND attnum > 0
+      AND NOT attisdropped AND attgenerated = '' AND attname <> 'event_xid'")
 started=$SECONDS
 # One statement at a time: Citus passes DDL on as the text it was sent in.
 psql_at "$CITUS_URL" -c "ALTER TABLE customers DISABLE TRIGGER customer_counts_insert" \

@@ -139,6 +139,7 @@ $$;
 -- single-node trigger functions (created again below, so that the workers have them) pass it
 -- the statement's rows, which it sums per group (a verification or a login moves none) and
 -- adds to a random slot under the shard's key, group by group in key order.
+-- Replaces customer_counts_add of migration 2026-12-02-100000_customer_counts.
 CREATE OR REPLACE FUNCTION customer_counts_add(removed customers[], added customers[])
 RETURNS void LANGUAGE plpgsql AS $$
 DECLARE
@@ -193,6 +194,7 @@ $$;
 -- which names its customer_id and so lands in the co-located shard of customer_events on the
 -- same worker, in the same transaction (an INSERT .. SELECT from a transition table is not
 -- supported there). Generated from the catalog as the single-node ones are.
+-- Replaces customer_events_install of migration 2026-12-02-400000_customer_events.
 CREATE OR REPLACE FUNCTION customer_events_install() RETURNS void
 LANGUAGE plpgsql AS $install$
 DECLARE
@@ -301,13 +303,16 @@ CREATE TRIGGER customer_events_delete AFTER DELETE ON customers
 -- one called there would run on the coordinator, not where the triggers read it. On Citus
 -- the service sets `customer_api.event` with SET LOCAL in the write's transaction instead
 -- (propagated to the workers), and these only keep the statements' shape.
+-- Replaces customer_events_attribute of migration 2026-12-02-400000_customer_events.
 CREATE OR REPLACE FUNCTION customer_events_attribute(context TEXT) RETURNS BOOLEAN
 LANGUAGE sql IMMUTABLE AS $$ SELECT true $$;
+-- Replaces customer_events_attribute_new of migration 2026-12-02-400000_customer_events.
 CREATE OR REPLACE FUNCTION customer_events_attribute_new(context TEXT) RETURNS BIGINT
 LANGUAGE sql IMMUTABLE AS $$ SELECT 1::bigint $$;
 
 -- The counts recomputed from the customers, per shard, compacted into slot 0 (as the
 -- single-node function; writers wait meanwhile).
+-- Replaces customer_counts_rebuild of migration 2026-12-02-100000_customer_counts.
 CREATE OR REPLACE FUNCTION customer_counts_rebuild() RETURNS void
 LANGUAGE plpgsql AS $$
 BEGIN
@@ -330,6 +335,7 @@ $$;
 
 -- Folding slots: each shard on its own worker, as the single-node function does for the
 -- whole table.
+-- Replaces customer_counts_compact of migration 2026-12-02-100000_customer_counts.
 CREATE OR REPLACE FUNCTION customer_counts_compact() RETURNS bigint
 LANGUAGE plpgsql AS $$
 DECLARE
@@ -372,6 +378,7 @@ $$;
 
 -- As the single-node function: the place groups named `places` that add up to nothing go,
 -- from every shard's counts.
+-- Replaces customer_counts_forget of migration 2026-12-02-500000_erasure.
 CREATE OR REPLACE FUNCTION customer_counts_forget(places TEXT[]) RETURNS void
 LANGUAGE plpgsql AS $$
 BEGIN
@@ -389,6 +396,7 @@ $$;
 
 -- As the single-node function, with the attribution set by the caller (SET LOCAL) and the
 -- lookup rows freed: the tombstone holds no username or email of a person.
+-- Replaces customer_erase of migration 2026-12-02-500000_erasure.
 CREATE OR REPLACE FUNCTION customer_erase(target TEXT, reason TEXT, context TEXT)
 RETURNS SETOF customers
 LANGUAGE plpgsql AS $$

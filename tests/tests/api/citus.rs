@@ -385,3 +385,53 @@ async fn retention_removes_the_feeds_oldest_entries_with_their_events_and_stops_
     let (events, _) = follow(&app, None, 1).await;
     assert_eq!(customer_ids(&events), [young_id.as_str()]);
 }
+
+/// The body of each of `names`' functions as the coordinator stores it.
+async fn stored_sources(db: &Client, names: &[&str]) -> Vec<String> {
+    let mut sources = Vec::new();
+    for name in names {
+        let row = db
+            .query_one("SELECT prosrc FROM pg_proc WHERE proname = $1", &[name])
+            .await
+            .unwrap();
+        sources.push(row.get(0));
+    }
+    sources
+}
+
+#[tokio::test]
+#[ignore = "needs a Citus cluster: make citus-test"]
+async fn functions_a_later_migration_put_back_are_replaced_by_the_distributed_ones_again() {
+    let app = spawn_patient_app().await;
+    let db = connect(&app).await;
+    let names = ["customer_erase", "customer_events_attribute"];
+    let layout = stored_sources(&db, &names).await;
+
+    // What a later migration redefining them does on a distributed database: the erasure
+    // would no longer free the lookup rows, the attribution would run on the coordinator.
+    // One statement at a time: Citus passes DDL on to the workers as the text it was sent in.
+    for statement in [
+        "CREATE OR REPLACE FUNCTION customer_erase(target TEXT, reason TEXT, context TEXT) \
+         RETURNS SETOF customers LANGUAGE plpgsql AS $$ BEGIN RAISE 'put back'; END; $$",
+        "CREATE OR REPLACE FUNCTION customer_events_attribute(context TEXT) RETURNS BOOLEAN \
+         LANGUAGE sql IMMUTABLE AS $$ SELECT false $$",
+    ] {
+        db.batch_execute(statement).await.unwrap();
+    }
+    assert_ne!(stored_sources(&db, &names).await, layout);
+
+    let pool =
+        infra_postgres::build_pool(&infra_postgres::PoolSettings::for_url(&app.db_url)).unwrap();
+    infra_postgres::run_migrations(&pool).await.unwrap();
+    assert_eq!(stored_sources(&db, &names).await, layout);
+
+    // The distributed erasure is the one that runs: it frees the email for a new customer.
+    let erased = app
+        .create(&customer("Gone", "Lee", "gone@example.com"))
+        .await;
+    let one = format!("/{}", erased["customer_id"].as_str().unwrap());
+    let (status, body) = app.post(&format!("{one}/erase"), &json!({})).await;
+    assert_eq!(status, 200, "{body}");
+    app.create(&customer("New", "Lee", "gone@example.com"))
+        .await;
+}

@@ -7,7 +7,9 @@
 //!
 //! On a Citus coordinator (the database has the `citus` extension) the migrations build the
 //! single-node schema, then `sql/distribute.sql` turns it into the distributed layout, once,
-//! in one transaction (see docs/scale-out.md).
+//! in one transaction (see docs/scale-out.md). On a coordinator distributed already, the
+//! functions that layout replaces are applied again whenever a migration has put the
+//! single-node ones back (`overrides.rs`).
 
 use diesel::QueryResult;
 use diesel::sql_types::BigInt;
@@ -17,11 +19,13 @@ use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 
 use crate::pool::Pool;
 
+mod overrides;
+
 /// Every migration under the workspace's `migrations/`, compiled in.
 const MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations");
 
 /// The distributed layout, applied after the migrations on a Citus coordinator.
-const DISTRIBUTE: &str = include_str!("../sql/distribute.sql");
+const DISTRIBUTE: &str = include_str!("../../sql/distribute.sql");
 
 /// Advisory lock key serialising migrations within one database ("custmigr" in ASCII).
 const MIGRATION_LOCK: i64 = 0x6375_7374_6d69_6772;
@@ -71,27 +75,60 @@ fn flag(conn: &mut Wrapped, sql: &'static str) -> QueryResult<bool> {
 }
 
 /// On a Citus coordinator whose `customers` is not distributed yet, lays out the
-/// distributed tables (`sql/distribute.sql`) in one transaction; nothing elsewhere.
+/// distributed tables (`sql/distribute.sql`) in one transaction. On one distributed already,
+/// applies the layout's function replacements again if any stored function differs from
+/// them (a later migration redefined it), unless the database is at a newer migration than
+/// this binary knows. Nothing elsewhere.
 fn distribute(conn: &mut Wrapped) -> HarnessResult {
-    use diesel::connection::SimpleConnection;
     if !flag(
         conn,
         "SELECT EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'citus') AS flag",
     )? {
         return Ok(());
     }
-    if flag(
+    if !flag(
         conn,
         "SELECT EXISTS (SELECT 1 FROM pg_dist_partition \
          WHERE logicalrelid = 'customers'::regclass) AS flag",
     )? {
+        return in_one_transaction(conn, statements(DISTRIBUTE));
+    }
+    if newer_than_this_binary(conn)? {
         return Ok(());
     }
-    // One statement at a time: Citus passes a DDL statement on to the workers as the text
-    // it was sent in, which for a batch is every statement of it ("cannot insert multiple
-    // commands into a prepared statement").
+    let replacements = overrides::replacements(DISTRIBUTE);
+    let mut stale = false;
+    for replacement in &replacements {
+        stale |= stored_source(conn, &replacement.name)?.as_deref() != Some(replacement.body);
+    }
+    if !stale {
+        return Ok(());
+    }
+    tracing::info!(
+        "a migration redefined functions the distributed layout replaces; applying its own again"
+    );
+    let settings = statements(DISTRIBUTE).into_iter().filter(|s| {
+        without_line_comments(s)
+            .trim_start()
+            .starts_with("SET LOCAL")
+    });
+    let functions = replacements.iter().map(|r| r.statement);
+    // The history's trigger functions are written by `customer_events_install`, which may
+    // have been one of the functions put back.
+    let reinstalled = std::iter::once("SELECT customer_events_install()");
+    in_one_transaction(conn, settings.chain(functions).chain(reinstalled))
+}
+
+/// Runs `statements` one at a time in one transaction: Citus passes a DDL statement on to
+/// the workers as the text it was sent in, which for a batch is every statement of it
+/// ("cannot insert multiple commands into a prepared statement").
+fn in_one_transaction<'a>(
+    conn: &mut Wrapped,
+    statements: impl IntoIterator<Item = &'a str>,
+) -> HarnessResult {
+    use diesel::connection::SimpleConnection;
     conn.batch_execute("BEGIN")?;
-    for statement in statements(DISTRIBUTE) {
+    for statement in statements {
         if let Err(error) = conn.batch_execute(statement) {
             // Leave the connection usable for the unlock.
             let _ = conn.batch_execute("ROLLBACK");
@@ -100,6 +137,35 @@ fn distribute(conn: &mut Wrapped) -> HarnessResult {
     }
     conn.batch_execute("COMMIT")?;
     Ok(())
+}
+
+/// Whether the database has a migration applied that this binary does not have (a newer
+/// binary migrated it): its functions are then that binary's to keep.
+fn newer_than_this_binary(conn: &mut Wrapped) -> diesel::migration::Result<bool> {
+    use diesel::migration::MigrationSource;
+    let known: Vec<String> = MigrationSource::<diesel::pg::Pg>::migrations(&MIGRATIONS)?
+        .iter()
+        .map(|m| m.name().version().to_string())
+        .collect();
+    let applied = conn.applied_migrations()?;
+    Ok(applied.iter().any(|v| !known.contains(&v.to_string())))
+}
+
+#[derive(diesel::QueryableByName)]
+struct Source {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    source: String,
+}
+
+/// The body of the function `name` as stored (`pg_proc.prosrc`); none when there is none.
+fn stored_source(conn: &mut Wrapped, name: &str) -> QueryResult<Option<String>> {
+    let query = diesel::sql_query(
+        "SELECT p.prosrc AS source FROM pg_proc AS p \
+         WHERE p.proname = $1 AND p.pronamespace = current_schema()::regnamespace",
+    )
+    .bind::<diesel::sql_types::Text, _>(name);
+    let found: Vec<Source> = diesel::RunQueryDsl::load(query, conn)?;
+    Ok(found.into_iter().next().map(|s| s.source))
 }
 
 /// The statements of a SQL script, each without its `;`: split at every `;` outside quotes
