@@ -119,11 +119,12 @@ pub(crate) fn into_customers(rows: Vec<CustomerRow>) -> Result<Vec<Customer>, Re
 }
 
 /// A new customer's column values; the database fills in `id`, the status defaults and
-/// the timestamps. Inserted as a tuple of `column.eq(value)` (see `writes::insert`), not
-/// through `#[derive(Insertable)]`: the derive writes `DEFAULT` for a `None`, so the SQL
-/// depends on which fields are set and diesel re-parses and re-plans every insert instead
-/// of reusing one prepared statement.
-#[derive(Debug)]
+/// the timestamps. A `None` is bound as `NULL`, not written as `DEFAULT`
+/// (`treat_none_as_default_value = false`): the SQL is then the same whichever fields are
+/// set, and every insert reuses one prepared statement instead of being re-parsed and
+/// re-planned.
+#[derive(Debug, diesel::Insertable)]
+#[diesel(table_name = crate::schema::customers, treat_none_as_default_value = false)]
 pub(crate) struct NewCustomerRow<'a> {
     pub(crate) customer_id: &'a str,
     pub(crate) username: &'a str,

@@ -45,30 +45,11 @@ pub(super) async fn insert(
         claim_email(conn, draft.email.as_str(), customer_id.as_str()).await?;
     }
     let row = NewCustomerRow::new(customer_id, username, draft);
-    // Every column bound, `NULL`s included: one SQL text, prepared once per connection.
+    // Every column bound, `NULL`s included (see `NewCustomerRow`): one SQL text, prepared
+    // once per connection.
     let statement = diesel::insert_into(customers::table)
         .values((
-            c::customer_id.eq(row.customer_id),
-            c::username.eq(row.username),
-            c::first_name.eq(row.first_name),
-            c::last_name.eq(row.last_name),
-            c::email.eq(row.email),
-            c::phone.eq(row.phone),
-            c::address_line1.eq(row.address_line1),
-            c::address_line2.eq(row.address_line2),
-            c::city.eq(row.city),
-            c::state.eq(row.state),
-            c::postal_code.eq(row.postal_code),
-            c::country.eq(row.country),
-            c::date_of_birth.eq(row.date_of_birth),
-            c::gender.eq(row.gender),
-            c::company_name.eq(row.company_name),
-            c::tax_id.eq(row.tax_id),
-            c::preferred_language.eq(row.preferred_language),
-            c::marketing_emails.eq(row.marketing_emails),
-            c::marketing_sms.eq(row.marketing_sms),
-            c::notes.eq(row.notes),
-            c::tags.eq(row.tags),
+            row,
             c::version.eq(customer_events_attribute_new(attribution)),
         ))
         .returning(CustomerRow::as_returning());
