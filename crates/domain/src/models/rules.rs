@@ -135,6 +135,32 @@ pub(crate) fn text(max: usize) -> impl FnOnce(&str) -> Result<(), Rule> {
     }
 }
 
+/// An address line: up to 255 characters (create and update share each field's rule, so a
+/// column's length is written once).
+pub(crate) fn address_line(value: &str) -> Result<(), Rule> {
+    text(255)(value)
+}
+
+/// A city, state or country: up to 100 characters.
+pub(crate) fn place(value: &str) -> Result<(), Rule> {
+    text(100)(value)
+}
+
+/// A postal code: up to 20 characters.
+pub(crate) fn postal_code(value: &str) -> Result<(), Rule> {
+    text(20)(value)
+}
+
+/// A company name: up to 255 characters.
+pub(crate) fn company_name(value: &str) -> Result<(), Rule> {
+    text(255)(value)
+}
+
+/// A tax id: up to 50 characters.
+pub(crate) fn tax_id(value: &str) -> Result<(), Rule> {
+    text(50)(value)
+}
+
 /// Notes: up to 10,000 characters; line breaks and tabs allowed.
 pub(crate) fn notes(value: &str) -> Result<(), Rule> {
     max_chars(value, MAX_NOTES_LEN)?;
@@ -277,6 +303,27 @@ mod tests {
         assert_eq!(text(20)(&"é".repeat(20)), Ok(()));
         assert_eq!(text(20)(&"é".repeat(21)), Err(Rule::MaxLength(20)));
         assert_eq!(text(20)("a\tb"), Err(Rule::ControlCharacters));
+    }
+
+    #[test]
+    fn each_text_field_is_bounded_by_its_column() {
+        type FieldRule = fn(&str) -> Result<(), Rule>;
+        let bounded: [(FieldRule, usize); 5] = [
+            (address_line, 255),
+            (place, 100),
+            (postal_code, 20),
+            (company_name, 255),
+            (tax_id, 50),
+        ];
+        for (rule, max) in bounded {
+            assert_eq!(rule(&"é".repeat(max)), Ok(()), "{max}");
+            assert_eq!(
+                rule(&"é".repeat(max + 1)),
+                Err(Rule::MaxLength(max)),
+                "{max}"
+            );
+            assert_eq!(rule("a\u{7}b"), Err(Rule::ControlCharacters), "{max}");
+        }
     }
 
     #[test]

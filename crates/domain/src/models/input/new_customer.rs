@@ -91,26 +91,30 @@ impl NewCustomer {
         c.optional(
             "address_line1",
             self.address_line1.as_deref(),
-            rules::text(255),
+            rules::address_line,
         );
         c.optional(
             "address_line2",
             self.address_line2.as_deref(),
-            rules::text(255),
+            rules::address_line,
         );
-        c.optional("city", self.city.as_deref(), rules::text(100));
-        c.optional("state", self.state.as_deref(), rules::text(100));
-        c.optional("postal_code", self.postal_code.as_deref(), rules::text(20));
-        c.optional("country", self.country.as_deref(), rules::text(100));
+        c.optional("city", self.city.as_deref(), rules::place);
+        c.optional("state", self.state.as_deref(), rules::place);
+        c.optional(
+            "postal_code",
+            self.postal_code.as_deref(),
+            rules::postal_code,
+        );
+        c.optional("country", self.country.as_deref(), rules::place);
         let birth = rules::date_of_birth(ctx);
         c.optional("date_of_birth", self.date_of_birth.as_ref(), birth);
         c.optional("gender", self.gender.as_deref(), rules::gender);
         c.optional(
             "company_name",
             self.company_name.as_deref(),
-            rules::text(255),
+            rules::company_name,
         );
-        c.optional("tax_id", self.tax_id.as_deref(), rules::text(50));
+        c.optional("tax_id", self.tax_id.as_deref(), rules::tax_id);
         c.optional(
             "preferred_language",
             self.preferred_language.as_deref(),

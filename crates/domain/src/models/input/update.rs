@@ -117,26 +117,30 @@ impl CustomerPatch {
         c.patch(
             "address_line1",
             self.address_line1.as_deref(),
-            rules::text(255),
+            rules::address_line,
         );
         c.patch(
             "address_line2",
             self.address_line2.as_deref(),
-            rules::text(255),
+            rules::address_line,
         );
-        c.patch("city", self.city.as_deref(), rules::text(100));
-        c.patch("state", self.state.as_deref(), rules::text(100));
-        c.patch("postal_code", self.postal_code.as_deref(), rules::text(20));
-        c.patch("country", self.country.as_deref(), rules::text(100));
+        c.patch("city", self.city.as_deref(), rules::place);
+        c.patch("state", self.state.as_deref(), rules::place);
+        c.patch(
+            "postal_code",
+            self.postal_code.as_deref(),
+            rules::postal_code,
+        );
+        c.patch("country", self.country.as_deref(), rules::place);
         let birth = rules::date_of_birth(ctx);
         c.patch("date_of_birth", self.date_of_birth.as_ref(), birth);
         c.patch("gender", self.gender.as_deref(), rules::gender);
         c.patch(
             "company_name",
             self.company_name.as_deref(),
-            rules::text(255),
+            rules::company_name,
         );
-        c.patch("tax_id", self.tax_id.as_deref(), rules::text(50));
+        c.patch("tax_id", self.tax_id.as_deref(), rules::tax_id);
         c.patch(
             "preferred_language",
             self.preferred_language.as_deref(),
