@@ -16,7 +16,7 @@ pub enum Conflict {
 }
 
 /// What a repository operation can fail with. No database error text crosses this port.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum RepositoryError {
     /// A unique constraint rejected the write.
     #[error("unique key violated: {0:?}")]

@@ -39,7 +39,7 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use domain::{CustomerPage, DataVersion, RepositoryError, SearchCriteria};
 
 use crate::Coalescer;
-use crate::shared::{Shared, duplicate};
+use crate::shared::Shared;
 
 mod repository;
 #[cfg(test)]
@@ -140,7 +140,7 @@ impl SearchCache {
                 }
                 Ok(page)
             }
-            Err(error) => Err(duplicate(&error)),
+            Err(error) => Err(RepositoryError::clone(&error)),
         }
     }
 

@@ -23,7 +23,7 @@ use domain::{
 };
 
 use crate::Coalescer;
-use crate::shared::{Shared, duplicate};
+use crate::shared::Shared;
 
 /// The overview coalescer that every worker's repository shares.
 pub type StatisticsCoalescer = Coalescer<StatisticsWindow, Shared<CustomerStatistics>>;
@@ -68,7 +68,7 @@ impl<R: CustomerRepository> CustomerRepository for CoalescedStatistics<R> {
                 self.inner.statistics(&window).await.map_err(Arc::new)
             })
             .await
-            .map_err(|error| duplicate(&error))
+            .map_err(|error| RepositoryError::clone(&error))
     }
 
     async fn insert(
