@@ -50,6 +50,11 @@ fn conflict_of(constraint: Option<&str>, message: &str) -> Option<Conflict> {
 }
 
 /// The server's message for a statement cancelled by `statement_timeout`, once learned.
+///
+/// One per process, learned from whichever pool connects first: every server the process
+/// reaches (the primary, its replicas, a pooler's servers) is assumed to answer in the same
+/// language (`lc_messages`), as the servers of one cluster do. It lives here rather than on
+/// the pool because every error mapping reads it, and none of them has a pool at hand.
 static TIMEOUT_MESSAGE: OnceLock<String> = OnceLock::new();
 
 /// Learns the server's message for a statement cancelled by `statement_timeout`, once per

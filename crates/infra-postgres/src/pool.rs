@@ -24,8 +24,7 @@
 //! which layout the database has ([`Pool::is_distributed`]).
 
 use std::ops::Deref;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use deadpool::Runtime;
@@ -60,9 +59,8 @@ pub struct Pool {
     probe: Arc<HealthProbe>,
     /// The settings each call's own transaction sets, behind a transaction-mode pooler.
     per_call: Option<Arc<SessionSettings>>,
-    /// Whether the database is a Citus coordinator, as the first connection found
-    /// ([`LAYOUT_UNKNOWN`] until then).
-    distributed: Arc<AtomicU8>,
+    /// The database's layout, as the first connection found it.
+    layout: Arc<OnceLock<Layout>>,
 }
 
 impl Deref for Pool {
@@ -162,14 +160,18 @@ impl Pool {
     /// Whether the database is a Citus coordinator (has the `citus` extension). Known once
     /// a connection has been opened (the first one asks); `false` before.
     pub fn is_distributed(&self) -> bool {
-        AtomicU8::load(&self.distributed, Ordering::Relaxed) == LAYOUT_DISTRIBUTED
+        self.layout.get() == Some(&Layout::Distributed)
     }
 }
 
-/// The layout of the pool's database: not asked yet, one node, a Citus coordinator.
-const LAYOUT_UNKNOWN: u8 = 0;
-const LAYOUT_SINGLE: u8 = 1;
-const LAYOUT_DISTRIBUTED: u8 = 2;
+/// The layout of the pool's database.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Layout {
+    /// One node (or a primary with replicas).
+    Single,
+    /// A Citus coordinator.
+    Distributed,
+}
 
 /// Whether the connection's database has the `citus` extension. Asked inside a transaction
 /// of its own: behind a transaction-mode pooler the statement is prepared and executed in
@@ -361,7 +363,7 @@ pub fn build_pool(settings: &PoolSettings) -> Result<Pool, PoolBuildError> {
         maintenance_timeout: settings.maintenance_timeout,
         shared_sessions: !settings.prepared_statements,
         session,
-        distributed: Arc::new(AtomicU8::new(LAYOUT_UNKNOWN)),
+        layout: Arc::new(OnceLock::new()),
     });
     // `Fast` recycling: diesel-async's default runs a `SELECT 1` on every checkout, one more
     // round trip per request than the request's own query. A connection the server closed,
@@ -404,7 +406,7 @@ pub fn build_pool(settings: &PoolSettings) -> Result<Pool, PoolBuildError> {
         per_call: connector
             .shared_sessions
             .then(|| Arc::new(connector.session.clone())),
-        distributed: Arc::clone(&connector.distributed),
+        layout: Arc::clone(&connector.layout),
         probe: Arc::new(HealthProbe::new(Arc::clone(&connector))),
         connector,
     })
@@ -420,7 +422,7 @@ pub(crate) struct Connector {
     /// Behind a transaction-mode pooler (see the module).
     shared_sessions: bool,
     session: SessionSettings,
-    distributed: Arc<AtomicU8>,
+    layout: Arc<OnceLock<Layout>>,
 }
 
 impl Connector {
@@ -461,13 +463,13 @@ impl Connector {
         crate::errors::learn_timeout_message(conn).await?;
         // Asked once per pool: a database does not change its layout under a running
         // service, and a new connection costs no more than before.
-        if AtomicU8::load(&self.distributed, Ordering::Relaxed) == LAYOUT_UNKNOWN {
+        if self.layout.get().is_none() {
             let layout = if has_citus(conn).await? {
-                LAYOUT_DISTRIBUTED
+                Layout::Distributed
             } else {
-                LAYOUT_SINGLE
+                Layout::Single
             };
-            AtomicU8::store(&self.distributed, layout, Ordering::Relaxed);
+            let _ = self.layout.set(layout);
         }
         if self.shared_sessions {
             Ok(())
