@@ -74,6 +74,43 @@ fn listed(keep: impl Fn(Direction) -> bool) -> String {
         .join(", ")
 }
 
+// The request headers as OpenAPI parameters, named in the handlers' `#[utoipa::path]`.
+
+/// The `Idempotency-Key` request header of every write.
+#[derive(Debug, utoipa::IntoParams)]
+#[into_params(names("Idempotency-Key"), parameter_in = Header)]
+pub struct IdempotencyKeyHeader(
+    /// Makes the write safe to retry: a repeat with the same key (and the same request) gets
+    /// the first answer again, with `Idempotent-Replayed: true`, and changes nothing. 1 to 255
+    /// printable ASCII characters, bare or in double quotes; kept 24 hours by default.
+    #[param(
+        min_length = 1,
+        max_length = 257,
+        pattern = r#"^(?!""$)(?:"[ -~]{1,255}"|[ -~]{1,255})$"#,
+        example = "5f1c9a2e-order-42"
+    )]
+    pub Option<String>,
+);
+
+/// The `If-Match` request header of single-customer writes.
+#[derive(Debug, utoipa::IntoParams)]
+#[into_params(names("If-Match"), parameter_in = Header)]
+pub struct IfMatchHeader(
+    /// Write only if the customer is still at one of these versions (its `ETag`, e.g.
+    /// `"3"`; `*`: whatever its version); otherwise 412 with the `current_version`.
+    #[param(example = "\"3\"")]
+    pub Option<String>,
+);
+
+/// The `If-None-Match` request header of single-customer reads.
+#[derive(Debug, utoipa::IntoParams)]
+#[into_params(names("If-None-Match"), parameter_in = Header)]
+pub struct IfNoneMatchHeader(
+    /// Answer 304 with no body when the customer is still at one of these versions.
+    #[param(example = "\"3\"")]
+    pub Option<String>,
+);
+
 #[cfg(test)]
 mod tests {
     use super::*;

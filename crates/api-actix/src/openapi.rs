@@ -6,8 +6,6 @@
 use utoipa::openapi::{ContactBuilder, ServerBuilder};
 use utoipa::{Modify, OpenApi};
 
-use utoipa::IntoParams;
-
 use crate::error::{
     ErrorResponse, FieldError, LocPart, ValidationErrorResponse, VersionMismatchResponse,
 };
@@ -16,41 +14,6 @@ use crate::handlers::{
 };
 use crate::security::openapi::SecurityAddon;
 use crate::settings::{ApiSettings, CreateStatus};
-
-/// The `Idempotency-Key` request header of every write.
-#[derive(Debug, IntoParams)]
-#[into_params(names("Idempotency-Key"), parameter_in = Header)]
-pub struct IdempotencyKeyHeader(
-    /// Makes the write safe to retry: a repeat with the same key (and the same request) gets
-    /// the first answer again, with `Idempotent-Replayed: true`, and changes nothing. 1 to 255
-    /// printable ASCII characters, bare or in double quotes; kept 24 hours by default.
-    #[param(
-        min_length = 1,
-        max_length = 257,
-        pattern = r#"^(?!""$)(?:"[ -~]{1,255}"|[ -~]{1,255})$"#,
-        example = "5f1c9a2e-order-42"
-    )]
-    pub Option<String>,
-);
-
-/// The `If-Match` request header of single-customer writes.
-#[derive(Debug, IntoParams)]
-#[into_params(names("If-Match"), parameter_in = Header)]
-pub struct IfMatchHeader(
-    /// Write only if the customer is still at one of these versions (its `ETag`, e.g.
-    /// `"3"`; `*`: whatever its version); otherwise 412 with the `current_version`.
-    #[param(example = "\"3\"")]
-    pub Option<String>,
-);
-
-/// The `If-None-Match` request header of single-customer reads.
-#[derive(Debug, IntoParams)]
-#[into_params(names("If-None-Match"), parameter_in = Header)]
-pub struct IfNoneMatchHeader(
-    /// Answer 304 with no body when the customer is still at one of these versions.
-    #[param(example = "\"3\"")]
-    pub Option<String>,
-);
 
 /// Every route of the API with its parameters, bodies and answers.
 #[derive(Debug, OpenApi)]

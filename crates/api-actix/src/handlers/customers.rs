@@ -23,7 +23,7 @@ use crate::extract::{JsonBody, QueryParams};
     post,
     path = "/api/v1/customers/",
     tag = "customers",
-    params(crate::openapi::IdempotencyKeyHeader),
+    params(crate::headers::IdempotencyKeyHeader),
     request_body = CreateCustomerRequest,
     responses(
         // The served document names the status the running service sends
@@ -99,7 +99,7 @@ pub async fn list_customers(
     tag = "customers",
     params(
         ("customer_id" = String, Path, description = "`CUST_` and 8 hex digits", example = "CUST_A1B2C3D4"),
-        crate::openapi::IfNoneMatchHeader,
+        crate::headers::IfNoneMatchHeader,
     ),
     responses(
         (status = 200, description = "The customer", body = CustomerResponse, headers(
@@ -135,7 +135,7 @@ fn one_customer(if_none_match: &IfNoneMatch, customer: domain::Customer) -> Http
     tag = "customers",
     params(
         ("username" = String, Path, example = "johndoe1234"),
-        crate::openapi::IfNoneMatchHeader,
+        crate::headers::IfNoneMatchHeader,
     ),
     responses(
         (status = 200, description = "The customer", body = CustomerResponse, headers(
@@ -168,7 +168,7 @@ pub async fn get_customer_by_username(
     tag = "customers",
     params(
         ("email" = String, Path, example = "john.doe@example.com"),
-        crate::openapi::IfNoneMatchHeader,
+        crate::headers::IfNoneMatchHeader,
     ),
     responses(
         (status = 200, description = "The customer", body = CustomerResponse, headers(
@@ -199,8 +199,8 @@ pub async fn get_customer_by_email(
     tag = "customers",
     params(
         ("customer_id" = String, Path, example = "CUST_A1B2C3D4"),
-        crate::openapi::IfMatchHeader,
-        crate::openapi::IdempotencyKeyHeader,
+        crate::headers::IfMatchHeader,
+        crate::headers::IdempotencyKeyHeader,
     ),
     request_body = UpdateCustomerRequest,
     responses(
@@ -248,8 +248,8 @@ pub async fn update_customer(
     tag = "customers",
     params(
         ("customer_id" = String, Path, example = "CUST_A1B2C3D4"),
-        crate::openapi::IfMatchHeader,
-        crate::openapi::IdempotencyKeyHeader,
+        crate::headers::IfMatchHeader,
+        crate::headers::IdempotencyKeyHeader,
     ),
     responses(
         (status = 200, description = "Deactivated", body = MessageResponse,
@@ -287,8 +287,8 @@ pub async fn deactivate_customer(
     tag = "customers",
     params(
         ("customer_id" = String, Path, example = "CUST_A1B2C3D4"),
-        crate::openapi::IfMatchHeader,
-        crate::openapi::IdempotencyKeyHeader,
+        crate::headers::IfMatchHeader,
+        crate::headers::IdempotencyKeyHeader,
     ),
     responses(
         (status = 200, description = "Deleted", body = MessageResponse,

@@ -63,7 +63,7 @@ pub async fn export_customer(
     tag = "privacy",
     params(
         ("customer_id" = String, Path, example = "CUST_A1B2C3D4"),
-        crate::openapi::IdempotencyKeyHeader,
+        crate::headers::IdempotencyKeyHeader,
     ),
     request_body(content = Option<EraseRequest>, description = "Optional: why"),
     responses(

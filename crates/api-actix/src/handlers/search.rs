@@ -45,7 +45,7 @@ pub async fn search_customers(
     post,
     path = "/api/v1/customers/bulk-update",
     tag = "customers",
-    params(crate::openapi::IdempotencyKeyHeader),
+    params(crate::headers::IdempotencyKeyHeader),
     request_body = BulkUpdateRequest,
     responses(
         (status = 200, description = "What was updated", body = BulkUpdateResponse),

@@ -17,8 +17,8 @@ use crate::error::ApiError;
     tag = "verification",
     params(
         ("customer_id" = String, Path, example = "CUST_A1B2C3D4"),
-        crate::openapi::IfMatchHeader,
-        crate::openapi::IdempotencyKeyHeader,
+        crate::headers::IfMatchHeader,
+        crate::headers::IdempotencyKeyHeader,
     ),
     responses(
         (status = 200, description = "Verified", body = MessageResponse,
@@ -55,8 +55,8 @@ pub async fn verify_email(
     tag = "verification",
     params(
         ("customer_id" = String, Path, example = "CUST_A1B2C3D4"),
-        crate::openapi::IfMatchHeader,
-        crate::openapi::IdempotencyKeyHeader,
+        crate::headers::IfMatchHeader,
+        crate::headers::IdempotencyKeyHeader,
     ),
     responses(
         (status = 200, description = "Verified", body = MessageResponse,
@@ -93,8 +93,8 @@ pub async fn verify_phone(
     tag = "verification",
     params(
         ("customer_id" = String, Path, example = "CUST_A1B2C3D4"),
-        crate::openapi::IfMatchHeader,
-        crate::openapi::IdempotencyKeyHeader,
+        crate::headers::IfMatchHeader,
+        crate::headers::IdempotencyKeyHeader,
     ),
     responses(
         (status = 200, description = "Recorded", body = MessageResponse,
