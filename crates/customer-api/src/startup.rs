@@ -60,22 +60,9 @@ impl Application {
         let pool_settings = settings.database.pool();
         if settings.database.migrate_on_start {
             // A pool of its own, dropped once the migrations are applied.
-            let migrations = infra_postgres::build_pool(&PoolSettings {
-                max_size: 1,
-                ..pool_settings.clone()
-            })
-            .context("building the database pool")?;
-            migrate_or_retry_in_background(migrations).await;
+            migrate_or_retry_in_background(background_pool(&pool_settings)?).await;
         }
-        if settings.database.counts_compact_interval_secs > 0 {
-            let pool = infra_postgres::build_pool(&PoolSettings {
-                max_size: 1,
-                ..pool_settings.clone()
-            })
-            .context("building the database pool")?;
-            let every = Duration::from_secs(settings.database.counts_compact_interval_secs);
-            tokio::spawn(compact_counts_every(pool, every));
-        }
+        spawn_background_jobs(settings, &pool_settings)?;
         let workers = settings.server.worker_count();
         let pools = WorkerPools::build(&pool_settings, workers)?;
         let replicas = worker_replicas(settings, workers)?;
@@ -106,15 +93,7 @@ impl Application {
             .collect();
         let pools = web::Data::new(pools);
         let search_cache = web::Data::new(layers.search_cache.clone());
-        let api = api_actix::ApiSettings {
-            max_body_bytes: settings.server.max_body_bytes,
-            authentication: settings.auth.enabled,
-            require_if_match: settings.http.require_if_match,
-            idempotency_ttl_hours: settings.idempotency.ttl_hours,
-            idempotency_wait_for_running: settings.idempotency.wait_for_running,
-            feed_max_wait_secs: settings.events.max_wait_secs,
-            create_status: settings.api.create_status,
-        };
+        let api = api_settings(settings);
         let replays: Vec<web::Data<dyn ReplayStore>> = pools
             .0
             .iter()
@@ -125,31 +104,6 @@ impl Application {
                 web::Data::from(store)
             })
             .collect();
-        {
-            // A connection of its own, as for the counters above.
-            let pool = infra_postgres::build_pool(&PoolSettings {
-                max_size: 1,
-                ..pool_settings.clone()
-            })
-            .context("building the database pool")?;
-            tokio::spawn(purge_replays_every(
-                pool,
-                settings.idempotency.ttl_hours,
-                REPLAY_PURGE,
-            ));
-        }
-        if settings.events.retention_days > 0 {
-            let pool = infra_postgres::build_pool(&PoolSettings {
-                max_size: 1,
-                ..pool_settings.clone()
-            })
-            .context("building the database pool")?;
-            tokio::spawn(crate::history::purge_events_every(
-                pool,
-                settings.events.retention_days,
-                EVENT_PURGE,
-            ));
-        }
         // Built once, outside the factory: every worker shares one rate limiter.
         let security = web::Data::new(settings.security().context("configuring access control")?);
         tracing::info!(
@@ -204,6 +158,51 @@ impl Application {
     /// When the server fails.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         self.server.await
+    }
+}
+
+/// A pool of one connection for one background job.
+fn background_pool(pool_settings: &PoolSettings) -> anyhow::Result<Pool> {
+    infra_postgres::build_pool(&PoolSettings {
+        max_size: 1,
+        ..pool_settings.clone()
+    })
+    .context("building the database pool")
+}
+
+/// Starts the upkeep that runs beside the requests, each job on a connection of its own:
+/// compacting the statistics' counters, purging expired idempotency records and, with a
+/// retention, old change events.
+fn spawn_background_jobs(settings: &Settings, pool_settings: &PoolSettings) -> anyhow::Result<()> {
+    if settings.database.counts_compact_interval_secs > 0 {
+        let every = Duration::from_secs(settings.database.counts_compact_interval_secs);
+        tokio::spawn(compact_counts_every(background_pool(pool_settings)?, every));
+    }
+    tokio::spawn(purge_replays_every(
+        background_pool(pool_settings)?,
+        settings.idempotency.ttl_hours,
+        REPLAY_PURGE,
+    ));
+    if settings.events.retention_days > 0 {
+        tokio::spawn(crate::history::purge_events_every(
+            background_pool(pool_settings)?,
+            settings.events.retention_days,
+            EVENT_PURGE,
+        ));
+    }
+    Ok(())
+}
+
+/// What the HTTP adapter needs to know of the settings.
+fn api_settings(settings: &Settings) -> api_actix::ApiSettings {
+    api_actix::ApiSettings {
+        max_body_bytes: settings.server.max_body_bytes,
+        authentication: settings.auth.enabled,
+        require_if_match: settings.http.require_if_match,
+        idempotency_ttl_hours: settings.idempotency.ttl_hours,
+        idempotency_wait_for_running: settings.idempotency.wait_for_running,
+        feed_max_wait_secs: settings.events.max_wait_secs,
+        create_status: settings.api.create_status,
     }
 }
 
