@@ -3,7 +3,11 @@
 //! Request and response types (DTOs) translate between the contract's JSON and the domain's
 //! inputs; handlers call [`domain::CustomerUseCases`] and nothing else; every failure leaves
 //! as [`ApiError`] in FastAPI's `{"detail": ...}` shape, so existing clients of the contract
-//! keep working. The binary wires it in:
+//! keep working. Beside the routes: `idempotency` (the `Idempotency-Key` middleware over a
+//! `ReplayStore` port the binary implements), `conditional` (ETags, `If-Match`,
+//! `If-None-Match`), `security` (JWT roles, rate limits, CORS, security headers), `pydantic`
+//! (the original's validation wording) and `openapi` (`/openapi.json`, `/docs`). The binary
+//! wires it in:
 //!
 //! ```no_run
 //! # use std::sync::Arc;

@@ -1,6 +1,10 @@
 //! The customer-api binary crate: the composition root. It reads settings, sets up logging,
 //! builds the pool, runs migrations, wires the PostgreSQL adapter into the domain service and
 //! the service into the HTTP adapter, and serves. Nothing here decides a business rule.
+//!
+//! Two small adapters live here because each joins two others, which may not depend on each
+//! other: `replay` (api-actix's `ReplayStore` over infra-postgres's `PgTransaction`) and
+//! `consistency` (the consistency-token middleware over infra-postgres's read scope).
 
 pub mod cli;
 pub mod consistency;

@@ -4,6 +4,16 @@
 //!
 //! No database error type crosses the port: unique violations become domain conflicts,
 //! pool and connection failures become "unavailable", anything else "unexpected".
+//!
+//! It serves every deployment of docs/scale-out.md:
+//! - `net`: every connection opened by the adapter, with keepalives and a bound on every
+//!   round trip; `pool` and `probe`: the pool, its maintenance connections, the health probe;
+//! - `replicas`: reads on streaming replicas with read-your-writes (consistency tokens);
+//! - transaction-mode poolers (PgBouncer): every call in a transaction of its own (`pool`);
+//! - Citus: the distributed layout (`sql/distribute.sql`, applied by `migrations`) and the
+//!   change feed's relay (`repository/relay.rs`);
+//! - the aggregates of the statistics (`counts`), the change history and feed
+//!   (`repository/history.rs`), idempotency records (`repository/transaction.rs`).
 
 mod changes;
 mod complete;
