@@ -88,12 +88,13 @@ fn problems(distribute: &str, migrations: &[(String, String)]) -> Vec<String> {
         }
     }
     let markers = markers(distribute);
+    let defined = defined_functions(distribute);
     let mut found = Vec::new();
-    for name in defined_functions(distribute) {
-        let Some(owner) = owners.get(&name) else {
+    for name in &defined {
+        let Some(owner) = owners.get(name) else {
             continue;
         };
-        match markers.get(&name) {
+        match markers.get(name) {
             None => found.push(format!(
                 "sql/distribute.sql redefines {name}, which migration {owner} defines, without \
                  a `{MARKER}{name}{OF_MIGRATION}{owner}.` line above it"
@@ -106,7 +107,6 @@ fn problems(distribute: &str, migrations: &[(String, String)]) -> Vec<String> {
             Some(_) => {}
         }
     }
-    let defined: Vec<String> = defined_functions(distribute);
     for (name, marked) in &markers {
         if !defined.contains(name) || !owners.contains_key(name) {
             found.push(format!(
