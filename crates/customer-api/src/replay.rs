@@ -8,7 +8,7 @@ use std::time::Duration;
 use api_actix::idempotency::{ERASE_ROUTE_SUFFIX, KeyedTransaction, Recorded, ReplayStore};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use domain::{CustomerService, CustomerUseCases, ServiceError};
+use domain::{CustomerService, CustomerUseCases, ServiceError, Storage};
 use infra_postgres::{PgTransaction, Pool, ReplayRecord};
 use layers::SearchCache;
 
@@ -57,7 +57,7 @@ impl ReplayStore for PgReplayStore {
         }
         Ok(Some(Box::new(Keyed {
             transaction,
-            use_cases: Arc::new(CustomerService::new(repository)),
+            use_cases: Arc::new(CustomerService::new(Storage::all(repository))),
             scope: scope.to_owned(),
             key: key.to_owned(),
             search_cache: self.search_cache.clone(),
@@ -181,9 +181,9 @@ mod tests {
             .with_writer(captured.clone())
             .finish();
         let _guard = tracing::subscriber::set_default(subscriber);
-        let service: Arc<dyn CustomerUseCases> = Arc::new(CustomerService::new(
+        let service: Arc<dyn CustomerUseCases> = Arc::new(CustomerService::new(Storage::all(
             PgCustomerRepository::new(pool.clone()),
-        ));
+        )));
         let store: Arc<dyn ReplayStore> = Arc::new(PgReplayStore::new(pool));
         let app = test::init_service(
             App::new()

@@ -12,7 +12,7 @@ use actix_web::{App, HttpResponse, HttpServer, web};
 use anyhow::Context;
 use api_actix::idempotency::ReplayStore;
 use api_actix::security;
-use domain::{CustomerRepository, CustomerService, CustomerUseCases};
+use domain::{CustomerSearch, CustomerService, CustomerUseCases, StatisticsSource, Storage};
 use infra_postgres::{PgCustomerRepository, Pool, PoolSettings, Replicas};
 use layers::{CachedSearch, CoalescedStatistics, SearchCache, SearchCacheCounts};
 
@@ -381,7 +381,7 @@ async fn metrics_endpoint(
 }
 
 /// The speed layers the settings turn on, shared by every worker: each a decorator around
-/// the repository, left out entirely when off (then the worker's service talks to the
+/// the one storage port it concerns, left out entirely when off (then the worker's service talks to the
 /// adapter directly, with the same answers).
 struct Layers {
     /// `[search] cache_customers` above 0: search results reused while the data version is
@@ -404,25 +404,30 @@ impl Layers {
         }
     }
 
-    /// The use cases over `pool` (and `replicas` for reads), through the layers that are on.
+    /// The use cases over `pool` (and `replicas` for reads), each layer that is on in front
+    /// of the one port it concerns.
     fn service(&self, pool: &Pool, replicas: Option<Replicas>) -> Arc<dyn CustomerUseCases> {
-        let repository = match replicas {
+        let adapter = match replicas {
             Some(replicas) => PgCustomerRepository::with_replicas(pool.clone(), replicas),
             None => PgCustomerRepository::new(pool.clone()),
         };
-        match &self.search_cache {
-            Some(cache) => self.statistics_over(CachedSearch::new(repository, Arc::clone(cache))),
-            None => self.statistics_over(repository),
-        }
-    }
-
-    fn statistics_over<R: CustomerRepository>(&self, repository: R) -> Arc<dyn CustomerUseCases> {
-        match &self.statistics {
-            Some(coalescer) => Arc::new(CustomerService::new(CoalescedStatistics::new(
-                repository,
+        let search: Arc<dyn CustomerSearch> = match &self.search_cache {
+            Some(cache) => Arc::new(CachedSearch::new(adapter.clone(), Arc::clone(cache))),
+            None => Arc::new(adapter.clone()),
+        };
+        let statistics: Arc<dyn StatisticsSource> = match &self.statistics {
+            Some(coalescer) => Arc::new(CoalescedStatistics::new(
+                adapter.clone(),
                 Arc::clone(coalescer),
-            ))),
-            None => Arc::new(CustomerService::new(repository)),
-        }
+            )),
+            None => Arc::new(adapter.clone()),
+        };
+        Arc::new(CustomerService::new(Storage {
+            store: adapter.clone(),
+            reads: adapter.clone(),
+            search,
+            statistics,
+            history: adapter,
+        }))
     }
 }

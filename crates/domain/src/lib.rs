@@ -18,8 +18,9 @@ pub use error::{
 };
 pub use models::*;
 pub use ports::{
-    Clock, CustomerRepository, DataVersion, DataVersions, IdSource, LocationLevel, RandomIds,
-    RandomSuffixes, SuffixSource, SystemClock, Verification,
+    Clock, CustomerHistory, CustomerReads, CustomerSearch, CustomerStore, DataVersion,
+    DataVersions, IdSource, LocationLevel, RandomIds, RandomSuffixes, StatisticsSource, Storage,
+    SuffixSource, SystemClock, Verification,
 };
 pub use service::{CustomerService, CustomerUseCases};
 
@@ -27,7 +28,8 @@ pub use service::{CustomerService, CustomerUseCases};
 pub use admission::MockSharedAdmission;
 #[cfg(any(test, feature = "mock"))]
 pub use ports::{
-    MockClock, MockCustomerRepository, MockDataVersions, MockIdSource, MockSuffixSource,
+    MockClock, MockCustomerHistory, MockCustomerReads, MockCustomerSearch, MockCustomerStore,
+    MockDataVersions, MockIdSource, MockStatisticsSource, MockSuffixSource,
 };
 #[cfg(any(test, feature = "mock"))]
 pub use service::MockCustomerUseCases;

@@ -17,8 +17,8 @@ use crate::models::{
     Timeline, TimelineQuery, Tombstone, Username, ValidationContext, Written, requests_of,
 };
 use crate::ports::{
-    Clock, CustomerRepository, IdSource, LocationLevel, RandomIds, RandomSuffixes, SuffixSource,
-    SystemClock, Verification,
+    Clock, CustomerHistory, CustomerReads, CustomerSearch, CustomerStore, IdSource, LocationLevel,
+    RandomIds, RandomSuffixes, StatisticsSource, Storage, SuffixSource, SystemClock, Verification,
 };
 
 /// How many times a create is retried after a username or customer-id collision.
@@ -29,22 +29,44 @@ pub const MAX_FILTER_LEN: usize = 255;
 /// changed between the two reads.
 pub const MAX_EXPORT_ATTEMPTS: usize = 5;
 
-/// The use cases over a repository, a clock and two sources of randomness.
+/// The use cases over the storage ports (the store `W`, reads `R`, search `Q`, statistics
+/// `T` and history `H`), a clock and two sources of randomness.
 ///
 /// Everything is shared behind `Arc`s, so [`CustomerUseCases::attributed`] makes a copy
-/// over an attributed repository for the price of a few reference counts.
+/// over an attributed store (the one port that records provenance) for the price of a few
+/// reference counts.
 #[derive(Debug)]
-pub struct CustomerService<R, C = SystemClock, I = RandomIds, S = RandomSuffixes> {
-    repo: Arc<R>,
+pub struct CustomerService<
+    W,
+    R = W,
+    Q = W,
+    T = W,
+    H = W,
+    C = SystemClock,
+    I = RandomIds,
+    S = RandomSuffixes,
+> {
+    store: Arc<W>,
+    reads: Arc<R>,
+    search: Arc<Q>,
+    statistics: Arc<T>,
+    history: Arc<H>,
     clock: Arc<C>,
     ids: Arc<I>,
     suffixes: Arc<S>,
 }
 
-impl<R: CustomerRepository> CustomerService<R> {
+impl<W, R, Q, T, H> CustomerService<W, R, Q, T, H>
+where
+    W: CustomerStore,
+    R: CustomerReads,
+    Q: CustomerSearch,
+    T: StatisticsSource,
+    H: CustomerHistory,
+{
     /// The service with the real clock and randomness.
-    pub fn new(repo: R) -> Self {
-        Self::with_sources(repo, SystemClock, RandomIds, RandomSuffixes)
+    pub fn new(storage: Storage<W, R, Q, T, H>) -> Self {
+        Self::with_sources(storage, SystemClock, RandomIds, RandomSuffixes)
     }
 }
 
@@ -73,17 +95,25 @@ fn clean_filter(value: Option<String>) -> Option<String> {
     value.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty())
 }
 
-impl<R, C, I, S> CustomerService<R, C, I, S>
+impl<W, R, Q, T, H, C, I, S> CustomerService<W, R, Q, T, H, C, I, S>
 where
-    R: CustomerRepository,
+    W: CustomerStore,
+    R: CustomerReads,
+    Q: CustomerSearch,
+    T: StatisticsSource,
+    H: CustomerHistory,
     C: Clock,
     I: IdSource,
     S: SuffixSource,
 {
     /// The service with injected clock and randomness (for tests).
-    pub fn with_sources(repo: R, clock: C, ids: I, suffixes: S) -> Self {
+    pub fn with_sources(storage: Storage<W, R, Q, T, H>, clock: C, ids: I, suffixes: S) -> Self {
         Self {
-            repo: Arc::new(repo),
+            store: Arc::new(storage.store),
+            reads: Arc::new(storage.reads),
+            search: Arc::new(storage.search),
+            statistics: Arc::new(storage.statistics),
+            history: Arc::new(storage.history),
             clock: Arc::new(clock),
             ids: Arc::new(ids),
             suffixes: Arc::new(suffixes),
@@ -92,7 +122,7 @@ where
 
     /// Why the customer named by `id` was not found: erased, or never there (or deleted).
     async fn missing(&self, id: &CustomerId) -> ServiceError {
-        match self.repo.erasure(id).await {
+        match self.reads.erasure(id).await {
             Ok(Some(_)) => ServiceError::Erased,
             Ok(None) => ServiceError::NotFound,
             Err(err) => err.into(),
@@ -101,14 +131,14 @@ where
 
     /// The customer, or why there is none.
     async fn existing(&self, id: &CustomerId) -> Result<Customer, ServiceError> {
-        match self.repo.find_by_customer_id(id).await? {
+        match self.reads.find_by_customer_id(id).await? {
             Some(customer) => Ok(customer),
             None => Err(self.missing(id).await),
         }
     }
 
     /// A conditional write's outcome as the use case answers it.
-    async fn written<T>(&self, id: &CustomerId, outcome: Written<T>) -> Result<T, ServiceError> {
+    async fn written<V>(&self, id: &CustomerId, outcome: Written<V>) -> Result<V, ServiceError> {
         match outcome {
             Written::Done(value) => Ok(value),
             Written::Missing => Err(self.missing(id).await),
@@ -125,7 +155,7 @@ where
                 limit: TimelineQuery::MAX_LIMIT,
                 before,
             };
-            let page = self.repo.timeline(id, &query).await?.unwrap_or_default();
+            let page = self.history.timeline(id, &query).await?.unwrap_or_default();
             let full = page.len() == query.limit as usize;
             before = page.last().map(|event| event.id);
             events.extend(page);
@@ -147,7 +177,7 @@ where
     async fn free_username(&self, base: &str) -> Result<String, ServiceError> {
         for round in 0..generators::SUFFIX_DIGITS_BY_ROUND.len() {
             let candidates = generators::candidates(base, round, &*self.suffixes);
-            let taken = self.repo.taken_usernames(&candidates).await?;
+            let taken = self.store.taken_usernames(&candidates).await?;
             if let Some(free) = candidates.into_iter().find(|c| !taken.contains(c)) {
                 return Ok(free);
             }
@@ -157,9 +187,13 @@ where
 }
 
 #[async_trait]
-impl<R, C, I, S> CustomerUseCases for CustomerService<R, C, I, S>
+impl<W, R, Q, T, H, C, I, S> CustomerUseCases for CustomerService<W, R, Q, T, H, C, I, S>
 where
-    R: CustomerRepository,
+    W: CustomerStore,
+    R: CustomerReads,
+    Q: CustomerSearch,
+    T: StatisticsSource,
+    H: CustomerHistory,
     C: Clock,
     I: IdSource,
     S: SuffixSource,
@@ -170,7 +204,7 @@ where
         for _ in 0..MAX_CREATE_ATTEMPTS {
             let username = generators::to_username(&self.free_username(&base).await?, &*self.ids);
             let customer_id = generators::customer_id(&*self.ids);
-            match self.repo.insert(&customer_id, &username, &draft).await {
+            match self.store.insert(&customer_id, &username, &draft).await {
                 Ok(customer) => return Ok(customer),
                 // Someone took the name or the id between our check and our insert, or the
                 // 32-bit id collided: the database said no, so try fresh candidates.
@@ -190,18 +224,18 @@ where
     async fn get_by_username(&self, username: &str) -> Result<Customer, ServiceError> {
         // Text that is no valid username cannot match one: answered without a query.
         let username = Username::parse(username).map_err(|_| ServiceError::NotFound)?;
-        found(self.repo.find_by_username(username.as_str()).await?)
+        found(self.reads.find_by_username(username.as_str()).await?)
     }
 
     async fn get_by_email(&self, email: &str) -> Result<Customer, ServiceError> {
         // Stored emails are valid, so anything else cannot match (and PostgreSQL would
         // refuse a NUL byte in the query).
         let email = Email::parse(email).map_err(|_| ServiceError::NotFound)?;
-        found(self.repo.find_by_email(email.as_str()).await?)
+        found(self.reads.find_by_email(email.as_str()).await?)
     }
 
     async fn list(&self, query: ListQuery) -> Result<CustomerPage, ServiceError> {
-        Ok(self.repo.list(&query).await?)
+        Ok(self.reads.list(&query).await?)
     }
 
     async fn search(&self, criteria: SearchCriteria) -> Result<CustomerPage, ServiceError> {
@@ -233,7 +267,7 @@ where
             check_filter(field, value, &mut errors);
         }
         errors.into_result()?;
-        Ok(self.repo.search(&criteria).await?)
+        Ok(self.search.search(&criteria).await?)
     }
 
     async fn update(
@@ -259,7 +293,7 @@ where
         // An email held by another customer fails here on the unique index, which maps to
         // `EmailTaken`; no check-then-write race is possible. The precondition is checked by
         // the same statement.
-        let outcome = self.repo.update(&id, &changes, &expected).await?;
+        let outcome = self.store.update(&id, &changes, &expected).await?;
         self.written(&id, outcome).await
     }
 
@@ -302,7 +336,7 @@ where
             // Nothing to write: report as if written, from what exists now.
             let mut found = BulkWritten::default();
             for (id, expected) in &targets {
-                if let Some(customer) = self.repo.find_by_customer_id(id).await? {
+                if let Some(customer) = self.reads.find_by_customer_id(id).await? {
                     match expected {
                         Some(version) if *version != customer.version => {
                             found.stale.push((id.clone(), customer.version));
@@ -313,7 +347,7 @@ where
             }
             found
         } else {
-            self.repo.bulk_update(&targets, &changes).await?
+            self.store.bulk_update(&targets, &changes).await?
         };
         for (id, _) in &targets {
             if outcome.changed.contains(id) {
@@ -343,7 +377,7 @@ where
     ) -> Result<u64, ServiceError> {
         let id = parse_id(customer_id)?;
         let outcome = self
-            .repo
+            .store
             .mark_verified(&id, Verification::Email, &expected)
             .await?;
         self.written(&id, outcome).await
@@ -356,7 +390,7 @@ where
     ) -> Result<u64, ServiceError> {
         let id = parse_id(customer_id)?;
         let outcome = self
-            .repo
+            .store
             .mark_verified(&id, Verification::Phone, &expected)
             .await?;
         self.written(&id, outcome).await
@@ -369,7 +403,7 @@ where
     ) -> Result<u64, ServiceError> {
         let id = parse_id(customer_id)?;
         let outcome = self
-            .repo
+            .store
             .record_login(&id, self.clock.now(), &expected)
             .await?;
         self.written(&id, outcome).await
@@ -378,7 +412,7 @@ where
     async fn statistics(&self) -> Result<CustomerStatistics, ServiceError> {
         // Exact on every call: the repository reads aggregates kept with every write.
         let window = StatisticsWindow::ending_at(self.clock.now());
-        Ok(self.repo.statistics(&window).await?)
+        Ok(self.statistics.statistics(&window).await?)
     }
 
     async fn by_tags(
@@ -390,7 +424,7 @@ where
         if tags.is_empty() {
             return Err(ValidationErrors::single("tags", Rule::NoTag).into());
         }
-        let customers = self.repo.find_by_tags(&tags, &page).await?;
+        let customers = self.reads.find_by_tags(&tags, &page).await?;
         Ok((tags, customers))
     }
 
@@ -409,7 +443,7 @@ where
         check_filter("state", &filter.state, &mut errors);
         check_filter("country", &filter.country, &mut errors);
         errors.into_result()?;
-        Ok(self.repo.find_by_location(&filter, &page).await?)
+        Ok(self.reads.find_by_location(&filter, &page).await?)
     }
 
     async fn locations(
@@ -421,7 +455,7 @@ where
         let mut errors = ValidationErrors::default();
         check_filter("country", &country, &mut errors);
         errors.into_result()?;
-        Ok(self.repo.locations(level, country).await?)
+        Ok(self.reads.locations(level, country).await?)
     }
 
     async fn deactivate(
@@ -430,23 +464,27 @@ where
         expected: Precondition,
     ) -> Result<u64, ServiceError> {
         let id = parse_id(customer_id)?;
-        let outcome = self.repo.deactivate(&id, &expected).await?;
+        let outcome = self.store.deactivate(&id, &expected).await?;
         self.written(&id, outcome).await
     }
 
     async fn delete(&self, customer_id: &str, expected: Precondition) -> Result<(), ServiceError> {
         let id = parse_id(customer_id)?;
-        let outcome = self.repo.delete(&id, &expected).await?;
+        let outcome = self.store.delete(&id, &expected).await?;
         self.written(&id, outcome).await
     }
 
     async fn health(&self) -> Result<(), ServiceError> {
-        Ok(self.repo.ping().await?)
+        Ok(self.store.ping().await?)
     }
 
     fn attributed(&self, provenance: Provenance) -> Arc<dyn CustomerUseCases> {
         Arc::new(Self {
-            repo: Arc::new(self.repo.attributed(&provenance)),
+            store: Arc::new(self.store.attributed(&provenance)),
+            reads: Arc::clone(&self.reads),
+            search: Arc::clone(&self.search),
+            statistics: Arc::clone(&self.statistics),
+            history: Arc::clone(&self.history),
             clock: Arc::clone(&self.clock),
             ids: Arc::clone(&self.ids),
             suffixes: Arc::clone(&self.suffixes),
@@ -459,7 +497,7 @@ where
         query: TimelineQuery,
     ) -> Result<Timeline, ServiceError> {
         let id = parse_id(customer_id)?;
-        let events = found(self.repo.timeline(&id, &query).await?)?;
+        let events = found(self.history.timeline(&id, &query).await?)?;
         let full = events.len() == query.limit as usize;
         let next_before = full.then(|| events.last().map(|event| event.id)).flatten();
         Ok(Timeline {
@@ -473,7 +511,7 @@ where
         let deadline = self.clock.now().checked_add_signed(wait);
         loop {
             let events = match self
-                .repo
+                .history
                 .feed(query.after, query.limit, &query.kinds)
                 .await?
             {
@@ -488,7 +526,7 @@ where
                 let next = events.last().map(|event| event.position).or(query.after);
                 return Ok(FeedPage { events, next });
             }
-            self.repo.await_events(left).await;
+            self.history.await_events(left).await;
         }
     }
 
@@ -523,7 +561,11 @@ where
     ) -> Result<Tombstone, ServiceError> {
         let id = parse_id(customer_id)?;
         let reason = ErasureReason::parse(reason.as_deref())?;
-        found(self.repo.erase(&id, reason).await?)
+        let erased = self.store.erase(&id, reason).await?;
+        // Also when there was no customer: an id deleted for good may still be in results
+        // kept from before.
+        self.search.forget_erased().await;
+        found(erased)
     }
 }
 

@@ -1,6 +1,7 @@
 //! PostgreSQL adapter: the diesel schema, embedded migrations, the connection pool and
-//! [`PgCustomerRepository`], the implementation of the domain's `CustomerRepository` and
-//! `DataVersions` ports.
+//! [`PgCustomerRepository`], the implementation of the domain's storage ports
+//! (`CustomerStore`, `CustomerReads`, `CustomerSearch`, `StatisticsSource`,
+//! `CustomerHistory`) and `DataVersions`.
 //!
 //! No database error type crosses the port: unique violations become domain conflicts,
 //! pool and connection failures become "unavailable", anything else "unexpected".

@@ -12,7 +12,7 @@
 //! as new as its version: no search after a commit reuses a result computed before it.
 //!
 //! What it relies on, enforced by the types: the version and the search come from the same
-//! value (`R: CustomerRepository + DataVersions`), and implementing [`DataVersions`]
+//! value (`R: CustomerSearch + DataVersions`), and implementing [`DataVersions`]
 //! promises that the value's reads run outside any transaction a caller holds open. A
 //! search inside such a transaction would see its uncommitted writes, which leave the
 //! version unchanged, and others would be handed them as if committed; a storage bound to a
@@ -41,13 +41,13 @@ use domain::{CustomerPage, DataVersion, RepositoryError, SearchCriteria};
 use crate::Coalescer;
 use crate::shared::Shared;
 
-mod repository;
+mod cached;
 #[cfg(test)]
 mod tests;
 
-pub use repository::CachedSearch;
+pub use cached::CachedSearch;
 
-/// Search results of one data version, shared by every worker's repository.
+/// Search results of one data version, shared by every worker's search port.
 #[derive(Debug)]
 pub struct SearchCache {
     capacity: usize,

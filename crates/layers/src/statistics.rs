@@ -1,7 +1,7 @@
 //! The statistics overview through a [`Coalescer`]: requests that arrive while one overview
 //! is computed share the next computation, which starts after they all arrived.
 //!
-//! What it relies on: the inner repository's `statistics` reads from a snapshot taken when
+//! What it relies on: the inner source's `statistics` reads from a snapshot taken when
 //! it runs (each call a statement of its own, outside any transaction a caller holds), so a
 //! computation that starts after a request arrived sees every write committed before. The
 //! PostgreSQL adapter reads the overview with statements on a pooled connection; its tests
@@ -10,22 +10,13 @@
 
 use std::sync::Arc;
 
-use std::time::Duration;
-
 use async_trait::async_trait;
-use chrono::{DateTime, Utc};
-use domain::{
-    BulkWritten, Customer, CustomerChanges, CustomerDraft, CustomerEvent, CustomerId, CustomerPage,
-    CustomerRepository, CustomerStatistics, ErasureReason, EventKind, FeedPosition, FeedRead,
-    ListQuery, LocationCount, LocationFilter, LocationLevel, PageRequest, Precondition, Provenance,
-    RepositoryError, SearchCriteria, StatisticsWindow, Tags, TimelineQuery, Tombstone, Username,
-    Verification, Written,
-};
+use domain::{CustomerStatistics, RepositoryError, StatisticsSource, StatisticsWindow};
 
 use crate::Coalescer;
 use crate::shared::Shared;
 
-/// The overview coalescer that every worker's repository shares.
+/// The overview coalescer that every worker's statistics port shares.
 pub type StatisticsCoalescer = Coalescer<StatisticsWindow, Shared<CustomerStatistics>>;
 
 /// A batch's window: its latest request's, so the counts of today, the week and the month
@@ -37,7 +28,7 @@ fn latest(held: &mut StatisticsWindow, new: StatisticsWindow) {
     }
 }
 
-/// A repository whose statistics are coalesced; everything else goes straight through.
+/// A statistics source whose computations are coalesced.
 #[derive(Debug, Clone)]
 pub struct CoalescedStatistics<R> {
     inner: R,
@@ -45,7 +36,7 @@ pub struct CoalescedStatistics<R> {
 }
 
 impl<R> CoalescedStatistics<R> {
-    /// A coalescer to share between the repositories of one process.
+    /// A coalescer to share between the statistics ports of one process.
     #[must_use]
     pub fn coalescer() -> Arc<StatisticsCoalescer> {
         Arc::new(Coalescer::new(latest))
@@ -58,7 +49,7 @@ impl<R> CoalescedStatistics<R> {
 }
 
 #[async_trait]
-impl<R: CustomerRepository> CustomerRepository for CoalescedStatistics<R> {
+impl<R: StatisticsSource> StatisticsSource for CoalescedStatistics<R> {
     async fn statistics(
         &self,
         window: &StatisticsWindow,
@@ -70,167 +61,13 @@ impl<R: CustomerRepository> CustomerRepository for CoalescedStatistics<R> {
             .await
             .map_err(|error| RepositoryError::clone(&error))
     }
-
-    async fn insert(
-        &self,
-        customer_id: &CustomerId,
-        username: &Username,
-        draft: &CustomerDraft,
-    ) -> Result<Customer, RepositoryError> {
-        self.inner.insert(customer_id, username, draft).await
-    }
-
-    async fn taken_usernames(&self, candidates: &[String]) -> Result<Vec<String>, RepositoryError> {
-        self.inner.taken_usernames(candidates).await
-    }
-
-    async fn find_by_customer_id(
-        &self,
-        id: &CustomerId,
-    ) -> Result<Option<Customer>, RepositoryError> {
-        self.inner.find_by_customer_id(id).await
-    }
-
-    async fn find_by_username(&self, username: &str) -> Result<Option<Customer>, RepositoryError> {
-        self.inner.find_by_username(username).await
-    }
-
-    async fn find_by_email(&self, email: &str) -> Result<Option<Customer>, RepositoryError> {
-        self.inner.find_by_email(email).await
-    }
-
-    async fn list(&self, query: &ListQuery) -> Result<CustomerPage, RepositoryError> {
-        self.inner.list(query).await
-    }
-
-    async fn search(&self, criteria: &SearchCriteria) -> Result<CustomerPage, RepositoryError> {
-        self.inner.search(criteria).await
-    }
-
-    async fn update(
-        &self,
-        id: &CustomerId,
-        changes: &CustomerChanges,
-        expected: &Precondition,
-    ) -> Result<Written<Customer>, RepositoryError> {
-        self.inner.update(id, changes, expected).await
-    }
-
-    async fn bulk_update(
-        &self,
-        targets: &[(CustomerId, Option<u64>)],
-        changes: &CustomerChanges,
-    ) -> Result<BulkWritten, RepositoryError> {
-        self.inner.bulk_update(targets, changes).await
-    }
-
-    async fn mark_verified(
-        &self,
-        id: &CustomerId,
-        what: Verification,
-        expected: &Precondition,
-    ) -> Result<Written<u64>, RepositoryError> {
-        self.inner.mark_verified(id, what, expected).await
-    }
-
-    async fn record_login(
-        &self,
-        id: &CustomerId,
-        at: DateTime<Utc>,
-        expected: &Precondition,
-    ) -> Result<Written<u64>, RepositoryError> {
-        self.inner.record_login(id, at, expected).await
-    }
-
-    async fn find_by_tags(
-        &self,
-        tags: &Tags,
-        page: &PageRequest,
-    ) -> Result<Vec<Customer>, RepositoryError> {
-        self.inner.find_by_tags(tags, page).await
-    }
-
-    async fn find_by_location(
-        &self,
-        filter: &LocationFilter,
-        page: &PageRequest,
-    ) -> Result<Vec<Customer>, RepositoryError> {
-        self.inner.find_by_location(filter, page).await
-    }
-
-    async fn locations(
-        &self,
-        level: LocationLevel,
-        country: Option<String>,
-    ) -> Result<Vec<LocationCount>, RepositoryError> {
-        self.inner.locations(level, country).await
-    }
-
-    async fn deactivate(
-        &self,
-        id: &CustomerId,
-        expected: &Precondition,
-    ) -> Result<Written<u64>, RepositoryError> {
-        self.inner.deactivate(id, expected).await
-    }
-
-    async fn delete(
-        &self,
-        id: &CustomerId,
-        expected: &Precondition,
-    ) -> Result<Written<()>, RepositoryError> {
-        self.inner.delete(id, expected).await
-    }
-
-    async fn ping(&self) -> Result<(), RepositoryError> {
-        self.inner.ping().await
-    }
-
-    fn attributed(&self, provenance: &Provenance) -> Self {
-        Self {
-            inner: self.inner.attributed(provenance),
-            coalescer: Arc::clone(&self.coalescer),
-        }
-    }
-
-    async fn timeline(
-        &self,
-        id: &CustomerId,
-        query: &TimelineQuery,
-    ) -> Result<Option<Vec<CustomerEvent>>, RepositoryError> {
-        self.inner.timeline(id, query).await
-    }
-
-    async fn feed(
-        &self,
-        after: Option<FeedPosition>,
-        limit: u32,
-        kinds: &[EventKind],
-    ) -> Result<FeedRead, RepositoryError> {
-        self.inner.feed(after, limit, kinds).await
-    }
-
-    async fn await_events(&self, at_most: Duration) {
-        self.inner.await_events(at_most).await;
-    }
-
-    async fn erase(
-        &self,
-        id: &CustomerId,
-        reason: Option<ErasureReason>,
-    ) -> Result<Option<Tombstone>, RepositoryError> {
-        self.inner.erase(id, reason).await
-    }
-
-    async fn erasure(&self, id: &CustomerId) -> Result<Option<Tombstone>, RepositoryError> {
-        self.inner.erasure(id).await
-    }
 }
 
 #[cfg(test)]
 mod tests {
     use chrono::TimeZone;
-    use domain::{MockCustomerRepository, Verification};
+    use chrono::Utc;
+    use domain::MockStatisticsSource;
 
     use super::*;
 
@@ -247,7 +84,7 @@ mod tests {
 
     #[tokio::test]
     async fn each_overview_asked_alone_is_computed_with_its_window() {
-        let mut inner = MockCustomerRepository::new();
+        let mut inner = MockStatisticsSource::new();
         let mut seq = mockall::Sequence::new();
         for (hour, total) in [(9, 5), (10, 6)] {
             inner
@@ -264,7 +101,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_failure_reaches_the_caller_with_its_kind() {
-        let mut inner = MockCustomerRepository::new();
+        let mut inner = MockStatisticsSource::new();
         inner
             .expect_statistics()
             .times(1)
@@ -283,57 +120,5 @@ mod tests {
         assert_eq!(held, window_at(10));
         latest(&mut held, window_at(11));
         assert_eq!(held, window_at(11));
-    }
-
-    #[tokio::test]
-    async fn every_other_operation_goes_straight_to_the_inner_repository() {
-        let id = CustomerId::parse("CUST_0000ABCD").unwrap();
-        let mut inner = MockCustomerRepository::new();
-        inner
-            .expect_mark_verified()
-            .withf(|id, what, expected| {
-                id.as_str() == "CUST_0000ABCD"
-                    && *what == Verification::Phone
-                    && *expected == Precondition::Any
-            })
-            .times(1)
-            .returning(|_, _, _| Ok(Written::Done(2)));
-        inner
-            .expect_delete()
-            .withf(|id, expected| {
-                id.as_str() == "CUST_0000ABCD" && *expected == Precondition::version(7)
-            })
-            .times(1)
-            .returning(|_, _| Ok(Written::Stale { current: 8 }));
-        inner
-            .expect_locations()
-            .withf(|level, country| {
-                *level == LocationLevel::City && country.as_deref() == Some("Norway")
-            })
-            .times(1)
-            .returning(|_, _| {
-                Ok(vec![LocationCount {
-                    name: "Oslo".into(),
-                    count: 3,
-                }])
-            });
-        inner.expect_ping().times(1).returning(|| Ok(()));
-        let repo = CoalescedStatistics::new(inner, CoalescedStatistics::<()>::coalescer());
-        assert_eq!(
-            repo.mark_verified(&id, Verification::Phone, &Precondition::Any)
-                .await
-                .unwrap(),
-            Written::Done(2)
-        );
-        assert_eq!(
-            repo.delete(&id, &Precondition::version(7)).await.unwrap(),
-            Written::Stale { current: 8 }
-        );
-        let cities = repo
-            .locations(LocationLevel::City, Some("Norway".into()))
-            .await
-            .unwrap();
-        assert_eq!(cities[0].count, 3);
-        repo.ping().await.unwrap();
     }
 }

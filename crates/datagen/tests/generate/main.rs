@@ -17,7 +17,7 @@ use datagen::{GeneratorOptions, GeneratorReport, generate_customers};
 use diesel::QueryableByName;
 use diesel::sql_types::{BigInt, Text};
 use diesel_async::{RunQueryDsl, SimpleAsyncConnection};
-use domain::{Customer, CustomerRepository, ListQuery, PageRequest};
+use domain::{Customer, CustomerReads, ListQuery, PageRequest};
 
 use support::TestDatabase;
 

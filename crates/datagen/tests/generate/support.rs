@@ -3,7 +3,7 @@
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
-use domain::{Customer, CustomerDraft, CustomerId, CustomerRepository, Email, Tags, Username};
+use domain::{Customer, CustomerDraft, CustomerId, CustomerStore, Email, Tags, Username};
 use infra_postgres::{PgCustomerRepository, Pool, PoolSettings, build_pool};
 
 /// A database of its own (dropped with this value), with a small pool over it.

@@ -5,7 +5,7 @@
 //! statistics count stay, so totals and distributions do not shift. Every personal field
 //! goes, from the customer and from every other place the storage kept it (the history's
 //! values, stored idempotent answers); which place does what is the storage's to know (see
-//! [`crate::CustomerRepository::erase`]).
+//! [`crate::CustomerStore::erase`]).
 
 use chrono::{DateTime, Utc};
 

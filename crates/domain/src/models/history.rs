@@ -1,7 +1,7 @@
 //! Change history: who changed a customer, when, and what; and the feed of every change.
 //!
 //! Events are the storage's to record, in the transaction of each change (see
-//! [`crate::CustomerRepository`]); the use cases read them back.
+//! [`crate::CustomerStore`]); the use cases read them back.
 
 use std::collections::BTreeMap;
 use std::fmt;

@@ -3,8 +3,9 @@
 
 use chrono::{DateTime, Utc};
 
+use super::tests::Mocks;
 use super::*;
-use crate::ports::{MockClock, MockCustomerRepository, MockIdSource, MockSuffixSource};
+use crate::ports::{MockClock, MockIdSource, MockSuffixSource};
 
 fn at(instant: &str) -> MockClock {
     let now: DateTime<Utc> = instant.parse().unwrap();
@@ -13,7 +14,7 @@ fn at(instant: &str) -> MockClock {
     c
 }
 
-fn service(repo: MockCustomerRepository, clock: MockClock) -> impl CustomerUseCases {
+fn service(repo: Mocks, clock: MockClock) -> impl CustomerUseCases {
     CustomerService::with_sources(repo, clock, MockIdSource::new(), MockSuffixSource::new())
 }
 
@@ -26,12 +27,15 @@ fn stats(total: u64) -> CustomerStatistics {
 
 #[tokio::test]
 async fn every_call_asks_the_repository_so_a_write_shows_at_once() {
-    let mut repo = MockCustomerRepository::new();
+    let mut repo = Mocks::default();
     let mut calls = 0;
-    repo.expect_statistics().times(3).returning(move |_| {
-        calls += 1;
-        Ok(stats(calls))
-    });
+    repo.statistics
+        .expect_statistics()
+        .times(3)
+        .returning(move |_| {
+            calls += 1;
+            Ok(stats(calls))
+        });
     let service = service(repo, at("2024-06-01T12:00:00Z"));
     for expected in 1..=3 {
         assert_eq!(
@@ -43,8 +47,9 @@ async fn every_call_asks_the_repository_so_a_write_shows_at_once() {
 
 #[tokio::test]
 async fn the_window_ends_now_and_starts_at_midnight_utc_7_and_30_days_back() {
-    let mut repo = MockCustomerRepository::new();
-    repo.expect_statistics()
+    let mut repo = Mocks::default();
+    repo.statistics
+        .expect_statistics()
         .withf(|w| {
             w.now.to_rfc3339() == "2024-06-01T12:30:00+00:00"
                 && w.today_start.to_rfc3339() == "2024-06-01T00:00:00+00:00"
@@ -59,8 +64,9 @@ async fn the_window_ends_now_and_starts_at_midnight_utc_7_and_30_days_back() {
 
 #[tokio::test]
 async fn an_unavailable_repository_is_reported_as_unavailable() {
-    let mut repo = MockCustomerRepository::new();
-    repo.expect_statistics()
+    let mut repo = Mocks::default();
+    repo.statistics
+        .expect_statistics()
         .times(1)
         .returning(|_| Err(RepositoryError::Unavailable("down".into())));
     let service = service(repo, at("2024-06-01T12:00:00Z"));

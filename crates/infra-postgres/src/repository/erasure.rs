@@ -63,7 +63,7 @@ impl TombstoneRow {
     }
 }
 
-/// Erases the customer (see [`domain::CustomerRepository::erase`]); `None` when there is
+/// Erases the customer (see [`domain::CustomerStore::erase`]); `None` when there is
 /// no such customer.
 pub(super) async fn erase(
     conn: &mut AsyncPgConnection,

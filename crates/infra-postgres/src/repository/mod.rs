@@ -1,4 +1,4 @@
-//! [`PgCustomerRepository`]: the domain's `CustomerRepository` and `DataVersions` over a
+//! [`PgCustomerRepository`]: the domain's five storage ports and `DataVersions` over a
 //! diesel-async pool.
 //!
 //! Every method of [`PgCustomerRepository`] takes one connection from the pool and runs its
@@ -33,11 +33,12 @@ use chrono::{DateTime, Utc};
 use diesel_async::AsyncPgConnection;
 use diesel_async::pooled_connection::deadpool::Object;
 use domain::{
-    BulkWritten, Customer, CustomerChanges, CustomerDraft, CustomerEvent, CustomerId, CustomerPage,
-    CustomerRepository, CustomerStatistics, ErasureReason, EventKind, FeedPosition, FeedRead,
-    ListQuery, LocationCount, LocationFilter, LocationLevel, PageRequest, Precondition, Provenance,
-    RepositoryError, SearchCriteria, StatisticsWindow, Tags, TimelineQuery, Tombstone, Username,
-    Verification, Written,
+    BulkWritten, Customer, CustomerChanges, CustomerDraft, CustomerEvent, CustomerHistory,
+    CustomerId, CustomerPage, CustomerReads, CustomerSearch, CustomerStatistics, CustomerStore,
+    ErasureReason, EventKind, FeedPosition, FeedRead, ListQuery, LocationCount, LocationFilter,
+    LocationLevel, PageRequest, Precondition, Provenance, RepositoryError, SearchCriteria,
+    StatisticsSource, StatisticsWindow, Tags, TimelineQuery, Tombstone, Username, Verification,
+    Written,
 };
 
 use crate::errors::from_pool;
@@ -280,7 +281,7 @@ impl Connections for Pooled {
 pub struct PgCustomerRepository<C: Connections = Pooled> {
     connections: C,
     /// Recorded with every change written through this value (see
-    /// [`CustomerRepository::attributed`]).
+    /// [`CustomerStore::attributed`]).
     provenance: Arc<Provenance>,
 }
 
@@ -351,7 +352,7 @@ fn woken<T>(result: Result<T, RepositoryError>) -> Result<T, RepositoryError> {
 }
 
 #[async_trait]
-impl<C: Connections> CustomerRepository for PgCustomerRepository<C> {
+impl<C: Connections> CustomerStore for PgCustomerRepository<C> {
     #[tracing::instrument(level = "debug", name = "db.insert", skip_all)]
     async fn insert(
         &self,
@@ -384,38 +385,6 @@ impl<C: Connections> CustomerRepository for PgCustomerRepository<C> {
             conn,
             reads::taken_usernames(&mut conn, candidates).await
         )
-    }
-
-    #[tracing::instrument(level = "debug", name = "db.find_by_customer_id", skip_all)]
-    async fn find_by_customer_id(
-        &self,
-        id: &CustomerId,
-    ) -> Result<Option<Customer>, RepositoryError> {
-        read!(self, conn, reads::find_by_customer_id(&mut conn, id).await)
-    }
-
-    #[tracing::instrument(level = "debug", name = "db.find_by_username", skip_all)]
-    async fn find_by_username(&self, username: &str) -> Result<Option<Customer>, RepositoryError> {
-        read!(
-            self,
-            conn,
-            reads::find_by_username(&mut conn, username).await
-        )
-    }
-
-    #[tracing::instrument(level = "debug", name = "db.find_by_email", skip_all)]
-    async fn find_by_email(&self, email: &str) -> Result<Option<Customer>, RepositoryError> {
-        read!(self, conn, reads::find_by_email(&mut conn, email).await)
-    }
-
-    #[tracing::instrument(level = "debug", name = "db.list", skip_all)]
-    async fn list(&self, query: &ListQuery) -> Result<CustomerPage, RepositoryError> {
-        read!(self, conn, reads::list(&conn, query).await)
-    }
-
-    #[tracing::instrument(level = "debug", name = "db.search", skip_all)]
-    async fn search(&self, criteria: &SearchCriteria) -> Result<CustomerPage, RepositoryError> {
-        read!(self, conn, search::search(&conn, criteria).await)
     }
 
     #[tracing::instrument(level = "debug", name = "db.update", skip_all)]
@@ -497,49 +466,6 @@ impl<C: Connections> CustomerRepository for PgCustomerRepository<C> {
         )
     }
 
-    #[tracing::instrument(level = "debug", name = "db.statistics", skip_all)]
-    async fn statistics(
-        &self,
-        window: &StatisticsWindow,
-    ) -> Result<CustomerStatistics, RepositoryError> {
-        call!(self, conn, statistics::statistics(&conn, window).await)
-    }
-
-    #[tracing::instrument(level = "debug", name = "db.find_by_tags", skip_all)]
-    async fn find_by_tags(
-        &self,
-        tags: &Tags,
-        page: &PageRequest,
-    ) -> Result<Vec<Customer>, RepositoryError> {
-        read!(self, conn, reads::find_by_tags(&mut conn, tags, page).await)
-    }
-
-    #[tracing::instrument(level = "debug", name = "db.find_by_location", skip_all)]
-    async fn find_by_location(
-        &self,
-        filter: &LocationFilter,
-        page: &PageRequest,
-    ) -> Result<Vec<Customer>, RepositoryError> {
-        read!(
-            self,
-            conn,
-            reads::find_by_location(&mut conn, filter, page).await
-        )
-    }
-
-    #[tracing::instrument(level = "debug", name = "db.locations", skip_all)]
-    async fn locations(
-        &self,
-        level: LocationLevel,
-        country: Option<String>,
-    ) -> Result<Vec<LocationCount>, RepositoryError> {
-        read!(
-            self,
-            conn,
-            statistics::locations(&conn, level, country.as_deref()).await
-        )
-    }
-
     #[tracing::instrument(level = "debug", name = "db.deactivate", skip_all)]
     async fn deactivate(
         &self,
@@ -591,6 +517,114 @@ impl<C: Connections> CustomerRepository for PgCustomerRepository<C> {
         }
     }
 
+    #[tracing::instrument(level = "debug", name = "db.erase", skip_all)]
+    async fn erase(
+        &self,
+        id: &CustomerId,
+        reason: Option<ErasureReason>,
+    ) -> Result<Option<Tombstone>, RepositoryError> {
+        let attribution = self.attribution(Some(EventKind::Erased));
+        writing!(
+            self,
+            conn,
+            guarded = false,
+            &attribution,
+            erasure::erase(&mut conn, id, reason.as_ref(), &attribution).await
+        )
+    }
+}
+
+#[async_trait]
+impl<C: Connections> CustomerReads for PgCustomerRepository<C> {
+    #[tracing::instrument(level = "debug", name = "db.find_by_customer_id", skip_all)]
+    async fn find_by_customer_id(
+        &self,
+        id: &CustomerId,
+    ) -> Result<Option<Customer>, RepositoryError> {
+        read!(self, conn, reads::find_by_customer_id(&mut conn, id).await)
+    }
+
+    #[tracing::instrument(level = "debug", name = "db.find_by_username", skip_all)]
+    async fn find_by_username(&self, username: &str) -> Result<Option<Customer>, RepositoryError> {
+        read!(
+            self,
+            conn,
+            reads::find_by_username(&mut conn, username).await
+        )
+    }
+
+    #[tracing::instrument(level = "debug", name = "db.find_by_email", skip_all)]
+    async fn find_by_email(&self, email: &str) -> Result<Option<Customer>, RepositoryError> {
+        read!(self, conn, reads::find_by_email(&mut conn, email).await)
+    }
+
+    #[tracing::instrument(level = "debug", name = "db.list", skip_all)]
+    async fn list(&self, query: &ListQuery) -> Result<CustomerPage, RepositoryError> {
+        read!(self, conn, reads::list(&conn, query).await)
+    }
+
+    #[tracing::instrument(level = "debug", name = "db.find_by_tags", skip_all)]
+    async fn find_by_tags(
+        &self,
+        tags: &Tags,
+        page: &PageRequest,
+    ) -> Result<Vec<Customer>, RepositoryError> {
+        read!(self, conn, reads::find_by_tags(&mut conn, tags, page).await)
+    }
+
+    #[tracing::instrument(level = "debug", name = "db.find_by_location", skip_all)]
+    async fn find_by_location(
+        &self,
+        filter: &LocationFilter,
+        page: &PageRequest,
+    ) -> Result<Vec<Customer>, RepositoryError> {
+        read!(
+            self,
+            conn,
+            reads::find_by_location(&mut conn, filter, page).await
+        )
+    }
+
+    #[tracing::instrument(level = "debug", name = "db.locations", skip_all)]
+    async fn locations(
+        &self,
+        level: LocationLevel,
+        country: Option<String>,
+    ) -> Result<Vec<LocationCount>, RepositoryError> {
+        read!(
+            self,
+            conn,
+            statistics::locations(&conn, level, country.as_deref()).await
+        )
+    }
+
+    #[tracing::instrument(level = "debug", name = "db.erasure", skip_all)]
+    async fn erasure(&self, id: &CustomerId) -> Result<Option<Tombstone>, RepositoryError> {
+        read!(self, conn, erasure::erasure(&mut conn, id).await)
+    }
+}
+
+#[async_trait]
+impl<C: Connections> CustomerSearch for PgCustomerRepository<C> {
+    #[tracing::instrument(level = "debug", name = "db.search", skip_all)]
+    async fn search(&self, criteria: &SearchCriteria) -> Result<CustomerPage, RepositoryError> {
+        read!(self, conn, search::search(&conn, criteria).await)
+    }
+}
+
+#[async_trait]
+impl<C: Connections> StatisticsSource for PgCustomerRepository<C> {
+    #[tracing::instrument(level = "debug", name = "db.statistics", skip_all)]
+    async fn statistics(
+        &self,
+        window: &StatisticsWindow,
+    ) -> Result<CustomerStatistics, RepositoryError> {
+        call!(self, conn, statistics::statistics(&conn, window).await)
+    }
+}
+
+#[async_trait]
+impl<C: Connections> CustomerHistory for PgCustomerRepository<C> {
     #[tracing::instrument(level = "debug", name = "db.timeline", skip_all)]
     async fn timeline(
         &self,
@@ -618,26 +652,5 @@ impl<C: Connections> CustomerRepository for PgCustomerRepository<C> {
 
     async fn await_events(&self, at_most: Duration) {
         history::await_events(at_most).await;
-    }
-
-    #[tracing::instrument(level = "debug", name = "db.erase", skip_all)]
-    async fn erase(
-        &self,
-        id: &CustomerId,
-        reason: Option<ErasureReason>,
-    ) -> Result<Option<Tombstone>, RepositoryError> {
-        let attribution = self.attribution(Some(EventKind::Erased));
-        writing!(
-            self,
-            conn,
-            guarded = false,
-            &attribution,
-            erasure::erase(&mut conn, id, reason.as_ref(), &attribution).await
-        )
-    }
-
-    #[tracing::instrument(level = "debug", name = "db.erasure", skip_all)]
-    async fn erasure(&self, id: &CustomerId) -> Result<Option<Tombstone>, RepositoryError> {
-        read!(self, conn, erasure::erasure(&mut conn, id).await)
     }
 }

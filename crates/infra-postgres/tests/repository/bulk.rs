@@ -1,6 +1,6 @@
 //! `bulk_update`: one atomic statement, reporting which of the ids existed.
 
-use domain::{CustomerChanges, CustomerId, CustomerRepository, Email, Patch, Tags};
+use domain::{CustomerChanges, CustomerId, CustomerReads, CustomerStore, Email, Patch, Tags};
 
 use crate::support::{ctx, person, unpinned};
 

@@ -9,8 +9,9 @@ use diesel::QueryableByName;
 use diesel::sql_types::{BigInt, Double, Nullable, Text, Timestamptz};
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl, SimpleAsyncConnection};
 use domain::{
-    CustomerChanges, CustomerDraft, CustomerId, CustomerRepository, CustomerStatistics, Gender,
-    ListQuery, LocationCount, LocationLevel, Patch, Precondition, StatisticsWindow, Verification,
+    CustomerChanges, CustomerDraft, CustomerId, CustomerReads, CustomerStatistics, CustomerStore,
+    Gender, ListQuery, LocationCount, LocationLevel, Patch, Precondition, StatisticsSource,
+    StatisticsWindow, Verification,
 };
 use futures::future::join_all;
 use infra_postgres::PgCustomerRepository;

@@ -8,9 +8,10 @@ use chrono::{NaiveDate, Utc};
 use diesel::sql_types::{Nullable, Text};
 use diesel_async::RunQueryDsl;
 use domain::{
-    Customer, CustomerChanges, CustomerRepository, Email, ErasureReason, EventKind, FieldValue,
-    Gender, ListQuery, LocationFilter, LocationLevel, Patch, Precondition, SearchCriteria,
-    StatisticsWindow, Tags, TimelineQuery, Verification, Written,
+    Customer, CustomerChanges, CustomerHistory, CustomerReads, CustomerSearch, CustomerStore,
+    Email, ErasureReason, EventKind, FieldValue, Gender, ListQuery, LocationFilter, LocationLevel,
+    Patch, Precondition, SearchCriteria, StatisticsSource, StatisticsWindow, Tags, TimelineQuery,
+    Verification, Written,
 };
 use infra_postgres::{PgTransaction, ReplayRecord};
 

@@ -1,6 +1,6 @@
 //! Verification flags, last login, soft and hard delete.
 
-use domain::{CustomerId, CustomerRepository, Precondition, Verification};
+use domain::{CustomerId, CustomerReads, CustomerStore, Precondition, Verification};
 
 use crate::support::{Outcome, at, ctx, person};
 

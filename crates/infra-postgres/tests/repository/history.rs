@@ -6,9 +6,9 @@ use std::time::Duration;
 
 use chrono::Utc;
 use domain::{
-    CustomerChanges, CustomerEvent, CustomerId, CustomerRepository, EventKind, FeedPosition,
-    FeedRead, FieldChange, FieldValue, Patch, Precondition, Provenance, TimelineQuery,
-    Verification, Written,
+    CustomerChanges, CustomerEvent, CustomerHistory, CustomerId, CustomerReads, CustomerStore,
+    EventKind, FeedPosition, FeedRead, FieldChange, FieldValue, Patch, Precondition, Provenance,
+    TimelineQuery, Verification, Written,
 };
 use infra_postgres::{PgTransaction, feed_lag, purge_events};
 
@@ -28,7 +28,7 @@ fn newest(limit: u32) -> TimelineQuery {
     }
 }
 
-async fn timeline(repo: &impl CustomerRepository, id: &CustomerId) -> Vec<CustomerEvent> {
+async fn timeline(repo: &impl CustomerHistory, id: &CustomerId) -> Vec<CustomerEvent> {
     repo.timeline(id, &newest(1000)).await.unwrap().unwrap()
 }
 

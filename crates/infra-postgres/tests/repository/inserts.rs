@@ -1,7 +1,7 @@
 //! Inserting customers and the unique constraints that guard it.
 
 use chrono::NaiveDate;
-use domain::{Conflict, CustomerRepository, Gender, Phone, RepositoryError, Tags};
+use domain::{Conflict, CustomerReads, CustomerStore, Gender, Phone, RepositoryError, Tags};
 
 use crate::support::{ctx, draft, insert, next_customer_id, username_for};
 

@@ -1,6 +1,6 @@
 //! `list`: pages by id, from an offset or a cursor, with the total of the same filter.
 
-use domain::{Cursor, CustomerRepository, ListQuery, Precondition};
+use domain::{Cursor, CustomerReads, CustomerStore, ListQuery, Precondition};
 
 use crate::support::{Outcome, analyze, ctx, delete_all_but, ids, insert_many, page, person};
 

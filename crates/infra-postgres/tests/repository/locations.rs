@@ -1,6 +1,6 @@
 //! Customers by tags and by place, and the distinct places with their counts.
 
-use domain::{CustomerRepository, LocationCount, LocationFilter, LocationLevel, Tags};
+use domain::{CustomerReads, LocationCount, LocationFilter, LocationLevel, Tags};
 
 use crate::support::{Ctx, ctx, draft, ids, insert, page};
 

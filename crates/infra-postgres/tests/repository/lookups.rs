@@ -1,6 +1,6 @@
 //! Finding one customer, and which usernames are taken.
 
-use domain::{CustomerId, CustomerRepository};
+use domain::{CustomerId, CustomerReads, CustomerStore};
 
 use crate::support::{ctx, draft, insert, person};
 

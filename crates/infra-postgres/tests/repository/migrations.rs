@@ -5,7 +5,7 @@ use crate::support::TestDatabase;
 use diesel::QueryableByName;
 use diesel::sql_types::Text;
 use diesel_async::RunQueryDsl;
-use domain::CustomerRepository;
+use domain::CustomerStore;
 use domain::Precondition;
 use infra_postgres::{PoolSettings, build_pool, revert_all_migrations, run_migrations};
 

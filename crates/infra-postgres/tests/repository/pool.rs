@@ -6,7 +6,7 @@ use std::time::Duration;
 use diesel::QueryableByName;
 use diesel::sql_types::Text;
 use diesel_async::RunQueryDsl;
-use domain::{CustomerRepository, RepositoryError};
+use domain::{CustomerReads, CustomerStore, RepositoryError};
 use infra_postgres::{PgCustomerRepository, PoolSettings, build_pool, pool_status};
 
 use crate::support::ctx;

@@ -3,7 +3,10 @@
 use std::cmp::Ordering;
 
 use chrono::{DateTime, SecondsFormat, Utc};
-use domain::{Customer, CustomerRepository, Precondition, SearchCriteria, SortField, SortOrder};
+use domain::{
+    Customer, CustomerReads, CustomerSearch, CustomerStore, Precondition, SearchCriteria,
+    SortField, SortOrder,
+};
 
 use crate::support::{Ctx, Outcome, at, ctx, draft, ids, insert, set_created_at};
 

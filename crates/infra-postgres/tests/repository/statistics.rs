@@ -3,8 +3,8 @@
 use chrono::NaiveDate;
 use diesel_async::RunQueryDsl;
 use domain::{
-    CustomerChanges, CustomerRepository, CustomerStatistics, Gender, LocationCount, Precondition,
-    StatisticsWindow,
+    CustomerChanges, CustomerStatistics, CustomerStore, Gender, LocationCount, Precondition,
+    StatisticsSource, StatisticsWindow,
 };
 
 use crate::support::{Outcome, at, ctx, draft, insert, insert_many, set_created_at};

@@ -9,7 +9,7 @@ use chrono::{DateTime, TimeZone, Utc};
 use diesel::sql_types::{BigInt, Text, Timestamptz};
 use diesel_async::RunQueryDsl;
 use domain::{
-    Customer, CustomerDraft, CustomerId, CustomerRepository, Email, PageRequest, Tags, Username,
+    Customer, CustomerDraft, CustomerId, CustomerStore, Email, PageRequest, Tags, Username,
 };
 use infra_postgres::{PgCustomerRepository, Pool, PoolSettings, build_pool};
 
@@ -126,7 +126,7 @@ pub fn username_for(id: &CustomerId) -> Username {
 }
 
 /// Inserts the draft with fresh ids.
-pub async fn insert(repo: &impl CustomerRepository, draft: &CustomerDraft) -> Customer {
+pub async fn insert(repo: &impl CustomerStore, draft: &CustomerDraft) -> Customer {
     let id = next_customer_id();
     repo.insert(&id, &username_for(&id), draft).await.unwrap()
 }

@@ -2,8 +2,8 @@
 
 use chrono::NaiveDate;
 use domain::{
-    Conflict, CustomerChanges, CustomerId, CustomerRepository, Email, Gender, Patch, Phone,
-    Precondition, RepositoryError, Tags,
+    Conflict, CustomerChanges, CustomerId, CustomerReads, CustomerStore, Email, Gender, Patch,
+    Phone, Precondition, RepositoryError, Tags,
 };
 
 use crate::support::{Outcome, ctx, draft, insert, person};

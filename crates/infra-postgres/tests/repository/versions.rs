@@ -3,7 +3,8 @@
 
 use chrono::Duration;
 use domain::{
-    CustomerChanges, CustomerId, CustomerRepository, Patch, Precondition, Verification, Written,
+    CustomerChanges, CustomerId, CustomerReads, CustomerStore, Patch, Precondition, Verification,
+    Written,
 };
 use infra_postgres::{PgTransaction, ReplayRecord, purge_replays};
 

@@ -20,8 +20,9 @@ fn notes_patch() -> CustomerPatch {
 
 #[tokio::test]
 async fn bulk_update_reports_each_id_that_failed_and_updates_the_rest() {
-    let mut repo = MockCustomerRepository::new();
-    repo.expect_bulk_update()
+    let mut repo = Mocks::default();
+    repo.store
+        .expect_bulk_update()
         .withf(|ids, _| ids.len() == 2)
         .times(1)
         .returning(|ids, _| {
@@ -55,8 +56,9 @@ async fn bulk_update_reports_each_id_that_failed_and_updates_the_rest() {
 
 #[tokio::test]
 async fn bulk_update_counts_a_repeated_id_once() {
-    let mut repo = MockCustomerRepository::new();
-    repo.expect_bulk_update()
+    let mut repo = Mocks::default();
+    repo.store
+        .expect_bulk_update()
         .withf(|ids, _| ids.len() == 1)
         .returning(|targets, _| Ok(all_changed(targets)));
     let report = service(repo)
@@ -73,7 +75,7 @@ async fn bulk_update_cannot_set_email() {
         ..CustomerPatch::default()
     };
     let got = violations(
-        service(MockCustomerRepository::new())
+        service(Mocks::default())
             .bulk_update(bulk(&["CUST_A1B2C3D4"], updates))
             .await
             .unwrap_err(),
@@ -88,7 +90,7 @@ async fn bulk_update_validates_the_changes_with_their_path() {
         ..CustomerPatch::default()
     };
     let got = violations(
-        service(MockCustomerRepository::new())
+        service(Mocks::default())
             .bulk_update(bulk(&["CUST_A1B2C3D4"], updates))
             .await
             .unwrap_err(),
@@ -98,7 +100,7 @@ async fn bulk_update_validates_the_changes_with_their_path() {
 
 #[tokio::test]
 async fn bulk_update_needs_between_1_and_1000_ids() {
-    let svc = service(MockCustomerRepository::new());
+    let svc = service(Mocks::default());
     assert!(svc.bulk_update(bulk(&[], notes_patch())).await.is_err());
     let many: Vec<String> = (0..=BulkUpdate::MAX_IDS)
         .map(|i| format!("CUST_{i:08X}"))
@@ -116,7 +118,7 @@ async fn bulk_update_needs_between_1_and_1000_ids() {
 
 #[tokio::test]
 async fn no_ids_and_1001_ids_break_the_count_rule() {
-    let svc = service(MockCustomerRepository::new());
+    let svc = service(Mocks::default());
     let count = vec![("customer_ids".to_owned(), Rule::Count { min: 1, max: 1000 })];
     let none = svc.bulk_update(bulk(&[], notes_patch())).await.unwrap_err();
     assert_eq!(violations(none), count);
@@ -145,8 +147,9 @@ async fn bulk_update_accepts_exactly_1000_ids_and_passes_them_and_the_changes_on
         marketing_emails: Some(false),
         ..CustomerChanges::default()
     };
-    let mut repo = MockCustomerRepository::new();
-    repo.expect_bulk_update()
+    let mut repo = Mocks::default();
+    repo.store
+        .expect_bulk_update()
         .with(eq(expected), eq(changes))
         .times(1)
         .returning(|targets, _| Ok(all_changed(targets)));
@@ -173,7 +176,7 @@ async fn bulk_update_cannot_clear_email_either() {
         ..notes_patch()
     };
     let got = violations(
-        service(MockCustomerRepository::new())
+        service(Mocks::default())
             .bulk_update(bulk(&["CUST_A1B2C3D4"], updates))
             .await
             .unwrap_err(),
@@ -185,13 +188,15 @@ async fn bulk_update_cannot_clear_email_either() {
 async fn a_bulk_update_without_changes_reports_which_customers_exist() {
     let a = CustomerId::parse("CUST_A1B2C3D4").unwrap();
     let b = CustomerId::parse("CUST_B2C3D4E5").unwrap();
-    let mut repo = MockCustomerRepository::new();
-    repo.expect_bulk_update().never();
-    repo.expect_find_by_customer_id()
+    let mut repo = Mocks::default();
+    repo.store.expect_bulk_update().never();
+    repo.reads
+        .expect_find_by_customer_id()
         .with(eq(a))
         .times(1)
         .returning(|_| Ok(Some(crate::models::customer_tests_support::john_doe())));
-    repo.expect_find_by_customer_id()
+    repo.reads
+        .expect_find_by_customer_id()
         .with(eq(b))
         .times(1)
         .returning(|_| Ok(None));
@@ -218,8 +223,9 @@ async fn a_bulk_update_without_changes_reports_which_customers_exist() {
 
 #[tokio::test]
 async fn a_failing_repository_fails_the_bulk_update() {
-    let mut repo = MockCustomerRepository::new();
-    repo.expect_bulk_update()
+    let mut repo = Mocks::default();
+    repo.store
+        .expect_bulk_update()
         .times(1)
         .returning(|_, _| Err(RepositoryError::Unavailable("down".into())));
     let err = service(repo)

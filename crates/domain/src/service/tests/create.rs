@@ -4,11 +4,13 @@ use super::*;
 
 #[tokio::test]
 async fn create_uses_the_bare_base_when_it_is_free() {
-    let mut repo = MockCustomerRepository::new();
-    repo.expect_taken_usernames()
+    let mut repo = Mocks::default();
+    repo.store
+        .expect_taken_usernames()
         .times(1)
         .returning(|_| Ok(vec![]));
-    repo.expect_insert()
+    repo.store
+        .expect_insert()
         .withf(|id, username, draft| {
             id.as_str() == "CUST_00000001"
                 && username.as_str() == "johndoe"
@@ -23,11 +25,13 @@ async fn create_uses_the_bare_base_when_it_is_free() {
 
 #[tokio::test]
 async fn create_picks_the_first_free_suffixed_candidate_when_the_base_is_taken() {
-    let mut repo = MockCustomerRepository::new();
-    repo.expect_taken_usernames()
+    let mut repo = Mocks::default();
+    repo.store
+        .expect_taken_usernames()
         .times(1)
         .returning(|c| Ok(vec![c[0].clone(), c[1].clone()]));
-    repo.expect_insert()
+    repo.store
+        .expect_insert()
         .withf(|_, username, _| username.as_str() == "johndoe1002")
         .times(1)
         .returning(|id, u, d| Ok(stored(id, u, d)));
@@ -39,11 +43,13 @@ async fn create_picks_the_first_free_suffixed_candidate_when_the_base_is_taken()
 async fn ten_thousand_taken_names_still_cost_a_handful_of_queries() {
     // Every candidate of every numeric round is taken: the UUID fallback is used after
     // exactly one query per round.
-    let mut repo = MockCustomerRepository::new();
-    repo.expect_taken_usernames()
+    let mut repo = Mocks::default();
+    repo.store
+        .expect_taken_usernames()
         .times(crate::generators::SUFFIX_DIGITS_BY_ROUND.len())
         .returning(|c| Ok(c.to_vec()));
-    repo.expect_insert()
+    repo.store
+        .expect_insert()
         .withf(|_, username, _| {
             username.as_str().starts_with("johndoe")
                 && username.as_str().len() == "johndoe".len() + 12
@@ -55,22 +61,26 @@ async fn ten_thousand_taken_names_still_cost_a_handful_of_queries() {
 
 #[tokio::test]
 async fn a_username_conflict_at_insert_retries_with_a_new_candidate() {
-    let mut repo = MockCustomerRepository::new();
+    let mut repo = Mocks::default();
     let taken = Arc::new(Mutex::new(Vec::<String>::new()));
     let seen = taken.clone();
-    repo.expect_taken_usernames()
+    repo.store
+        .expect_taken_usernames()
         .returning(move |_| Ok(seen.lock().unwrap().clone()));
     let record = taken.clone();
     let mut first = true;
-    repo.expect_insert().times(2).returning(move |id, u, d| {
-        if first {
-            first = false;
-            record.lock().unwrap().push(u.to_string());
-            Err(RepositoryError::Conflict(Conflict::Username))
-        } else {
-            Ok(stored(id, u, d))
-        }
-    });
+    repo.store
+        .expect_insert()
+        .times(2)
+        .returning(move |id, u, d| {
+            if first {
+                first = false;
+                record.lock().unwrap().push(u.to_string());
+                Err(RepositoryError::Conflict(Conflict::Username))
+            } else {
+                Ok(stored(id, u, d))
+            }
+        });
     let customer = service(repo).create(john()).await.unwrap();
     // The bare base collided at insert; the next round offers the next suffixes.
     assert_eq!(customer.username.as_str(), "johndoe1011");
@@ -78,19 +88,22 @@ async fn a_username_conflict_at_insert_retries_with_a_new_candidate() {
 
 #[tokio::test]
 async fn a_customer_id_collision_retries_with_a_new_id() {
-    let mut repo = MockCustomerRepository::new();
-    repo.expect_taken_usernames().returning(|_| Ok(vec![]));
+    let mut repo = Mocks::default();
+    every_username_free(&mut repo.store);
     let used = Arc::new(Mutex::new(Vec::<String>::new()));
     let record = used.clone();
-    repo.expect_insert().times(2).returning(move |id, u, d| {
-        let mut used = record.lock().unwrap();
-        used.push(id.to_string());
-        if used.len() == 1 {
-            Err(RepositoryError::Conflict(Conflict::CustomerId))
-        } else {
-            Ok(stored(id, u, d))
-        }
-    });
+    repo.store
+        .expect_insert()
+        .times(2)
+        .returning(move |id, u, d| {
+            let mut used = record.lock().unwrap();
+            used.push(id.to_string());
+            if used.len() == 1 {
+                Err(RepositoryError::Conflict(Conflict::CustomerId))
+            } else {
+                Ok(stored(id, u, d))
+            }
+        });
     service(repo).create(john()).await.unwrap();
     let used = used.lock().unwrap();
     assert_ne!(used[0], used[1]);
@@ -98,9 +111,10 @@ async fn a_customer_id_collision_retries_with_a_new_id() {
 
 #[tokio::test]
 async fn endless_collisions_end_after_a_bounded_number_of_attempts() {
-    let mut repo = MockCustomerRepository::new();
-    repo.expect_taken_usernames().returning(|_| Ok(vec![]));
-    repo.expect_insert()
+    let mut repo = Mocks::default();
+    every_username_free(&mut repo.store);
+    repo.store
+        .expect_insert()
         .times(MAX_CREATE_ATTEMPTS)
         .returning(|_, _, _| Err(RepositoryError::Conflict(Conflict::CustomerId)));
     let err = service(repo).create(john()).await.unwrap_err();
@@ -109,9 +123,10 @@ async fn endless_collisions_end_after_a_bounded_number_of_attempts() {
 
 #[tokio::test]
 async fn an_email_conflict_on_create_is_email_taken_without_retry() {
-    let mut repo = MockCustomerRepository::new();
-    repo.expect_taken_usernames().returning(|_| Ok(vec![]));
-    repo.expect_insert()
+    let mut repo = Mocks::default();
+    every_username_free(&mut repo.store);
+    repo.store
+        .expect_insert()
         .times(1)
         .returning(|_, _, _| Err(RepositoryError::Conflict(Conflict::Email)));
     let err = service(repo).create(john()).await.unwrap_err();
@@ -121,8 +136,9 @@ async fn an_email_conflict_on_create_is_email_taken_without_retry() {
 
 #[tokio::test]
 async fn an_unavailable_database_is_reported_as_unavailable() {
-    let mut repo = MockCustomerRepository::new();
-    repo.expect_taken_usernames()
+    let mut repo = Mocks::default();
+    repo.store
+        .expect_taken_usernames()
         .returning(|_| Err(RepositoryError::Unavailable("pool timeout".into())));
     let err = service(repo).create(john()).await.unwrap_err();
     assert!(matches!(err, ServiceError::Unavailable(_)));
@@ -130,9 +146,10 @@ async fn an_unavailable_database_is_reported_as_unavailable() {
 
 #[tokio::test]
 async fn create_trims_and_types_every_field() {
-    let mut repo = MockCustomerRepository::new();
-    repo.expect_taken_usernames().returning(|_| Ok(vec![]));
-    repo.expect_insert()
+    let mut repo = Mocks::default();
+    every_username_free(&mut repo.store);
+    repo.store
+        .expect_insert()
         .withf(|_, _, d| {
             d.first_name == "John"
                 && d.email.as_str() == "John.Doe@Example.com"
@@ -157,7 +174,7 @@ async fn create_trims_and_types_every_field() {
 
 #[tokio::test]
 async fn create_rejects_every_invalid_field_at_once_without_touching_storage() {
-    let repo = MockCustomerRepository::new();
+    let repo = Mocks::default();
     let input = NewCustomer {
         first_name: "   ".into(),
         last_name: "x".repeat(101),
@@ -194,9 +211,10 @@ async fn create_rejects_every_invalid_field_at_once_without_touching_storage() {
 
 #[tokio::test]
 async fn names_are_limited_in_characters_not_bytes() {
-    let mut repo = MockCustomerRepository::new();
-    repo.expect_taken_usernames().returning(|_| Ok(vec![]));
-    repo.expect_insert()
+    let mut repo = Mocks::default();
+    every_username_free(&mut repo.store);
+    repo.store
+        .expect_insert()
         .returning(|id, u, d| Ok(stored(id, u, d)));
     // 100 two-byte characters: 200 bytes, still a valid name.
     let input = NewCustomer {
@@ -213,21 +231,17 @@ async fn control_characters_in_text_are_rejected() {
         first_name: "Jo\u{7}hn".into(),
         ..john()
     };
-    let got = violations(
-        service(MockCustomerRepository::new())
-            .create(input)
-            .await
-            .unwrap_err(),
-    );
+    let got = violations(service(Mocks::default()).create(input).await.unwrap_err());
     assert!(got.contains(&("city".into(), Rule::ControlCharacters)));
     assert!(got.contains(&("first_name".into(), Rule::ControlCharacters)));
 }
 
 #[tokio::test]
 async fn notes_may_have_line_breaks() {
-    let mut repo = MockCustomerRepository::new();
-    repo.expect_taken_usernames().returning(|_| Ok(vec![]));
-    repo.expect_insert()
+    let mut repo = Mocks::default();
+    every_username_free(&mut repo.store);
+    repo.store
+        .expect_insert()
         .returning(|id, u, d| Ok(stored(id, u, d)));
     let input = NewCustomer {
         notes: Some("line one\nline two\ttab".into()),
@@ -242,12 +256,7 @@ async fn a_date_of_birth_before_1900_is_rejected() {
         date_of_birth: Some(crate::models::parse_date_of_birth("1899-12-31").unwrap()),
         ..john()
     };
-    let got = violations(
-        service(MockCustomerRepository::new())
-            .create(input)
-            .await
-            .unwrap_err(),
-    );
+    let got = violations(service(Mocks::default()).create(input).await.unwrap_err());
     let earliest = chrono::NaiveDate::from_ymd_opt(1900, 1, 1).unwrap();
     assert_eq!(
         got,

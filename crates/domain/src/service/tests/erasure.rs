@@ -25,9 +25,10 @@ fn tombstone() -> Tombstone {
 }
 
 /// A repository whose customer `ID` was erased: the other reads and writes do not see it.
-fn erased_repo() -> MockCustomerRepository {
-    let mut repo = MockCustomerRepository::new();
-    repo.expect_erasure()
+fn erased_repo() -> Mocks {
+    let mut repo = Mocks::default();
+    repo.reads
+        .expect_erasure()
         .withf(|id| id.as_str() == ID)
         .returning(|_| Ok(Some(tombstone())));
     repo
@@ -61,16 +62,24 @@ fn customer_at(version: u64) -> Customer {
 #[tokio::test]
 async fn every_use_case_naming_an_erased_customer_by_id_answers_erased() {
     let mut repo = erased_repo();
-    repo.expect_find_by_customer_id().returning(|_| Ok(None));
-    repo.expect_update()
+    repo.reads
+        .expect_find_by_customer_id()
+        .returning(|_| Ok(None));
+    repo.store
+        .expect_update()
         .returning(|_, _, _| Ok(Written::Missing));
-    repo.expect_mark_verified()
+    repo.store
+        .expect_mark_verified()
         .returning(|_, _, _| Ok(Written::Missing));
-    repo.expect_record_login()
+    repo.store
+        .expect_record_login()
         .returning(|_, _, _| Ok(Written::Missing));
-    repo.expect_deactivate()
+    repo.store
+        .expect_deactivate()
         .returning(|_, _| Ok(Written::Missing));
-    repo.expect_delete().returning(|_, _| Ok(Written::Missing));
+    repo.store
+        .expect_delete()
+        .returning(|_, _| Ok(Written::Missing));
     let svc = service(repo);
     let notes = CustomerPatch {
         notes: Patch::Set("x".into()),
@@ -97,9 +106,12 @@ async fn every_use_case_naming_an_erased_customer_by_id_answers_erased() {
 
 #[tokio::test]
 async fn a_failing_erasure_lookup_is_the_storage_error_not_a_guess() {
-    let mut repo = MockCustomerRepository::new();
-    repo.expect_find_by_customer_id().returning(|_| Ok(None));
-    repo.expect_erasure()
+    let mut repo = Mocks::default();
+    repo.reads
+        .expect_find_by_customer_id()
+        .returning(|_| Ok(None));
+    repo.reads
+        .expect_erasure()
         .returning(|_| Err(RepositoryError::Unavailable("pool".into())));
     let err = service(repo).get(ID).await.unwrap_err();
     assert!(matches!(err, ServiceError::Unavailable(msg) if msg == "pool"));
@@ -108,9 +120,9 @@ async fn a_failing_erasure_lookup_is_the_storage_error_not_a_guess() {
 #[tokio::test]
 async fn lookups_by_email_or_username_never_tell_an_erased_customer_apart() {
     // No erasure expectation: asking would panic.
-    let mut repo = MockCustomerRepository::new();
-    repo.expect_find_by_email().returning(|_| Ok(None));
-    repo.expect_find_by_username().returning(|_| Ok(None));
+    let mut repo = Mocks::default();
+    repo.reads.expect_find_by_email().returning(|_| Ok(None));
+    repo.reads.expect_find_by_username().returning(|_| Ok(None));
     let svc = service(repo);
     assert!(matches!(
         svc.get_by_email("gone@example.com").await,
@@ -124,17 +136,21 @@ async fn lookups_by_email_or_username_never_tell_an_erased_customer_apart() {
 
 #[tokio::test]
 async fn erase_hands_the_trimmed_reason_to_the_storage_and_returns_the_tombstone() {
-    let mut repo = MockCustomerRepository::new();
-    repo.expect_erase()
+    let mut repo = Mocks::default();
+    repo.store
+        .expect_erase()
         .withf(|id, reason| {
             id.as_str() == ID && reason.as_ref().map(ErasureReason::as_str) == Some("asked")
         })
         .times(1)
         .returning(|_, _| Ok(Some(tombstone())));
-    repo.expect_erase()
+    repo.store
+        .expect_erase()
         .withf(|_, reason| reason.is_none())
         .times(1)
         .returning(|_, _| Ok(Some(tombstone())));
+    // Results kept from before each erasure may hold the erased values.
+    repo.search.expect_forget_erased().times(2).returning(|| ());
     let svc = service(repo);
     assert_eq!(
         svc.erase("CUST_a1b2c3d4", Some("  asked ".into()))
@@ -146,9 +162,26 @@ async fn erase_hands_the_trimmed_reason_to_the_storage_and_returns_the_tombstone
 }
 
 #[tokio::test]
+async fn an_erasure_that_failed_leaves_the_search_results_kept() {
+    let mut repo = Mocks::default();
+    repo.store
+        .expect_erase()
+        .times(1)
+        .returning(|_, _| Err(RepositoryError::Unavailable("down".into())));
+    // No expectation on the search port: a call to forget fails the test.
+    let err = service(repo).erase(ID, None).await.unwrap_err();
+    assert!(matches!(err, ServiceError::Unavailable(_)), "{err:?}");
+}
+
+#[tokio::test]
 async fn erase_of_an_unknown_or_malformed_id_is_not_found() {
-    let mut repo = MockCustomerRepository::new();
-    repo.expect_erase().times(1).returning(|_, _| Ok(None));
+    let mut repo = Mocks::default();
+    repo.store
+        .expect_erase()
+        .times(1)
+        .returning(|_, _| Ok(None));
+    // An id deleted for good may still be in results kept from before it was.
+    repo.search.expect_forget_erased().times(1).returning(|| ());
     let svc = service(repo);
     assert!(matches!(
         svc.erase(ID, None).await,
@@ -162,7 +195,7 @@ async fn erase_of_an_unknown_or_malformed_id_is_not_found() {
 
 #[tokio::test]
 async fn an_invalid_reason_is_refused_before_anything_is_erased() {
-    let svc = service(MockCustomerRepository::new());
+    let svc = service(Mocks::default());
     let long = "r".repeat(ErasureReason::MAX_LEN + 1);
     let err = svc.erase(ID, Some(long)).await.unwrap_err();
     assert_eq!(
@@ -178,8 +211,9 @@ async fn an_invalid_reason_is_refused_before_anything_is_erased() {
 
 #[tokio::test]
 async fn an_export_pages_through_the_whole_history_and_lists_it_oldest_first() {
-    let mut repo = MockCustomerRepository::new();
-    repo.expect_find_by_customer_id()
+    let mut repo = Mocks::default();
+    repo.reads
+        .expect_find_by_customer_id()
         .times(1)
         .returning(|_| Ok(Some(customer_at(1002))));
     // 1,002 events, newest first, served 1,000 at a time.
@@ -194,23 +228,26 @@ async fn an_export_pages_through_the_whole_history_and_lists_it_oldest_first() {
         })
         .collect();
     let pages = newest_first.clone();
-    repo.expect_timeline().times(2).returning(move |_, query| {
-        assert_eq!(query.limit, TimelineQuery::MAX_LIMIT);
-        let start = match query.before {
-            None => 0,
-            Some(before) => pages
-                .iter()
-                .position(|e| e.id < before)
-                .unwrap_or(pages.len()),
-        };
-        Ok(Some(
-            pages[start..]
-                .iter()
-                .take(query.limit as usize)
-                .cloned()
-                .collect(),
-        ))
-    });
+    repo.history
+        .expect_timeline()
+        .times(2)
+        .returning(move |_, query| {
+            assert_eq!(query.limit, TimelineQuery::MAX_LIMIT);
+            let start = match query.before {
+                None => 0,
+                Some(before) => pages
+                    .iter()
+                    .position(|e| e.id < before)
+                    .unwrap_or(pages.len()),
+            };
+            Ok(Some(
+                pages[start..]
+                    .iter()
+                    .take(query.limit as usize)
+                    .cloned()
+                    .collect(),
+            ))
+        });
     let export = service(repo).export(ID).await.unwrap();
     assert_eq!(export.customer, customer_at(1002));
     assert_eq!(export.exported_at, now());
@@ -226,16 +263,18 @@ async fn an_export_pages_through_the_whole_history_and_lists_it_oldest_first() {
 
 #[tokio::test]
 async fn an_export_reads_again_when_the_customer_changed_between_its_two_reads() {
-    let mut repo = MockCustomerRepository::new();
+    let mut repo = Mocks::default();
     let mut version = 1;
-    repo.expect_find_by_customer_id()
+    repo.reads
+        .expect_find_by_customer_id()
         .times(2)
         .returning(move |_| {
             version += 1;
             Ok(Some(customer_at(version)))
         });
     // The history already holds version 3 when the customer read said 2.
-    repo.expect_timeline()
+    repo.history
+        .expect_timeline()
         .times(2)
         .returning(|_, _| Ok(Some(vec![event(3, 3, None), event(2, 2, None)])));
     let export = service(repo).export(ID).await.unwrap();
@@ -246,11 +285,13 @@ async fn an_export_reads_again_when_the_customer_changed_between_its_two_reads()
 
 #[tokio::test]
 async fn an_export_of_a_customer_that_keeps_changing_gives_up_as_unavailable() {
-    let mut repo = MockCustomerRepository::new();
-    repo.expect_find_by_customer_id()
+    let mut repo = Mocks::default();
+    repo.reads
+        .expect_find_by_customer_id()
         .times(MAX_EXPORT_ATTEMPTS)
         .returning(|_| Ok(Some(customer_at(1))));
-    repo.expect_timeline()
+    repo.history
+        .expect_timeline()
         .times(MAX_EXPORT_ATTEMPTS)
         .returning(|_, _| Ok(Some(vec![event(2, 2, None)])));
     let err = service(repo).export(ID).await.unwrap_err();
@@ -259,19 +300,25 @@ async fn an_export_of_a_customer_that_keeps_changing_gives_up_as_unavailable() {
 
 #[tokio::test]
 async fn an_export_of_a_customer_without_events_has_an_empty_history() {
-    let mut repo = MockCustomerRepository::new();
-    repo.expect_find_by_customer_id()
+    let mut repo = Mocks::default();
+    repo.reads
+        .expect_find_by_customer_id()
         .returning(|_| Ok(Some(customer_at(4))));
-    repo.expect_timeline().times(1).returning(|_, _| Ok(None));
+    repo.history
+        .expect_timeline()
+        .times(1)
+        .returning(|_, _| Ok(None));
     let export = service(repo).export(ID).await.unwrap();
     assert!(export.events.is_empty());
 }
 
 #[tokio::test]
 async fn an_export_of_an_unknown_or_malformed_id_is_not_found() {
-    let mut repo = MockCustomerRepository::new();
-    repo.expect_find_by_customer_id().returning(|_| Ok(None));
-    repo.expect_erasure().returning(|_| Ok(None));
+    let mut repo = Mocks::default();
+    repo.reads
+        .expect_find_by_customer_id()
+        .returning(|_| Ok(None));
+    repo.reads.expect_erasure().returning(|_| Ok(None));
     let svc = service(repo);
     assert!(matches!(svc.export(ID).await, Err(ServiceError::NotFound)));
     assert!(matches!(

@@ -16,10 +16,11 @@ fn birth() -> chrono::NaiveDateTime {
 }
 
 /// A repository that accepts one insert of exactly this draft.
-fn expecting_draft(draft: CustomerDraft) -> MockCustomerRepository {
-    let mut repo = MockCustomerRepository::new();
-    repo.expect_taken_usernames().returning(|_| Ok(vec![]));
-    repo.expect_insert()
+fn expecting_draft(draft: CustomerDraft) -> Mocks {
+    let mut repo = Mocks::default();
+    every_username_free(&mut repo.store);
+    repo.store
+        .expect_insert()
         .with(always(), always(), eq(draft))
         .times(1)
         .returning(|id, u, d| Ok(stored(id, u, d)));
@@ -27,9 +28,10 @@ fn expecting_draft(draft: CustomerDraft) -> MockCustomerRepository {
 }
 
 /// A repository that accepts one update of exactly these changes.
-fn expecting_changes(changes: CustomerChanges) -> MockCustomerRepository {
-    let mut repo = MockCustomerRepository::new();
-    repo.expect_update()
+fn expecting_changes(changes: CustomerChanges) -> Mocks {
+    let mut repo = Mocks::default();
+    repo.store
+        .expect_update()
         .with(always(), eq(changes), eq(Precondition::Any))
         .times(1)
         .returning(|_, _, _| {
@@ -204,9 +206,10 @@ fn patch_with(field: &str, value: String) -> CustomerPatch {
 
 #[tokio::test]
 async fn every_text_field_of_a_create_holds_its_limit_in_characters_and_no_more() {
-    let mut repo = MockCustomerRepository::new();
-    repo.expect_taken_usernames().returning(|_| Ok(vec![]));
-    repo.expect_insert()
+    let mut repo = Mocks::default();
+    every_username_free(&mut repo.store);
+    repo.store
+        .expect_insert()
         .times(TEXT_LIMITS.len())
         .returning(|id, u, d| Ok(stored(id, u, d)));
     let svc = service(repo);
@@ -225,8 +228,9 @@ async fn every_text_field_of_a_create_holds_its_limit_in_characters_and_no_more(
 
 #[tokio::test]
 async fn every_text_field_of_an_update_holds_its_limit_in_characters_and_no_more() {
-    let mut repo = MockCustomerRepository::new();
-    repo.expect_update()
+    let mut repo = Mocks::default();
+    repo.store
+        .expect_update()
         .times(TEXT_LIMITS.len())
         .returning(|_, _, _| {
             Ok(Written::Done(
@@ -257,7 +261,7 @@ async fn every_text_field_of_an_update_holds_its_limit_in_characters_and_no_more
 
 #[tokio::test]
 async fn every_text_field_refuses_control_characters_but_notes_allow_line_breaks() {
-    let svc = service(MockCustomerRepository::new());
+    let svc = service(Mocks::default());
     for (field, _) in TEXT_LIMITS {
         let bad = if field == "notes" { "a\0b" } else { "a\nb" };
         let got = violations(
@@ -284,12 +288,13 @@ async fn a_date_of_birth_may_be_1900_01_01_or_now_but_not_a_moment_outside() {
     let earliest = NaiveDate::from_ymd_opt(1900, 1, 1).unwrap();
     let midnight = earliest.and_hms_opt(0, 0, 0).unwrap();
     let second = chrono::Duration::seconds(1);
-    let mut repo = MockCustomerRepository::new();
-    repo.expect_taken_usernames().returning(|_| Ok(vec![]));
-    repo.expect_insert()
+    let mut repo = Mocks::default();
+    every_username_free(&mut repo.store);
+    repo.store
+        .expect_insert()
         .times(2)
         .returning(|id, u, d| Ok(stored(id, u, d)));
-    repo.expect_update().times(2).returning(|_, _, _| {
+    repo.store.expect_update().times(2).returning(|_, _, _| {
         Ok(Written::Done(
             crate::models::customer_tests_support::john_doe(),
         ))
@@ -466,7 +471,7 @@ async fn every_field_that_may_not_be_cleared_is_named_in_order() {
         ..CustomerPatch::default()
     };
     let got = violations(
-        service(MockCustomerRepository::new())
+        service(Mocks::default())
             .update("CUST_A1B2C3D4", patch, Precondition::Any)
             .await
             .unwrap_err(),
@@ -496,7 +501,7 @@ async fn a_blank_name_in_an_update_is_too_short_not_a_clear() {
         ..CustomerPatch::default()
     };
     let got = violations(
-        service(MockCustomerRepository::new())
+        service(Mocks::default())
             .update("CUST_A1B2C3D4", patch, Precondition::Any)
             .await
             .unwrap_err(),
@@ -518,7 +523,7 @@ async fn update_validates_gender_and_tags() {
         ..CustomerPatch::default()
     };
     let got = violations(
-        service(MockCustomerRepository::new())
+        service(Mocks::default())
             .update("CUST_A1B2C3D4", patch, Precondition::Any)
             .await
             .unwrap_err(),
@@ -543,12 +548,7 @@ async fn create_names_each_bad_field_with_its_rule_in_order() {
         tags: Some("x".repeat(51)),
         ..NewCustomer::default()
     };
-    let got = violations(
-        service(MockCustomerRepository::new())
-            .create(input)
-            .await
-            .unwrap_err(),
-    );
+    let got = violations(service(Mocks::default()).create(input).await.unwrap_err());
     assert_eq!(
         got,
         [

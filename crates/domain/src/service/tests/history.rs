@@ -54,8 +54,11 @@ fn ticking(step: chrono::Duration) -> MockClock {
 
 #[tokio::test]
 async fn a_timeline_of_a_customer_that_never_existed_or_a_malformed_id_is_not_found() {
-    let mut repo = MockCustomerRepository::new();
-    repo.expect_timeline().times(1).returning(|_, _| Ok(None));
+    let mut repo = Mocks::default();
+    repo.history
+        .expect_timeline()
+        .times(1)
+        .returning(|_, _| Ok(None));
     let svc = service(repo);
     let page = TimelineQuery {
         limit: 5,
@@ -74,16 +77,18 @@ async fn a_timeline_of_a_customer_that_never_existed_or_a_malformed_id_is_not_fo
 
 #[tokio::test]
 async fn a_full_timeline_page_points_to_the_next_and_a_short_one_ends_it() {
-    let mut repo = MockCustomerRepository::new();
+    let mut repo = Mocks::default();
     let asked = TimelineQuery {
         limit: 2,
         before: Some(9),
     };
-    repo.expect_timeline()
+    repo.history
+        .expect_timeline()
         .with(eq(CustomerId::parse(ID).unwrap()), eq(asked))
         .times(1)
         .returning(|_, _| Ok(Some(vec![event(8, 1), event(5, 1)])));
-    repo.expect_timeline()
+    repo.history
+        .expect_timeline()
         .with(
             eq(CustomerId::parse(ID).unwrap()),
             eq(TimelineQuery {
@@ -112,16 +117,17 @@ async fn a_full_timeline_page_points_to_the_next_and_a_short_one_ends_it() {
 
 #[tokio::test]
 async fn the_feed_answers_at_once_with_events_and_goes_on_from_the_last() {
-    let mut repo = MockCustomerRepository::new();
+    let mut repo = Mocks::default();
     let after = FeedPosition {
         transaction: 7,
         event: 1,
     };
-    repo.expect_feed()
+    repo.history
+        .expect_feed()
         .with(eq(Some(after)), eq(10), eq(vec![EventKind::Created]))
         .times(1)
         .returning(|_, _, _| Ok(FeedRead::Events(vec![event(4, 8), event(5, 9)])));
-    repo.expect_await_events().never();
+    repo.history.expect_await_events().never();
     let page = service(repo)
         .feed(feed_query(Some(after), Duration::from_secs(30)))
         .await
@@ -138,11 +144,12 @@ async fn the_feed_answers_at_once_with_events_and_goes_on_from_the_last() {
 
 #[tokio::test]
 async fn an_empty_feed_without_wait_answers_at_once_where_it_was_asked_from() {
-    let mut repo = MockCustomerRepository::new();
-    repo.expect_feed()
+    let mut repo = Mocks::default();
+    repo.history
+        .expect_feed()
         .times(1)
         .returning(|_, _, _| Ok(FeedRead::Events(Vec::new())));
-    repo.expect_await_events().never();
+    repo.history.expect_await_events().never();
     let after = FeedPosition {
         transaction: 3,
         event: 2,
@@ -162,20 +169,24 @@ async fn an_empty_feed_without_wait_answers_at_once_where_it_was_asked_from() {
 
 #[tokio::test]
 async fn a_waiting_feed_reads_again_after_each_wake_up_until_an_event_shows() {
-    let mut repo = MockCustomerRepository::new();
+    let mut repo = Mocks::default();
     let mut reads = 0;
-    repo.expect_feed().times(3).returning(move |_, _, _| {
-        reads += 1;
-        Ok(FeedRead::Events(if reads < 3 {
-            Vec::new()
-        } else {
-            vec![event(1, 1)]
-        }))
-    });
+    repo.history
+        .expect_feed()
+        .times(3)
+        .returning(move |_, _, _| {
+            reads += 1;
+            Ok(FeedRead::Events(if reads < 3 {
+                Vec::new()
+            } else {
+                vec![event(1, 1)]
+            }))
+        });
     // At most what is left of the wait: 10 s, less a second per reading of the clock.
     let seen = Arc::new(Mutex::new(Vec::new()));
     let record = Arc::clone(&seen);
-    repo.expect_await_events()
+    repo.history
+        .expect_await_events()
         .times(2)
         .returning(move |at_most| record.lock().unwrap().push(at_most));
     let svc = CustomerService::with_sources(
@@ -197,11 +208,12 @@ async fn a_waiting_feed_reads_again_after_each_wake_up_until_an_event_shows() {
 
 #[tokio::test]
 async fn a_waiting_feed_gives_up_empty_when_the_wait_is_over() {
-    let mut repo = MockCustomerRepository::new();
-    repo.expect_feed()
+    let mut repo = Mocks::default();
+    repo.history
+        .expect_feed()
         .times(2)
         .returning(|_, _, _| Ok(FeedRead::Events(Vec::new())));
-    repo.expect_await_events().times(1).return_const(());
+    repo.history.expect_await_events().times(1).return_const(());
     // Each reading of the clock is 3 s later: 5 s of wait are over at the second reading.
     let svc = CustomerService::with_sources(
         repo,
@@ -224,8 +236,10 @@ async fn a_waiting_feed_gives_up_empty_when_the_wait_is_over() {
 
 #[tokio::test]
 async fn a_purged_position_is_its_own_error() {
-    let mut repo = MockCustomerRepository::new();
-    repo.expect_feed().returning(|_, _, _| Ok(FeedRead::Purged));
+    let mut repo = Mocks::default();
+    repo.history
+        .expect_feed()
+        .returning(|_, _, _| Ok(FeedRead::Purged));
     let result = service(repo)
         .feed(feed_query(None, Duration::from_secs(5)))
         .await;
@@ -242,13 +256,14 @@ async fn attributed_use_cases_write_through_the_attributed_storage() {
         request_id: Some("req-1".into()),
         idempotency_key: Some("key-1".into()),
     };
-    let mut repo = MockCustomerRepository::new();
-    repo.expect_deactivate().never();
-    repo.expect_attributed()
+    let mut repo = Mocks::default();
+    repo.store.expect_deactivate().never();
+    repo.store
+        .expect_attributed()
         .with(eq(provenance.clone()))
         .times(1)
         .returning(|_| {
-            let mut attributed = MockCustomerRepository::new();
+            let mut attributed = MockCustomerStore::new();
             attributed
                 .expect_deactivate()
                 .times(1)

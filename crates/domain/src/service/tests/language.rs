@@ -10,9 +10,10 @@ fn tag(raw: &str) -> LanguageTag {
 
 #[tokio::test]
 async fn a_new_customers_language_is_stored_in_canonical_case() {
-    let mut repo = MockCustomerRepository::new();
-    repo.expect_taken_usernames().returning(|_| Ok(vec![]));
-    repo.expect_insert()
+    let mut repo = Mocks::default();
+    every_username_free(&mut repo.store);
+    repo.store
+        .expect_insert()
         .withf(|_, _, draft| draft.preferred_language == Some(tag("zh-Hant-TW")))
         .times(1)
         .returning(|id, u, d| Ok(stored(id, u, d)));
@@ -25,9 +26,10 @@ async fn a_new_customers_language_is_stored_in_canonical_case() {
 
 #[tokio::test]
 async fn a_blank_language_is_no_language() {
-    let mut repo = MockCustomerRepository::new();
-    repo.expect_taken_usernames().returning(|_| Ok(vec![]));
-    repo.expect_insert()
+    let mut repo = Mocks::default();
+    every_username_free(&mut repo.store);
+    repo.store
+        .expect_insert()
         .withf(|_, _, draft| draft.preferred_language.is_none())
         .times(1)
         .returning(|id, u, d| Ok(stored(id, u, d)));
@@ -51,12 +53,7 @@ async fn a_malformed_or_overlong_language_is_reported_with_the_other_violations(
             preferred_language: Some(raw.into()),
             ..john()
         };
-        let got = violations(
-            service(MockCustomerRepository::new())
-                .create(input)
-                .await
-                .unwrap_err(),
-        );
+        let got = violations(service(Mocks::default()).create(input).await.unwrap_err());
         assert_eq!(
             got,
             vec![
@@ -76,9 +73,10 @@ async fn an_update_sets_the_language_in_canonical_case_or_clears_it() {
         (Patch::Set(" ".to_owned()), Patch::Clear),
         (Patch::Keep, Patch::Keep),
     ] {
-        let mut repo = MockCustomerRepository::new();
+        let mut repo = Mocks::default();
         let want = expected.clone();
-        repo.expect_update()
+        repo.store
+            .expect_update()
             .withf(move |_, changes, _| changes.preferred_language == want)
             .times(1)
             .returning(|_, _, _| {
@@ -106,7 +104,7 @@ async fn an_update_refuses_a_malformed_language() {
         ..CustomerPatch::default()
     };
     let got = violations(
-        service(MockCustomerRepository::new())
+        service(Mocks::default())
             .update("CUST_A1B2C3D4", patch, Precondition::Any)
             .await
             .unwrap_err(),
@@ -116,8 +114,9 @@ async fn an_update_refuses_a_malformed_language() {
 
 #[tokio::test]
 async fn a_bulk_update_may_set_the_language_and_locates_a_bad_one_under_updates() {
-    let mut repo = MockCustomerRepository::new();
-    repo.expect_bulk_update()
+    let mut repo = Mocks::default();
+    repo.store
+        .expect_bulk_update()
         .withf(|_, changes| changes.preferred_language == Patch::Set(tag("fr-CA")))
         .times(1)
         .returning(|targets, _| Ok(all_changed(targets)));
@@ -141,8 +140,9 @@ async fn a_bulk_update_may_set_the_language_and_locates_a_bad_one_under_updates(
 
 #[tokio::test]
 async fn a_search_passes_the_language_filter_on_unchanged() {
-    let mut repo = MockCustomerRepository::new();
-    repo.expect_search()
+    let mut repo = Mocks::default();
+    repo.search
+        .expect_search()
         .withf(|c| c.preferred_language == Some(tag("sr-Latn")))
         .times(1)
         .returning(|_| Ok(CustomerPage::default()));

@@ -9,10 +9,31 @@ use mockall::predicate::eq;
 use super::*;
 use crate::error::EmailProblem;
 use crate::models::{CustomerChanges, Patch, Username};
-use crate::ports::{MockClock, MockCustomerRepository, MockIdSource, MockSuffixSource};
+use crate::ports::{
+    MockClock, MockCustomerHistory, MockCustomerReads, MockCustomerSearch, MockCustomerStore,
+    MockIdSource, MockStatisticsSource, MockSuffixSource,
+};
 
-pub(super) type TestService =
-    CustomerService<MockCustomerRepository, MockClock, MockIdSource, MockSuffixSource>;
+/// One mock per storage port; a test sets expectations only on the ports its use case
+/// touches (a call to any other fails the test).
+pub(super) type Mocks = Storage<
+    MockCustomerStore,
+    MockCustomerReads,
+    MockCustomerSearch,
+    MockStatisticsSource,
+    MockCustomerHistory,
+>;
+
+pub(super) type TestService = CustomerService<
+    MockCustomerStore,
+    MockCustomerReads,
+    MockCustomerSearch,
+    MockStatisticsSource,
+    MockCustomerHistory,
+    MockClock,
+    MockIdSource,
+    MockSuffixSource,
+>;
 
 pub(super) fn now() -> DateTime<Utc> {
     DateTime::parse_from_rfc3339("2024-06-01T12:00:00Z")
@@ -48,7 +69,12 @@ pub(super) fn suffixes() -> MockSuffixSource {
     s
 }
 
-pub(super) fn service(repo: MockCustomerRepository) -> TestService {
+/// A store where every username candidate is free.
+pub(super) fn every_username_free(store: &mut MockCustomerStore) {
+    store.expect_taken_usernames().returning(|_| Ok(vec![]));
+}
+
+pub(super) fn service(repo: Mocks) -> TestService {
     CustomerService::with_sources(repo, clock(), ids(), suffixes())
 }
 

@@ -31,8 +31,9 @@ fn second_page() -> PageRequest {
 
 #[tokio::test]
 async fn get_asks_for_the_parsed_id_and_returns_the_customer() {
-    let mut repo = MockCustomerRepository::new();
-    repo.expect_find_by_customer_id()
+    let mut repo = Mocks::default();
+    repo.reads
+        .expect_find_by_customer_id()
         .with(eq(id()))
         .times(1)
         .returning(|_| Ok(Some(john_doe())));
@@ -43,8 +44,9 @@ async fn get_asks_for_the_parsed_id_and_returns_the_customer() {
 
 #[tokio::test]
 async fn get_by_username_asks_for_the_name_and_returns_the_customer() {
-    let mut repo = MockCustomerRepository::new();
-    repo.expect_find_by_username()
+    let mut repo = Mocks::default();
+    repo.reads
+        .expect_find_by_username()
         .with(eq("johndoe"))
         .times(1)
         .returning(|_| Ok(Some(john_doe())));
@@ -54,11 +56,15 @@ async fn get_by_username_asks_for_the_name_and_returns_the_customer() {
 
 #[tokio::test]
 async fn get_by_username_and_email_are_not_found_when_the_repository_has_none() {
-    let mut repo = MockCustomerRepository::new();
-    repo.expect_find_by_username()
+    let mut repo = Mocks::default();
+    repo.reads
+        .expect_find_by_username()
         .times(1)
         .returning(|_| Ok(None));
-    repo.expect_find_by_email().times(1).returning(|_| Ok(None));
+    repo.reads
+        .expect_find_by_email()
+        .times(1)
+        .returning(|_| Ok(None));
     let svc = service(repo);
     assert!(matches!(
         svc.get_by_username("johndoe").await,
@@ -72,8 +78,9 @@ async fn get_by_username_and_email_are_not_found_when_the_repository_has_none() 
 
 #[tokio::test]
 async fn get_by_email_returns_the_customer_found() {
-    let mut repo = MockCustomerRepository::new();
-    repo.expect_find_by_email()
+    let mut repo = Mocks::default();
+    repo.reads
+        .expect_find_by_email()
         .with(eq("john.doe@example.com"))
         .times(1)
         .returning(|_| Ok(Some(john_doe())));
@@ -91,8 +98,9 @@ async fn list_passes_the_query_on_and_returns_the_page() {
         is_active: Some(false),
         cursor: Some(Cursor { after_id: 3 }),
     };
-    let mut repo = MockCustomerRepository::new();
-    repo.expect_list()
+    let mut repo = Mocks::default();
+    repo.reads
+        .expect_list()
         .with(eq(query.clone()))
         .times(1)
         .returning(|_| Ok(page(42)));
@@ -136,8 +144,9 @@ async fn search_passes_every_criterion_on_trimmed_and_returns_the_page() {
         company_name: some("Tech Corp"),
         ..sent.clone()
     };
-    let mut repo = MockCustomerRepository::new();
-    repo.expect_search()
+    let mut repo = Mocks::default();
+    repo.search
+        .expect_search()
         .with(eq(expected))
         .times(1)
         .returning(|_| Ok(page(3)));
@@ -160,8 +169,9 @@ async fn search_drops_blank_text_filters_and_an_empty_tag_set() {
         tags: Some(Tags::default()),
         ..SearchCriteria::default()
     };
-    let mut repo = MockCustomerRepository::new();
-    repo.expect_search()
+    let mut repo = Mocks::default();
+    repo.search
+        .expect_search()
         .with(eq(SearchCriteria::default()))
         .times(1)
         .returning(|_| Ok(CustomerPage::default()));
@@ -199,8 +209,9 @@ const SEARCH_FILTERS: [&str; 9] = [
 
 #[tokio::test]
 async fn every_search_filter_may_have_255_characters_but_not_256() {
-    let mut repo = MockCustomerRepository::new();
-    repo.expect_search()
+    let mut repo = Mocks::default();
+    repo.search
+        .expect_search()
         .times(1)
         .returning(|_| Ok(CustomerPage::default()));
     let svc = service(repo);
@@ -224,7 +235,7 @@ async fn every_search_filter_may_have_255_characters_but_not_256() {
 #[tokio::test]
 async fn every_search_filter_refuses_control_characters() {
     let got = violations(
-        service(MockCustomerRepository::new())
+        service(Mocks::default())
             .search(every_search_filter("a\u{1}b"))
             .await
             .unwrap_err(),
@@ -238,8 +249,9 @@ async fn every_search_filter_refuses_control_characters() {
 
 #[tokio::test]
 async fn by_tags_passes_the_page_on_and_returns_the_customers() {
-    let mut repo = MockCustomerRepository::new();
-    repo.expect_find_by_tags()
+    let mut repo = Mocks::default();
+    repo.reads
+        .expect_find_by_tags()
         .with(eq(Tags::parse("vip").unwrap()), eq(second_page()))
         .times(1)
         .returning(|_, _| Ok(vec![john_doe()]));
@@ -250,7 +262,7 @@ async fn by_tags_passes_the_page_on_and_returns_the_customers() {
 
 #[tokio::test]
 async fn by_tags_names_the_rule_a_bad_list_breaks() {
-    let svc = service(MockCustomerRepository::new());
+    let svc = service(Mocks::default());
     let rule = |r: Result<(Tags, Vec<Customer>), ServiceError>| violations(r.unwrap_err());
     assert_eq!(
         rule(svc.by_tags(" , ", PageRequest::default()).await),
@@ -269,8 +281,9 @@ async fn by_location_passes_every_part_trimmed_and_the_page_on() {
         state: Some("NY".into()),
         country: Some("USA".into()),
     };
-    let mut repo = MockCustomerRepository::new();
-    repo.expect_find_by_location()
+    let mut repo = Mocks::default();
+    repo.reads
+        .expect_find_by_location()
         .with(eq(expected), eq(second_page()))
         .times(1)
         .returning(|_, _| Ok(vec![john_doe()]));
@@ -288,7 +301,7 @@ async fn by_location_passes_every_part_trimmed_and_the_page_on() {
 
 #[tokio::test]
 async fn by_location_checks_every_part() {
-    let svc = service(MockCustomerRepository::new());
+    let svc = service(Mocks::default());
     let filter = LocationFilter {
         city: Some("x".repeat(256)),
         state: Some("a\0b".into()),
@@ -317,12 +330,14 @@ async fn locations_pass_the_level_and_trimmed_country_on_and_return_the_counts()
             count: 3,
         }]
     };
-    let mut repo = MockCustomerRepository::new();
-    repo.expect_locations()
+    let mut repo = Mocks::default();
+    repo.reads
+        .expect_locations()
         .with(eq(LocationLevel::City), eq(Some("USA".to_owned())))
         .times(1)
         .returning(move |_, _| Ok(counts()));
-    repo.expect_locations()
+    repo.reads
+        .expect_locations()
         .with(eq(LocationLevel::State), eq(None))
         .times(1)
         .returning(|_, _| Ok(vec![]));
@@ -339,7 +354,7 @@ async fn locations_pass_the_level_and_trimmed_country_on_and_return_the_counts()
 
 #[tokio::test]
 async fn locations_check_the_country() {
-    let svc = service(MockCustomerRepository::new());
+    let svc = service(Mocks::default());
     let got = violations(
         svc.locations(LocationLevel::Country, Some("x".repeat(256)))
             .await
@@ -350,12 +365,14 @@ async fn locations_check_the_country() {
 
 #[tokio::test]
 async fn each_verification_sets_its_own_flag_of_the_parsed_id() {
-    let mut repo = MockCustomerRepository::new();
-    repo.expect_mark_verified()
+    let mut repo = Mocks::default();
+    repo.store
+        .expect_mark_verified()
         .with(eq(id()), eq(Verification::Email), eq(Precondition::Any))
         .times(1)
         .returning(|_, _, _| Ok(Written::Done(2)));
-    repo.expect_mark_verified()
+    repo.store
+        .expect_mark_verified()
         .with(
             eq(id()),
             eq(Verification::Phone),
@@ -375,10 +392,11 @@ async fn each_verification_sets_its_own_flag_of_the_parsed_id() {
 
 #[tokio::test]
 async fn verifying_an_unknown_or_malformed_customer_is_not_found() {
-    let mut repo = MockCustomerRepository::new();
+    let mut repo = Mocks::default();
     // Not erased either: never there.
-    repo.expect_erasure().returning(|_| Ok(None));
-    repo.expect_mark_verified()
+    repo.reads.expect_erasure().returning(|_| Ok(None));
+    repo.store
+        .expect_mark_verified()
         .times(2)
         .returning(|_, _, _| Ok(Written::Missing));
     let svc = service(repo);
@@ -394,16 +412,19 @@ async fn verifying_an_unknown_or_malformed_customer_is_not_found() {
 
 #[tokio::test]
 async fn record_login_deactivate_and_delete_reach_the_parsed_id_once() {
-    let mut repo = MockCustomerRepository::new();
-    repo.expect_record_login()
+    let mut repo = Mocks::default();
+    repo.store
+        .expect_record_login()
         .with(eq(id()), eq(now()), eq(Precondition::version(4)))
         .times(1)
         .returning(|_, _, _| Ok(Written::Done(5)));
-    repo.expect_deactivate()
+    repo.store
+        .expect_deactivate()
         .with(eq(id()), eq(Precondition::version(5)))
         .times(1)
         .returning(|_, _| Ok(Written::Done(6)));
-    repo.expect_delete()
+    repo.store
+        .expect_delete()
         .with(eq(id()), eq(Precondition::version(6)))
         .times(1)
         .returning(|_, _| Ok(Written::Done(())));
@@ -423,16 +444,19 @@ async fn record_login_deactivate_and_delete_reach_the_parsed_id_once() {
 
 #[tokio::test]
 async fn record_login_deactivate_and_delete_of_an_unknown_customer_are_not_found() {
-    let mut repo = MockCustomerRepository::new();
+    let mut repo = Mocks::default();
     // Not erased either: never there.
-    repo.expect_erasure().returning(|_| Ok(None));
-    repo.expect_record_login()
+    repo.reads.expect_erasure().returning(|_| Ok(None));
+    repo.store
+        .expect_record_login()
         .times(1)
         .returning(|_, _, _| Ok(Written::Missing));
-    repo.expect_deactivate()
+    repo.store
+        .expect_deactivate()
         .times(1)
         .returning(|_, _| Ok(Written::Missing));
-    repo.expect_delete()
+    repo.store
+        .expect_delete()
         .times(1)
         .returning(|_, _| Ok(Written::Missing));
     let svc = service(repo);
@@ -450,15 +474,16 @@ async fn record_login_deactivate_and_delete_of_an_unknown_customer_are_not_found
 
 #[tokio::test]
 async fn health_asks_the_repository() {
-    let mut repo = MockCustomerRepository::new();
-    repo.expect_ping().times(1).returning(|| Ok(()));
+    let mut repo = Mocks::default();
+    repo.store.expect_ping().times(1).returning(|| Ok(()));
     service(repo).health().await.unwrap();
 }
 
 #[tokio::test]
 async fn update_passes_the_parsed_id_on_and_returns_the_stored_customer() {
-    let mut repo = MockCustomerRepository::new();
-    repo.expect_update()
+    let mut repo = Mocks::default();
+    repo.store
+        .expect_update()
         .with(eq(id()), always(), eq(Precondition::version(1)))
         .times(1)
         .returning(|_, _, _| Ok(Written::Done(john_doe())));
@@ -475,8 +500,9 @@ async fn update_passes_the_parsed_id_on_and_returns_the_stored_customer() {
 
 #[tokio::test]
 async fn an_empty_update_reads_the_customer_by_its_id() {
-    let mut repo = MockCustomerRepository::new();
-    repo.expect_find_by_customer_id()
+    let mut repo = Mocks::default();
+    repo.reads
+        .expect_find_by_customer_id()
         .with(eq(id()))
         .times(1)
         .returning(|_| Ok(Some(john_doe())));
@@ -494,7 +520,7 @@ async fn updating_a_malformed_id_is_not_found_without_a_query() {
         ..CustomerPatch::default()
     };
     assert!(matches!(
-        service(MockCustomerRepository::new())
+        service(Mocks::default())
             .update("nope", patch, Precondition::Any)
             .await,
         Err(ServiceError::NotFound)

@@ -4,8 +4,9 @@ use super::*;
 
 #[tokio::test]
 async fn search_trims_filters_and_drops_empty_ones() {
-    let mut repo = MockCustomerRepository::new();
-    repo.expect_search()
+    let mut repo = Mocks::default();
+    repo.search
+        .expect_search()
         .withf(|c| c.query.as_deref() == Some("john") && c.city.is_none())
         .returning(|_| Ok(CustomerPage::default()));
     let criteria = SearchCriteria {
@@ -24,7 +25,7 @@ async fn search_rejects_overlong_filters_and_control_characters() {
         ..SearchCriteria::default()
     };
     let got = violations(
-        service(MockCustomerRepository::new())
+        service(Mocks::default())
             .search(criteria)
             .await
             .unwrap_err(),
@@ -40,8 +41,9 @@ async fn search_rejects_overlong_filters_and_control_characters() {
 
 #[tokio::test]
 async fn tags_are_parsed_and_an_empty_list_is_rejected() {
-    let mut repo = MockCustomerRepository::new();
-    repo.expect_find_by_tags()
+    let mut repo = Mocks::default();
+    repo.reads
+        .expect_find_by_tags()
         .withf(|t, _| t.as_slice() == ["premium", "tech"])
         .returning(|_, _| Ok(vec![]));
     let svc = service(repo);
@@ -58,8 +60,9 @@ async fn tags_are_parsed_and_an_empty_list_is_rejected() {
 
 #[tokio::test]
 async fn statistics_use_a_window_ending_now() {
-    let mut repo = MockCustomerRepository::new();
-    repo.expect_statistics()
+    let mut repo = Mocks::default();
+    repo.statistics
+        .expect_statistics()
         .withf(|w| w.now == now() && w.today_start.to_rfc3339() == "2024-06-01T00:00:00+00:00")
         .returning(|_| Ok(CustomerStatistics::default()));
     service(repo).statistics().await.unwrap();
@@ -67,8 +70,9 @@ async fn statistics_use_a_window_ending_now() {
 
 #[tokio::test]
 async fn location_filters_are_trimmed() {
-    let mut repo = MockCustomerRepository::new();
-    repo.expect_find_by_location()
+    let mut repo = Mocks::default();
+    repo.reads
+        .expect_find_by_location()
         .withf(|f, _| f.city.as_deref() == Some("New York") && f.country.is_none())
         .returning(|_, _| Ok(vec![]));
     let filter = LocationFilter {
@@ -84,8 +88,9 @@ async fn location_filters_are_trimmed() {
 
 #[tokio::test]
 async fn health_reports_an_unreachable_database() {
-    let mut repo = MockCustomerRepository::new();
-    repo.expect_ping()
+    let mut repo = Mocks::default();
+    repo.store
+        .expect_ping()
         .returning(|| Err(RepositoryError::Unavailable("down".into())));
     assert!(matches!(
         service(repo).health().await,

@@ -4,8 +4,9 @@ use super::*;
 
 #[tokio::test]
 async fn update_sends_only_the_fields_that_change() {
-    let mut repo = MockCustomerRepository::new();
-    repo.expect_update()
+    let mut repo = Mocks::default();
+    repo.store
+        .expect_update()
         .withf(|id, changes, _| {
             id.as_str() == "CUST_A1B2C3D4"
                 && *changes
@@ -36,8 +37,9 @@ async fn update_sends_only_the_fields_that_change() {
 
 #[tokio::test]
 async fn an_empty_string_clears_an_optional_field() {
-    let mut repo = MockCustomerRepository::new();
-    repo.expect_update()
+    let mut repo = Mocks::default();
+    repo.store
+        .expect_update()
         .withf(|_, c, _| c.phone == Patch::Clear && c.company_name == Patch::Clear)
         .returning(|_, _, _| {
             Ok(Written::Done(
@@ -65,7 +67,7 @@ async fn required_fields_sent_as_null_are_validation_errors() {
         ..CustomerPatch::default()
     };
     let got = violations(
-        service(MockCustomerRepository::new())
+        service(Mocks::default())
             .update("CUST_A1B2C3D4", patch, Precondition::Any)
             .await
             .unwrap_err(),
@@ -86,7 +88,7 @@ async fn update_validates_set_values_like_create() {
         ..CustomerPatch::default()
     };
     let got = violations(
-        service(MockCustomerRepository::new())
+        service(Mocks::default())
             .update("CUST_A1B2C3D4", patch, Precondition::Any)
             .await
             .unwrap_err(),
@@ -102,8 +104,9 @@ async fn update_validates_set_values_like_create() {
 
 #[tokio::test]
 async fn changing_email_to_one_another_customer_holds_is_email_taken() {
-    let mut repo = MockCustomerRepository::new();
-    repo.expect_update()
+    let mut repo = Mocks::default();
+    repo.store
+        .expect_update()
         .returning(|_, _, _| Err(RepositoryError::Conflict(Conflict::Email)));
     let patch = CustomerPatch {
         email: Patch::Set("taken@example.com".into()),
@@ -118,10 +121,11 @@ async fn changing_email_to_one_another_customer_holds_is_email_taken() {
 
 #[tokio::test]
 async fn updating_an_unknown_customer_is_not_found() {
-    let mut repo = MockCustomerRepository::new();
+    let mut repo = Mocks::default();
     // Not erased either: never there.
-    repo.expect_erasure().returning(|_| Ok(None));
-    repo.expect_update()
+    repo.reads.expect_erasure().returning(|_| Ok(None));
+    repo.store
+        .expect_update()
         .returning(|_, _, _| Ok(Written::Missing));
     let patch = CustomerPatch {
         notes: Patch::Set("x".into()),
@@ -136,9 +140,10 @@ async fn updating_an_unknown_customer_is_not_found() {
 
 #[tokio::test]
 async fn an_empty_update_returns_the_customer_unchanged() {
-    let mut repo = MockCustomerRepository::new();
-    repo.expect_update().never();
-    repo.expect_find_by_customer_id()
+    let mut repo = Mocks::default();
+    repo.store.expect_update().never();
+    repo.reads
+        .expect_find_by_customer_id()
         .returning(|_| Ok(Some(crate::models::customer_tests_support::john_doe())));
     service(repo)
         .update("CUST_A1B2C3D4", CustomerPatch::default(), Precondition::Any)

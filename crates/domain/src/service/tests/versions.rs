@@ -26,19 +26,24 @@ fn notes(text: &str) -> CustomerPatch {
 
 #[tokio::test]
 async fn a_stale_write_of_each_kind_is_a_version_mismatch_naming_the_current_version() {
-    let mut repo = MockCustomerRepository::new();
+    let mut repo = Mocks::default();
     let stale = Precondition::version(1);
-    repo.expect_update()
+    repo.store
+        .expect_update()
         .with(eq(id()), mockall::predicate::always(), eq(stale.clone()))
         .returning(|_, _, _| Ok(Written::Stale { current: 3 }));
-    repo.expect_mark_verified()
+    repo.store
+        .expect_mark_verified()
         .returning(|_, _, _| Ok(Written::Stale { current: 3 }));
-    repo.expect_record_login()
+    repo.store
+        .expect_record_login()
         .returning(|_, _, _| Ok(Written::Stale { current: 3 }));
-    repo.expect_deactivate()
+    repo.store
+        .expect_deactivate()
         .with(eq(id()), eq(stale.clone()))
         .returning(|_, _| Ok(Written::Stale { current: 3 }));
-    repo.expect_delete()
+    repo.store
+        .expect_delete()
         .with(eq(id()), eq(stale.clone()))
         .returning(|_, _| Ok(Written::Stale { current: 3 }));
     let svc = service(repo);
@@ -62,9 +67,10 @@ async fn a_stale_write_of_each_kind_is_a_version_mismatch_naming_the_current_ver
 
 #[tokio::test]
 async fn an_update_with_nothing_to_change_still_holds_its_precondition() {
-    let mut repo = MockCustomerRepository::new();
-    repo.expect_update().never();
-    repo.expect_find_by_customer_id()
+    let mut repo = Mocks::default();
+    repo.store.expect_update().never();
+    repo.reads
+        .expect_find_by_customer_id()
         .with(eq(id()))
         .times(3)
         .returning(|_| Ok(Some(at_version(4))));
@@ -92,10 +98,12 @@ async fn an_update_with_nothing_to_change_still_holds_its_precondition() {
 
 #[tokio::test]
 async fn an_empty_update_of_a_missing_customer_is_not_found_whatever_the_precondition() {
-    let mut repo = MockCustomerRepository::new();
+    let mut repo = Mocks::default();
     // Not erased either: never there.
-    repo.expect_erasure().returning(|_| Ok(None));
-    repo.expect_find_by_customer_id().returning(|_| Ok(None));
+    repo.reads.expect_erasure().returning(|_| Ok(None));
+    repo.reads
+        .expect_find_by_customer_id()
+        .returning(|_| Ok(None));
     let got = service(repo)
         .update(ID, CustomerPatch::default(), Precondition::version(9))
         .await;
@@ -122,9 +130,10 @@ async fn a_bulk_update_passes_each_expected_version_with_its_id_and_reports_the_
         (c.clone(), None),
         (missing, None),
     ];
-    let mut repo = MockCustomerRepository::new();
+    let mut repo = Mocks::default();
     let (stale_b, changed) = (b.clone(), vec![a, c]);
-    repo.expect_bulk_update()
+    repo.store
+        .expect_bulk_update()
         .with(eq(targets), mockall::predicate::always())
         .times(1)
         .returning(move |_, _| {
@@ -172,9 +181,10 @@ async fn a_bulk_update_passes_each_expected_version_with_its_id_and_reports_the_
 
 #[tokio::test]
 async fn a_bulk_update_without_changes_compares_the_expected_versions_with_what_it_finds() {
-    let mut repo = MockCustomerRepository::new();
-    repo.expect_bulk_update().never();
-    repo.expect_find_by_customer_id()
+    let mut repo = Mocks::default();
+    repo.store.expect_bulk_update().never();
+    repo.reads
+        .expect_find_by_customer_id()
         .returning(|_| Ok(Some(at_version(3))));
     let report = service(repo)
         .bulk_update(bulk_expecting(

@@ -1,6 +1,6 @@
 //! Places, tags, dates, status flags, their combination, and the total.
 
-use domain::{CustomerRepository, Precondition, SearchCriteria, SortField, Tags};
+use domain::{CustomerSearch, CustomerStore, Precondition, SearchCriteria, SortField, Tags};
 
 use super::{matching, with};
 use crate::support::{Outcome, at, ctx, page, set_created_at};

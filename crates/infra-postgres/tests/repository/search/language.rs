@@ -4,8 +4,8 @@
 use diesel::sql_types::Text;
 use diesel_async::RunQueryDsl;
 use domain::{
-    CustomerChanges, CustomerRepository, LanguageTag, Patch, Precondition, SearchCriteria,
-    SortField, SortOrder,
+    CustomerChanges, CustomerSearch, CustomerStore, LanguageTag, Patch, Precondition,
+    SearchCriteria, SortField, SortOrder,
 };
 
 use super::{matching, with};

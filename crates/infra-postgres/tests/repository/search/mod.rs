@@ -5,7 +5,7 @@ mod filters;
 mod language;
 mod text;
 
-use domain::{Customer, CustomerDraft, CustomerRepository, SearchCriteria, SortField, SortOrder};
+use domain::{Customer, CustomerDraft, CustomerSearch, SearchCriteria, SortField, SortOrder};
 
 use crate::support::{Ctx, draft, ids, insert};
 
