@@ -10,8 +10,9 @@ use diesel::sql_types::{Nullable, Text};
 use diesel_async::{RunQueryDsl, SimpleAsyncConnection};
 
 use crate::complete;
-use crate::errors::{from_diesel, from_pool};
-use crate::pool::Pool;
+use crate::errors::from_diesel;
+use crate::pool::{Pool, Statements};
+use domain::RepositoryError;
 
 /// One group whose kept counts differ from what the customers give.
 #[derive(Debug, Clone, PartialEq, Eq, QueryableByName)]
@@ -74,26 +75,26 @@ FROM kept AS k FULL JOIN actual AS a
 WHERE k.counts IS DISTINCT FROM a.counts
 ORDER BY 1, 2, 3";
 
-/// Runs `$body` with `$conn`, a connection without the service's statement timeout (both
-/// operations read every customer): one outside the pool, closed afterwards, whose server
-/// may stay silent for the maintenance timeout; behind a transaction-mode pooler in a
-/// transaction of its own that lifts the timeout for itself.
-macro_rules! untimed {
-    ($pool:expr, $conn:ident, $body:expr) => {{
-        let pool: &Pool = $pool;
-        let mut owned = pool.maintenance_connection().await?;
-        match pool.untimed_call() {
-            Some(call) => crate::repository::wrapped!($conn = &mut owned, call, $body),
-            None => {
-                owned
-                    .batch_execute("SET statement_timeout = 0")
-                    .await
-                    .map_err(from_diesel)?;
-                let $conn = &mut owned;
-                $body
-            }
+/// Runs `body` on a connection without the service's statement timeout (both operations
+/// read every customer): one outside the pool, closed afterwards, whose server may stay
+/// silent for the maintenance timeout; behind a transaction-mode pooler in a transaction of
+/// its own that lifts the timeout for itself.
+async fn untimed<T, F>(pool: &Pool, body: F) -> Result<T, RepositoryError>
+where
+    F: Statements<T>,
+    T: Send,
+{
+    let mut owned = pool.maintenance_connection().await?;
+    match pool.untimed_call() {
+        Some(call) => call.run(&mut owned, body).await,
+        None => {
+            owned
+                .batch_execute("SET statement_timeout = 0")
+                .await
+                .map_err(from_diesel)?;
+            body(&mut owned).await
         }
-    }};
+    }
 }
 
 /// Every group whose kept counts differ from a recomputation from `customers` (a full scan:
@@ -102,13 +103,12 @@ macro_rules! untimed {
 /// # Errors
 /// When the database cannot be reached or the statement fails.
 pub async fn count_drift(pool: &Pool) -> Result<Vec<CountDrift>, domain::RepositoryError> {
-    untimed!(
-        pool,
-        conn,
-        complete::rows(diesel::sql_query(DRIFT_SQL), &mut *conn)
+    untimed(pool, async |conn| {
+        complete::rows(diesel::sql_query(DRIFT_SQL), conn)
             .await
             .map_err(from_diesel)
-    )
+    })
+    .await
 }
 
 /// Recomputes the aggregates from `customers` and replaces them, in one transaction that
@@ -118,15 +118,14 @@ pub async fn count_drift(pool: &Pool) -> Result<Vec<CountDrift>, domain::Reposit
 /// When the database cannot be reached or the statement fails.
 pub async fn rebuild_counts(pool: &Pool) -> Result<(), domain::RepositoryError> {
     // `execute` waits for the end of the answer, so this returns after the commit.
-    untimed!(
-        pool,
-        conn,
+    untimed(pool, async |conn| {
         diesel::sql_query("SELECT customer_counts_rebuild()")
-            .execute(&mut *conn)
+            .execute(conn)
             .await
             .map(drop)
             .map_err(from_diesel)
-    )
+    })
+    .await
 }
 
 /// Folds every group's slots into one row (`customer_counts_compact()`), while writers go
@@ -141,15 +140,15 @@ pub async fn compact_counts(pool: &Pool) -> Result<u64, domain::RepositoryError>
         #[diesel(sql_type = diesel::sql_types::BigInt)]
         folded: i64,
     }
-    let folded: Folded = crate::repository::wrapped!(
-        conn = pool.get().await.map_err(from_pool)?,
-        pool.wrap(),
-        complete::one_row(
-            diesel::sql_query("SELECT customer_counts_compact() AS folded"),
-            &mut *conn,
-        )
-        .await
-        .map_err(from_diesel)
-    )?;
+    let folded: Folded = pool
+        .call(async |conn| {
+            complete::one_row(
+                diesel::sql_query("SELECT customer_counts_compact() AS folded"),
+                conn,
+            )
+            .await
+            .map_err(from_diesel)
+        })
+        .await?;
     Ok(u64::try_from(folded.folded).unwrap_or_default())
 }

@@ -124,6 +124,16 @@ impl Pool {
         self.probe.ping().await
     }
 
+    /// Runs `body` on a connection of the pool, in what a call runs in ([`Pool::wrap`]).
+    pub(crate) async fn call<T, F>(&self, body: F) -> Result<T, RepositoryError>
+    where
+        F: Statements<T>,
+        T: Send,
+    {
+        let mut conn = self.get().await.map_err(from_pool)?;
+        self.wrap().run(&mut conn, body).await
+    }
+
     /// Runs `work` on a connection of the pool, waiting for it included, within `bound`. A
     /// connection whose work passed the bound may be in the middle of a round trip: it is
     /// closed, never returned to the pool.
@@ -232,6 +242,23 @@ impl Wrap {
         }
     }
 
+    /// Runs `body` on `conn` in this: opens it, and commits it when `body` succeeded, else
+    /// rolls it back.
+    pub(crate) async fn run<T, F>(
+        self,
+        conn: &mut AsyncPgConnection,
+        body: F,
+    ) -> Result<T, RepositoryError>
+    where
+        F: Statements<T>,
+        T: Send,
+    {
+        self.open(conn).await?;
+        let result = body(conn).await;
+        self.close(conn, result.is_ok()).await?;
+        result
+    }
+
     /// Commits it when the statements succeeded, else rolls it back.
     pub(crate) async fn close(
         &self,
@@ -248,6 +275,42 @@ impl Wrap {
         }
         .map_err(from_diesel)
     }
+}
+
+/// Statements a call runs: an async closure over the connection whose future is `Send` for
+/// every borrow of the connection, as `#[async_trait]` methods need. `AsyncFnOnce` alone
+/// cannot bound its future on stable Rust; this is diesel-async's own workaround for its
+/// transaction callbacks (its `AsyncFunc`). Callers write `async |conn| ...`.
+pub(crate) trait Body<'c, T>:
+    AsyncFnOnce(&'c mut AsyncPgConnection) -> Result<T, RepositoryError>
+    + FnOnce(&'c mut AsyncPgConnection) -> <Self as Body<'c, T>>::Fut
+{
+    type Fut: Future<Output = Result<T, RepositoryError>> + Send;
+}
+
+impl<'c, T, F, Fut> Body<'c, T> for F
+where
+    F: AsyncFnOnce(&'c mut AsyncPgConnection) -> Result<T, RepositoryError>
+        + FnOnce(&'c mut AsyncPgConnection) -> Fut,
+    Fut: Future<Output = Result<T, RepositoryError>> + Send,
+{
+    type Fut = Fut;
+}
+
+/// [`Body`] for every borrow of the connection, with a `Send` closure and answer: what
+/// every function here that runs statements takes.
+pub(crate) trait Statements<T: Send>:
+    for<'c> AsyncFnOnce(&'c mut AsyncPgConnection) -> Result<T, RepositoryError>
+    + for<'c> Body<'c, T>
+    + Send
+{
+}
+
+impl<T: Send, F> Statements<T> for F where
+    F: for<'c> AsyncFnOnce(&'c mut AsyncPgConnection) -> Result<T, RepositoryError>
+        + for<'c> Body<'c, T>
+        + Send
+{
 }
 
 /// The smallest pool built: one connection for a long query still leaves one for the rest

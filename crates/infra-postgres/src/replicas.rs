@@ -415,13 +415,13 @@ async fn position(
     let sql = format!("SELECT ({function} - '0/0'::pg_lsn)::bigint AS at");
     let row: Position = pool
         .within(bound, async |conn| {
-            crate::repository::wrapped!(
-                conn = conn,
-                pool.wrap(),
-                complete::one_row(diesel::sql_query(sql.as_str()), &mut *conn)
-                    .await
-                    .map_err(from_diesel)
-            )
+            pool.wrap()
+                .run(conn, async |conn| {
+                    complete::one_row(diesel::sql_query(sql.as_str()), conn)
+                        .await
+                        .map_err(from_diesel)
+                })
+                .await
         })
         .await?;
     row.at

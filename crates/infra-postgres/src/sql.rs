@@ -143,6 +143,8 @@ fn no_such_parameter(n: usize) -> diesel::result::Error {
     diesel::result::Error::QueryBuilderError(format!("no parameter ${n}").into())
 }
 
+/// [`Binds`] for tuples of up to the arity listed below: a macro for data, as the standard
+/// library implements its traits for tuples (one impl per arity, no control flow).
 macro_rules! binds_for_tuple {
     ($($name:ident $number:tt),+) => {
         impl<$($name: PushBind),+> Binds for ($($name,)+) {

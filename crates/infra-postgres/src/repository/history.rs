@@ -275,10 +275,10 @@ pub async fn feed_lag(pool: &Pool) -> Result<Duration, RepositoryError> {
         seconds: f64,
     }
     // On a Citus coordinator, the feed's log after a relay (see `super::relay`).
-    let lag: Vec<Lag> =
-        super::wrapped!(conn = pool.get().await.map_err(from_pool)?, pool.wrap(), {
+    let lag: Vec<Lag> = pool
+        .call(async |conn| {
             let table = if pool.is_distributed() {
-                super::relay::relay(&mut conn).await?;
+                super::relay::relay(conn).await?;
                 "customer_feed"
             } else {
                 "customer_events"
@@ -289,11 +289,12 @@ pub async fn feed_lag(pool: &Pool) -> Result<Duration, RepositoryError> {
                  AS seconds \
                  FROM {table} WHERE xid >= pg_snapshot_xmin(pg_current_snapshot())"
                 )),
-                &mut *conn,
+                conn,
             )
             .await
             .map_err(from_diesel)
-        })?;
+        })
+        .await?;
     let seconds = lag.first().map_or(0.0, |l| l.seconds.max(0.0));
     Ok(Duration::try_from_secs_f64(seconds).unwrap_or_default())
 }
@@ -319,18 +320,19 @@ pub async fn purge_events(
     if pool.is_distributed() {
         return super::relay::purge(&mut conn, before, batch).await;
     }
-    let removed: Vec<Removed> = super::wrapped!(
-        conn = conn,
-        pool.wrap(),
-        complete::rows(
-            diesel::sql_query(purge_sql("customer_events", "", "count(*) AS removed"))
-                .bind::<Timestamptz, _>(before)
-                .bind::<BigInt, _>(batch),
-            &mut *conn,
-        )
-        .await
-        .map_err(from_diesel)
-    )?;
+    let removed: Vec<Removed> = pool
+        .wrap()
+        .run(&mut conn, async |conn| {
+            complete::rows(
+                diesel::sql_query(purge_sql("customer_events", "", "count(*) AS removed"))
+                    .bind::<Timestamptz, _>(before)
+                    .bind::<BigInt, _>(batch),
+                conn,
+            )
+            .await
+            .map_err(from_diesel)
+        })
+        .await?;
     Ok(removed
         .first()
         .map_or(0, |r| u64::try_from(r.removed).unwrap_or_default()))

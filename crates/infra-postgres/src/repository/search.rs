@@ -45,7 +45,8 @@ fn filtered(criteria: &SearchCriteria, places: &PlaceMatches) -> Query<'static> 
         };
     }
     // One column's substring, with the `search_text` match it implies (through which the
-    // trigram index finds the candidates).
+    // trigram index finds the candidates). A macro for data, not control flow: each column
+    // is a diesel type of its own, and a function over them would need a bound per operator.
     macro_rules! contains {
         ($column:expr, $term:expr) => {{
             let p = contains_pattern($term);
@@ -106,6 +107,8 @@ fn filtered(criteria: &SearchCriteria, places: &PlaceMatches) -> Query<'static> 
 /// Orders by the field, then by `id` in the same direction. Nullable columns put customers
 /// without a value last in both directions: they are the least interesting either way.
 fn sorted(query: Query<'_>, field: SortField, order: SortOrder) -> Query<'_> {
+    // Macros for data, not control flow: each column is a diesel type of its own, and the
+    // boxed query's `order_by` takes each ordering expression by its concrete type.
     macro_rules! by {
         ($column:expr) => {
             match order {

@@ -331,9 +331,7 @@ pub async fn purge_replays(
     before: DateTime<Utc>,
     batch: i64,
 ) -> Result<u64, RepositoryError> {
-    super::wrapped!(
-        conn = pool.get().await.map_err(from_pool)?,
-        pool.wrap(),
+    pool.call(async |conn| {
         diesel::sql_query(
             "DELETE FROM idempotency_records WHERE (scope, key) IN (\
                  SELECT scope, key FROM idempotency_records WHERE created_at < $1 \
@@ -341,9 +339,10 @@ pub async fn purge_replays(
         )
         .bind::<diesel::sql_types::Timestamptz, _>(before)
         .bind::<diesel::sql_types::BigInt, _>(batch)
-        .execute(&mut *conn)
+        .execute(conn)
         .await
         .map(|n| n as u64)
         .map_err(from_diesel)
-    )
+    })
+    .await
 }

@@ -45,20 +45,20 @@ impl DataVersions for PgCustomerRepository {
         // The version of the server the scope's search will read: a read. On a Citus
         // coordinator none: its snapshot does not move with a commit on the workers (a
         // routed write may start no transaction on the coordinator), so nothing is reused.
-        let text: Option<String> = super::read!(self, conn, {
-            if self.connections.distributed() {
-                Ok(None)
-            } else {
+        if self.connections.distributed() {
+            return Ok(None);
+        }
+        let text: String = self
+            .read(async |conn| {
                 crate::complete::one_row(
                     diesel::select(diesel::dsl::sql::<Text>("pg_current_snapshot()::text")),
                     &mut &*conn,
                 )
                 .await
-                .map(Some)
                 .map_err(from_diesel)
-            }
-        })?;
-        Ok(text.and_then(parse))
+            })
+            .await?;
+        Ok(parse(text))
     }
 }
 
