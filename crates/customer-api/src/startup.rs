@@ -320,18 +320,24 @@ impl std::fmt::Debug for WorkerPools {
 impl WorkerPools {
     /// `workers` pools sharing `settings.max_size` connections between them. No connection
     /// is opened here: each worker opens its own on first use.
+    ///
+    /// They share one wake-up of the feed's readers: a reader waiting on one worker's pool
+    /// is woken by a write through another's.
     fn build(settings: &PoolSettings, workers: usize) -> anyhow::Result<Self> {
         let per_worker = settings.max_size.div_ceil(workers.max(1));
-        (0..workers.max(1))
-            .map(|_| {
-                infra_postgres::build_pool(&PoolSettings {
-                    max_size: per_worker,
-                    ..settings.clone()
-                })
-                .context("building the database pool")
+        let mut pools: Vec<Pool> = Vec::with_capacity(workers.max(1));
+        for _ in 0..workers.max(1) {
+            let pool = infra_postgres::build_pool(&PoolSettings {
+                max_size: per_worker,
+                ..settings.clone()
             })
-            .collect::<anyhow::Result<_>>()
-            .map(Self)
+            .context("building the database pool")?;
+            pools.push(match pools.first() {
+                Some(first) => pool.sharing_wakeups_with(first),
+                None => pool,
+            });
+        }
+        Ok(Self(pools))
     }
 
     /// The pools' sizes and waiters, summed.

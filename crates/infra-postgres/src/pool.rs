@@ -27,6 +27,8 @@ use std::ops::Deref;
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
+use tokio::sync::Notify;
+
 use deadpool::Runtime;
 use deadpool::managed::{HookError, Timeouts};
 use diesel::connection::CacheSize;
@@ -61,6 +63,9 @@ pub struct Pool {
     per_call: Option<Arc<SessionSettings>>,
     /// The database's layout, as the first connection found it.
     layout: Arc<OnceLock<Layout>>,
+    /// Notified after every write through this pool, or any pool sharing it (see
+    /// [`Pool::sharing_wakeups_with`]): what wakes the feed's waiting readers.
+    written: Arc<Notify>,
 }
 
 impl Deref for Pool {
@@ -122,6 +127,20 @@ impl Pool {
     /// `Unavailable` when it does not.
     pub async fn probe(&self) -> Result<(), RepositoryError> {
         self.probe.ping().await
+    }
+
+    /// This pool, its writes waking the feed's readers of `other` and the other way round,
+    /// as the pools of one service do (one per worker): a reader waits on one worker's pool
+    /// for a write that went through another's.
+    #[must_use]
+    pub fn sharing_wakeups_with(mut self, other: &Pool) -> Self {
+        self.written = Arc::clone(&other.written);
+        self
+    }
+
+    /// The wake-up of the feed's readers that this pool's writes notify.
+    pub(crate) fn wakeups(&self) -> &Arc<Notify> {
+        &self.written
     }
 
     /// Runs `body` on a connection of the pool, in what a call runs in ([`Pool::wrap`]).
@@ -472,6 +491,7 @@ pub fn build_pool(settings: &PoolSettings) -> Result<Pool, PoolBuildError> {
         layout: Arc::clone(&connector.layout),
         probe: Arc::new(HealthProbe::new(Arc::clone(&connector))),
         connector,
+        written: Arc::default(),
     })
 }
 

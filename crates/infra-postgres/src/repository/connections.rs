@@ -9,6 +9,7 @@ use async_trait::async_trait;
 use diesel_async::AsyncPgConnection;
 use diesel_async::pooled_connection::deadpool::Object;
 use domain::RepositoryError;
+use tokio::sync::Notify;
 
 use super::{InTransaction, PgCustomerRepository, history, reads};
 use crate::errors::from_pool;
@@ -36,6 +37,10 @@ pub trait Connections: Clone + Send + Sync + 'static + private::Sealed {
     /// Whether the database is a Citus coordinator (see `crate::pool`).
     #[doc(hidden)]
     fn distributed(&self) -> bool;
+    /// What a write notifies and the feed's readers wait on (see
+    /// [`Pool::sharing_wakeups_with`]).
+    #[doc(hidden)]
+    fn wakeups(&self) -> &Notify;
     /// A connection for a read, from the server the read scope chose (see
     /// `crate::replicas`), and that replica's index when it is one.
     #[doc(hidden)]
@@ -139,6 +144,10 @@ impl Connections for Pooled {
         self.primary.is_distributed()
     }
 
+    fn wakeups(&self) -> &Notify {
+        self.primary.wakeups()
+    }
+
     async fn read_conn(&self) -> (Result<Conn<'_>, RepositoryError>, Option<usize>) {
         let Some(replicas) = &self.replicas else {
             return (self.conn().await, None);
@@ -232,8 +241,42 @@ impl<C: Connections> PgCustomerRepository<C> {
             })
             .await;
         if written.is_ok() {
-            history::written();
+            self.connections.wakeups().notify_waiters();
         }
         written
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::pin::pin;
+
+    use domain::{CustomerId, CustomerStore, Precondition};
+    use futures::FutureExt;
+    use test_db::TestDatabase;
+
+    use crate::{PgCustomerRepository, PoolSettings, build_pool};
+
+    /// A write through one worker's pool wakes a reader waiting on another worker's pool
+    /// that shares its wake-ups, and none on a pool of its own.
+    #[tokio::test]
+    async fn a_write_wakes_the_readers_of_every_pool_sharing_its_wakeups_and_no_other() {
+        let db = TestDatabase::new().await;
+        let settings = PoolSettings::for_url(db.url());
+        let writer = build_pool(&settings).unwrap();
+        let sharing = build_pool(&settings).unwrap().sharing_wakeups_with(&writer);
+        let apart = build_pool(&settings).unwrap();
+        let mut woken = pin!(sharing.wakeups().notified());
+        let mut unwoken = pin!(apart.wakeups().notified());
+        woken.as_mut().enable();
+        unwoken.as_mut().enable();
+
+        let id = CustomerId::parse("CUST_0000ABCD").unwrap();
+        PgCustomerRepository::new(writer)
+            .delete(&id, &Precondition::Any)
+            .await
+            .unwrap();
+        assert!(woken.now_or_never().is_some(), "not woken");
+        assert!(unwoken.now_or_never().is_none(), "woken by another service");
     }
 }

@@ -13,7 +13,6 @@
 //! it.
 
 use std::collections::BTreeMap;
-use std::sync::LazyLock;
 use std::time::Duration;
 
 use chrono::{DateTime, NaiveDateTime, Utc};
@@ -25,6 +24,7 @@ use domain::{
     Provenance, RepositoryError, TimelineQuery,
 };
 use serde_json::Value;
+use tokio::sync::Notify;
 
 use crate::complete;
 use crate::errors::{from_diesel, from_pool};
@@ -365,22 +365,14 @@ pub(super) fn purge_sql(table: &str, returning: &str, answer: &str) -> String {
 }
 
 /// How often a reader waiting for events reads the feed again without being woken: what
-/// wakes it is a write through this process, so this bounds the wait for a change made
+/// wakes it is a write through this service's pools, so this bounds the wait for a change made
 /// elsewhere (another instance, an operator's SQL) or one a longer transaction held back.
 pub const FEED_RECHECK: Duration = Duration::from_millis(100);
 
-/// Woken after every write through any repository of this process.
-static WRITTEN: LazyLock<tokio::sync::Notify> = LazyLock::new(tokio::sync::Notify::new);
-
-/// Wakes the readers waiting for events (a write may have made some visible).
-pub(super) fn written() {
-    WRITTEN.notify_waiters();
-}
-
-/// Returns after the next write through this process, [`FEED_RECHECK`] or `at_most`,
+/// Returns after the next write that `written` tells of, [`FEED_RECHECK`] or `at_most`,
 /// whichever comes first.
-pub(super) async fn await_events(at_most: Duration) {
-    let _ = tokio::time::timeout(at_most.min(FEED_RECHECK), WRITTEN.notified()).await;
+pub(super) async fn await_events(written: &Notify, at_most: Duration) {
+    let _ = tokio::time::timeout(at_most.min(FEED_RECHECK), written.notified()).await;
 }
 
 #[cfg(test)]

@@ -379,6 +379,6 @@ impl<C: Connections> CustomerHistory for PgCustomerRepository<C> {
     }
 
     async fn await_events(&self, at_most: Duration) {
-        history::await_events(at_most).await;
+        history::await_events(self.connections.wakeups(), at_most).await;
     }
 }

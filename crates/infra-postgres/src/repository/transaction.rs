@@ -24,7 +24,7 @@ use diesel::sql_types::{Bool, Text};
 use diesel_async::pooled_connection::deadpool::Object;
 use diesel_async::{AnsiTransactionManager, AsyncPgConnection, RunQueryDsl, TransactionManager};
 use domain::RepositoryError;
-use tokio::sync::Mutex;
+use tokio::sync::{Mutex, Notify};
 
 use super::{Conn, Connections, PgCustomerRepository};
 use crate::complete;
@@ -39,6 +39,8 @@ pub struct InTransaction {
     slot: Arc<Mutex<Slot>>,
     /// Whether the database is a Citus coordinator (see `crate::pool`).
     distributed: bool,
+    /// The pool's wake-up of the feed's readers.
+    wakeups: Arc<Notify>,
 }
 
 /// Holds the connection; one still inside its transaction when the last holder goes (a
@@ -97,6 +99,10 @@ impl Connections for InTransaction {
 
     fn distributed(&self) -> bool {
         self.distributed
+    }
+
+    fn wakeups(&self) -> &Notify {
+        &self.wakeups
     }
 }
 
@@ -159,6 +165,7 @@ impl PgTransaction {
         let connection = InTransaction {
             slot: Arc::new(Mutex::new(Slot(Some(conn)))),
             distributed: pool.is_distributed(),
+            wakeups: Arc::clone(pool.wakeups()),
         };
         let repository = PgCustomerRepository {
             connections: connection.clone(),
