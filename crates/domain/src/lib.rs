@@ -7,6 +7,8 @@
 
 pub mod admission;
 pub mod error;
+#[cfg(any(test, feature = "mock"))]
+pub mod fixtures;
 pub mod generators;
 pub mod models;
 pub mod ports;

@@ -29,6 +29,8 @@ mod repository;
 mod rows;
 mod schema;
 mod sql;
+#[cfg(feature = "test-support")]
+pub mod test_support;
 
 pub use counts::{CountDrift, compact_counts, count_drift, rebuild_counts};
 pub use migrations::{MigrationError, revert_all_migrations, run_migrations};

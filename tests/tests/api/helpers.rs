@@ -321,3 +321,35 @@ pub fn validation_locs(body: &Value) -> Vec<Vec<String>> {
         })
         .collect()
 }
+
+/// Follows the feed from `after` with long polls of a second until `done` says the events
+/// seen so far are all there is to wait for, or [`test_db::HORIZON_WAIT`] passed (the feed
+/// serves an event once every older transaction on the server has ended, other tests'
+/// among them; on Citus, any transaction open on the cluster); the events in the order
+/// served, and the cursor after them.
+pub async fn follow(
+    app: &TestApp,
+    after: Option<String>,
+    done: impl Fn(&[Value]) -> bool,
+) -> (Vec<Value>, Option<String>) {
+    let mut seen: Vec<Value> = Vec::new();
+    let mut cursor = after;
+    let deadline = std::time::Instant::now() + test_db::HORIZON_WAIT;
+    while !done(&seen) && std::time::Instant::now() < deadline {
+        let after = cursor
+            .as_deref()
+            .map(|c| format!("&after={c}"))
+            .unwrap_or_default();
+        let request = app.client.get(format!(
+            "{}/api/v1/events?limit=1000&wait=1{after}",
+            app.base
+        ));
+        let (status, body) = into_parts(request.send().await.expect("request")).await;
+        assert_eq!(status, 200, "{body}");
+        if let Some(next) = body["next_cursor"].as_str() {
+            cursor = Some(next.to_owned());
+        }
+        seen.extend(body["events"].as_array().unwrap().iter().cloned());
+    }
+    (seen, cursor)
+}

@@ -12,39 +12,12 @@ use serde_json::{Value, json};
 use tokio_postgres::NoTls;
 
 use crate::helpers::{
-    Answer, TestApp, contract_john_doe, customer, spawn_app, spawn_app_with_auth, token,
+    Answer, TestApp, contract_john_doe, customer, follow, spawn_app, spawn_app_with_auth, token,
 };
 
 /// `GET base + path` (path from the root), as JSON.
 async fn get(app: &TestApp, path: &str) -> Answer {
     Answer::of(app.client.get(format!("{}{path}", app.base))).await
-}
-
-/// Follows the feed from `after` with long polls until `done` says the events seen so far
-/// are all there is to wait for, or [`test_db::HORIZON_WAIT`] passed (the feed serves an
-/// event once every older transaction on the server has ended, other tests' among them);
-/// the events in the order served.
-async fn follow(
-    app: &TestApp,
-    after: Option<String>,
-    done: impl Fn(&[Value]) -> bool,
-) -> Vec<Value> {
-    let mut seen: Vec<Value> = Vec::new();
-    let mut cursor = after;
-    let deadline = Instant::now() + test_db::HORIZON_WAIT;
-    while !done(&seen) && Instant::now() < deadline {
-        let after = cursor
-            .as_deref()
-            .map(|c| format!("&after={c}"))
-            .unwrap_or_default();
-        let page = get(app, &format!("/api/v1/events?limit=1000&wait=1{after}")).await;
-        assert_eq!(page.status, 200, "{}", page.text);
-        if let Some(next) = page.body["next_cursor"].as_str() {
-            cursor = Some(next.to_owned());
-        }
-        seen.extend(page.body["events"].as_array().unwrap().iter().cloned());
-    }
-    seen
 }
 
 #[tokio::test]
@@ -214,7 +187,7 @@ async fn the_history_endpoints_answer_404_422_and_410_in_the_services_shape() {
     let created = app
         .create(&customer("Ann", "Lee", "ann@feed.example"))
         .await;
-    let events = follow(&app, None, |seen| !seen.is_empty()).await;
+    let (events, _) = follow(&app, None, |seen| !seen.is_empty()).await;
     assert_eq!(events.len(), 1);
     assert_eq!(events[0]["customer_id"], created["customer_id"]);
     let cursor = events[0]["cursor"].as_str().unwrap().to_owned();
@@ -373,6 +346,7 @@ async fn a_follower_of_the_feed_rebuilds_every_customer_beside_eight_concurrent_
                 marker.is_some_and(|m| seen.iter().any(|e| e["customer_id"] == m.as_str()))
             })
             .await
+            .0
         })
     };
     let writers: Vec<_> = (0..WRITERS)

@@ -1,10 +1,5 @@
-//! Builders shared by the handler tests: the contract's customer, the app around a mock, and a
-//! decoded reply.
-
-#![expect(
-    clippy::unwrap_used,
-    reason = "fixtures outside #[test] functions: a failure here is a broken test"
-)]
+//! Builders shared by the handler tests: the contract's bodies, the app around a mock, and a
+//! decoded reply (the contract's customer is `domain::fixtures::john_doe`).
 
 use std::sync::Arc;
 
@@ -12,51 +7,10 @@ use actix_web::http::StatusCode;
 use actix_web::http::header::HeaderMap;
 use actix_web::{App, test};
 use api_actix::{ApiSettings, configure, service_data};
-use chrono::{DateTime, NaiveDate, Utc};
-use domain::{
-    Customer, CustomerId, CustomerUseCases, Email, Gender, MockCustomerUseCases, Phone, Tags,
-    Username,
-};
+use domain::{CustomerUseCases, MockCustomerUseCases};
 use serde_json::Value;
 
-/// The customer of the contract's response example.
-pub fn john_doe() -> Customer {
-    let at = DateTime::parse_from_rfc3339("2024-01-15T10:30:00Z")
-        .unwrap()
-        .with_timezone(&Utc);
-    Customer {
-        id: 1,
-        customer_id: CustomerId::parse("CUST_A1B2C3D4").unwrap(),
-        username: Username::parse("johndoe1234").unwrap(),
-        first_name: "John".into(),
-        last_name: "Doe".into(),
-        email: Email::parse("john.doe@example.com").unwrap(),
-        phone: Some(Phone::parse("+1-555-0123").unwrap()),
-        address_line1: Some("123 Main Street".into()),
-        address_line2: None,
-        city: Some("New York".into()),
-        state: Some("NY".into()),
-        postal_code: Some("10001".into()),
-        country: Some("USA".into()),
-        date_of_birth: NaiveDate::from_ymd_opt(1990, 1, 15).and_then(|d| d.and_hms_opt(0, 0, 0)),
-        gender: Some(Gender::Male),
-        company_name: Some("Tech Corp".into()),
-        tax_id: None,
-        preferred_language: None,
-        is_active: true,
-        is_verified: false,
-        email_verified: false,
-        phone_verified: false,
-        marketing_emails: true,
-        marketing_sms: false,
-        notes: Some("Premium customer".into()),
-        tags: Tags::parse("premium,tech,new-york").unwrap(),
-        created_at: at,
-        updated_at: at,
-        last_login_at: None,
-        version: 1,
-    }
-}
+pub use domain::fixtures::john_doe;
 
 /// The contract's create request body.
 pub fn contract_create_body() -> Value {

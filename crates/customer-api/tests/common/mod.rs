@@ -240,9 +240,20 @@ pub async fn metric(client: &reqwest::Client, base: &str, series: &str) -> u64 {
         .text()
         .await
         .unwrap();
+    series_value(&text, series).unwrap_or(0)
+}
+
+/// As [`metric`], as a float, and `None` when the service cannot be read (it may be down)
+/// or has no such series yet.
+pub async fn metric_value(client: &reqwest::Client, base: &str, series: &str) -> Option<f64> {
+    let response = client.get(format!("{base}/metrics")).send().await.ok()?;
+    series_value(&response.text().await.ok()?, series)
+}
+
+/// The value of `series` in a `/metrics` text.
+fn series_value<T: std::str::FromStr>(text: &str, series: &str) -> Option<T> {
     text.lines()
         .find_map(|line| line.strip_prefix(series)?.trim().parse().ok())
-        .unwrap_or(0)
 }
 
 /// Polls `check` until it is true or `limit` passes.

@@ -105,18 +105,9 @@ fn assert_one_limiter(shots: &[Shot], phase: &str) {
     );
 }
 
-/// A series' value on one instance's `/metrics`.
+/// A series' value on one instance's `/metrics` (`None` while it is down).
 async fn metric(client: &Client, service: &Service, series: &str) -> Option<f64> {
-    let text = client
-        .get(format!("{}/metrics", service.base))
-        .send()
-        .await
-        .ok()?
-        .text()
-        .await
-        .ok()?;
-    text.lines()
-        .find_map(|line| line.strip_prefix(series)?.trim().parse().ok())
+    crate::common::metric_value(client, &service.base, series).await
 }
 
 async fn all_report(client: &Client, services: &[Service], series: &str, value: f64) -> bool {

@@ -7,8 +7,6 @@
 // share; in tests an unwrap is the assertion.
 #![expect(clippy::unwrap_used, reason = "test helpers fail the test on error")]
 
-mod support;
-
 use std::collections::HashSet;
 use std::time::Duration;
 
@@ -19,7 +17,7 @@ use diesel::sql_types::{BigInt, Text};
 use diesel_async::{RunQueryDsl, SimpleAsyncConnection};
 use domain::{Customer, CustomerReads, ListQuery, PageRequest};
 
-use support::TestDatabase;
+use infra_postgres::test_support::{TestDatabase, person};
 
 #[derive(QueryableByName, Debug, PartialEq, Eq)]
 struct Line {
@@ -214,7 +212,7 @@ async fn seeding_an_empty_table_gives_valid_unique_realistic_customers_and_keeps
     assert_eq!(visible, all, "pages all-visible");
 
     // The identity goes on after the generated ids.
-    let next = support::person(&db.repository(), "Zed", "Next").await;
+    let next = person(&db.repository(), "Zed", "Next").await;
     assert_eq!(next.id, 2001);
     assert_aggregates_exact(&db, 2001).await;
 }
@@ -262,7 +260,7 @@ async fn the_same_seed_gives_the_same_customers_and_another_seed_others() {
 #[tokio::test]
 async fn seeding_a_table_with_customers_keeps_them_and_skips_collisions() {
     let db = TestDatabase::new().await;
-    support::person(&db.repository(), "Ann", "Existing").await;
+    person(&db.repository(), "Ann", "Existing").await;
     let first = generate_customers(db.url(), &options(500, 9))
         .await
         .unwrap();
@@ -292,7 +290,7 @@ async fn assert_aggregates_exact(db: &TestDatabase, customers: i64) {
     assert!(drift.is_empty(), "{drift:?}");
     let kept = "SELECT sum(customers)::int8 AS n FROM customer_counts WHERE kind = 'all'";
     assert_eq!(count(db, kept).await, customers);
-    support::person(&db.repository(), "After", "Seed").await;
+    person(&db.repository(), "After", "Seed").await;
     assert_eq!(
         count(db, kept).await,
         customers + 1,

@@ -71,48 +71,8 @@ impl Customer {
 }
 
 #[cfg(test)]
-pub(crate) mod tests {
-    #![allow(clippy::unwrap_used)]
-    use super::*;
-
-    /// A complete customer for tests, with the seed's example values.
-    pub(crate) fn john_doe() -> Customer {
-        let at = DateTime::parse_from_rfc3339("2024-01-15T10:30:00Z")
-            .unwrap()
-            .with_timezone(&Utc);
-        Customer {
-            id: 1,
-            customer_id: CustomerId::parse("CUST_A1B2C3D4").unwrap(),
-            username: Username::parse("johndoe").unwrap(),
-            first_name: "John".into(),
-            last_name: "Doe".into(),
-            email: Email::parse("john.doe@example.com").unwrap(),
-            phone: Some(Phone::parse("+1-555-0123").unwrap()),
-            address_line1: Some("123 Main Street".into()),
-            address_line2: None,
-            city: Some("New York".into()),
-            state: Some("NY".into()),
-            postal_code: Some("10001".into()),
-            country: Some("USA".into()),
-            date_of_birth: None,
-            gender: Some(Gender::Male),
-            company_name: Some("Tech Corp".into()),
-            tax_id: None,
-            preferred_language: None,
-            is_active: true,
-            is_verified: false,
-            email_verified: false,
-            phone_verified: false,
-            marketing_emails: true,
-            marketing_sms: false,
-            notes: None,
-            tags: Tags::parse("premium,tech,new-york").unwrap(),
-            created_at: at,
-            updated_at: at,
-            last_login_at: None,
-            version: 1,
-        }
-    }
+mod tests {
+    use crate::fixtures::john_doe;
 
     #[test]
     fn full_name_joins_first_and_last_name() {

@@ -3,8 +3,6 @@
 mod customer;
 mod erasure;
 mod history;
-#[cfg(test)]
-pub(crate) use customer::tests as customer_tests_support;
 mod input;
 mod query;
 pub(crate) mod rules;

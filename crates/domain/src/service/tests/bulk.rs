@@ -194,7 +194,7 @@ async fn a_bulk_update_without_changes_reports_which_customers_exist() {
         .expect_find_by_customer_id()
         .with(eq(a))
         .times(1)
-        .returning(|_| Ok(Some(crate::models::customer_tests_support::john_doe())));
+        .returning(|_| Ok(Some(crate::fixtures::john_doe())));
     repo.reads
         .expect_find_by_customer_id()
         .with(eq(b))

@@ -54,7 +54,7 @@ fn event(id: i64, version: u64, request: Option<&str>) -> CustomerEvent {
 }
 
 fn customer_at(version: u64) -> Customer {
-    let mut customer = crate::models::customer_tests_support::john_doe();
+    let mut customer = crate::fixtures::john_doe();
     customer.version = version;
     customer
 }

@@ -34,11 +34,7 @@ fn expecting_changes(changes: CustomerChanges) -> Mocks {
         .expect_update()
         .with(always(), eq(changes), eq(Precondition::Any))
         .times(1)
-        .returning(|_, _, _| {
-            Ok(Written::Done(
-                crate::models::customer_tests_support::john_doe(),
-            ))
-        });
+        .returning(|_, _, _| Ok(Written::Done(crate::fixtures::john_doe())));
     repo
 }
 
@@ -117,27 +113,8 @@ async fn create_drops_blank_optional_fields_and_applies_the_defaults() {
         notes: blank(),
         tags: blank(),
     };
-    let draft = CustomerDraft {
-        first_name: "John".into(),
-        last_name: "Doe".into(),
-        email: Email::parse("john@example.com").unwrap(),
-        phone: None,
-        address_line1: None,
-        address_line2: None,
-        city: None,
-        state: None,
-        postal_code: None,
-        country: None,
-        date_of_birth: None,
-        gender: None,
-        company_name: None,
-        tax_id: None,
-        preferred_language: None,
-        marketing_emails: true,
-        marketing_sms: false,
-        notes: None,
-        tags: Tags::default(),
-    };
+    // No optional field, and the defaults (marketing emails on, SMS off, no tags).
+    let draft = crate::fixtures::draft("John", "Doe", "john@example.com");
     service(expecting_draft(draft)).create(input).await.unwrap();
 }
 
@@ -232,11 +209,7 @@ async fn every_text_field_of_an_update_holds_its_limit_in_characters_and_no_more
     repo.store
         .expect_update()
         .times(TEXT_LIMITS.len())
-        .returning(|_, _, _| {
-            Ok(Written::Done(
-                crate::models::customer_tests_support::john_doe(),
-            ))
-        });
+        .returning(|_, _, _| Ok(Written::Done(crate::fixtures::john_doe())));
     let svc = service(repo);
     for (field, max) in TEXT_LIMITS {
         svc.update(
@@ -294,11 +267,10 @@ async fn a_date_of_birth_may_be_1900_01_01_or_now_but_not_a_moment_outside() {
         .expect_insert()
         .times(2)
         .returning(|id, u, d| Ok(stored(id, u, d)));
-    repo.store.expect_update().times(2).returning(|_, _, _| {
-        Ok(Written::Done(
-            crate::models::customer_tests_support::john_doe(),
-        ))
-    });
+    repo.store
+        .expect_update()
+        .times(2)
+        .returning(|_, _, _| Ok(Written::Done(crate::fixtures::john_doe())));
     let svc = service(repo);
     let create = |at| NewCustomer {
         date_of_birth: Some(at),
@@ -392,7 +364,7 @@ async fn update_carries_every_field_trimmed_and_typed() {
         .update("CUST_A1B2C3D4", patch, Precondition::Any)
         .await
         .unwrap();
-    assert_eq!(got, crate::models::customer_tests_support::john_doe());
+    assert_eq!(got, crate::fixtures::john_doe());
 }
 
 #[tokio::test]

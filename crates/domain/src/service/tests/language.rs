@@ -79,11 +79,7 @@ async fn an_update_sets_the_language_in_canonical_case_or_clears_it() {
             .expect_update()
             .withf(move |_, changes, _| changes.preferred_language == want)
             .times(1)
-            .returning(|_, _, _| {
-                Ok(Written::Done(
-                    crate::models::customer_tests_support::john_doe(),
-                ))
-            });
+            .returning(|_, _, _| Ok(Written::Done(crate::fixtures::john_doe())));
         let patch = CustomerPatch {
             preferred_language: sent,
             // Something to change even when the language is kept.

@@ -51,6 +51,6 @@ async fn get_by_email_trims_the_address() {
     repo.reads
         .expect_find_by_email()
         .with(eq("john@x.com"))
-        .returning(|_| Ok(Some(crate::models::customer_tests_support::john_doe())));
+        .returning(|_| Ok(Some(crate::fixtures::john_doe())));
     service(repo).get_by_email(" john@x.com ").await.unwrap();
 }

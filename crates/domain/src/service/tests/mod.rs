@@ -93,7 +93,7 @@ pub(super) fn stored(
     username: &Username,
     draft: &crate::models::CustomerDraft,
 ) -> Customer {
-    let mut c = crate::models::customer_tests_support::john_doe();
+    let mut c = crate::fixtures::john_doe();
     c.customer_id = id.clone();
     c.username = username.clone();
     c.email = draft.email.clone();

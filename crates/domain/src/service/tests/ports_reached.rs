@@ -4,7 +4,7 @@
 use mockall::predicate::always;
 
 use super::*;
-use crate::models::customer_tests_support::john_doe;
+use crate::fixtures::john_doe;
 use crate::models::{Cursor, LanguageTag, SortField, SortOrder};
 
 const ID: &str = "CUST_A1B2C3D4";

@@ -18,11 +18,7 @@ async fn update_sends_only_the_fields_that_change() {
                     }
         })
         .times(1)
-        .returning(|_, _, _| {
-            Ok(Written::Done(
-                crate::models::customer_tests_support::john_doe(),
-            ))
-        });
+        .returning(|_, _, _| Ok(Written::Done(crate::fixtures::john_doe())));
     let patch = CustomerPatch {
         first_name: Patch::Set(" Jane ".into()),
         city: Patch::Clear,
@@ -41,11 +37,7 @@ async fn an_empty_string_clears_an_optional_field() {
     repo.store
         .expect_update()
         .withf(|_, c, _| c.phone == Patch::Clear && c.company_name == Patch::Clear)
-        .returning(|_, _, _| {
-            Ok(Written::Done(
-                crate::models::customer_tests_support::john_doe(),
-            ))
-        });
+        .returning(|_, _, _| Ok(Written::Done(crate::fixtures::john_doe())));
     let patch = CustomerPatch {
         phone: Patch::Set("".into()),
         company_name: Patch::Set("  ".into()),
@@ -144,7 +136,7 @@ async fn an_empty_update_returns_the_customer_unchanged() {
     repo.store.expect_update().never();
     repo.reads
         .expect_find_by_customer_id()
-        .returning(|_| Ok(Some(crate::models::customer_tests_support::john_doe())));
+        .returning(|_| Ok(Some(crate::fixtures::john_doe())));
     service(repo)
         .update("CUST_A1B2C3D4", CustomerPatch::default(), Precondition::Any)
         .await

@@ -2,7 +2,7 @@
 //! in the write; a precondition that does not hold is a version mismatch, nothing written.
 
 use super::*;
-use crate::models::customer_tests_support::john_doe;
+use crate::fixtures::john_doe;
 
 const ID: &str = "CUST_A1B2C3D4";
 
