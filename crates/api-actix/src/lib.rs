@@ -36,7 +36,7 @@ pub mod security;
 pub mod settings;
 
 pub use error::ApiError;
-pub use handlers::RequestId;
+pub use handlers::{OnlyReads, RequestId};
 pub use openapi::{ApiDoc, openapi};
 pub use routes::{configure, service_data};
 pub use settings::ApiSettings;

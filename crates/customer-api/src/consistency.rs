@@ -1,8 +1,10 @@
-//! Read-your-writes across replicas, at the HTTP edge: every answer to a write carries
-//! `X-Consistency-Token` (the primary's WAL position after the commit), and a read runs in a
-//! read scope with the token its client sent back, so the repository may serve it from a
-//! replica that has replayed that far (`infra_postgres::reading`). Installed only when
-//! `[database] replica_urls` names replicas; without them every read is the primary's.
+//! Read-your-writes across replicas, at the HTTP edge: every successful answer to a request
+//! that may have written carries `X-Consistency-Token` (the primary's WAL position after
+//! the commit). A request that sends it back has its reads served by a replica that has
+//! replayed that far (the token reaches the use cases in the request's context, see
+//! `api_actix::handlers::Service`, and `infra_postgres::RoutedReads` routes by it).
+//! Installed only when `[database] replica_urls` names replicas; without them every read
+//! is the primary's.
 
 use std::time::Duration;
 
@@ -11,7 +13,7 @@ use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::Method;
 use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::middleware::Next;
-use actix_web::web;
+use actix_web::{HttpMessage, web};
 use infra_postgres::{Pool, Replicas};
 
 /// The header a write's answer carries and a read may send back.
@@ -25,20 +27,25 @@ const TOKEN_WAIT: Duration = Duration::from_millis(200);
 /// The last WAL position: no replica is ever past it, so a read with it goes to the primary.
 pub const PRIMARY_ONLY: &str = "FFFFFFFF/FFFFFFFF";
 
-/// Scopes reads with their client's token; stamps writes' answers with a token.
+/// Stamps the answers of requests that may have written with a token.
 pub async fn consistency(
     req: ServiceRequest,
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
     if matches!(*req.method(), Method::GET | Method::HEAD) {
-        let token = req
-            .headers()
-            .get(&CONSISTENCY_TOKEN)
-            .map(|value| value.to_str().unwrap_or("unreadable").to_owned());
-        return infra_postgres::reading(token.as_deref(), next.call(req)).await;
+        return next.call(req).await;
     }
     let primary = req.app_data::<web::Data<Pool>>().cloned();
     let mut res = next.call(req).await?;
+    // A failed request wrote nothing; a search wrote nothing either: neither pays the
+    // primary's round trip.
+    let wrote = res.status().is_success()
+        && res
+            .request()
+            .extensions()
+            .get::<api_actix::OnlyReads>()
+            .is_none();
+    let primary = primary.filter(|_| wrote);
     // After the handler returned, the write (if any) has committed: the primary's position
     // now is at or past its commit record. When it cannot be read in time, the token is the
     // last position there is, past which no replica ever gets: reads that send it back go

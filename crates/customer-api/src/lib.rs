@@ -4,7 +4,7 @@
 //!
 //! Two small adapters live here because each joins two others, which may not depend on each
 //! other: `replay` (api-actix's `ReplayStore` over infra-postgres's `PgTransaction`) and
-//! `consistency` (the consistency-token middleware over infra-postgres's read scope).
+//! `consistency` (the middleware that stamps writes' answers with a consistency token).
 
 pub mod cli;
 pub mod consistency;

@@ -12,8 +12,11 @@ use actix_web::{App, HttpResponse, HttpServer, web};
 use anyhow::Context;
 use api_actix::idempotency::ReplayStore;
 use api_actix::security;
-use domain::{CustomerSearch, CustomerService, CustomerUseCases, StatisticsSource, Storage};
-use infra_postgres::{PgCustomerRepository, Pool, PoolSettings, Replicas};
+use domain::{
+    CustomerHistory, CustomerReads, CustomerSearch, CustomerService, CustomerUseCases,
+    DataVersions, StatisticsSource, Storage,
+};
+use infra_postgres::{PgCustomerRepository, Pool, PoolSettings, Replicas, RoutedReads};
 use layers::{CachedSearch, CoalescedStatistics, SearchCache, SearchCacheCounts};
 
 use crate::consistency::consistency;
@@ -410,17 +413,10 @@ impl Layers {
         }
     }
 
-    /// The use cases over `pool` (and `replicas` for reads), each layer that is on in front
-    /// of the one port it concerns.
+    /// The use cases over `pool` (and `replicas` for the reads of requests), each layer
+    /// that is on in front of the one port it concerns.
     fn service(&self, pool: &Pool, replicas: Option<Replicas>) -> Arc<dyn CustomerUseCases> {
-        let adapter = match replicas {
-            Some(replicas) => PgCustomerRepository::with_replicas(pool.clone(), replicas),
-            None => PgCustomerRepository::new(pool.clone()),
-        };
-        let search: Arc<dyn CustomerSearch> = match &self.search_cache {
-            Some(cache) => Arc::new(CachedSearch::new(adapter.clone(), Arc::clone(cache))),
-            None => Arc::new(adapter.clone()),
-        };
+        let adapter = PgCustomerRepository::new(pool.clone());
         let statistics: Arc<dyn StatisticsSource> = match &self.statistics {
             Some(coalescer) => Arc::new(CoalescedStatistics::new(
                 adapter.clone(),
@@ -428,12 +424,32 @@ impl Layers {
             )),
             None => Arc::new(adapter.clone()),
         };
+        match replicas {
+            Some(replicas) => {
+                let reads = RoutedReads::new(adapter.clone(), replicas);
+                self.over(adapter, reads, statistics)
+            }
+            None => self.over(adapter.clone(), adapter, statistics),
+        }
+    }
+
+    /// The use cases writing through `store` and reading through `reads` (searches through
+    /// the cache when it is on).
+    fn over<R>(
+        &self,
+        store: PgCustomerRepository,
+        reads: R,
+        statistics: Arc<dyn StatisticsSource>,
+    ) -> Arc<dyn CustomerUseCases>
+    where
+        R: CustomerReads + CustomerSearch + CustomerHistory + DataVersions + Clone,
+    {
         Arc::new(CustomerService::new(Storage {
-            store: adapter.clone(),
-            reads: adapter.clone(),
-            search,
+            store,
+            reads: reads.clone(),
+            search: CachedSearch::new(reads.clone(), self.search_cache.clone()),
             statistics,
-            history: adapter,
+            history: reads,
         }))
     }
 }

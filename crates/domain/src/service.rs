@@ -13,7 +13,7 @@ use crate::models::{
     BulkUpdate, BulkUpdateReport, BulkWritten, Customer, CustomerEvent, CustomerExport, CustomerId,
     CustomerPage, CustomerPatch, CustomerStatistics, Email, ErasureReason, FailedUpdate,
     FailureReason, FeedPage, FeedQuery, FeedRead, ListQuery, LocationCount, LocationFilter,
-    NewCustomer, PageRequest, Precondition, Provenance, SearchCriteria, StatisticsWindow, Tags,
+    NewCustomer, PageRequest, Precondition, RequestContext, SearchCriteria, StatisticsWindow, Tags,
     Timeline, TimelineQuery, Tombstone, Username, ValidationContext, Written, requests_of,
 };
 use crate::ports::{
@@ -32,9 +32,14 @@ pub const MAX_EXPORT_ATTEMPTS: usize = 5;
 /// The use cases over the storage ports (the store `W`, reads `R`, search `Q`, statistics
 /// `T` and history `H`), a clock and two sources of randomness.
 ///
-/// Everything is shared behind `Arc`s, so [`CustomerUseCases::attributed`] makes a copy
-/// over an attributed store (the one port that records provenance) for the price of a few
-/// reference counts.
+/// Everything is shared behind `Arc`s, so [`CustomerUseCases::for_request`] makes a copy
+/// for one request (an attributed store; reads, search and history scoped to its context)
+/// for the price of a few reference counts and allocations.
+///
+/// Which reads may be scoped is the rule here: the read-only use cases read through the
+/// request's scope; a write's own reads (the customer as it is when a change has nothing to
+/// write, why a write found no customer) go to `latest`, the unscoped reads that see every
+/// committed write.
 #[derive(Debug)]
 pub struct CustomerService<
     W,
@@ -48,6 +53,7 @@ pub struct CustomerService<
 > {
     store: Arc<W>,
     reads: Arc<R>,
+    latest: Arc<R>,
     search: Arc<Q>,
     statistics: Arc<T>,
     history: Arc<H>,
@@ -108,9 +114,11 @@ where
 {
     /// The service with injected clock and randomness (for tests).
     pub fn with_sources(storage: Storage<W, R, Q, T, H>, clock: C, ids: I, suffixes: S) -> Self {
+        let reads = Arc::new(storage.reads);
         Self {
             store: Arc::new(storage.store),
-            reads: Arc::new(storage.reads),
+            reads: Arc::clone(&reads),
+            latest: reads,
             search: Arc::new(storage.search),
             statistics: Arc::new(storage.statistics),
             history: Arc::new(storage.history),
@@ -120,20 +128,21 @@ where
         }
     }
 
-    /// Why the customer named by `id` was not found: erased, or never there (or deleted).
-    async fn missing(&self, id: &CustomerId) -> ServiceError {
-        match self.reads.erasure(id).await {
+    /// Why the customer named by `id` was not found through `reads`: erased, or never there
+    /// (or deleted).
+    async fn missing(reads: &R, id: &CustomerId) -> ServiceError {
+        match reads.erasure(id).await {
             Ok(Some(_)) => ServiceError::Erased,
             Ok(None) => ServiceError::NotFound,
             Err(err) => err.into(),
         }
     }
 
-    /// The customer, or why there is none.
-    async fn existing(&self, id: &CustomerId) -> Result<Customer, ServiceError> {
-        match self.reads.find_by_customer_id(id).await? {
+    /// The customer as `reads` find it, or why there is none.
+    async fn existing(reads: &R, id: &CustomerId) -> Result<Customer, ServiceError> {
+        match reads.find_by_customer_id(id).await? {
             Some(customer) => Ok(customer),
-            None => Err(self.missing(id).await),
+            None => Err(Self::missing(reads, id).await),
         }
     }
 
@@ -141,7 +150,7 @@ where
     async fn written<V>(&self, id: &CustomerId, outcome: Written<V>) -> Result<V, ServiceError> {
         match outcome {
             Written::Done(value) => Ok(value),
-            Written::Missing => Err(self.missing(id).await),
+            Written::Missing => Err(Self::missing(&self.latest, id).await),
             Written::Stale { current } => Err(ServiceError::VersionMismatch { current }),
         }
     }
@@ -218,7 +227,7 @@ where
     }
 
     async fn get(&self, customer_id: &str) -> Result<Customer, ServiceError> {
-        self.existing(&parse_id(customer_id)?).await
+        Self::existing(&self.reads, &parse_id(customer_id)?).await
     }
 
     async fn get_by_username(&self, username: &str) -> Result<Customer, ServiceError> {
@@ -281,7 +290,7 @@ where
         if changes.is_empty() {
             // Nothing to write: the customer as it is, if the precondition holds (a read
             // is enough, as nothing depends on the version staying put).
-            let customer = self.existing(&id).await?;
+            let customer = Self::existing(&self.latest, &id).await?;
             return if expected.admits(customer.version) {
                 Ok(customer)
             } else {
@@ -336,7 +345,7 @@ where
             // Nothing to write: report as if written, from what exists now.
             let mut found = BulkWritten::default();
             for (id, expected) in &targets {
-                if let Some(customer) = self.reads.find_by_customer_id(id).await? {
+                if let Some(customer) = self.latest.find_by_customer_id(id).await? {
                     match expected {
                         Some(version) if *version != customer.version => {
                             found.stale.push((id.clone(), customer.version));
@@ -478,13 +487,14 @@ where
         Ok(self.store.ping().await?)
     }
 
-    fn attributed(&self, provenance: Provenance) -> Arc<dyn CustomerUseCases> {
+    fn for_request(&self, context: RequestContext) -> Arc<dyn CustomerUseCases> {
         Arc::new(Self {
-            store: Arc::new(self.store.attributed(&provenance)),
-            reads: Arc::clone(&self.reads),
-            search: Arc::clone(&self.search),
+            store: Arc::new(self.store.attributed(&context.provenance)),
+            reads: Arc::new(self.latest.for_request(&context)),
+            latest: Arc::clone(&self.latest),
+            search: Arc::new(self.search.for_request(&context)),
             statistics: Arc::clone(&self.statistics),
-            history: Arc::clone(&self.history),
+            history: Arc::new(self.history.for_request(&context)),
             clock: Arc::clone(&self.clock),
             ids: Arc::clone(&self.ids),
             suffixes: Arc::clone(&self.suffixes),
@@ -533,7 +543,7 @@ where
     async fn export(&self, customer_id: &str) -> Result<CustomerExport, ServiceError> {
         let id = parse_id(customer_id)?;
         for _ in 0..MAX_EXPORT_ATTEMPTS {
-            let customer = self.existing(&id).await?;
+            let customer = Self::existing(&self.reads, &id).await?;
             let events = self.history(&id).await?;
             // A change that committed between the two reads left an event newer than the
             // customer read: read both again, so the export is one state with its history.

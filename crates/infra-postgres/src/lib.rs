@@ -9,7 +9,8 @@
 //! It serves every deployment of docs/scale-out.md:
 //! - `net`: every connection opened by the adapter, with keepalives and a bound on every
 //!   round trip; `pool` and `probe`: the pool, its maintenance connections, the health probe;
-//! - `replicas`: reads on streaming replicas with read-your-writes (consistency tokens);
+//! - `replicas` and `routing` (`RoutedReads`): reads on streaming replicas with read-your-writes
+//!   (consistency tokens), routed per request by its context;
 //! - transaction-mode poolers (PgBouncer): every call in a transaction of its own (`pool`);
 //! - Citus: the distributed layout (`sql/distribute.sql`, applied by `migrations`) and the
 //!   change feed's relay (`repository/relay.rs`);
@@ -26,6 +27,7 @@ mod pool;
 mod probe;
 mod replicas;
 mod repository;
+mod routing;
 mod rows;
 mod schema;
 mod sql;
@@ -38,8 +40,9 @@ pub use pool::{
     NetBounds, Pool, PoolBuildError, PoolSettings, PoolStatus, build_pool, pool_status,
 };
 pub use probe::PROBE_BOUND;
-pub use replicas::{ReplicaSettings, ReplicaStatus, Replicas, WalPosition, reading};
+pub use replicas::{ReplicaSettings, ReplicaStatus, Replicas, WalPosition};
 pub use repository::{
     Connections, FEED_RECHECK, InTransaction, PgCustomerRepository, PgTransaction, Pooled,
     ReplayRecord, SearchPlans, explain_search, feed_lag, purge_events, purge_replays,
 };
+pub use routing::RoutedReads;

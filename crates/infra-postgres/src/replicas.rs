@@ -1,13 +1,13 @@
 //! Reads from streaming replicas, with read-your-writes.
 //!
 //! A write's answer carries a consistency token: the primary's WAL position read after the
-//! commit ([`Replicas::primary_position`]), at or past the commit record. A read that
-//! presents it ([`reading`]) is served by a replica only once that replica has replayed
-//! past it (`pg_last_wal_replay_lsn()`), waiting at most `wait`, else by the primary. A
-//! read without a token is served by a replica whose staleness, as last measured, is within
-//! `max_lag`, else by the primary. Everything outside a [`reading`] scope (writes, the reads
-//! a write makes, background work, the statistics a batch of requests shares) uses the
-//! primary.
+//! commit ([`Replicas::primary_position`]), at or past the commit record. A request's read
+//! that presents it ([`crate::RoutedReads`], scoped to the request) is served by a replica
+//! only once that replica has replayed past it (`pg_last_wal_replay_lsn()`), waiting at most
+//! `wait`, else by the primary. A read without a token is served by a replica whose
+//! staleness, as last measured, is within `max_lag`, else by the primary. Everything not
+//! scoped to a request (writes, the reads a write makes, background work, the statistics a
+//! batch of requests shares) uses the primary.
 //!
 //! **Staleness is measured, not assumed.** A monitor ([`Replicas::monitor`]) samples the
 //! primary's WAL position every `check_every` and each replica's replay position. A replica
@@ -24,14 +24,13 @@
 //! keys must come from the same one.
 
 use std::collections::VecDeque;
-use std::future::Future;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use diesel::QueryableByName;
 use diesel::sql_types::{BigInt, Nullable};
-use domain::RepositoryError;
+use domain::{ReadAffinity, RepositoryError};
 
 use crate::complete;
 use crate::errors::from_diesel;
@@ -390,6 +389,11 @@ impl Replicas {
         Target::Primary
     }
 
+    /// How many replicas there are.
+    pub(crate) fn count(&self) -> usize {
+        self.shared.health.len()
+    }
+
     /// The pool of a replica.
     pub(crate) fn pool(&self, replica: usize) -> &Pool {
         &self.pools[replica]
@@ -433,54 +437,54 @@ async fn position(
 /// The token of a read scope whose client sent one that is not a WAL position.
 const UNREADABLE: WalPosition = WalPosition(u64::MAX);
 
-/// What a read scope knows: the client's token, and the server its first read chose.
+/// One request's reads: the client's token, and the server its first read chose (kept in
+/// the request's [`ReadAffinity`], which every port scoped to it shares), which serves the
+/// rest of them (see [`crate::RoutedReads`]).
 #[derive(Debug)]
-pub struct ReadScope {
+pub(crate) struct ReadScope {
     token: Option<WalPosition>,
-    chosen: Mutex<Option<Target>>,
+    affinity: ReadAffinity,
 }
 
-tokio::task_local! {
-    static READING: Arc<ReadScope>;
-}
-
-/// Runs `work` as a read: its repository reads may go to a replica, after `token` (a
-/// consistency token from a write's answer) when given. A token that is not a WAL position
-/// sends the reads to the primary.
-pub async fn reading<F: Future>(token: Option<&str>, work: F) -> F::Output {
-    let token = match token.map(WalPosition::parse) {
-        None => None,
-        Some(Some(position)) => Some(position),
-        // Unreadable: only the primary is sure to be past it.
-        Some(None) => Some(UNREADABLE),
-    };
-    let scope = Arc::new(ReadScope {
-        token,
-        chosen: Mutex::new(None),
-    });
-    READING.scope(scope, work).await
-}
-
-/// Where the current read goes: the primary outside a read scope; else the scope's server,
-/// chosen on its first read.
-pub(crate) async fn target(replicas: &Replicas) -> Target {
-    let Ok(scope) = READING.try_with(Arc::clone) else {
-        return Target::Primary;
-    };
-    let chosen = *scope.chosen.lock().unwrap_or_else(PoisonError::into_inner);
-    if let Some(chosen) = chosen {
-        return chosen;
+/// A target as a [`ReadAffinity`] number: 0 the primary, `r + 1` replica `r`.
+fn number_of(target: Target) -> u32 {
+    match target {
+        Target::Primary => 0,
+        Target::Replica(r) => u32::try_from(r + 1).unwrap_or(0),
     }
-    let chosen = replicas.choose(scope.token).await;
-    *scope.chosen.lock().unwrap_or_else(PoisonError::into_inner) = Some(chosen);
-    chosen
 }
 
-/// After a read failed on a replica, the rest of the scope reads the primary.
-pub(crate) fn fell_back() {
-    let _ = READING.try_with(|scope| {
-        *scope.chosen.lock().unwrap_or_else(PoisonError::into_inner) = Some(Target::Primary);
-    });
+impl ReadScope {
+    /// The scope of a request whose client sent `token` (a consistency token from a write's
+    /// answer), or none. A token that is not a WAL position sends the reads to the primary.
+    pub(crate) fn new(token: Option<&str>, affinity: ReadAffinity) -> Self {
+        let token = match token.map(WalPosition::parse) {
+            None => None,
+            Some(Some(position)) => Some(position),
+            // Unreadable: only the primary is sure to be past it.
+            Some(None) => Some(UNREADABLE),
+        };
+        Self { token, affinity }
+    }
+
+    /// Where the scope's reads go: the server its first read chose.
+    pub(crate) async fn target(&self, replicas: &Replicas) -> Target {
+        match self.affinity.get() {
+            Some(0) => return Target::Primary,
+            Some(n) if (n as usize) <= replicas.shared.health.len() => {
+                return Target::Replica(n as usize - 1);
+            }
+            _ => {}
+        }
+        let chosen = replicas.choose(self.token).await;
+        self.affinity.set(number_of(chosen));
+        chosen
+    }
+
+    /// After a read failed on a replica, the rest of the request reads the primary.
+    pub(crate) fn fell_back(&self) {
+        self.affinity.set(number_of(Target::Primary));
+    }
 }
 
 #[cfg(test)]
@@ -587,24 +591,21 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn reads_outside_a_scope_or_with_an_unreadable_token_go_to_the_primary() {
+    async fn a_scope_with_an_unreadable_token_reads_the_primary_and_keeps_its_first_choice() {
         let replicas = replicas(1);
         replicas.shared.succeeded(0, WalPosition(u64::MAX - 1));
-        assert_eq!(target(&replicas).await, Target::Primary, "no scope");
-        let unreadable = reading(Some("not-a-position"), async { target(&replicas).await }).await;
-        assert_eq!(unreadable, Target::Primary);
-        let (first, second) = reading(Some("0/10"), async {
-            (target(&replicas).await, target(&replicas).await)
-        })
-        .await;
+        let unreadable = ReadScope::new(Some("not-a-position"), ReadAffinity::default());
+        assert_eq!(unreadable.target(&replicas).await, Target::Primary);
+        let affinity = ReadAffinity::default();
+        let scope = ReadScope::new(Some("0/10"), affinity.clone());
+        let (first, second) = (scope.target(&replicas).await, scope.target(&replicas).await);
         assert_eq!((first, second), (Target::Replica(0), Target::Replica(0)));
-        let after_failure = reading(None, async {
-            fell_back();
-            target(&replicas).await
-        })
-        .await;
+        // Another port scoped to the same request reads the same server.
+        let beside = ReadScope::new(Some("0/10"), affinity);
+        assert_eq!(beside.target(&replicas).await, Target::Replica(0));
+        scope.fell_back();
         assert_eq!(
-            after_failure,
+            scope.target(&replicas).await,
             Target::Primary,
             "the rest of the scope reads the primary"
         );

@@ -19,7 +19,7 @@ use std::sync::Arc;
 
 use actix_web::dev::Payload;
 use actix_web::{FromRequest, HttpMessage, HttpRequest, web};
-use domain::{CustomerUseCases, Provenance};
+use domain::{CustomerUseCases, Provenance, ReadAffinity, RequestContext};
 
 use crate::error::ApiError;
 use crate::idempotency::TransactionUseCases;
@@ -30,11 +30,17 @@ use crate::security::Principal;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RequestId(pub String);
 
+/// Marks a request whose handler only reads, whatever its method (`POST /search`): it
+/// writes nothing a client would have to read back, so its answer needs no consistency
+/// token.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OnlyReads;
+
 /// The use cases a handler calls: those of the request's transaction when the
 /// [`idempotency`](crate::idempotency) middleware opened one, else the ones the binary
-/// registered (see [`crate::service_data`]), [attributed](CustomerUseCases::attributed) to
-/// the request's caller, its [`RequestId`] and its `Idempotency-Key` (a few reference
-/// counts; reads ignore it).
+/// registered (see [`crate::service_data`]), [for the request](CustomerUseCases::for_request):
+/// its caller, its [`RequestId`] and its `Idempotency-Key` recorded with its changes, and the
+/// `X-Consistency-Token` it sent for its reads (a few reference counts and allocations).
 #[derive(Clone)]
 pub struct Service(Arc<dyn CustomerUseCases>);
 
@@ -71,6 +77,16 @@ impl FromRequest for Service {
             request_id: extensions.get::<RequestId>().map(|id| id.0.clone()),
             idempotency_key: key,
         };
-        ready(Ok(Self(use_cases.attributed(provenance))))
+        let consistency_token = req
+            .headers()
+            .get(crate::headers::CONSISTENCY_TOKEN)
+            // Not text: no position the storage could know, so read where every write is.
+            .map(|value| value.to_str().unwrap_or("unreadable").to_owned());
+        let context = RequestContext {
+            provenance,
+            consistency_token,
+            affinity: ReadAffinity::default(),
+        };
+        ready(Ok(Self(use_cases.for_request(context))))
     }
 }

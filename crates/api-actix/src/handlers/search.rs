@@ -1,10 +1,10 @@
 //! Operations on many customers: search and bulk update.
 
-use actix_web::web;
+use actix_web::{HttpMessage, HttpRequest, web};
 use domain::{ValidationContext, ValidationErrors};
 
-use super::Service;
 use super::responses::{BodyErrors, KeyedWrite, ServerErrors};
+use super::{OnlyReads, Service};
 use crate::dto::{BulkUpdateRequest, BulkUpdateResponse, CustomerListResponse, SearchRequest};
 use crate::error::{ApiError, Source};
 use crate::extract::JsonBody;
@@ -23,9 +23,11 @@ use crate::extract::JsonBody;
 )]
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn search_customers(
+    req: HttpRequest,
     service: Service,
     body: JsonBody<SearchRequest>,
 ) -> Result<CustomerListResponse, ApiError> {
+    req.extensions_mut().insert(OnlyReads);
     let (criteria, raw) = body.into_input(SearchRequest::into_criteria, |_| {
         ValidationErrors::default()
     })?;

@@ -212,3 +212,53 @@ async fn actix_query_errors_use_the_api_shape() {
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(body["detail"][0]["loc"], json!(["query"]));
 }
+
+/// The use cases a handler calls are those for its request: the consistency token the
+/// client sent (text, else a mark no storage position matches), and the request's id.
+#[actix_web::test]
+async fn a_handler_calls_the_use_cases_for_its_request_with_the_token_the_client_sent() {
+    use std::sync::{Arc, Mutex};
+
+    use actix_web::HttpMessage;
+    use api_actix::handlers::RequestId;
+    use domain::{CustomerUseCases, MockCustomerUseCases, RequestContext};
+
+    let seen: Arc<Mutex<Vec<RequestContext>>> = Arc::default();
+    let mut outer = MockCustomerUseCases::new();
+    outer.expect_for_request().times(2).returning({
+        let seen = Arc::clone(&seen);
+        move |context| {
+            seen.lock().unwrap().push(context);
+            let mut inner = MockCustomerUseCases::new();
+            inner
+                .expect_get()
+                .returning(|_| Ok(domain::fixtures::john_doe()));
+            Arc::new(inner)
+        }
+    });
+    let outer: Arc<dyn CustomerUseCases> = Arc::new(outer);
+    let app = test::init_service(
+        App::new()
+            .app_data(api_actix::service_data(outer))
+            .configure(api_actix::configure(api_actix::ApiSettings::default())),
+    )
+    .await;
+    for token in [&b"16/B374D848"[..], b"\xff"] {
+        let request = TestRequest::get()
+            .uri("/api/v1/customers/CUST_A1B2C3D4")
+            .insert_header((
+                "x-consistency-token",
+                actix_web::http::header::HeaderValue::from_bytes(token).unwrap(),
+            ))
+            .to_request();
+        request.extensions_mut().insert(RequestId("req-7".into()));
+        assert_eq!(
+            test::call_service(&app, request).await.status(),
+            StatusCode::OK
+        );
+    }
+    let seen = seen.lock().unwrap();
+    assert_eq!(seen[0].consistency_token.as_deref(), Some("16/B374D848"));
+    assert_eq!(seen[0].provenance.request_id.as_deref(), Some("req-7"));
+    assert_eq!(seen[1].consistency_token.as_deref(), Some("unreadable"));
+}

@@ -96,13 +96,13 @@ pub async fn send_with(
     }
 }
 
-/// `mock` as the app's use cases: the handlers' `Service` asks for them attributed to the
-/// request first, which gives `mock` itself.
+/// `mock` as the app's use cases: the handlers' `Service` asks for them for the request
+/// first, which gives `mock` itself.
 pub fn registered(mock: MockCustomerUseCases) -> actix_web::web::Data<dyn CustomerUseCases> {
     let inner: Arc<dyn CustomerUseCases> = Arc::new(mock);
     let mut outer = MockCustomerUseCases::new();
     outer
-        .expect_attributed()
+        .expect_for_request()
         .returning(move |_| Arc::clone(&inner));
     service_data(Arc::new(outer))
 }

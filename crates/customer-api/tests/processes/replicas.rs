@@ -29,6 +29,27 @@ async fn get(service: &Service, client: &reqwest::Client, id: &str, token: Optio
     request.send().await.unwrap().status().as_u16()
 }
 
+/// `POST /search` for one email, with or without a token: how many match, and whether the
+/// answer carried a consistency token (a search writes nothing, so it must not).
+async fn search(
+    service: &Service,
+    client: &reqwest::Client,
+    email: &str,
+    token: Option<&str>,
+) -> (u64, bool) {
+    let mut request = client
+        .post(format!("{}/api/v1/customers/search", service.base))
+        .json(&serde_json::json!({ "email": email }));
+    if let Some(token) = token {
+        request = request.header("X-Consistency-Token", token);
+    }
+    let res = request.send().await.unwrap();
+    assert_eq!(res.status().as_u16(), 200);
+    let stamped = res.headers().contains_key("x-consistency-token");
+    let body: Value = res.json().await.unwrap();
+    (body["total"].as_u64().unwrap(), stamped)
+}
+
 /// Creates a customer; its id and the answer's consistency token.
 async fn create(service: &Service, client: &reqwest::Client, email: &str) -> (String, String) {
     let res = client
@@ -93,14 +114,28 @@ async fn reads_follow_their_token_to_a_replica_or_the_primary_and_survive_the_re
         "it waited for the replica"
     );
     assert_eq!(counted(&service, &client, FALLBACKS).await, fallbacks + 1);
+    // A search, though a POST, is a read like the others: with the token it finds the
+    // write, from the primary after the same bounded wait, and its answer has no token.
+    assert_eq!(
+        search(&service, &client, "second@example.com", Some(&token)).await,
+        (1, false)
+    );
+    assert_eq!(counted(&service, &client, FALLBACKS).await, fallbacks + 2);
     let early = get(&service, &client, &second, None).await;
     assert!(matches!(early, 200 | 404), "{early}");
+    let (early, _) = search(&service, &client, "second@example.com", None).await;
+    assert!(early <= 1, "{early}");
     tokio::time::sleep(MAX_LAG + Duration::from_millis(500)).await;
     for _ in 0..5 {
         assert_eq!(
             get(&service, &client, &second, None).await,
             200,
             "a replica staler than the bound serves no read"
+        );
+        assert_eq!(
+            search(&service, &client, "second@example.com", None).await,
+            (1, false),
+            "nor any search"
         );
     }
 
@@ -115,6 +150,15 @@ async fn reads_follow_their_token_to_a_replica_or_the_primary_and_survive_the_re
     assert_eq!(
         counted(&service, &client, REPLICA_READS).await,
         replica_reads + 1
+    );
+    // So does a search: its version and its page, both from the replica.
+    assert_eq!(
+        search(&service, &client, "second@example.com", Some(&token)).await,
+        (1, false)
+    );
+    assert_eq!(
+        counted(&service, &client, REPLICA_READS).await,
+        replica_reads + 2
     );
     assert_eq!(counted(&service, &client, FALLBACKS).await, fallbacks);
 

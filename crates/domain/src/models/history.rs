@@ -6,6 +6,7 @@
 use std::collections::BTreeMap;
 use std::fmt;
 use std::str::FromStr;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use chrono::{DateTime, NaiveDateTime, Utc};
@@ -23,6 +24,45 @@ pub struct Provenance {
     /// The `Idempotency-Key` the request carried.
     pub idempotency_key: Option<String>,
 }
+
+/// What one request brings to every use case it calls: who asked (recorded with its
+/// writes) and the consistency token its client sent back from a write's answer, so that
+/// its reads see that write wherever they are served from.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RequestContext {
+    pub provenance: Provenance,
+    /// Opaque to the domain (the storage names it); `None` when the client sent none.
+    pub consistency_token: Option<String>,
+    /// Shared by every port scoped to this request.
+    pub affinity: ReadAffinity,
+}
+
+/// Which server answered a request's first read, so that the storage serves the rest of
+/// its reads there too: one server's data for the whole request, whichever port reads it.
+/// A number the storage chooses, opaque to the domain; the clones of one context share it.
+#[derive(Debug, Clone, Default)]
+pub struct ReadAffinity(Arc<Mutex<Option<u32>>>);
+
+impl ReadAffinity {
+    /// The server chosen, if one was.
+    pub fn get(&self) -> Option<u32> {
+        *self.0.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Chooses `server` for the rest of the request's reads.
+    pub fn set(&self, server: u32) {
+        *self.0.lock().unwrap_or_else(PoisonError::into_inner) = Some(server);
+    }
+}
+
+/// The same affinity: that of clones of one context.
+impl PartialEq for ReadAffinity {
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+impl Eq for ReadAffinity {}
 
 /// What kind of change an event records.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]

@@ -14,7 +14,7 @@ pub use customer::Customer;
 pub use erasure::{CustomerExport, ErasureReason, ExportedRequest, Tombstone, requests_of};
 pub use history::{
     CustomerEvent, EventKind, FeedPage, FeedPosition, FeedQuery, FeedRead, FieldChange, FieldValue,
-    Provenance, Timeline, TimelineQuery, UnknownEventKind,
+    Provenance, ReadAffinity, RequestContext, Timeline, TimelineQuery, UnknownEventKind,
 };
 pub use input::{BulkUpdate, CustomerChanges, CustomerDraft, CustomerPatch, NewCustomer, Patch};
 pub use query::{

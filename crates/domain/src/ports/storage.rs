@@ -28,8 +28,8 @@ use crate::error::RepositoryError;
 use crate::models::{
     BulkWritten, Customer, CustomerChanges, CustomerDraft, CustomerEvent, CustomerId, CustomerPage,
     CustomerStatistics, ErasureReason, EventKind, FeedPosition, FeedRead, ListQuery, LocationCount,
-    LocationFilter, PageRequest, Precondition, Provenance, SearchCriteria, StatisticsWindow, Tags,
-    TimelineQuery, Tombstone, Username, Written,
+    LocationFilter, PageRequest, Precondition, Provenance, RequestContext, SearchCriteria,
+    StatisticsWindow, Tags, TimelineQuery, Tombstone, Username, Written,
 };
 
 /// The writes, and the reads a write decides on (which usernames are free): all of them
@@ -118,9 +118,18 @@ pub trait CustomerStore: Send + Sync + 'static {
 }
 
 /// Customers found by id, username, email, tags or place, pages of them, and tombstones.
+///
+/// Through the value itself every read sees every write committed before it started; one
+/// [scoped to a request](CustomerReads::for_request) may be served from elsewhere (a
+/// replica), seeing at least the writes the request's consistency token names.
 #[cfg_attr(any(test, feature = "mock"), mockall::automock)]
 #[async_trait]
 pub trait CustomerReads: Send + Sync + 'static {
+    /// The same reads for one request: they may be served wherever its context allows.
+    fn for_request(&self, context: &RequestContext) -> Self
+    where
+        Self: Sized;
+
     async fn find_by_customer_id(
         &self,
         id: &CustomerId,
@@ -164,6 +173,11 @@ pub trait CustomerReads: Send + Sync + 'static {
 #[cfg_attr(any(test, feature = "mock"), mockall::automock)]
 #[async_trait]
 pub trait CustomerSearch: Send + Sync + 'static {
+    /// The same search for one request (as [`CustomerReads::for_request`]).
+    fn for_request(&self, context: &RequestContext) -> Self
+    where
+        Self: Sized;
+
     /// A page of matches in the requested order, with the total of the same filter.
     async fn search(&self, criteria: &SearchCriteria) -> Result<CustomerPage, RepositoryError>;
 
@@ -187,6 +201,13 @@ pub trait StatisticsSource: Send + Sync + 'static {
 #[cfg_attr(any(test, feature = "mock"), mockall::automock)]
 #[async_trait]
 pub trait CustomerHistory: Send + Sync + 'static {
+    /// The same history for one request: its timelines may be read wherever the context
+    /// allows (as [`CustomerReads::for_request`]); the feed is always read where it is
+    /// written.
+    fn for_request(&self, context: &RequestContext) -> Self
+    where
+        Self: Sized;
+
     /// A page of the customer's events, newest first; `None` when it has none and does not
     /// exist (a customer deleted for good keeps its events).
     async fn timeline(
@@ -209,18 +230,6 @@ pub trait CustomerHistory: Send + Sync + 'static {
     /// Returns once new events may have become visible, or after `at_most`: a wake-up, never
     /// a promise (the feed is read again to find out).
     async fn await_events(&self, at_most: Duration);
-}
-
-/// A search port chosen at start-up (a cache over the adapter, or the adapter itself).
-#[async_trait]
-impl<T: CustomerSearch + ?Sized> CustomerSearch for Arc<T> {
-    async fn search(&self, criteria: &SearchCriteria) -> Result<CustomerPage, RepositoryError> {
-        (**self).search(criteria).await
-    }
-
-    async fn forget_erased(&self) {
-        (**self).forget_erased().await;
-    }
 }
 
 /// A statistics port chosen at start-up (coalesced, or the adapter itself).

@@ -9,7 +9,7 @@ use crate::error::ServiceError;
 use crate::models::{
     BulkUpdate, BulkUpdateReport, Customer, CustomerExport, CustomerPage, CustomerPatch,
     CustomerStatistics, FeedPage, FeedQuery, ListQuery, LocationCount, LocationFilter, NewCustomer,
-    PageRequest, Precondition, Provenance, SearchCriteria, Tags, Timeline, TimelineQuery,
+    PageRequest, Precondition, RequestContext, SearchCriteria, Tags, Timeline, TimelineQuery,
     Tombstone,
 };
 use crate::ports::LocationLevel;
@@ -85,8 +85,10 @@ pub trait CustomerUseCases: Send + Sync + 'static {
     async fn delete(&self, customer_id: &str, expected: Precondition) -> Result<(), ServiceError>;
     /// Succeeds when the storage answers.
     async fn health(&self) -> Result<(), ServiceError>;
-    /// The same use cases, recording `provenance` with every change they write.
-    fn attributed(&self, provenance: Provenance) -> Arc<dyn CustomerUseCases>;
+    /// The same use cases for one request: every change they write records its
+    /// provenance, and the reads of the read-only use cases may be served wherever its
+    /// consistency token allows. The reads a write makes always see every committed write.
+    fn for_request(&self, context: RequestContext) -> Arc<dyn CustomerUseCases>;
     /// The customer's changes, newest first; also after a hard delete.
     async fn timeline(
         &self,

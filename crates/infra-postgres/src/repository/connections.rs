@@ -1,9 +1,9 @@
-//! Where a repository's statements run, and the three shapes of call that every method of
-//! [`PgCustomerRepository`] is one of: a plain [`call`](PgCustomerRepository::call), a
-//! [`read`](PgCustomerRepository::read) that may go to a replica, and a
+//! Where a repository's statements run, and the two shapes of call that every method of
+//! [`PgCustomerRepository`] is one of: a [`call`](PgCustomerRepository::call) and a
 //! [`write`](PgCustomerRepository::write). Each takes the method's statements as an async
 //! closure over the connection, so every early return and transaction boundary is in the
-//! functions below, where a reader sees it.
+//! functions below, where a reader sees it. (Which server a read goes to is decided above
+//! the repository, by `crate::RoutedReads`.)
 
 use async_trait::async_trait;
 use diesel_async::AsyncPgConnection;
@@ -14,7 +14,6 @@ use tokio::sync::Notify;
 use super::{InTransaction, PgCustomerRepository, history, reads};
 use crate::errors::from_pool;
 use crate::pool::{Pool, Statements, Wrap};
-use crate::replicas::{Replicas, Target};
 
 /// Where a repository's statements run: a connection from the pool per call
 /// ([`Pooled`]), or the one connection of an open transaction ([`InTransaction`]).
@@ -41,16 +40,6 @@ pub trait Connections: Clone + Send + Sync + 'static + private::Sealed {
     /// [`Pool::sharing_wakeups_with`]).
     #[doc(hidden)]
     fn wakeups(&self) -> &Notify;
-    /// A connection for a read, from the server the read scope chose (see
-    /// `crate::replicas`), and that replica's index when it is one.
-    #[doc(hidden)]
-    async fn read_conn(&self) -> (Result<Conn<'_>, RepositoryError>, Option<usize>) {
-        (self.conn().await, None)
-    }
-    /// Takes a replica out after a read failed on it; the rest of the scope reads the
-    /// primary.
-    #[doc(hidden)]
-    fn read_failed(&self, _replica: usize, _error: &RepositoryError) {}
     /// Whether the database answers: on the transaction's connection inside one, else
     /// on the health probe's own (see `crate::probe`).
     #[doc(hidden)]
@@ -105,19 +94,16 @@ impl std::ops::DerefMut for Conn<'_> {
     }
 }
 
-/// A connection from the pool for each call: the primary's, or for a read in a read scope
-/// a replica's (see `crate::replicas`).
+/// A connection from the pool for each call.
 #[derive(Clone)]
 pub struct Pooled {
-    pub(super) primary: Pool,
-    pub(super) replicas: Option<Replicas>,
+    pub(super) pool: Pool,
 }
 
 impl std::fmt::Debug for Pooled {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Pooled")
-            .field("primary", &self.primary.status())
-            .field("replicas", &self.replicas.is_some())
+            .field("pool", &self.pool.status())
             .finish()
     }
 }
@@ -125,61 +111,32 @@ impl std::fmt::Debug for Pooled {
 #[async_trait]
 impl Connections for Pooled {
     async fn conn(&self) -> Result<Conn<'_>, RepositoryError> {
-        self.primary
-            .get()
-            .await
-            .map(Conn::Pooled)
-            .map_err(from_pool)
+        self.pool.get().await.map(Conn::Pooled).map_err(from_pool)
     }
 
     fn wrap(&self, _guarded: bool) -> Wrap {
-        self.primary.wrap()
+        self.pool.wrap()
     }
 
     fn write_wrap(&self, _guarded: bool) -> Wrap {
-        self.primary.write_wrap()
+        self.pool.write_wrap()
     }
 
     fn distributed(&self) -> bool {
-        self.primary.is_distributed()
+        self.pool.is_distributed()
     }
 
     fn wakeups(&self) -> &Notify {
-        self.primary.wakeups()
-    }
-
-    async fn read_conn(&self) -> (Result<Conn<'_>, RepositoryError>, Option<usize>) {
-        let Some(replicas) = &self.replicas else {
-            return (self.conn().await, None);
-        };
-        match crate::replicas::target(replicas).await {
-            Target::Primary => (self.conn().await, None),
-            Target::Replica(replica) => (
-                replicas
-                    .pool(replica)
-                    .get()
-                    .await
-                    .map(Conn::Pooled)
-                    .map_err(from_pool),
-                Some(replica),
-            ),
-        }
+        self.pool.wakeups()
     }
 
     async fn ping(&self) -> Result<(), RepositoryError> {
-        self.primary.probe().await
-    }
-
-    fn read_failed(&self, replica: usize, error: &RepositoryError) {
-        if let Some(replicas) = &self.replicas {
-            replicas.failed(replica, error);
-            crate::replicas::fell_back();
-        }
+        self.pool.probe().await
     }
 }
 
 impl<C: Connections> PgCustomerRepository<C> {
-    /// Runs `body` on a connection of the repository's connections (the primary's).
+    /// Runs `body` on a connection of the repository's connections.
     pub(super) async fn call<T, F>(&self, body: F) -> Result<T, RepositoryError>
     where
         F: Statements<T>,
@@ -187,32 +144,6 @@ impl<C: Connections> PgCustomerRepository<C> {
     {
         let mut conn = self.connections.conn().await?;
         self.connections.wrap(false).run(&mut conn, body).await
-    }
-
-    /// Runs the read `body` on the server the read scope chose (see `crate::replicas`);
-    /// when a replica cannot serve it, takes the replica out and runs it on the primary.
-    pub(super) async fn read<T, F>(&self, body: F) -> Result<T, RepositoryError>
-    where
-        F: Statements<T> + Clone,
-        T: Send,
-    {
-        let (got, replica) = self.connections.read_conn().await;
-        let attempt = match got {
-            Ok(mut conn) => {
-                self.connections
-                    .wrap(false)
-                    .run(&mut conn, body.clone())
-                    .await
-            }
-            Err(error) => Err(error),
-        };
-        match (replica, attempt) {
-            (Some(replica), Err(error @ RepositoryError::Unavailable(_))) => {
-                self.connections.read_failed(replica, &error);
-                self.call(body).await
-            }
-            (_, result) => result,
-        }
     }
 
     /// Runs the write `body` with `attribution`, and wakes the history's readers once it

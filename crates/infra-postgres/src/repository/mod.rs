@@ -36,13 +36,12 @@ use domain::{
     BulkWritten, Customer, CustomerChanges, CustomerDraft, CustomerEvent, CustomerHistory,
     CustomerId, CustomerPage, CustomerReads, CustomerSearch, CustomerStatistics, CustomerStore,
     ErasureReason, EventKind, FeedPosition, FeedRead, ListQuery, LocationCount, LocationFilter,
-    LocationLevel, PageRequest, Precondition, Provenance, RepositoryError, SearchCriteria,
-    StatisticsSource, StatisticsWindow, Tags, TimelineQuery, Tombstone, Username, Verification,
-    Written,
+    LocationLevel, PageRequest, Precondition, Provenance, RepositoryError, RequestContext,
+    SearchCriteria, StatisticsSource, StatisticsWindow, Tags, TimelineQuery, Tombstone, Username,
+    Verification, Written,
 };
 
 use crate::pool::Pool;
-use crate::replicas::Replicas;
 
 /// Customers stored in PostgreSQL.
 #[derive(Clone)]
@@ -73,29 +72,14 @@ impl PgCustomerRepository {
     /// A repository drawing connections from `pool` (migrations must have run).
     pub fn new(pool: Pool) -> Self {
         Self {
-            connections: Pooled {
-                primary: pool,
-                replicas: None,
-            },
+            connections: Pooled { pool },
             provenance: Arc::default(),
         }
     }
 
-    /// A repository writing to the primary through `pool`, whose reads in a read scope
-    /// ([`crate::reading`]) may go to `replicas`.
-    pub fn with_replicas(pool: Pool, replicas: Replicas) -> Self {
-        Self {
-            connections: Pooled {
-                primary: pool,
-                replicas: Some(replicas),
-            },
-            provenance: Arc::default(),
-        }
-    }
-
-    /// The primary's pool this repository uses.
+    /// The pool this repository uses.
     pub fn pool(&self) -> &Pool {
-        &self.connections.primary
+        &self.connections.pool
     }
 }
 
@@ -263,32 +247,38 @@ impl<C: Connections> CustomerStore for PgCustomerRepository<C> {
     }
 }
 
+/// The reads, the search and the history of one server (or transaction): for a request as
+/// for any other caller, every read sees what that server committed.
 #[async_trait]
 impl<C: Connections> CustomerReads for PgCustomerRepository<C> {
+    fn for_request(&self, _context: &RequestContext) -> Self {
+        self.clone()
+    }
+
     #[tracing::instrument(level = "debug", name = "db.find_by_customer_id", skip_all)]
     async fn find_by_customer_id(
         &self,
         id: &CustomerId,
     ) -> Result<Option<Customer>, RepositoryError> {
-        self.read(async |conn| reads::find_by_customer_id(conn, id).await)
+        self.call(async |conn| reads::find_by_customer_id(conn, id).await)
             .await
     }
 
     #[tracing::instrument(level = "debug", name = "db.find_by_username", skip_all)]
     async fn find_by_username(&self, username: &str) -> Result<Option<Customer>, RepositoryError> {
-        self.read(async |conn| reads::find_by_username(conn, username).await)
+        self.call(async |conn| reads::find_by_username(conn, username).await)
             .await
     }
 
     #[tracing::instrument(level = "debug", name = "db.find_by_email", skip_all)]
     async fn find_by_email(&self, email: &str) -> Result<Option<Customer>, RepositoryError> {
-        self.read(async |conn| reads::find_by_email(conn, email).await)
+        self.call(async |conn| reads::find_by_email(conn, email).await)
             .await
     }
 
     #[tracing::instrument(level = "debug", name = "db.list", skip_all)]
     async fn list(&self, query: &ListQuery) -> Result<CustomerPage, RepositoryError> {
-        self.read(async |conn| reads::list(conn, query).await).await
+        self.call(async |conn| reads::list(conn, query).await).await
     }
 
     #[tracing::instrument(level = "debug", name = "db.find_by_tags", skip_all)]
@@ -297,7 +287,7 @@ impl<C: Connections> CustomerReads for PgCustomerRepository<C> {
         tags: &Tags,
         page: &PageRequest,
     ) -> Result<Vec<Customer>, RepositoryError> {
-        self.read(async |conn| reads::find_by_tags(conn, tags, page).await)
+        self.call(async |conn| reads::find_by_tags(conn, tags, page).await)
             .await
     }
 
@@ -307,7 +297,7 @@ impl<C: Connections> CustomerReads for PgCustomerRepository<C> {
         filter: &LocationFilter,
         page: &PageRequest,
     ) -> Result<Vec<Customer>, RepositoryError> {
-        self.read(async |conn| reads::find_by_location(conn, filter, page).await)
+        self.call(async |conn| reads::find_by_location(conn, filter, page).await)
             .await
     }
 
@@ -317,22 +307,26 @@ impl<C: Connections> CustomerReads for PgCustomerRepository<C> {
         level: LocationLevel,
         country: Option<String>,
     ) -> Result<Vec<LocationCount>, RepositoryError> {
-        self.read(async |conn| statistics::locations(conn, level, country.as_deref()).await)
+        self.call(async |conn| statistics::locations(conn, level, country.as_deref()).await)
             .await
     }
 
     #[tracing::instrument(level = "debug", name = "db.erasure", skip_all)]
     async fn erasure(&self, id: &CustomerId) -> Result<Option<Tombstone>, RepositoryError> {
-        self.read(async |conn| erasure::erasure(conn, id).await)
+        self.call(async |conn| erasure::erasure(conn, id).await)
             .await
     }
 }
 
 #[async_trait]
 impl<C: Connections> CustomerSearch for PgCustomerRepository<C> {
+    fn for_request(&self, _context: &RequestContext) -> Self {
+        self.clone()
+    }
+
     #[tracing::instrument(level = "debug", name = "db.search", skip_all)]
     async fn search(&self, criteria: &SearchCriteria) -> Result<CustomerPage, RepositoryError> {
-        self.read(async |conn| search::search(conn, criteria).await)
+        self.call(async |conn| search::search(conn, criteria).await)
             .await
     }
 }
@@ -351,13 +345,17 @@ impl<C: Connections> StatisticsSource for PgCustomerRepository<C> {
 
 #[async_trait]
 impl<C: Connections> CustomerHistory for PgCustomerRepository<C> {
+    fn for_request(&self, _context: &RequestContext) -> Self {
+        self.clone()
+    }
+
     #[tracing::instrument(level = "debug", name = "db.timeline", skip_all)]
     async fn timeline(
         &self,
         id: &CustomerId,
         query: &TimelineQuery,
     ) -> Result<Option<Vec<CustomerEvent>>, RepositoryError> {
-        self.read(async |conn| history::timeline(conn, id, query).await)
+        self.call(async |conn| history::timeline(conn, id, query).await)
             .await
     }
 

@@ -49,7 +49,7 @@ impl DataVersions for PgCustomerRepository {
             return Ok(None);
         }
         let text: String = self
-            .read(async |conn| {
+            .call(async |conn| {
                 crate::complete::one_row(
                     diesel::select(diesel::dsl::sql::<Text>("pg_current_snapshot()::text")),
                     &mut &*conn,

@@ -15,6 +15,7 @@ mockall::mock! {
 
     #[async_trait::async_trait]
     impl domain::CustomerSearch for Store {
+        fn for_request(&self, context: &domain::RequestContext) -> Self;
         async fn search(&self, criteria: &SearchCriteria) -> Result<CustomerPage, RepositoryError>;
         async fn forget_erased(&self);
     }
@@ -66,7 +67,7 @@ fn computing(store: &mut MockStore, term: &'static str, times: usize, total: u64
 
 fn cached(store: MockStore, capacity: usize) -> (CachedSearch<MockStore>, Arc<SearchCache>) {
     let cache = Arc::new(SearchCache::new(capacity));
-    (CachedSearch::new(store, Arc::clone(&cache)), cache)
+    (CachedSearch::new(store, Some(Arc::clone(&cache))), cache)
 }
 
 #[tokio::test]
@@ -248,7 +249,7 @@ async fn the_same_search_asked_together_is_computed_once() {
             Ok(page(4))
         }
     });
-    let repo = Arc::new(CachedSearch::new(store, Arc::clone(&cache)));
+    let repo = Arc::new(CachedSearch::new(store, Some(Arc::clone(&cache))));
     let requests: Vec<_> = (0..REQUESTS)
         .map(|_| {
             let repo = Arc::clone(&repo);
@@ -310,4 +311,32 @@ fn forgetting_keeps_results_newer_than_the_erasure() {
     assert_eq!(cache.kept(&newer, &query("ann")), Some(page(1)));
     cache.forget(None);
     assert_eq!(cache.kept(&newer, &query("ann")), None);
+}
+
+/// A request's searches and their versions go to the storage scoped to it; what an erasure
+/// forgets by is the unscoped storage's version, which saw the erasure commit (a scoped one
+/// may be a replica's from before it).
+#[tokio::test]
+async fn a_requests_search_reads_its_scope_and_an_erasure_forgets_by_the_latest_version() {
+    let (old, erased) = (version("5:9:", 9), version("10:10:", 10));
+    let mut latest = MockStore::new();
+    latest.expect_search().never();
+    naming(&mut latest, vec![erased]);
+    latest.expect_for_request().times(1).returning({
+        let old = old.clone();
+        move |_| {
+            let mut scoped = MockStore::new();
+            naming(&mut scoped, vec![old.clone(), old.clone()]);
+            computing(&mut scoped, "ann", 1, 2);
+            scoped.expect_forget_erased().times(1).returning(|| ());
+            scoped
+        }
+    });
+    let (search, cache) = cached(latest, 100);
+    let request = search.for_request(&domain::RequestContext::default());
+    request.search(&query("ann")).await.unwrap();
+    assert_eq!(request.search(&query("ann")).await.unwrap(), page(2));
+    assert_eq!(cache.counts(), SearchCacheCounts { hits: 1, misses: 1 });
+    request.forget_erased().await;
+    assert_eq!(cache.kept(&old, &query("ann")), None);
 }

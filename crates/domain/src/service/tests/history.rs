@@ -249,27 +249,136 @@ async fn a_purged_position_is_its_own_error() {
     );
 }
 
-#[tokio::test]
-async fn attributed_use_cases_write_through_the_attributed_storage() {
-    let provenance = Provenance {
-        actor: Some("alice".into()),
-        request_id: Some("req-1".into()),
-        idempotency_key: Some("key-1".into()),
-    };
+/// One request's context: clones of it share its read affinity, and so compare equal.
+fn context() -> RequestContext {
+    static CONTEXT: std::sync::LazyLock<RequestContext> =
+        std::sync::LazyLock::new(|| RequestContext {
+            provenance: Provenance {
+                actor: Some("alice".into()),
+                request_id: Some("req-1".into()),
+                idempotency_key: Some("key-1".into()),
+            },
+            consistency_token: Some("0/16B3D48".into()),
+            affinity: crate::models::ReadAffinity::default(),
+        });
+    CONTEXT.clone()
+}
+
+/// Mocks whose ports, scoped to `context()`, are the ones `scoped` sets up; the unscoped
+/// ones expect nothing but the scoping itself, unless the test adds more.
+fn scoping(scoped: impl FnOnce(&mut Mocks) + Send + 'static) -> Mocks {
     let mut repo = Mocks::default();
-    repo.store.expect_deactivate().never();
+    let mut inner = Mocks::default();
+    scoped(&mut inner);
+    let Storage {
+        store,
+        reads,
+        search,
+        history,
+        ..
+    } = inner;
+    let (store, reads, search, history) = (
+        Mutex::new(Some(store)),
+        Mutex::new(Some(reads)),
+        Mutex::new(Some(search)),
+        Mutex::new(Some(history)),
+    );
     repo.store
         .expect_attributed()
-        .with(eq(provenance.clone()))
+        .with(eq(context().provenance))
         .times(1)
-        .returning(|_| {
-            let mut attributed = MockCustomerStore::new();
-            attributed
-                .expect_deactivate()
-                .times(1)
-                .returning(|_, _| Ok(Written::Done(4)));
-            attributed
-        });
-    let svc = service(repo).attributed(provenance);
+        .returning(move |_| store.lock().unwrap().take().unwrap());
+    repo.reads
+        .expect_for_request()
+        .with(eq(context()))
+        .times(1)
+        .returning(move |_| reads.lock().unwrap().take().unwrap());
+    repo.search
+        .expect_for_request()
+        .with(eq(context()))
+        .times(1)
+        .returning(move |_| search.lock().unwrap().take().unwrap());
+    repo.history
+        .expect_for_request()
+        .with(eq(context()))
+        .times(1)
+        .returning(move |_| history.lock().unwrap().take().unwrap());
+    repo
+}
+
+#[tokio::test]
+async fn a_requests_writes_go_through_the_store_attributed_with_its_provenance() {
+    let mut repo = scoping(|scoped| {
+        scoped
+            .store
+            .expect_deactivate()
+            .times(1)
+            .returning(|_, _| Ok(Written::Done(4)));
+    });
+    repo.store.expect_deactivate().never();
+    let svc = service(repo).for_request(context());
     assert_eq!(svc.deactivate(ID, Precondition::Any).await.unwrap(), 4);
+}
+
+#[tokio::test]
+async fn a_requests_reads_searches_and_timelines_go_through_its_scope() {
+    let mut repo = scoping(|scoped| {
+        scoped
+            .reads
+            .expect_find_by_customer_id()
+            .times(1)
+            .returning(|_| Ok(Some(crate::fixtures::john_doe())));
+        scoped
+            .search
+            .expect_search()
+            .times(1)
+            .returning(|_| Ok(CustomerPage::default()));
+        scoped
+            .history
+            .expect_timeline()
+            .times(1)
+            .returning(|_, _| Ok(Some(vec![])));
+    });
+    repo.reads.expect_find_by_customer_id().never();
+    repo.search.expect_search().never();
+    repo.history.expect_timeline().never();
+    let svc = service(repo).for_request(context());
+    svc.get(ID).await.unwrap();
+    svc.search(SearchCriteria::default()).await.unwrap();
+    let query = TimelineQuery {
+        limit: 10,
+        before: None,
+    };
+    svc.timeline(ID, query).await.unwrap();
+}
+
+/// What a write decides on must include every committed write, whatever the request's
+/// scope allows its reads: the customer a change without changes answers, and why a write
+/// found no customer.
+#[tokio::test]
+async fn the_reads_a_write_makes_see_every_committed_write_not_the_requests_scope() {
+    let mut repo = scoping(|scoped| {
+        scoped.reads.expect_find_by_customer_id().never();
+        scoped.reads.expect_erasure().never();
+        scoped
+            .store
+            .expect_deactivate()
+            .times(1)
+            .returning(|_, _| Ok(Written::Missing));
+    });
+    repo.reads
+        .expect_find_by_customer_id()
+        .times(1)
+        .returning(|_| Ok(Some(crate::fixtures::john_doe())));
+    repo.reads.expect_erasure().times(1).returning(|_| Ok(None));
+    let svc = service(repo).for_request(context());
+    let unchanged = svc
+        .update(ID, CustomerPatch::default(), Precondition::Any)
+        .await
+        .unwrap();
+    assert_eq!(unchanged.customer_id.as_str(), "CUST_A1B2C3D4");
+    assert!(matches!(
+        svc.deactivate(ID, Precondition::Any).await,
+        Err(ServiceError::NotFound)
+    ));
 }

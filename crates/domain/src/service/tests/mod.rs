@@ -8,6 +8,7 @@ use mockall::predicate::eq;
 
 use super::*;
 use crate::error::EmailProblem;
+use crate::models::Provenance;
 use crate::models::{CustomerChanges, Patch, Username};
 use crate::ports::{
     MockClock, MockCustomerHistory, MockCustomerReads, MockCustomerSearch, MockCustomerStore,

@@ -16,7 +16,7 @@ use super::query;
 use crate::support::{Outcome, draft, insert};
 
 fn cached(db: &TestDatabase, cache: &Arc<SearchCache>) -> CachedSearch<PgCustomerRepository> {
-    CachedSearch::new(db.repository(), Arc::clone(cache))
+    CachedSearch::new(db.repository(), Some(Arc::clone(cache)))
 }
 
 async fn total(repo: &impl CustomerSearch, criteria: &SearchCriteria) -> u64 {
@@ -110,7 +110,7 @@ async fn a_connection_left_inside_a_transaction_never_serves_a_search() {
     .unwrap();
     let repo = PgCustomerRepository::new(pool.clone());
     let cache = Arc::new(SearchCache::new(1000));
-    let cached = CachedSearch::new(repo.clone(), Arc::clone(&cache));
+    let cached = CachedSearch::new(repo.clone(), Some(Arc::clone(&cache)));
     insert(&repo, &draft("Ann", "Lee", "ann@example.com")).await;
     {
         let _other = pool.get().await.unwrap();
