@@ -125,7 +125,7 @@ fn describe() {
     );
     describe_counter!(
         "db_reads_total",
-        "Reads of GET requests by the server that served them (with [database] replica_urls)."
+        "Requests served by each server, counted at their first read (with [database] replica_urls)."
     );
     describe_counter!(
         "db_replica_fallbacks_total",

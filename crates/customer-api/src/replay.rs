@@ -5,11 +5,16 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use api_actix::idempotency::{ERASE_ROUTE_SUFFIX, KeyedTransaction, Recorded, ReplayStore};
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use api_actix::idempotency::{KeyedTransaction, Recorded, ReplayStore};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use domain::{CustomerService, CustomerUseCases, ServiceError, Storage};
-use infra_postgres::{PgTransaction, Pool, ReplayRecord};
+use domain::{
+    CustomerPage, CustomerSearch, CustomerService, CustomerUseCases, RepositoryError,
+    RequestContext, SearchCriteria, ServiceError, Storage,
+};
+use infra_postgres::{InTransaction, PgCustomerRepository, PgTransaction, Pool, ReplayRecord};
 use layers::SearchCache;
 
 use crate::outage::Outage;
@@ -35,8 +40,8 @@ impl PgReplayStore {
         }
     }
 
-    /// The search cache to empty after a keyed erasure commits (the transaction's writes
-    /// bypass it; see `layers::CachedSearch` for the others).
+    /// The search cache to empty after a keyed erasure commits (the transaction's search
+    /// bypasses it; see `layers::CachedSearch` for the others).
     #[must_use]
     pub fn forgetting_in(mut self, search_cache: Option<Arc<SearchCache>>) -> Self {
         self.search_cache = search_cache;
@@ -55,13 +60,50 @@ impl ReplayStore for PgReplayStore {
         if !transaction.lock_key(scope, key).await? {
             return Ok(None);
         }
+        let forget = Arc::new(AtomicBool::new(false));
+        let search = ForgetOnCommit {
+            inner: repository.clone(),
+            asked: Arc::clone(&forget),
+        };
+        let storage = Storage {
+            store: repository.clone(),
+            reads: repository.clone(),
+            search,
+            statistics: repository.clone(),
+            history: repository,
+        };
         Ok(Some(Box::new(Keyed {
             transaction,
-            use_cases: Arc::new(CustomerService::new(Storage::all(repository))),
+            use_cases: Arc::new(CustomerService::new(storage)),
             scope: scope.to_owned(),
             key: key.to_owned(),
             search_cache: self.search_cache.clone(),
+            forget,
         })))
+    }
+}
+
+/// The search of a keyed request's use cases: the transaction's own, which remembers that
+/// an erasure asked for the results kept elsewhere to be forgotten; the commit does it,
+/// once the erasure is visible (before, a search could keep them again).
+#[derive(Clone)]
+struct ForgetOnCommit {
+    inner: PgCustomerRepository<InTransaction>,
+    asked: Arc<AtomicBool>,
+}
+
+#[async_trait]
+impl CustomerSearch for ForgetOnCommit {
+    fn for_request(&self, _context: &RequestContext) -> Self {
+        self.clone()
+    }
+
+    async fn search(&self, criteria: &SearchCriteria) -> Result<CustomerPage, RepositoryError> {
+        self.inner.search(criteria).await
+    }
+
+    async fn forget_erased(&self) {
+        self.asked.store(true, Ordering::Relaxed);
     }
 }
 
@@ -71,6 +113,8 @@ struct Keyed {
     scope: String,
     key: String,
     search_cache: Option<Arc<SearchCache>>,
+    /// Set when the use cases erased: the search cache is emptied after the commit.
+    forget: Arc<AtomicBool>,
 }
 
 #[async_trait]
@@ -115,8 +159,7 @@ impl KeyedTransaction for Keyed {
             .save_replay(&self.scope, &self.key, &record, at)
             .await?;
         self.transaction.commit().await?;
-        // The scope ends with the route's pattern.
-        if self.scope.ends_with(ERASE_ROUTE_SUFFIX)
+        if self.forget.load(Ordering::Relaxed)
             && let Some(cache) = &self.search_cache
         {
             cache.forget(None);
@@ -160,7 +203,7 @@ pub async fn purge_replays_every(pool: Pool, ttl_hours: u32, every: Duration) {
 mod tests {
     use actix_web::middleware::from_fn;
     use actix_web::{App, test, web};
-    use infra_postgres::{PgCustomerRepository, PoolSettings};
+    use infra_postgres::PoolSettings;
 
     use super::*;
     use crate::observe::observe;
@@ -220,5 +263,69 @@ mod tests {
         let logs = captured.text();
         assert!(logs.lines().count() >= 4, "{logs}");
         assert!(!logs.contains("secret-key"), "{logs}");
+    }
+
+    /// A keyed erasure empties the search cache once it committed, and only then; another
+    /// keyed write leaves the cache as it is (its results are never reused at the version
+    /// after the write, and hold nothing erased).
+    #[actix_web::test]
+    async fn a_keyed_erasure_empties_the_search_cache_after_its_commit() {
+        use domain::{NewCustomer, Precondition};
+        use layers::CachedSearch;
+
+        let db = test_db::TestDatabase::new().await;
+        let pool = infra_postgres::build_pool(&PoolSettings::for_url(db.url())).unwrap();
+        let adapter = PgCustomerRepository::new(pool.clone());
+        let cache = Arc::new(SearchCache::new(100));
+        let service = CustomerService::new(Storage {
+            store: adapter.clone(),
+            reads: adapter.clone(),
+            search: CachedSearch::new(adapter.clone(), Some(Arc::clone(&cache))),
+            statistics: adapter.clone(),
+            history: adapter,
+        });
+        let ann = service
+            .create(NewCustomer {
+                first_name: "Ann".into(),
+                last_name: "Lee".into(),
+                email: "ann@example.com".into(),
+                ..NewCustomer::default()
+            })
+            .await
+            .unwrap();
+        let id = ann.customer_id.as_str();
+        let kept = async || {
+            let criteria = SearchCriteria {
+                email: Some("ann@example.com".into()),
+                ..SearchCriteria::default()
+            };
+            assert_eq!(service.search(criteria).await.unwrap().total, 1);
+            assert_eq!(cache.customers_held(), 1);
+        };
+        let store = PgReplayStore::new(pool).forgetting_in(Some(Arc::clone(&cache)));
+        let answer = || Recorded {
+            fingerprint: vec![1],
+            status: 200,
+            headers: vec![],
+            body: vec![],
+            customer_id: None,
+        };
+
+        kept().await;
+        let keyed = store.begin("deactivate", "k1").await.unwrap().unwrap();
+        keyed
+            .use_cases()
+            .deactivate(id, Precondition::Any)
+            .await
+            .unwrap();
+        keyed.commit_with(answer(), Utc::now()).await.unwrap();
+        assert_eq!(cache.customers_held(), 1, "not an erasure");
+
+        kept().await;
+        let keyed = store.begin("erase", "k2").await.unwrap().unwrap();
+        keyed.use_cases().erase(id, None).await.unwrap();
+        assert_eq!(cache.customers_held(), 1, "not committed yet");
+        keyed.commit_with(answer(), Utc::now()).await.unwrap();
+        assert_eq!(cache.customers_held(), 0);
     }
 }

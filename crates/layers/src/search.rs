@@ -95,6 +95,12 @@ impl SearchCache {
         }
     }
 
+    /// How many customers the kept results hold, over all their pages.
+    #[must_use]
+    pub fn customers_held(&self) -> usize {
+        self.held().customers
+    }
+
     fn held(&self) -> MutexGuard<'_, Held> {
         self.held.lock().unwrap_or_else(PoisonError::into_inner)
     }
