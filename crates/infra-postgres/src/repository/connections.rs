@@ -161,8 +161,9 @@ impl<C: Connections> PgCustomerRepository<C> {
         F: Statements<T>,
         T: Send,
     {
-        let distributed = self.connections.distributed();
+        // The connection first: a pool knows its database's layout once it opened one.
         let mut conn = self.connections.conn().await?;
+        let distributed = self.connections.distributed();
         let written = self
             .connections
             .write_wrap(guarded)

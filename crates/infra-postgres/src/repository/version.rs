@@ -45,20 +45,23 @@ impl DataVersions for PgCustomerRepository {
         // The version of the server the scope's search will read: a read. On a Citus
         // coordinator none: its snapshot does not move with a commit on the workers (a
         // routed write may start no transaction on the coordinator), so nothing is reused.
-        if self.connections.distributed() {
-            return Ok(None);
-        }
-        let text: String = self
+        // Decided on the connection: a pool knows its database's layout only once it
+        // opened one, so asking before could take a coordinator for a single node.
+        let text: Option<String> = self
             .call(async |conn| {
+                if self.connections.distributed() {
+                    return Ok(None);
+                }
                 crate::complete::one_row(
                     diesel::select(diesel::dsl::sql::<Text>("pg_current_snapshot()::text")),
                     &mut &*conn,
                 )
                 .await
+                .map(Some)
                 .map_err(from_diesel)
             })
             .await?;
-        Ok(parse(text))
+        Ok(text.and_then(parse))
     }
 }
 
