@@ -285,6 +285,21 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_read_affinity_is_shared_by_the_clones_of_one_context_and_no_other() {
+        let context = RequestContext::default();
+        let beside = context.clone();
+        assert_eq!(context.affinity.get(), None);
+        beside.affinity.set(2);
+        assert_eq!(context.affinity.get(), Some(2));
+        context.affinity.set(0);
+        assert_eq!(beside.affinity.get(), Some(0));
+        assert_eq!(context, beside);
+        let other = RequestContext::default();
+        assert_ne!(context.affinity, other.affinity);
+        assert_eq!(other.affinity.get(), None);
+    }
+
+    #[test]
     fn every_kind_reads_back_from_its_name() {
         for kind in EventKind::ALL {
             assert_eq!(kind.as_str().parse::<EventKind>(), Ok(kind));
