@@ -259,6 +259,7 @@ impl DatabaseSettings {
             round_trip_margin: Duration::from_millis(self.round_trip_margin_ms),
             maintenance_timeout: Duration::from_millis(self.maintenance_timeout_ms),
             keepalive_idle: Duration::from_millis(self.keepalive_idle_ms),
+            application_name: crate::startup::APPLICATION_NAME.to_owned(),
         }
     }
 }

@@ -39,6 +39,12 @@ const EVENT_PURGE: Duration = Duration::from_secs(600);
 /// How often the latency samples are folded into their histograms between scrapes.
 const METRICS_UPKEEP: Duration = Duration::from_secs(5);
 
+/// The `application_name` of the connections that serve requests; each background job's
+/// are named `customer-api: <job>`, so that `pg_stat_activity` tells them apart.
+pub const APPLICATION_NAME: &str = "customer-api";
+/// The name of the replica monitor's connections, to the primary and to each replica.
+const MONITOR_NAME: &str = "customer-api: replica monitor";
+
 /// A bound, ready-to-run server.
 pub struct Application {
     port: u16,
@@ -63,7 +69,7 @@ impl Application {
         let pool_settings = settings.database.pool();
         if settings.database.migrate_on_start {
             // A pool of its own, dropped once the migrations are applied.
-            migrate_or_retry_in_background(background_pool(&pool_settings)?).await;
+            migrate_or_retry_in_background(background_pool(&pool_settings, "migrating")?).await;
         }
         spawn_background_jobs(settings, &pool_settings)?;
         let workers = settings.server.worker_count();
@@ -164,10 +170,12 @@ impl Application {
     }
 }
 
-/// A pool of one connection for one background job.
-fn background_pool(pool_settings: &PoolSettings) -> anyhow::Result<Pool> {
+/// A pool of one connection for one background job, named after it (see
+/// [`APPLICATION_NAME`]).
+fn background_pool(pool_settings: &PoolSettings, job: &str) -> anyhow::Result<Pool> {
     infra_postgres::build_pool(&PoolSettings {
         max_size: 1,
+        application_name: format!("{APPLICATION_NAME}: {job}"),
         ..pool_settings.clone()
     })
     .context("building the database pool")
@@ -179,16 +187,19 @@ fn background_pool(pool_settings: &PoolSettings) -> anyhow::Result<Pool> {
 fn spawn_background_jobs(settings: &Settings, pool_settings: &PoolSettings) -> anyhow::Result<()> {
     if settings.database.counts_compact_interval_secs > 0 {
         let every = Duration::from_secs(settings.database.counts_compact_interval_secs);
-        tokio::spawn(compact_counts_every(background_pool(pool_settings)?, every));
+        tokio::spawn(compact_counts_every(
+            background_pool(pool_settings, "folding counters")?,
+            every,
+        ));
     }
     tokio::spawn(purge_replays_every(
-        background_pool(pool_settings)?,
+        background_pool(pool_settings, "purging idempotency records")?,
         settings.idempotency.ttl_hours,
         REPLAY_PURGE,
     ));
     if settings.events.retention_days > 0 {
         tokio::spawn(crate::history::purge_events_every(
-            background_pool(pool_settings)?,
+            background_pool(pool_settings, "purging events")?,
             settings.events.retention_days,
             EVENT_PURGE,
         ));
@@ -276,22 +287,24 @@ fn worker_replicas(settings: &Settings, workers: usize) -> anyhow::Result<Option
         return Ok(None);
     };
     let database = &settings.database;
-    let pools_of = |max_size: usize| -> anyhow::Result<Vec<Pool>> {
+    let pools_of = |max_size: usize, application_name: &str| -> anyhow::Result<Vec<Pool>> {
         database
             .replica_urls
             .iter()
             .map(|url| {
                 infra_postgres::build_pool(&PoolSettings {
                     max_size,
+                    application_name: application_name.to_owned(),
                     ..database.replica_pool(url)
                 })
                 .context("building a replica's pool")
             })
             .collect()
     };
-    let monitor = Replicas::new(pools_of(1)?, routing);
+    let monitor = Replicas::new(pools_of(1, MONITOR_NAME)?, routing);
     let primary = infra_postgres::build_pool(&PoolSettings {
         max_size: 1,
+        application_name: MONITOR_NAME.to_owned(),
         ..database.pool()
     })
     .context("building the database pool")?;
@@ -302,7 +315,7 @@ fn worker_replicas(settings: &Settings, workers: usize) -> anyhow::Result<Option
     );
     let per_worker = database.max_connections.div_ceil(workers.max(1));
     (0..workers.max(1))
-        .map(|_| Ok(monitor.with_pools(pools_of(per_worker)?)))
+        .map(|_| Ok(monitor.with_pools(pools_of(per_worker, APPLICATION_NAME)?)))
         .collect::<anyhow::Result<_>>()
         .map(Some)
 }

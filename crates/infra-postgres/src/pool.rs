@@ -368,6 +368,10 @@ pub struct PoolSettings {
     pub maintenance_timeout: Duration,
     /// Idle time before a connection's first TCP keepalive probe.
     pub keepalive_idle: Duration,
+    /// The `application_name` the connections report (in `pg_stat_activity`, the server's
+    /// log), so an operator tells the requests' connections from each background job's; one
+    /// the URL sets wins.
+    pub application_name: String,
 }
 
 impl PoolSettings {
@@ -386,6 +390,7 @@ impl PoolSettings {
             round_trip_margin: Duration::from_secs(1),
             maintenance_timeout: Duration::from_secs(30 * 60),
             keepalive_idle: Duration::from_secs(10),
+            application_name: "customer-api".to_owned(),
         }
     }
 
@@ -441,6 +446,7 @@ pub fn build_pool(settings: &PoolSettings) -> Result<Pool, PoolBuildError> {
     };
     let connector = Arc::new(Connector {
         url: settings.url.clone(),
+        application_name: settings.application_name.clone(),
         bounds: settings.net_bounds(),
         maintenance_timeout: settings.maintenance_timeout,
         shared_sessions: !settings.prepared_statements,
@@ -500,6 +506,7 @@ pub fn build_pool(settings: &PoolSettings) -> Result<Pool, PoolBuildError> {
 #[derive(Debug)]
 pub(crate) struct Connector {
     url: String,
+    application_name: String,
     bounds: NetBounds,
     maintenance_timeout: Duration,
     /// Behind a transaction-mode pooler (see the module).
@@ -523,7 +530,7 @@ impl Connector {
         &self,
         bounds: NetBounds,
     ) -> diesel::ConnectionResult<AsyncPgConnection> {
-        let client = crate::net::open_client(&self.url, bounds).await?;
+        let client = crate::net::open_client(&self.url, &self.application_name, bounds).await?;
         if !self.shared_sessions {
             return AsyncPgConnection::try_from(client).await;
         }

@@ -5,7 +5,7 @@
 use serde_json::{Value, json};
 use tokio_postgres::NoTls;
 
-use crate::helpers::{TestApp, customer, spawn_app_through_proxy};
+use crate::helpers::{TestApp, customer, spawn_app_through_proxy, spawn_app_through_proxy_armed};
 
 /// The fields each kind of write changes, as the database holds them; `None` when the
 /// customer is not stored.
@@ -120,6 +120,28 @@ fn assert_unavailable(what: &str, status: u16, body: &Value) {
         "{what} answered before its commit was confirmed: {body}"
     );
     assert!(body["detail"].is_string(), "{what}: {body}");
+}
+
+/// The cut lands on a request's write, never on a background job's: armed before the
+/// service starts, the proxy lets the purge of expired idempotency records that runs at
+/// start-up (a `DELETE`) through, and then cuts the first create.
+#[tokio::test]
+async fn a_background_jobs_write_is_never_the_one_cut() {
+    let (app, proxy) = spawn_app_through_proxy_armed(true).await;
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(20);
+    while proxy.background_writes() == 0 {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the start-up purge never ran"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert!(proxy.is_armed(), "a background job's write was cut");
+    let (status, body) = app
+        .post("/", &customer("Ann", "Lee", "ann.lee@example.com"))
+        .await;
+    assert_eq!(proxy.cuts(), 1, "the create's answer was cut");
+    assert_unavailable("create", status, &body);
 }
 
 #[tokio::test]

@@ -62,9 +62,18 @@ pub fn token(role: &str) -> String {
 
 /// Like [`spawn_app`], with the service reaching its database through a [`CuttingProxy`].
 pub async fn spawn_app_through_proxy() -> (TestApp, CuttingProxy) {
+    spawn_app_through_proxy_armed(false).await
+}
+
+/// [`spawn_app_through_proxy`], with the proxy armed (`armed`) before the service starts,
+/// so that every write of its start-up meets an armed proxy.
+pub async fn spawn_app_through_proxy_armed(armed: bool) -> (TestApp, CuttingProxy) {
     let db = TestDatabase::new().await;
     let upstream = address_of(db.url()).await;
     let proxy = CuttingProxy::start(upstream).await;
+    if armed {
+        proxy.arm();
+    }
     let url = with_address(db.url(), &format!("127.0.0.1:{}", proxy.port));
     (spawn_app_on(db, &url, &[]).await, proxy)
 }

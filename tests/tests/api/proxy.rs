@@ -4,8 +4,11 @@
 //!
 //! It forwards the client's bytes unchanged and the server's message by message (every
 //! server message is a type byte and a length; the service never asks for TLS). When armed,
-//! the first `CommandComplete` of an `INSERT`, `UPDATE` or `DELETE` is forwarded and then
-//! both sockets are closed, so the client sees the write's result but never its end.
+//! the first `CommandComplete` of an `INSERT`, `UPDATE` or `DELETE` on a connection that
+//! serves requests is forwarded and then both sockets are closed, so the client sees the
+//! write's result but never its end. A connection serves requests when its startup message
+//! names the service's [`APPLICATION_NAME`]: a background job's (a purge at start-up) is
+//! never cut, whenever its write lands.
 //!
 //! [`CuttingProxy::reading_queries`] also reads the client's messages; after
 //! [`CuttingProxy::hold_rollbacks`] it holds each `ROLLBACK` back for a while before
@@ -17,7 +20,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::time::Duration;
 
+use customer_api::startup::APPLICATION_NAME;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
 use tokio::net::{TcpListener, TcpStream};
 
 /// A running proxy; stops accepting when dropped (open connections end with their peers).
@@ -25,6 +30,7 @@ pub struct CuttingProxy {
     pub port: u16,
     armed: Arc<AtomicBool>,
     cuts: Arc<AtomicUsize>,
+    passed: Arc<AtomicUsize>,
     holding: Arc<Holding>,
     accept: tokio::task::JoinHandle<()>,
 }
@@ -53,19 +59,22 @@ impl CuttingProxy {
         let port = listener.local_addr().unwrap().port();
         let armed = Arc::new(AtomicBool::new(false));
         let cuts = Arc::new(AtomicUsize::new(0));
+        let passed = Arc::new(AtomicUsize::new(0));
         let holding = Arc::new(Holding::default());
         let accept = tokio::spawn({
             let (armed, cuts, holding) = (armed.clone(), cuts.clone(), holding.clone());
+            let passed = passed.clone();
             async move {
                 while let Ok((client, _)) = listener.accept().await {
                     let (armed, cuts) = (armed.clone(), cuts.clone());
+                    let passed = passed.clone();
                     let holding = reading.then(|| holding.clone());
                     tokio::spawn(async move {
                         if let Ok(server) = TcpStream::connect(upstream).await {
                             // Messages are forwarded one by one: without this, each small
                             // write after the first waits for the peer's delayed ACK.
                             let _ = (client.set_nodelay(true), server.set_nodelay(true));
-                            relay(client, server, &armed, &cuts, holding).await;
+                            relay(client, server, &armed, &cuts, &passed, holding).await;
                         }
                     });
                 }
@@ -75,6 +84,7 @@ impl CuttingProxy {
             port,
             armed,
             cuts,
+            passed,
             holding,
             accept,
         }
@@ -92,7 +102,8 @@ impl CuttingProxy {
         self.holding.held.load(Ordering::SeqCst)
     }
 
-    /// The next write's answer, on whichever connection, is cut before `ReadyForQuery`.
+    /// The next write's answer, on whichever connection serves requests, is cut before
+    /// `ReadyForQuery`.
     pub fn arm(&self) {
         self.armed.store(true, Ordering::SeqCst);
     }
@@ -105,6 +116,11 @@ impl CuttingProxy {
     /// How many answers were cut so far.
     pub fn cuts(&self) -> usize {
         self.cuts.load(Ordering::SeqCst)
+    }
+
+    /// How many writes of connections that serve no request (background jobs) went through.
+    pub fn background_writes(&self) -> usize {
+        self.passed.load(Ordering::SeqCst)
     }
 }
 
@@ -126,10 +142,15 @@ async fn relay(
     server: TcpStream,
     armed: &AtomicBool,
     cuts: &AtomicUsize,
+    passed: &AtomicUsize,
     holding: Option<Arc<Holding>>,
 ) {
     let (mut client_read, mut client_write) = client.into_split();
     let (mut server_read, mut server_write) = server.into_split();
+    let Some(startup) = forward_startup(&mut client_read, &mut server_write).await else {
+        return;
+    };
+    let serves_requests = parameter(&startup, "application_name") == Some(APPLICATION_NAME);
     let upstream = tokio::spawn(async move {
         match holding {
             None => drop(tokio::io::copy(&mut client_read, &mut server_write).await),
@@ -155,8 +176,12 @@ async fn relay(
             if client_write.write_all(&message).await.is_err() {
                 break 'relay;
             }
-            let cut = message[0] == b'C'
-                && is_write_tag(&message[5..])
+            let write = message[0] == b'C' && is_write_tag(&message[5..]);
+            if write && !serves_requests {
+                passed.fetch_add(1, Ordering::SeqCst);
+            }
+            let cut = write
+                && serves_requests
                 && armed
                     .compare_exchange(true, false, Ordering::SeqCst, Ordering::SeqCst)
                     .is_ok();
@@ -176,35 +201,43 @@ async fn relay(
 const SSL_REQUEST: u32 = 80_877_103;
 const GSSENC_REQUEST: u32 = 80_877_104;
 
-/// Forwards the client's messages one by one, each `ROLLBACK` (a simple query) as late as
-/// `holding` says.
-async fn forward_holding(
-    from: &mut tokio::net::tcp::OwnedReadHalf,
-    to: &mut tokio::net::tcp::OwnedWriteHalf,
-    holding: &Holding,
-) {
-    // Until the startup message: length, then the protocol code or version.
+/// Forwards the client's messages up to its startup message, and returns that message's
+/// body (after the protocol version): the session's parameters, each a name and a value
+/// ended by NUL. `None` when the client went away first.
+async fn forward_startup(from: &mut OwnedReadHalf, to: &mut OwnedWriteHalf) -> Option<Vec<u8>> {
+    // Length, then the protocol code or version.
     loop {
-        let Ok(len) = from.read_u32().await else {
-            return;
-        };
+        let len = from.read_u32().await.ok()?;
         let mut rest = vec![0_u8; (len as usize).saturating_sub(4)];
-        if from.read_exact(&mut rest).await.is_err() {
-            return;
-        }
+        from.read_exact(&mut rest).await.ok()?;
         let mut message = len.to_be_bytes().to_vec();
         message.extend_from_slice(&rest);
-        if to.write_all(&message).await.is_err() {
-            return;
-        }
+        to.write_all(&message).await.ok()?;
         let code = rest
             .get(..4)
             .map(|c| u32::from_be_bytes([c[0], c[1], c[2], c[3]]));
         if !matches!(code, Some(SSL_REQUEST | GSSENC_REQUEST)) {
-            break;
+            return Some(rest.split_off(4.min(rest.len())));
         }
     }
-    // Then a type byte and a length each.
+}
+
+/// The value of parameter `name` in a startup message's `parameters`.
+fn parameter<'a>(parameters: &'a [u8], name: &str) -> Option<&'a str> {
+    let mut fields = parameters.split(|&byte| byte == 0);
+    while let Some(key) = fields.next() {
+        let value = fields.next()?;
+        if key == name.as_bytes() {
+            return std::str::from_utf8(value).ok();
+        }
+    }
+    None
+}
+
+/// Forwards the client's messages after its startup message one by one, each `ROLLBACK` (a
+/// simple query) as late as `holding` says.
+async fn forward_holding(from: &mut OwnedReadHalf, to: &mut OwnedWriteHalf, holding: &Holding) {
+    // A type byte and a length each.
     loop {
         let Ok(kind) = from.read_u8().await else {
             return;

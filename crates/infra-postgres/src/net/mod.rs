@@ -48,12 +48,20 @@ pub struct NetBounds {
     pub keepalive_idle: Duration,
 }
 
-/// Opens a client to `url`, watched by `bounds`, with its connection driven by a task of its
-/// own; the first step of every connection this crate makes.
-pub(crate) async fn open_client(url: &str, bounds: NetBounds) -> Result<Client, ConnectionError> {
-    let config: Config = url
+/// Opens a client to `url` as `application_name` (unless the URL names one), watched by
+/// `bounds`, with its connection driven by a task of its own; the first step of every
+/// connection this crate makes.
+pub(crate) async fn open_client(
+    url: &str,
+    application_name: &str,
+    bounds: NetBounds,
+) -> Result<Client, ConnectionError> {
+    let mut config: Config = url
         .parse()
         .map_err(|e: tokio_postgres::Error| ConnectionError::InvalidConnectionUrl(e.to_string()))?;
+    if config.get_application_name().is_none() {
+        config.application_name(application_name);
+    }
     let socket = open_socket(&config, bounds)
         .await
         .map_err(|e| ConnectionError::BadConnection(format!("cannot connect: {e}")))?;

@@ -1,4 +1,4 @@
-//! The pool: statement timeout on every connection, a floor of two connections, and
+//! The pool: statement timeout and application name on every connection, a floor of two connections, and
 //! "unavailable" when no connection can be had.
 
 use std::time::Duration;
@@ -37,19 +37,50 @@ async fn every_pooled_connection_has_the_configured_statement_timeout() {
 }
 
 #[derive(QueryableByName)]
-struct Cost {
+struct Value {
     #[diesel(sql_type = Text)]
-    random_page_cost: String,
+    value: String,
 }
 
-async fn random_page_cost(pool: &infra_postgres::Pool) -> String {
+/// The session's value of setting `name` on a connection of `pool`.
+async fn setting(pool: &infra_postgres::Pool, name: &str) -> String {
     let mut conn = pool.get().await.unwrap();
-    let cost: Cost = diesel::sql_query("SHOW random_page_cost")
+    let value: Value = diesel::sql_query("SELECT current_setting($1) AS value")
+        .bind::<Text, _>(name)
         .load(&mut *conn)
         .await
         .unwrap()
         .remove(0);
-    cost.random_page_cost
+    value.value
+}
+
+#[tokio::test]
+async fn connections_report_the_configured_application_name_unless_the_url_names_one() {
+    let t = ctx().await;
+    let named = build_pool(&PoolSettings {
+        application_name: "customer-api: a job".to_owned(),
+        ..PoolSettings::for_url(t.db.url())
+    })
+    .unwrap();
+    assert_eq!(
+        setting(&named, "application_name").await,
+        "customer-api: a job"
+    );
+    assert_eq!(
+        setting(
+            &build_pool(&PoolSettings::for_url(t.db.url())).unwrap(),
+            "application_name"
+        )
+        .await,
+        "customer-api"
+    );
+    let separator = if t.db.url().contains('?') { '&' } else { '?' };
+    let by_url = build_pool(&PoolSettings {
+        application_name: "customer-api: a job".to_owned(),
+        ..PoolSettings::for_url(format!("{}{separator}application_name=ops", t.db.url()))
+    })
+    .unwrap();
+    assert_eq!(setting(&by_url, "application_name").await, "ops");
 }
 
 #[tokio::test]
@@ -60,9 +91,9 @@ async fn a_configured_random_page_cost_is_set_for_the_session_else_the_servers_i
         ..PoolSettings::for_url(t.db.url())
     })
     .unwrap();
-    assert_eq!(random_page_cost(&tuned).await, "1.1");
+    assert_eq!(setting(&tuned, "random_page_cost").await, "1.1");
     let plain = build_pool(&PoolSettings::for_url(t.db.url())).unwrap();
-    assert_eq!(random_page_cost(&plain).await, "4");
+    assert_eq!(setting(&plain, "random_page_cost").await, "4");
 }
 
 #[tokio::test]
