@@ -66,7 +66,7 @@ pub struct Settings {
     pub rate_limit: RateLimitSettings,
     #[garde(skip)]
     pub cors: CorsSettings,
-    #[garde(skip)]
+    #[garde(dive)]
     pub search: SearchSettings,
     #[garde(skip)]
     pub statistics: StatisticsSettings,
@@ -129,12 +129,17 @@ pub struct StatisticsSettings {
 }
 
 /// The search endpoint.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, garde::Validate)]
 #[serde(deny_unknown_fields)]
 pub struct SearchSettings {
     /// How many customers the search results reused while the database has not changed
     /// may hold in all (about a kilobyte each; 0 leaves the cache out: `layers::CachedSearch`).
+    #[garde(skip)]
     pub cache_customers: usize,
+    /// Up to how many matches a search's total is counted exactly (1 to 1,000,000); above,
+    /// it is estimated (`infra_postgres::SearchTotals`).
+    #[garde(range(min = 1, max = 1_000_000))]
+    pub exact_total_up_to: u32,
 }
 
 /// The HTTP listener.
@@ -508,6 +513,27 @@ mod tests {
             err.to_string().contains("database.max_connections"),
             "{err:#}"
         );
+    }
+
+    #[test]
+    fn a_search_total_bound_outside_one_to_a_million_is_refused() {
+        let load = |bound: &str| {
+            Settings::load_from(
+                &repo_config(),
+                AppEnv::Development,
+                &vars(&[("APP__SEARCH__EXACT_TOTAL_UP_TO", bound)]),
+            )
+        };
+        for refused in ["0", "1000001"] {
+            let err = load(refused).unwrap_err();
+            assert!(
+                err.to_string().contains("search.exact_total_up_to"),
+                "{refused}: {err:#}"
+            );
+        }
+        assert_eq!(load("1").unwrap().search.exact_total_up_to, 1);
+        let defaults = load("10000").unwrap();
+        assert_eq!(defaults.search.exact_total_up_to, 10_000);
     }
 
     #[test]

@@ -16,7 +16,9 @@ use domain::{
     CustomerHistory, CustomerReads, CustomerSearch, CustomerService, CustomerUseCases,
     DataVersions, StatisticsSource, Storage,
 };
-use infra_postgres::{PgCustomerRepository, Pool, PoolSettings, Replicas, RoutedReads};
+use infra_postgres::{
+    PgCustomerRepository, Pool, PoolSettings, Replicas, RoutedReads, SearchTotals,
+};
 use layers::{CachedSearch, CoalescedStatistics, SearchCache, SearchCacheCounts};
 
 use crate::consistency::consistency;
@@ -412,6 +414,8 @@ struct Layers {
     /// `[statistics] coalesce`: one overview computation at a time for the process,
     /// whichever worker's connection runs it.
     statistics: Option<Arc<layers::StatisticsCoalescer>>,
+    /// `[search] exact_total_up_to`: how exact a search's total is.
+    totals: SearchTotals,
 }
 
 impl Layers {
@@ -423,13 +427,14 @@ impl Layers {
                 .statistics
                 .coalesce
                 .then(CoalescedStatistics::<PgCustomerRepository>::coalescer),
+            totals: SearchTotals::exact_up_to(settings.search.exact_total_up_to),
         }
     }
 
     /// The use cases over `pool` (and `replicas` for the reads of requests), each layer
     /// that is on in front of the one port it concerns.
     fn service(&self, pool: &Pool, replicas: Option<Replicas>) -> Arc<dyn CustomerUseCases> {
-        let adapter = PgCustomerRepository::new(pool.clone());
+        let adapter = PgCustomerRepository::new(pool.clone()).with_search_totals(self.totals);
         let statistics: Arc<dyn StatisticsSource> = match &self.statistics {
             Some(coalescer) => Arc::new(CoalescedStatistics::new(
                 adapter.clone(),

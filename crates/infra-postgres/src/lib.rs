@@ -43,6 +43,6 @@ pub use probe::PROBE_BOUND;
 pub use replicas::{ReplicaSettings, ReplicaStatus, Replicas, WalPosition};
 pub use repository::{
     Connections, FEED_RECHECK, InTransaction, PgCustomerRepository, PgTransaction, Pooled,
-    ReplayRecord, SearchPlans, explain_search, feed_lag, purge_events, purge_replays,
+    ReplayRecord, SearchPlans, SearchTotals, explain_search, feed_lag, purge_events, purge_replays,
 };
 pub use routing::RoutedReads;

@@ -48,7 +48,10 @@ impl RoutedReads {
     /// Reads of `primary` that requests may have served by `replicas`.
     pub fn new(primary: PgCustomerRepository, replicas: Replicas) -> Self {
         let on_replicas = (0..replicas.count())
-            .map(|replica| PgCustomerRepository::new(replicas.pool(replica).clone()))
+            .map(|replica| {
+                PgCustomerRepository::new(replicas.pool(replica).clone())
+                    .with_search_totals(primary.search_totals())
+            })
             .collect();
         Self {
             primary,

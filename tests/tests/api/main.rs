@@ -27,3 +27,4 @@ mod preconditions;
 mod privacy;
 mod queries;
 mod security;
+mod totals;

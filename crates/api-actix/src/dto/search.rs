@@ -165,14 +165,15 @@ pub struct CustomerListResponse {
     pub customers: Vec<CustomerResponse>,
     /// Customers matching the same filter on every page. Exact for the list (with or
     /// without `is_active`), at any size: it comes from counts the database keeps with
-    /// every write. For a search, exact up to 1,000 matches; above that PostgreSQL's
-    /// estimate, never below 1,001, and `total_is_estimate` is `true`. A search PostgreSQL
-    /// expects to match more than 3,000 customers is not counted.
+    /// every write. For a search, exact whenever at most 10,000 customers match (the
+    /// service's `[search] exact_total_up_to`); above that, an estimate from a random
+    /// sample of the customers, within a factor of 2 and above the bound, and
+    /// `total_is_estimate` is `true`.
     #[schema(example = 150)]
     pub total: u64,
     /// `true` when `total` (and so `total_pages`) is an estimate rather than a count: only
-    /// for searches matching more than 1,000 customers. An addition to the original
-    /// service's envelope.
+    /// for searches matching more than the bound (10,000 unless configured). An addition to
+    /// the original service's envelope.
     #[schema(example = false)]
     pub total_is_estimate: bool,
     /// 1-based page number.

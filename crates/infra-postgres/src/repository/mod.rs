@@ -20,6 +20,7 @@ mod reads;
 mod relay;
 mod search;
 pub use search::{SearchPlans, explain_search};
+pub use totals::SearchTotals;
 mod statistics;
 mod totals;
 mod transaction;
@@ -50,6 +51,8 @@ pub struct PgCustomerRepository<C: Connections = Pooled> {
     /// Recorded with every change written through this value (see
     /// [`CustomerStore::attributed`]).
     provenance: Arc<Provenance>,
+    /// How exact a search's total is.
+    totals: SearchTotals,
 }
 
 impl std::fmt::Debug for PgCustomerRepository {
@@ -74,7 +77,19 @@ impl PgCustomerRepository {
         Self {
             connections: Pooled { pool },
             provenance: Arc::default(),
+            totals: SearchTotals::default(),
         }
+    }
+
+    /// This repository with search totals exact up to `totals`' bound (10,000 unless set).
+    #[must_use]
+    pub fn with_search_totals(self, totals: SearchTotals) -> Self {
+        Self { totals, ..self }
+    }
+
+    /// How exact this repository's search totals are.
+    pub fn search_totals(&self) -> SearchTotals {
+        self.totals
     }
 
     /// The pool this repository uses.
@@ -230,6 +245,7 @@ impl<C: Connections> CustomerStore for PgCustomerRepository<C> {
         Self {
             connections: self.connections.clone(),
             provenance: Arc::new(provenance.clone()),
+            totals: self.totals,
         }
     }
 
@@ -326,7 +342,7 @@ impl<C: Connections> CustomerSearch for PgCustomerRepository<C> {
 
     #[tracing::instrument(level = "debug", name = "db.search", skip_all)]
     async fn search(&self, criteria: &SearchCriteria) -> Result<CustomerPage, RepositoryError> {
-        self.call(async |conn| search::search(conn, criteria).await)
+        self.call(async |conn| search::search(conn, criteria, self.totals).await)
             .await
     }
 }

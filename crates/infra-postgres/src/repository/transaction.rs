@@ -170,6 +170,8 @@ impl PgTransaction {
         let repository = PgCustomerRepository {
             connections: connection.clone(),
             provenance: Arc::default(),
+            // It writes; it never searches.
+            totals: super::SearchTotals::default(),
         };
         Ok((Self { connection }, repository))
     }

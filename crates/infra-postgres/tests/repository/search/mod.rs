@@ -4,6 +4,7 @@ mod cache;
 mod filters;
 mod language;
 mod text;
+mod totals;
 
 use domain::{Customer, CustomerDraft, CustomerSearch, SearchCriteria, SortField, SortOrder};
 
