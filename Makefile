@@ -9,7 +9,7 @@ TARGET_DIR := $(or $(CARGO_TARGET_DIR),target)
 .PHONY: run test chaos citus-test fuzz lint mutants fmt bench build migrate demo-data db-start db-stop db-reset check-domain-purity fresh-machine-check
 
 run: ## Run the service on :8000 (starts a project-local PostgreSQL unless DATABASE_URL is set)
-	$(CARGO) build --release -p customer-api
+	$(CARGO) build --release -p customer-api -p bench-minimal
 	KEEP_DB=1 scripts/with-db.sh env APP__SERVER__PORT=$${APP__SERVER__PORT:-$(PORT)} $(TARGET_DIR)/release/customer-api serve
 
 test: check-domain-purity ## Run every test (unit, repository, end-to-end) against a real PostgreSQL (and Redis tests against a redis-server of their own), then the end-to-end suite again through PgBouncer in transaction mode
@@ -50,15 +50,15 @@ fmt: ## Format the code
 	$(CARGO) fmt --all
 
 bench: ## Benchmark the release binary against pgbench at BENCH_ROWS customers (default 1,000,000)
-	$(CARGO) build --release -p customer-api
+	$(CARGO) build --release -p customer-api -p bench-minimal
 	scripts/with-db.sh bench/run.sh
 
 migrate: ## Apply database migrations to DATABASE_URL or the local server
-	$(CARGO) build --release -p customer-api
+	$(CARGO) build --release -p customer-api -p bench-minimal
 	KEEP_DB=1 scripts/with-db.sh $(TARGET_DIR)/release/customer-api migrate
 
 demo-data: ## Fill the database with realistic customers (COUNT=10000 by default)
-	$(CARGO) build --release -p customer-api
+	$(CARGO) build --release -p customer-api -p bench-minimal
 	KEEP_DB=1 scripts/with-db.sh $(TARGET_DIR)/release/customer-api seed --count $${COUNT:-10000}
 
 db-start: ## Start the project-local PostgreSQL

@@ -16,6 +16,8 @@
 # off, local, shared" is an instance with each kind of per-client limit, the shared one through
 # a Redis of its own, measured in turns with BENCH_LIMITER_CONNECTIONS (2) and BENCH_CONNECTIONS).
 #
+# BENCH_MINIMAL_PORT (BENCH_PORT + 9): where the minimal same-stack server (bench/minimal) listens
+# while the lookups are measured against it.
 # BENCH_BASELINE=<git revision> measures that revision's release binary too, in the same run:
 # built from `git archive` into BENCH_BASELINE_DIR (target/bench-baseline, or under
 # CARGO_TARGET_DIR)/<commit>, reused while present; served on BENCH_BASELINE_PORT (BENCH_PORT + 2)
@@ -43,6 +45,9 @@ BASE_PORT=${BENCH_BASELINE_PORT:-$((PORT + 2))}
 ROOT=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/.." && pwd -P)
 # Where make bench built it (cargo honours CARGO_TARGET_DIR).
 BIN=${CARGO_TARGET_DIR:-$ROOT/target}/release/customer-api
+# The minimal same-stack server (bench/minimal), the lookups' yardstick.
+MINIMAL_BIN=${CARGO_TARGET_DIR:-$ROOT/target}/release/bench-minimal
+MINIMAL_PORT=${BENCH_MINIMAL_PORT:-$((PORT + 9))}
 OUT=$ROOT/target/bench
 BENCH_DB=customer_api_bench
 BASE_DB=customer_api_bench_baseline
@@ -388,6 +393,40 @@ scenario() { # name, wrk script, wrk env (space-separated), pgbench file, pgbenc
     fi
     results+=("$name $wrk_result $tps")
     [[ -z $base_result ]] || results+=("$name (baseline $BASE_SHORT) $base_result $base_tps")
+    LAST_RPS=${wrk_result%% *} LAST_TPS=$tps
+}
+# The lookup just measured, against the minimal same-stack server (bench/minimal: actix-web
+# and tokio-postgres, the same SQL prepared once per connection, the same JSON, nothing
+# else), started for it and stopped after: a row of its own, and the service's share of
+# its throughput in the notes. Under writes, the writers go through the service.
+minimal_rows=()
+minimal_scenario() { # name, wrk script
+    local name=$1 script=$2 result minimal_pid
+    ((UNDER_WRITES == 0)) || name="$name, under writes"
+    [[ -z $ONLY || $name =~ $ONLY ]] || return 0
+    DATABASE_URL=$BENCH_URL MINIMAL_PORT=$MINIMAL_PORT MINIMAL_CONNECTIONS=16 \
+        "$MINIMAL_BIN" >"$OUT/minimal.log" 2>&1 &
+    minimal_pid=$!
+    for _ in $(seq 1 100); do
+        curl -s -o /dev/null "http://127.0.0.1:$MINIMAL_PORT/api/v1/customers/none" && break
+        kill -0 "$minimal_pid" 2>/dev/null || die "the minimal server exited: $(tail -n 3 "$OUT/minimal.log")"
+        sleep 0.1
+    done
+    # The same JSON as the service's, byte for byte, for one customer.
+    local id
+    id=$(psql_at "$BENCH_URL" -Atc "SELECT customer_id FROM customers ORDER BY id LIMIT 1 OFFSET 1000")
+    [[ $(curl -fsS "http://127.0.0.1:$PORT/api/v1/customers/$id") == \
+        "$(curl -fsS "http://127.0.0.1:$MINIMAL_PORT/api/v1/customers/$id")" ]] ||
+        die "the minimal server's answer for $id differs from the service's"
+    WRK_OUT=$OUT/wrk-${name//[^a-z0-9]/_}-minimal.out
+    log "$name: wrk, minimal same-stack server"
+    ((UNDER_WRITES == 0)) || start_writes wrk "$PORT"
+    result=$(WRK_PORT=$MINIMAL_PORT run_wrk "$script")
+    ((UNDER_WRITES == 0)) || wait "$WRITES_PID" || true
+    stop_service "$minimal_pid"
+    results+=("$name (minimal same-stack server) $result $LAST_TPS")
+    minimal_rows+=("$(awk -v n="$name" -v s="$LAST_RPS" -v m="${result%% *}" \
+        'BEGIN { printf "| %s | %.0f | %.0f | %s |", n, s, m, (m > 0) ? sprintf("%.2f", s / m) : "-" }')")
 }
 
 half=$((ROWS / 2))
@@ -397,7 +436,9 @@ run_wrk get_by_id.lua >/dev/null
 [[ -z $BASELINE ]] || WRK_PORT=$BASE_PORT run_wrk get_by_id.lua BENCH_SAMPLE="$OUT/sample-baseline.lua" >/dev/null
 read_scenarios() {
     scenario "get by customer_id" get_by_id.lua "" "$OUT/get_by_id.sql" ""
+    minimal_scenario "get by customer_id" get_by_id.lua
     scenario "get by email" get_by_email.lua "" "$OUT/get_by_email.sql" ""
+    minimal_scenario "get by email" get_by_email.lua
     scenario "search (text + country)" search.lua "" bench/pgbench/search.sql ""
     # The same searches, each asked once: what computing a search costs the service.
     scenario "search, each one new" search.lua "BENCH_DISTINCT=1" bench/pgbench/search.sql ""
@@ -716,6 +757,12 @@ fi
             printf "| %s | %.0f | %.1f | %.1f | %d | %.0f | %s |\n", name, rps, $(n-3), $(n-2), $(n-1), tps, ratio
         }'
     done
+    if ((${#minimal_rows[@]} > 0)); then
+        echo
+        echo "| lookup | service requests/s | minimal same-stack server requests/s | service / minimal |"
+        echo "|---|---:|---:|---:|"
+        printf '%s\n' "${minimal_rows[@]}"
+    fi
     echo
     echo "Peak resident memory of the service (VmHWM): $((rss_kib / 1024)) MiB"
     [[ -z $base_rss_kib ]] || echo "Peak resident memory of the baseline $BASE_SHORT: $((base_rss_kib / 1024)) MiB"
