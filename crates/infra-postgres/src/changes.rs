@@ -1,8 +1,8 @@
 //! [`CustomerChanges`] as a diesel changeset: only the fields that change are written.
 
-use chrono::NaiveDateTime;
+use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
-use domain::{CustomerChanges, Email, LanguageTag, Patch, Phone};
+use domain::{CustomerChanges, Email, LanguageTag, Patch, Phone, Verification};
 
 use crate::schema::customers;
 
@@ -33,6 +33,8 @@ pub(crate) struct CustomerChangeset<'a> {
     is_verified: Option<bool>,
     email_verified: Option<bool>,
     phone_verified: Option<bool>,
+    /// Set only by a login, never by an update.
+    last_login_at: Option<DateTime<Utc>>,
 }
 
 /// Keep → `None`, Clear → `Some(None)`, Set → `Some(Some(..))`.
@@ -79,6 +81,37 @@ impl<'a> CustomerChangeset<'a> {
             is_verified: changes.is_verified,
             email_verified: changes.email_verified,
             phone_verified: changes.phone_verified,
+            last_login_at: None,
+        }
+    }
+
+    /// `what` marked verified.
+    pub(crate) fn verified(what: Verification) -> Self {
+        match what {
+            Verification::Email => Self {
+                email_verified: Some(true),
+                ..Self::default()
+            },
+            Verification::Phone => Self {
+                phone_verified: Some(true),
+                ..Self::default()
+            },
+        }
+    }
+
+    /// A login at `at`.
+    pub(crate) fn logged_in(at: DateTime<Utc>) -> Self {
+        Self {
+            last_login_at: Some(at),
+            ..Self::default()
+        }
+    }
+
+    /// The customer deactivated (a soft delete).
+    pub(crate) fn deactivated() -> Self {
+        Self {
+            is_active: Some(false),
+            ..Self::default()
         }
     }
 
@@ -117,6 +150,7 @@ impl<'a> CustomerChangeset<'a> {
             is_verified,
             email_verified,
             phone_verified,
+            last_login_at,
         } = self;
         // Destructured so that a new column cannot be forgotten here.
         first_name.is_none()
@@ -142,6 +176,7 @@ impl<'a> CustomerChangeset<'a> {
             && is_verified.is_none()
             && email_verified.is_none()
             && phone_verified.is_none()
+            && last_login_at.is_none()
     }
 }
 

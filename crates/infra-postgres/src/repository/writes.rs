@@ -392,28 +392,14 @@ pub(super) async fn mark_verified(
     expected: &Precondition,
     attribution: &str,
 ) -> Result<Written<u64>, RepositoryError> {
-    let target = one_customer(id, expected, attribution);
-    let written = match what {
-        Verification::Email => {
-            complete::optional_row(
-                diesel::update(target)
-                    .set(customers::email_verified.eq(true))
-                    .returning(customers::version),
-                conn,
-            )
-            .await
-        }
-        Verification::Phone => {
-            complete::optional_row(
-                diesel::update(target)
-                    .set(customers::phone_verified.eq(true))
-                    .returning(customers::version),
-                conn,
-            )
-            .await
-        }
-    };
-    versioned(conn, id, written).await
+    set_one(
+        conn,
+        id,
+        expected,
+        attribution,
+        CustomerChangeset::verified(what),
+    )
+    .await
 }
 
 pub(super) async fn record_login(
@@ -423,14 +409,14 @@ pub(super) async fn record_login(
     expected: &Precondition,
     attribution: &str,
 ) -> Result<Written<u64>, RepositoryError> {
-    let written = complete::optional_row(
-        diesel::update(one_customer(id, expected, attribution))
-            .set(customers::last_login_at.eq(at))
-            .returning(customers::version),
+    set_one(
         conn,
+        id,
+        expected,
+        attribution,
+        CustomerChangeset::logged_in(at),
     )
-    .await;
-    versioned(conn, id, written).await
+    .await
 }
 
 pub(super) async fn deactivate(
@@ -439,9 +425,28 @@ pub(super) async fn deactivate(
     expected: &Precondition,
     attribution: &str,
 ) -> Result<Written<u64>, RepositoryError> {
+    set_one(
+        conn,
+        id,
+        expected,
+        attribution,
+        CustomerChangeset::deactivated(),
+    )
+    .await
+}
+
+/// Writes `changes` (one column: a verification, a login, a deactivation) to the customer
+/// if `expected` holds; its new version.
+async fn set_one(
+    conn: &mut AsyncPgConnection,
+    id: &CustomerId,
+    expected: &Precondition,
+    attribution: &str,
+    changes: CustomerChangeset<'_>,
+) -> Result<Written<u64>, RepositoryError> {
     let written = complete::optional_row(
         diesel::update(one_customer(id, expected, attribution))
-            .set(customers::is_active.eq(false))
+            .set(changes)
             .returning(customers::version),
         conn,
     )
