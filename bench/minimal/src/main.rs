@@ -5,6 +5,8 @@
 //! layers and no middleware: no request ids, metrics, security headers, ETag, auth or pool
 //! checkout. `make bench` runs it beside the service and reports each lookup against it.
 //!
+//! Every connect and every lookup waits at most 5 s for the database.
+//!
 //! `DATABASE_URL`, `MINIMAL_PORT` (8090), `MINIMAL_WORKERS` (one per core) and
 //! `MINIMAL_CONNECTIONS` (32, shared out between the workers) configure it.
 
@@ -23,6 +25,9 @@ const COLUMNS: &str = "id, customer_id, username, first_name, last_name, email, 
     marketing_emails, marketing_sms, notes, tags, created_at, updated_at, last_login_at, \
     preferred_language, version";
 
+/// The longest a connect or a lookup may wait for the database.
+const BOUND: std::time::Duration = std::time::Duration::from_secs(5);
+
 /// One connection with both lookups prepared on it.
 struct Connection {
     client: Client,
@@ -40,7 +45,9 @@ impl Connections {
     async fn open(url: String, count: usize) -> Result<Self, tokio_postgres::Error> {
         let mut all = Vec::with_capacity(count);
         for _ in 0..count {
-            let (client, connection) = tokio_postgres::connect(&url, NoTls).await?;
+            let mut config: tokio_postgres::Config = url.parse()?;
+            config.connect_timeout(BOUND);
+            let (client, connection) = config.connect(NoTls).await?;
             tokio::spawn(connection);
             let by_id = client
                 .prepare(&format!(
@@ -161,10 +168,14 @@ impl<'a> CustomerJson<'a> {
 }
 
 async fn answer(client: &Client, statement: &Statement, key: &str) -> HttpResponse {
-    match client.query_opt(statement, &[&key]).await {
-        Ok(Some(row)) => HttpResponse::Ok().json(CustomerJson::of(&row)),
-        Ok(None) => HttpResponse::NotFound().json(json!({"detail": "Customer not found"})),
-        Err(error) => HttpResponse::ServiceUnavailable().json(json!({"detail": error.to_string()})),
+    // Bounded as the service's round trips are (`infra_postgres::net`).
+    match tokio::time::timeout(BOUND, client.query_opt(statement, &[&key])).await {
+        Ok(Ok(Some(row))) => HttpResponse::Ok().json(CustomerJson::of(&row)),
+        Ok(Ok(None)) => HttpResponse::NotFound().json(json!({"detail": "Customer not found"})),
+        Ok(Err(error)) => {
+            HttpResponse::ServiceUnavailable().json(json!({"detail": error.to_string()}))
+        }
+        Err(_) => HttpResponse::ServiceUnavailable().json(json!({"detail": "timed out"})),
     }
 }
 

@@ -182,23 +182,27 @@ pub(super) async fn total_of_search(
     if counted <= bound {
         return Ok(Total::exact(u64::try_from(counted).unwrap_or_default()));
     }
-    let plan: String = complete::one_row(ExplainJson(filter().select(c::id)), &mut conn).await?;
-    sampled_total(conn, bound, estimated_rows(&plan), filter).await
+    sampled_total(conn, bound, filter).await
 }
 
 /// The total of a search known to match more than `bound` customers, from samples of the
-/// table; `expected` (the planner's estimate) only sizes the first one.
+/// table; the planner's estimate (asked in the same round trip as the ids' range) only
+/// sizes the first one.
 async fn sampled_total(
-    mut conn: &AsyncPgConnection,
+    conn: &AsyncPgConnection,
     bound: i64,
-    expected: Option<f64>,
     filter: impl Fn() -> customers::BoxedQuery<'static, Pg>,
 ) -> QueryResult<Total> {
-    let (lowest, highest): (Option<i64>, Option<i64>) = complete::one_row(
-        customers::table.select((diesel::dsl::min(c::id), diesel::dsl::max(c::id))),
-        &mut conn,
-    )
-    .await?;
+    let (mut plan_conn, mut range_conn) = (conn, conn);
+    let (plan, (lowest, highest)): (String, (Option<i64>, Option<i64>)) = tokio::try_join!(
+        complete::one_row(ExplainJson(filter().select(c::id)), &mut plan_conn),
+        complete::one_row(
+            customers::table.select((diesel::dsl::min(c::id), diesel::dsl::max(c::id))),
+            &mut range_conn,
+        ),
+    )?;
+    let expected = estimated_rows(&plan);
+    let mut conn = conn;
     let (Some(lowest), Some(highest)) = (lowest, highest) else {
         // The table emptied since the count: nothing to scale.
         return Ok(Total::exact(0));
@@ -206,7 +210,8 @@ async fn sampled_total(
     // Half the estimate: an overestimate then still leaves the sample large enough.
     let matches = (expected.unwrap_or(0.0) / 2.0).max((bound + 1) as f64);
     let mut share = (SAMPLE_TARGET / matches).min(1.0);
-    for round in 1..=SAMPLE_ROUNDS {
+    let mut round = 1;
+    loop {
         let sample = Sample::draw(lowest, highest, share, &mut rand::rng());
         let per_stratum: Vec<(i64, i64)> = complete::rows(
             PlannedEachTime(CountPerStratum {
@@ -231,8 +236,8 @@ async fn sampled_total(
             return Ok(Total::estimate(scaled(found, &sample, bound)));
         }
         share = (share * 4.0).min(1.0);
+        round += 1;
     }
-    unreachable!("the last round returns")
 }
 
 /// What `found` matches in `sample` stand for, never fewer than the `bound + 1` counted.
