@@ -12,6 +12,7 @@ mod hardening;
 mod health;
 mod history;
 mod idempotency;
+mod keyed_writes;
 mod language;
 mod listing;
 mod locations;
