@@ -113,10 +113,11 @@ pub fn parse_key(value: &HeaderValue) -> Result<String, ApiError> {
     let text = value
         .to_str()
         .map_err(|_| ApiError::InvalidIdempotencyKey)?;
-    let key = match text.strip_prefix('"').and_then(|t| t.strip_suffix('"')) {
-        Some(inner) if text.len() >= 2 => inner,
-        _ => text,
-    };
+    // A lone `"` is no quoted string: its one quote cannot open and close it both.
+    let key = text
+        .strip_prefix('"')
+        .and_then(|t| t.strip_suffix('"'))
+        .unwrap_or(text);
     let printable = key.bytes().all(|b| (0x20..=0x7e).contains(&b));
     if key.is_empty() || key.len() > 255 || !printable {
         return Err(ApiError::InvalidIdempotencyKey);
@@ -444,6 +445,7 @@ mod tests {
         assert_eq!(key("a b").unwrap(), "a b");
         assert_eq!(key("\"a\"b\"").unwrap(), "a\"b");
         assert_eq!(key("\"abc").unwrap(), "\"abc");
+        assert_eq!(key("\"").unwrap(), "\"");
         assert_eq!(key(&"k".repeat(255)).unwrap().len(), 255);
         assert_eq!(key(&format!("\"{}\"", "k".repeat(255))).unwrap().len(), 255);
         for bad in ["", "\"\"", &"k".repeat(256)] {

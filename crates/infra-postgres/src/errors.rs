@@ -11,13 +11,14 @@
 //! database is too busy for it now. diesel-async 0.9 reports that SQLSTATE only as
 //! `DatabaseErrorKind::Unknown` (its error wrapper is private and diesel's
 //! `DatabaseErrorInformation` has no code), so the code cannot be read. The least fragile
-//! way left: the pool learns the server's own message for exactly this cancellation once,
-//! by provoking one on its first connection ([`learn_timeout_message`]), and a database
-//! error with that exact message is the timeout, whatever kind the driver gave either (so a
-//! release that classifies it differently can neither break connections nor the 503). The message comes from the server in its
-//! own language (`lc_messages`), so no English text is written here.
+//! way left: each pool learns its server's own message for exactly this cancellation once,
+//! by provoking one on its first connection ([`TimeoutMessage`]), and a database error with
+//! that exact message is the timeout, whatever kind the driver gave either (so a release
+//! that classifies it differently can neither break connections nor the 503). The message
+//! comes from the server in its own language (`lc_messages`), so no English text is written
+//! here.
 
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use diesel_async::pooled_connection::PoolError as ManagerError;
@@ -49,33 +50,63 @@ fn conflict_of(constraint: Option<&str>, message: &str) -> Option<Conflict> {
     })
 }
 
-/// The server's message for a statement cancelled by `statement_timeout`, once learned.
+/// The server's message for a statement cancelled by `statement_timeout`, learned by the
+/// first connection a pool opens and kept on the pool (each pool's server answers in its own
+/// `lc_messages`), then shared by its clones and its connector.
 ///
-/// One per process, learned from whichever pool connects first: every server the process
-/// reaches (the primary, its replicas, a pooler's servers) is assumed to answer in the same
-/// language (`lc_messages`), as the servers of one cluster do. It lives here rather than on
-/// the pool because every error mapping reads it, and none of them has a pool at hand.
-static TIMEOUT_MESSAGE: OnceLock<String> = OnceLock::new();
+/// A query error is mapped where it happens ([`from_diesel`]), far from any pool: a database
+/// error of no kind this crate tells apart becomes `Unexpected` carrying exactly the
+/// server's message, and the repository's calls hand every outcome to
+/// [`TimeoutMessage::classify`] on their way out, which turns that message into
+/// `Unavailable`.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct TimeoutMessage(Arc<OnceLock<String>>);
 
-/// Learns the server's message for a statement cancelled by `statement_timeout`, once per
-/// process: in a transaction of its own (so nothing leaks into the session, which a
-/// transaction-mode pooler shares), it sets a 50 ms timeout and sleeps past it.
-pub(crate) async fn learn_timeout_message(conn: &mut AsyncPgConnection) -> diesel::QueryResult<()> {
-    if TIMEOUT_MESSAGE.get().is_some() {
-        return Ok(());
+impl TimeoutMessage {
+    /// Learns the message once: in a transaction of its own (so nothing leaks into the
+    /// session, which a transaction-mode pooler shares), it sets a 50 ms timeout and sleeps
+    /// past it.
+    pub(crate) async fn learn(&self, conn: &mut AsyncPgConnection) -> diesel::QueryResult<()> {
+        if self.0.get().is_some() {
+            return Ok(());
+        }
+        // Simple-protocol messages only, so no prepared statement is left to be closed
+        // under the short timeout; and the timeout long enough to fire once, inside the
+        // sleep (at 1 ms it could fire again around the rollback, and an error arriving
+        // after the transaction ended breaks a transaction-mode pooler's server session).
+        conn.batch_execute("BEGIN; SET LOCAL statement_timeout = 50")
+            .await?;
+        let provoked = conn.batch_execute("SELECT pg_sleep(2)").await;
+        conn.batch_execute("ROLLBACK").await?;
+        if let Some(message) = timeout_message_of(provoked) {
+            let _ = self.0.set(message);
+        }
+        Ok(())
     }
-    // Simple-protocol messages only, so no prepared statement is left to be closed under
-    // the short timeout; and the timeout long enough to fire once, inside the sleep (at
-    // 1 ms it could fire again around the rollback, and an error arriving after the
-    // transaction ended breaks a transaction-mode pooler's server session).
-    conn.batch_execute("BEGIN; SET LOCAL statement_timeout = 50")
-        .await?;
-    let provoked = conn.batch_execute("SELECT pg_sleep(2)").await;
-    conn.batch_execute("ROLLBACK").await?;
-    if let Some(message) = timeout_message_of(provoked) {
-        let _ = TIMEOUT_MESSAGE.set(message);
+
+    /// `outcome`, its error `Unavailable` when it is this server's statement timeout.
+    pub(crate) fn classify<T>(
+        &self,
+        outcome: Result<T, RepositoryError>,
+    ) -> Result<T, RepositoryError> {
+        outcome.map_err(|err| match err {
+            RepositoryError::Unexpected(message) if self.0.get() == Some(&message) => {
+                RepositoryError::Unavailable(format!("statement timeout: {message}"))
+            }
+            other => other,
+        })
     }
-    Ok(())
+
+    /// A query's outcome mapped ([`from_diesel`]) and classified.
+    pub(crate) fn mapped<T>(&self, outcome: diesel::QueryResult<T>) -> Result<T, RepositoryError> {
+        self.classify(outcome.map_err(from_diesel))
+    }
+
+    /// A message learned already, for tests.
+    #[cfg(test)]
+    fn known(message: &str) -> Self {
+        Self(Arc::new(OnceLock::from(message.to_owned())))
+    }
 }
 
 /// The message of the provoked cancellation, whatever kind the driver gives it: only
@@ -94,18 +125,9 @@ fn timeout_message_of(provoked: diesel::QueryResult<()>) -> Option<String> {
     }
 }
 
-/// Whether a database error is a `statement_timeout` cancellation: its message is the one
-/// learned, whatever its kind.
-fn is_statement_timeout(message: &str) -> bool {
-    TIMEOUT_MESSAGE.get().is_some_and(|known| known == message)
-}
-
 /// Maps a query error.
 pub(crate) fn from_diesel(err: DieselError) -> RepositoryError {
     match &err {
-        DieselError::DatabaseError(_, info) if is_statement_timeout(info.message()) => {
-            RepositoryError::Unavailable(format!("statement timeout: {}", info.message()))
-        }
         DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, info) => {
             match conflict_of(info.constraint_name(), info.message()) {
                 Some(conflict) => RepositoryError::Conflict(conflict),
@@ -121,6 +143,10 @@ pub(crate) fn from_diesel(err: DieselError) -> RepositoryError {
             DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand,
             info,
         ) => RepositoryError::Unavailable(info.message().to_owned()),
+        // The server's message as it is, for `TimeoutMessage::classify` to recognise.
+        DieselError::DatabaseError(_, info) => {
+            RepositoryError::Unexpected(info.message().to_owned())
+        }
         DieselError::BrokenTransactionManager => RepositoryError::Unavailable(err.to_string()),
         _ => RepositoryError::Unexpected(err.to_string()),
     }
@@ -322,43 +348,65 @@ mod tests {
         assert_eq!(timeout_message_of(Err(DieselError::NotFound)), None);
     }
 
+    /// A query error as the repository's call hands it on, with `learned` as its pool's.
+    fn handed_on(learned: &TimeoutMessage, err: DieselError) -> RepositoryError {
+        learned.classify::<()>(Err(from_diesel(err))).unwrap_err()
+    }
+
     #[test]
     fn the_learned_timeout_message_is_a_timeout_whatever_its_kind() {
         let timeout = "canceling statement due to statement timeout";
-        let _ = TIMEOUT_MESSAGE.set(timeout.to_owned());
+        let learned = TimeoutMessage::known(timeout);
         for kind in [
             DatabaseErrorKind::Unknown,
             DatabaseErrorKind::SerializationFailure,
-            DatabaseErrorKind::UniqueViolation,
+            DatabaseErrorKind::CheckViolation,
+            DatabaseErrorKind::ReadOnlyTransaction,
         ] {
             let err = DieselError::DatabaseError(kind, Box::new(Message(timeout)));
             assert!(
-                matches!(from_diesel(err), RepositoryError::Unavailable(cause) if cause.starts_with("statement timeout")),
+                matches!(handed_on(&learned, err), RepositoryError::Unavailable(cause) if cause == format!("statement timeout: {timeout}")),
                 "{kind:?}"
             );
         }
     }
 
     #[test]
-    fn only_the_learned_timeout_message_makes_an_unknown_error_unavailable() {
+    fn only_the_learned_timeout_message_of_the_pool_makes_an_unknown_error_unavailable() {
         let timeout = "canceling statement due to statement timeout";
-        let _ = TIMEOUT_MESSAGE.set(timeout.to_owned());
         let unknown = |message| {
             DieselError::DatabaseError(DatabaseErrorKind::Unknown, Box::new(Message(message)))
         };
         assert!(matches!(
-            from_diesel(unknown(timeout)),
-            RepositoryError::Unavailable(cause) if cause.starts_with("statement timeout")
+            handed_on(&TimeoutMessage::known(timeout), unknown(timeout)),
+            RepositoryError::Unavailable(_)
         ));
+        // Another pool's server answers in another language, or has not been asked yet.
+        for learned in [
+            TimeoutMessage::known("Abbruch der Anweisung wegen Zeitüberschreitung"),
+            TimeoutMessage::default(),
+        ] {
+            assert!(matches!(
+                handed_on(&learned, unknown(timeout)),
+                RepositoryError::Unexpected(text) if text == timeout
+            ));
+        }
         for message in [
             "division by zero",
             "canceling statement due to user request",
         ] {
             assert!(matches!(
-                from_diesel(unknown(message)),
-                RepositoryError::Unexpected(_)
+                handed_on(&TimeoutMessage::known(timeout), unknown(message)),
+                RepositoryError::Unexpected(text) if text == message
             ));
         }
+        // Only an error's own message counts: other outcomes pass as they are.
+        let learned = TimeoutMessage::known(timeout);
+        assert_eq!(learned.classify(Ok(7)).unwrap(), 7);
+        assert!(matches!(
+            learned.classify::<()>(Err(RepositoryError::Unavailable(timeout.into()))),
+            Err(RepositoryError::Unavailable(text)) if text == timeout
+        ));
     }
 
     #[test]

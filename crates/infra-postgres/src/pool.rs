@@ -43,7 +43,7 @@ use diesel_async::{
 };
 use domain::RepositoryError;
 
-use crate::errors::{from_diesel, from_pool};
+use crate::errors::{TimeoutMessage, from_diesel, from_pool};
 pub use crate::net::NetBounds;
 use crate::probe::HealthProbe;
 
@@ -150,7 +150,14 @@ impl Pool {
         T: Send,
     {
         let mut conn = self.get().await.map_err(from_pool)?;
-        self.wrap().run(&mut conn, body).await
+        self.timeouts()
+            .classify(self.wrap().run(&mut conn, body).await)
+    }
+
+    /// What tells this pool's statement timeouts from other errors (see
+    /// [`TimeoutMessage::classify`]).
+    pub(crate) fn timeouts(&self) -> &TimeoutMessage {
+        &self.connector.timeouts
     }
 
     /// Runs `work` on a connection of the pool, waiting for it included, within `bound`. A
@@ -168,7 +175,7 @@ impl Pool {
             .map_err(|_| late())?
             .map_err(from_pool)?;
         match tokio::time::timeout_at(deadline, work(&mut conn)).await {
-            Ok(outcome) => outcome,
+            Ok(outcome) => self.timeouts().classify(outcome),
             Err(_) => {
                 drop(Object::take(conn));
                 Err(late())
@@ -452,6 +459,7 @@ pub fn build_pool(settings: &PoolSettings) -> Result<Pool, PoolBuildError> {
         shared_sessions: !settings.prepared_statements,
         session,
         layout: Arc::new(OnceLock::new()),
+        timeouts: TimeoutMessage::default(),
     });
     // `Fast` recycling: diesel-async's default runs a `SELECT 1` on every checkout, one more
     // round trip per request than the request's own query. A connection the server closed,
@@ -513,6 +521,8 @@ pub(crate) struct Connector {
     shared_sessions: bool,
     session: SessionSettings,
     layout: Arc<OnceLock<Layout>>,
+    /// The server's message for a statement cancelled by the statement timeout.
+    timeouts: TimeoutMessage,
 }
 
 impl Connector {
@@ -550,7 +560,7 @@ impl Connector {
         if self.shared_sessions {
             conn.set_prepared_statement_cache_size(CacheSize::Disabled);
         }
-        crate::errors::learn_timeout_message(conn).await?;
+        self.timeouts.learn(conn).await?;
         // Asked once per pool: a database does not change its layout under a running
         // service, and a new connection costs no more than before.
         if self.layout.get().is_none() {

@@ -143,7 +143,8 @@ impl<C: Connections> PgCustomerRepository<C> {
         T: Send,
     {
         let mut conn = self.connections.conn().await?;
-        self.connections.wrap(false).run(&mut conn, body).await
+        self.timeouts
+            .classify(self.connections.wrap(false).run(&mut conn, body).await)
     }
 
     /// Runs the write `body` with `attribution`, and wakes the history's readers once it
@@ -175,7 +176,7 @@ impl<C: Connections> PgCustomerRepository<C> {
         if written.is_ok() {
             self.connections.wakeups().notify_waiters();
         }
-        written
+        self.timeouts.classify(written)
     }
 }
 

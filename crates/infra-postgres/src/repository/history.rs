@@ -318,21 +318,21 @@ pub async fn purge_events(
     }
     let mut conn = pool.get().await.map_err(from_pool)?;
     if pool.is_distributed() {
-        return super::relay::purge(&mut conn, before, batch).await;
+        return pool
+            .timeouts()
+            .classify(super::relay::purge(&mut conn, before, batch).await);
     }
-    let removed: Vec<Removed> = pool
-        .wrap()
-        .run(&mut conn, async |conn| {
-            complete::rows(
-                diesel::sql_query(purge_sql("customer_events", "", "count(*) AS removed"))
-                    .bind::<Timestamptz, _>(before)
-                    .bind::<BigInt, _>(batch),
-                conn,
-            )
-            .await
-            .map_err(from_diesel)
-        })
-        .await?;
+    let removed = pool.wrap().run(&mut conn, async |conn| {
+        complete::rows(
+            diesel::sql_query(purge_sql("customer_events", "", "count(*) AS removed"))
+                .bind::<Timestamptz, _>(before)
+                .bind::<BigInt, _>(batch),
+            conn,
+        )
+        .await
+        .map_err(from_diesel)
+    });
+    let removed: Vec<Removed> = pool.timeouts().classify(removed.await)?;
     Ok(removed
         .first()
         .map_or(0, |r| u64::try_from(r.removed).unwrap_or_default()))

@@ -42,6 +42,7 @@ use domain::{
     Verification, Written,
 };
 
+use crate::errors::TimeoutMessage;
 use crate::pool::Pool;
 
 /// Customers stored in PostgreSQL.
@@ -53,6 +54,8 @@ pub struct PgCustomerRepository<C: Connections = Pooled> {
     provenance: Arc<Provenance>,
     /// How exact a search's total is.
     totals: SearchTotals,
+    /// What tells the database's statement timeouts from other errors.
+    timeouts: TimeoutMessage,
 }
 
 impl std::fmt::Debug for PgCustomerRepository {
@@ -75,6 +78,7 @@ impl PgCustomerRepository {
     /// A repository drawing connections from `pool` (migrations must have run).
     pub fn new(pool: Pool) -> Self {
         Self {
+            timeouts: pool.timeouts().clone(),
             connections: Pooled { pool },
             provenance: Arc::default(),
             totals: SearchTotals::default(),
@@ -246,6 +250,7 @@ impl<C: Connections> CustomerStore for PgCustomerRepository<C> {
             connections: self.connections.clone(),
             provenance: Arc::new(provenance.clone()),
             totals: self.totals,
+            timeouts: self.timeouts.clone(),
         }
     }
 

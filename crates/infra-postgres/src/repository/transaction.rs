@@ -28,7 +28,7 @@ use tokio::sync::{Mutex, Notify};
 
 use super::{Conn, Connections, PgCustomerRepository};
 use crate::complete;
-use crate::errors::{from_diesel, from_pool};
+use crate::errors::{TimeoutMessage, from_diesel, from_pool};
 use crate::pool::{Pool, Wrap};
 use crate::schema::idempotency_records as records;
 
@@ -137,6 +137,8 @@ struct Locked {
 /// An open transaction (see the module documentation).
 pub struct PgTransaction {
     connection: InTransaction,
+    /// What tells the database's statement timeouts from other errors.
+    timeouts: TimeoutMessage,
 }
 
 impl std::fmt::Debug for PgTransaction {
@@ -172,8 +174,16 @@ impl PgTransaction {
             provenance: Arc::default(),
             // It writes; it never searches.
             totals: super::SearchTotals::default(),
+            timeouts: pool.timeouts().clone(),
         };
-        Ok((Self { connection }, repository))
+        let timeouts = pool.timeouts().clone();
+        Ok((
+            Self {
+                connection,
+                timeouts,
+            },
+            repository,
+        ))
     }
 
     /// Takes the transaction's lock on `(scope, key)`, held until commit or rollback;
@@ -187,14 +197,15 @@ impl PgTransaction {
         let sql =
             "SELECT pg_try_advisory_xact_lock(hashtextextended($1 || chr(10) || $2, 17)) AS locked";
         let mut conn = self.connection.conn().await?;
-        let row: Locked = complete::one_row(
-            diesel::sql_query(sql)
-                .bind::<Text, _>(scope)
-                .bind::<Text, _>(key),
-            &mut *conn,
-        )
-        .await
-        .map_err(from_diesel)?;
+        let row: Locked = self.timeouts.mapped(
+            complete::one_row(
+                diesel::sql_query(sql)
+                    .bind::<Text, _>(scope)
+                    .bind::<Text, _>(key),
+                &mut *conn,
+            )
+            .await,
+        )?;
         Ok(row.locked)
     }
 
@@ -209,22 +220,23 @@ impl PgTransaction {
         since: DateTime<Utc>,
     ) -> Result<Option<ReplayRecord>, RepositoryError> {
         let mut conn = self.connection.conn().await?;
-        let row: Option<RecordRow> = complete::optional_row(
-            records::table
-                .filter(records::scope.eq(scope))
-                .filter(records::key.eq(key))
-                .filter(records::created_at.ge(since))
-                .select((
-                    records::fingerprint,
-                    records::status,
-                    records::header_names,
-                    records::header_values,
-                    records::body,
-                )),
-            &mut *conn,
-        )
-        .await
-        .map_err(from_diesel)?;
+        let row: Option<RecordRow> = self.timeouts.mapped(
+            complete::optional_row(
+                records::table
+                    .filter(records::scope.eq(scope))
+                    .filter(records::key.eq(key))
+                    .filter(records::created_at.ge(since))
+                    .select((
+                        records::fingerprint,
+                        records::status,
+                        records::header_names,
+                        records::header_values,
+                        records::body,
+                    )),
+                &mut *conn,
+            )
+            .await,
+        )?;
         row.map(|row| {
             Ok(ReplayRecord {
                 fingerprint: row.fingerprint,
@@ -273,15 +285,14 @@ impl PgTransaction {
             records::customer_id.eq(record.customer_id.as_deref()),
         );
         let mut conn = self.connection.conn().await?;
-        diesel::insert_into(records::table)
+        let saved = diesel::insert_into(records::table)
             .values(row)
             .on_conflict((records::scope, records::key))
             .do_update()
             .set(row)
             .execute(&mut *conn)
-            .await
-            .map(drop)
-            .map_err(from_diesel)
+            .await;
+        self.timeouts.mapped(saved).map(drop)
     }
 
     /// Commits; returns once PostgreSQL confirmed it. The connection goes back to the pool.
@@ -290,9 +301,8 @@ impl PgTransaction {
     /// The commit failed or its answer was lost: nothing may be assumed committed.
     pub async fn commit(self) -> Result<(), RepositoryError> {
         let mut conn = self.take().await?;
-        AnsiTransactionManager::commit_transaction(&mut *conn)
-            .await
-            .map_err(from_diesel)
+        let committed = AnsiTransactionManager::commit_transaction(&mut *conn).await;
+        self.timeouts.mapped(committed)
     }
 
     /// Rolls back now (dropping the transaction also does, a moment later).
@@ -301,9 +311,8 @@ impl PgTransaction {
     /// The rollback failed; the connection is then not reused.
     pub async fn rollback(self) -> Result<(), RepositoryError> {
         let mut conn = self.take().await?;
-        AnsiTransactionManager::rollback_transaction(&mut *conn)
-            .await
-            .map_err(from_diesel)
+        let rolled_back = AnsiTransactionManager::rollback_transaction(&mut *conn).await;
+        self.timeouts.mapped(rolled_back)
     }
 
     async fn take(&self) -> Result<Object<AsyncPgConnection>, RepositoryError> {
