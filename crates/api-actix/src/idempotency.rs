@@ -515,6 +515,23 @@ mod tests {
         );
     }
 
+    /// The canonical form is what keys stored by an earlier release are compared with: it
+    /// may never change.
+    #[test]
+    fn the_fingerprint_is_the_hash_of_the_canonical_request_byte_for_byte() {
+        let body = br#"{"b": {"y": [1, "x"], "x": null}, "a": 1.5}"#;
+        let canonical =
+            "POST\n/api/v1/customers\njson\n{\"a\":1.5,\"b\":{\"x\":null,\"y\":[1,\"x\"]}}";
+        assert_eq!(
+            fingerprint(&Method::POST, "/api/v1/customers/", body),
+            Sha256::digest(canonical.as_bytes()).to_vec()
+        );
+        assert_eq!(
+            fingerprint(&Method::POST, "/x", b"not json"),
+            Sha256::digest(b"POST\n/x\nraw\nnot json").to_vec()
+        );
+    }
+
     #[test]
     fn reads_are_never_replayed() {
         assert!(!is_write(&Method::GET) && !is_write(&Method::HEAD));
