@@ -214,8 +214,16 @@ write_sample() { # $1: database URL, $2: name of the files in $OUT (sample: samp
 }
 write_sample "$BENCH_URL" sample
 [[ -z $BASELINE ]] || write_sample "$BASE_URL" sample-baseline
-# The columns the service reads: all but the generated search_text.
-COLUMNS="id, customer_id, username, first_name, last_name, email, phone, address_line1, address_line2, city, state, postal_code, country, date_of_birth, gender, company_name, tax_id, is_active, is_verified, email_verified, phone_verified, marketing_emails, marketing_sms, notes, tags, created_at, updated_at, last_login_at, preferred_language"
+# The columns the service reads, from the catalog (so a new field needs nothing here): all
+# but the generated ones and the erasure's and the feed's bookkeeping, which it never shows.
+COLUMNS=$(psql_at "$BENCH_URL" -c "SELECT string_agg(quote_ident(attname), ', ' ORDER BY attnum)
+    FROM pg_attribute WHERE attrelid = 'customers'::regclass AND attnum > 0 AND NOT attisdropped
+      AND attgenerated = '' AND attname NOT IN ('erased_at', 'erasure_reason', 'event_xid')")
+# The pgbench scripts with those columns in place of @COLUMNS@.
+mkdir -p "$OUT/pgbench"
+for script in bench/pgbench/*.sql; do
+    sed "s/@COLUMNS@/$COLUMNS/g" "$script" >"$OUT/pgbench/${script##*/}"
+done
 pgbench_pick() { # $1: field of the sample, $2: one statement, %s where the sample's value goes; $3: the sample (sample)
     echo "\\set k random(1, 100)"
     head -n 100 "$OUT/${3:-sample}.tsv" | cut -f"$1" | awk -v statement="$2" '{
@@ -341,7 +349,7 @@ start_writes() { # $1: wrk or pgbench, $2: the service's port for wrk; the write
             >"$OUT/writes-wrk.out" 2>&1 &
     else
         pgbench -n -M prepared -c "$WRITERS" -j 1 -T "$((DURATION + 1))" \
-            -f bench/pgbench/create.sql "$BENCH_URL" >"$OUT/writes-pgbench.out" 2>&1 &
+            -f "$OUT"/pgbench/create.sql "$BENCH_URL" >"$OUT/writes-pgbench.out" 2>&1 &
     fi
     WRITES_PID=$!
 }
@@ -439,28 +447,28 @@ read_scenarios() {
     minimal_scenario "get by customer_id" get_by_id.lua
     scenario "get by email" get_by_email.lua "" "$OUT/get_by_email.sql" ""
     minimal_scenario "get by email" get_by_email.lua
-    scenario "search (text + country)" search.lua "" bench/pgbench/search.sql ""
+    scenario "search (text + country)" search.lua "" "$OUT"/pgbench/search.sql ""
     # The same searches, each asked once: what computing a search costs the service.
-    scenario "search, each one new" search.lua "BENCH_DISTINCT=1" bench/pgbench/search.sql ""
+    scenario "search, each one new" search.lua "BENCH_DISTINCT=1" "$OUT"/pgbench/search.sql ""
     scenario "list first page" get_path.lua "BENCH_PATH=/api/v1/customers/?limit=$LIMIT" \
-        bench/pgbench/list_offset.sql "offset=0 limit=$LIMIT"
+        "$OUT"/pgbench/list_offset.sql "offset=0 limit=$LIMIT"
     scenario "list skip=$half" get_path.lua "BENCH_PATH=/api/v1/customers/?limit=$LIMIT&skip=$half" \
-        bench/pgbench/list_deep.sql "offset=$half limit=$LIMIT"
+        "$OUT"/pgbench/list_deep.sql "offset=$half limit=$LIMIT"
     scenario "list page 10000 (cursor)" get_path.lua "BENCH_PATH=/api/v1/customers/?limit=$LIMIT&cursor=$cursor" \
-        bench/pgbench/list_after.sql "after=$((LIMIT * 9999)) limit=$LIMIT"
+        "$OUT"/pgbench/list_after.sql "after=$((LIMIT * 9999)) limit=$LIMIT"
     scenario "statistics overview" get_path.lua "BENCH_PATH=/api/v1/customers/statistics/overview" \
-        bench/pgbench/statistics.sql ""
+        "$OUT"/pgbench/statistics.sql ""
     WRK_PORT=$((PORT + 1)) scenario "statistics overview, each request computed" get_path.lua \
-        "BENCH_PATH=/api/v1/customers/statistics/overview" bench/pgbench/statistics.sql ""
+        "BENCH_PATH=/api/v1/customers/statistics/overview" "$OUT"/pgbench/statistics.sql ""
 }
 read_scenarios
 UNDER_WRITES=1 read_scenarios
-scenario "create" create.lua "" bench/pgbench/create.sql "" bench/pgbench/create.sql
+scenario "create" create.lua "" "$OUT"/pgbench/create.sql "" "$OUT"/pgbench/create.sql
 # The same creates, each with an Idempotency-Key never sent before: what remembering the key
 # costs on top of the insert, whose limit stays the plain insert. Its own BENCH_RUN keeps its
 # emails apart from the create row's.
-scenario "create, with Idempotency-Key" create_idem.lua "BENCH_RUN=${BENCH_RUN}i" bench/pgbench/create.sql "" \
-    bench/pgbench/create.sql
+scenario "create, with Idempotency-Key" create_idem.lua "BENCH_RUN=${BENCH_RUN}i" "$OUT"/pgbench/create.sql "" \
+    "$OUT"/pgbench/create.sql
 scenario "update" update.lua "" "$OUT/update.sql" "" "$OUT/update-baseline.sql"
 
 # A consumer following the change feed with long polls while the create scenario writes at
@@ -504,18 +512,18 @@ if [[ -z $ONLY || "create, one counter slot" =~ $ONLY ]]; then
     trap 'restore_slots; cleanup' EXIT
     log "create, one counter slot: pgbench"
     psql_at "$BENCH_URL" -c "$one_slot"
-    tps_one=$(run_pgbench bench/pgbench/create.sql)
+    tps_one=$(run_pgbench "$OUT"/pgbench/create.sql)
     restore_slots
     trap cleanup EXIT
     log "create, 16 counter slots: pgbench"
-    tps_spread=$(run_pgbench bench/pgbench/create.sql)
+    tps_spread=$(run_pgbench "$OUT"/pgbench/create.sql)
     slots_note="Concurrent creates (pgbench, $CONNECTIONS clients): $tps_spread TPS with the counters spread over 16 slots, $tps_one TPS with one counter row."
 fi
 recomputed_note=""
 if [[ -z $ONLY || "statistics recomputed" =~ $ONLY ]]; then
     log "statistics recomputed from the customers: pgbench"
     recomputed_tps=$(pgbench -n -M prepared -c 2 -j 2 -T "$DURATION" \
-        -f bench/pgbench/statistics_recomputed.sql "$BENCH_URL" 2>/dev/null |
+        -f "$OUT"/pgbench/statistics_recomputed.sql "$BENCH_URL" 2>/dev/null |
         sed -n 's/^tps = \([0-9.]*\).*/\1/p' | head -n 1)
     recomputed_note="Computing the overview from the customers instead (the original's way, pgbench, 2 clients): ${recomputed_tps:-?} per second."
 fi
