@@ -2,8 +2,8 @@
 //! the same key gets the first answer again instead of being done twice.
 //!
 //! The [`idempotency`] middleware wraps every write route. For a request with a key it
-//! opens one storage transaction ([`ReplayStore::begin`]), which also locks the key; finds
-//! the key's record, if any, and replays it; otherwise runs the handler with use cases
+//! opens one storage transaction ([`ReplayStore::begin`]), which also locks the key and then
+//! reads the key's record, if any; replays a record; otherwise runs the handler with use cases
 //! bound to that transaction (the [`Service`](crate::handlers::Service) extractor picks
 //! them up), and stores the answer in the same transaction before committing. So a change
 //! is never kept without its record nor a record without its change, whatever crashes when.
@@ -71,21 +71,36 @@ impl Recorded {
 /// Where keys and their answers are kept (the binary implements it over PostgreSQL).
 #[async_trait]
 pub trait ReplayStore: Send + Sync + 'static {
-    /// Opens a transaction and takes the lock of `(scope, key)` in it; `None` when another
-    /// transaction holds the lock.
+    /// Opens a transaction, takes the lock of `(scope, key)` in it and, holding it, reads
+    /// the key's answer stored at or after `since`; `None` when another transaction holds
+    /// the lock (then no transaction is left open).
     async fn begin(
         &self,
         scope: &str,
         key: &str,
-    ) -> Result<Option<Box<dyn KeyedTransaction>>, ServiceError>;
+        since: DateTime<Utc>,
+    ) -> Result<Option<Locked>, ServiceError>;
+}
+
+/// A key's lock, held by an open transaction, and the answer stored under the key.
+pub struct Locked {
+    pub transaction: Box<dyn KeyedTransaction>,
+    /// The key's answer, unless it has none or it expired.
+    pub recorded: Option<Recorded>,
+}
+
+impl std::fmt::Debug for Locked {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Locked")
+            .field("recorded", &self.recorded)
+            .finish_non_exhaustive()
+    }
 }
 
 /// An open transaction holding a key's lock; dropped without
 /// [`KeyedTransaction::commit_with`], it rolls back.
 #[async_trait]
 pub trait KeyedTransaction: Send + Sync {
-    /// The key's answer stored at or after `since`.
-    async fn recorded(&self, since: DateTime<Utc>) -> Result<Option<Recorded>, ServiceError>;
     /// The use cases, running in this transaction.
     fn use_cases(&self) -> Arc<dyn CustomerUseCases>;
     /// Rolls back now (dropping it also does, a moment later).
@@ -255,15 +270,21 @@ pub async fn idempotency(
     };
     let fingerprint = fingerprint(req.method(), req.path(), &body);
 
-    let tx = match begin(
+    let now = Utc::now();
+    let since = now - chrono::Duration::hours(i64::from(settings.idempotency_ttl_hours));
+    let Locked {
+        transaction: tx,
+        recorded,
+    } = match begin(
         store.as_ref(),
         &scope,
         &key,
+        since,
         settings.idempotency_wait_for_running,
     )
     .await
     {
-        Ok(Some(tx)) => tx,
+        Ok(Some(locked)) => locked,
         Ok(None) => return Ok(refuse(req, &ApiError::IdempotencyKeyInUse)),
         Err(err) => {
             return Ok(refuse(
@@ -272,16 +293,10 @@ pub async fn idempotency(
             ));
         }
     };
-    let now = Utc::now();
-    let since = now - chrono::Duration::hours(i64::from(settings.idempotency_ttl_hours));
-    let settled = match tx.recorded(since).await {
-        Ok(None) => None,
-        Ok(Some(answer)) if answer.fingerprint == fingerprint => Some(Settled::Replay(answer)),
-        Ok(Some(_)) => Some(Settled::Refuse(ApiError::IdempotencyKeyReused)),
-        Err(err) => Some(Settled::Refuse(ApiError::from_service(
-            err,
-            crate::error::Source::Body,
-        ))),
+    let settled = match recorded {
+        None => None,
+        Some(answer) if answer.fingerprint == fingerprint => Some(Settled::Replay(answer)),
+        Some(_) => Some(Settled::Refuse(ApiError::IdempotencyKeyReused)),
     };
     if let Some(settled) = settled {
         // Nothing will run: end the transaction, and so free the key, before answering. A
@@ -357,7 +372,7 @@ pub async fn idempotency(
 enum Settled {
     /// The key's stored answer, for the same request.
     Replay(Recorded),
-    /// The key stands for another request, or its record could not be read.
+    /// The key stands for another request.
     Refuse(ApiError),
 }
 
@@ -374,12 +389,13 @@ async fn begin(
     store: &dyn ReplayStore,
     scope: &str,
     key: &str,
+    since: DateTime<Utc>,
     wait: bool,
-) -> Result<Option<Box<dyn KeyedTransaction>>, ServiceError> {
+) -> Result<Option<Locked>, ServiceError> {
     let started = std::time::Instant::now();
     loop {
-        match store.begin(scope, key).await? {
-            Some(tx) => return Ok(Some(tx)),
+        match store.begin(scope, key, since).await? {
+            Some(locked) => return Ok(Some(locked)),
             None if wait && started.elapsed() < WAIT_LIMIT => {
                 tokio_sleep(WAIT_STEP).await;
             }

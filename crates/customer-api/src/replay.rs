@@ -7,14 +7,16 @@ use std::time::Duration;
 
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use api_actix::idempotency::{KeyedTransaction, Recorded, ReplayStore};
+use api_actix::idempotency::{KeyedTransaction, Locked, Recorded, ReplayStore};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use domain::{
     CustomerPage, CustomerSearch, CustomerService, CustomerUseCases, RepositoryError,
     RequestContext, SearchCriteria, ServiceError, Storage,
 };
-use infra_postgres::{InTransaction, PgCustomerRepository, PgTransaction, Pool, ReplayRecord};
+use infra_postgres::{
+    InTransaction, KeyLock, PgCustomerRepository, PgTransaction, Pool, ReplayRecord,
+};
 use layers::SearchCache;
 
 use crate::outage::Outage;
@@ -55,11 +57,22 @@ impl ReplayStore for PgReplayStore {
         &self,
         scope: &str,
         key: &str,
-    ) -> Result<Option<Box<dyn KeyedTransaction>>, ServiceError> {
+        since: DateTime<Utc>,
+    ) -> Result<Option<Locked>, ServiceError> {
         let (transaction, repository) = PgTransaction::begin(&self.pool).await?;
-        if !transaction.lock_key(scope, key).await? {
-            return Ok(None);
-        }
+        let recorded = match transaction.lock_key(scope, key, since).await {
+            Ok(KeyLock::Held(recorded)) => recorded,
+            // Ended at once, not when dropped: the connection goes back now, and nothing
+            // of the transaction outlives the answer.
+            Ok(KeyLock::InUse) => {
+                end(transaction).await;
+                return Ok(None);
+            }
+            Err(error) => {
+                end(transaction).await;
+                return Err(error.into());
+            }
+        };
         let forget = Arc::new(AtomicBool::new(false));
         let search = ForgetOnCommit {
             inner: repository.clone(),
@@ -72,14 +85,30 @@ impl ReplayStore for PgReplayStore {
             statistics: repository.clone(),
             history: repository,
         };
-        Ok(Some(Box::new(Keyed {
-            transaction,
-            use_cases: Arc::new(CustomerService::new(storage)),
-            scope: scope.to_owned(),
-            key: key.to_owned(),
-            search_cache: self.search_cache.clone(),
-            forget,
-        })))
+        Ok(Some(Locked {
+            transaction: Box::new(Keyed {
+                transaction,
+                use_cases: Arc::new(CustomerService::new(storage)),
+                scope: scope.to_owned(),
+                key: key.to_owned(),
+                search_cache: self.search_cache.clone(),
+                forget,
+            }),
+            recorded: recorded.map(|r| Recorded {
+                fingerprint: r.fingerprint,
+                status: r.status,
+                headers: r.headers,
+                body: r.body,
+                customer_id: r.customer_id,
+            }),
+        }))
+    }
+}
+
+/// Rolls `transaction` back now; a failure is logged (the pool then drops the connection).
+async fn end(transaction: PgTransaction) {
+    if let Err(error) = transaction.rollback().await {
+        tracing::warn!(%error, "could not roll back a keyed request's transaction");
     }
 }
 
@@ -119,24 +148,8 @@ struct Keyed {
 
 #[async_trait]
 impl KeyedTransaction for Keyed {
-    async fn recorded(&self, since: DateTime<Utc>) -> Result<Option<Recorded>, ServiceError> {
-        let found = self
-            .transaction
-            .find_replay(&self.scope, &self.key, since)
-            .await?;
-        Ok(found.map(|r| Recorded {
-            fingerprint: r.fingerprint,
-            status: r.status,
-            headers: r.headers,
-            body: r.body,
-            customer_id: r.customer_id,
-        }))
-    }
-
     async fn rollback(self: Box<Self>) {
-        if let Err(error) = self.transaction.rollback().await {
-            tracing::warn!(%error, "could not roll back a keyed request's transaction");
-        }
+        end(self.transaction).await;
     }
 
     fn use_cases(&self) -> Arc<dyn CustomerUseCases> {
@@ -312,7 +325,12 @@ mod tests {
         };
 
         kept().await;
-        let keyed = store.begin("deactivate", "k1").await.unwrap().unwrap();
+        let keyed = store
+            .begin("deactivate", "k1", Utc::now())
+            .await
+            .unwrap()
+            .unwrap()
+            .transaction;
         keyed
             .use_cases()
             .deactivate(id, Precondition::Any)
@@ -322,7 +340,12 @@ mod tests {
         assert_eq!(cache.customers_held(), 1, "not an erasure");
 
         kept().await;
-        let keyed = store.begin("erase", "k2").await.unwrap().unwrap();
+        let keyed = store
+            .begin("erase", "k2", Utc::now())
+            .await
+            .unwrap()
+            .unwrap()
+            .transaction;
         keyed.use_cases().erase(id, None).await.unwrap();
         assert_eq!(cache.customers_held(), 1, "not committed yet");
         keyed.commit_with(answer(), Utc::now()).await.unwrap();

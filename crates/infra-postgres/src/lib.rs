@@ -42,7 +42,7 @@ pub use pool::{
 pub use probe::PROBE_BOUND;
 pub use replicas::{ReplicaSettings, ReplicaStatus, Replicas, WalPosition};
 pub use repository::{
-    Connections, FEED_RECHECK, InTransaction, PgCustomerRepository, PgTransaction, Pooled,
+    Connections, FEED_RECHECK, InTransaction, KeyLock, PgCustomerRepository, PgTransaction, Pooled,
     ReplayRecord, SearchPlans, SearchTotals, explain_search, feed_lag, purge_events, purge_replays,
 };
 pub use routing::RoutedReads;

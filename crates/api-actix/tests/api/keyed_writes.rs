@@ -19,7 +19,7 @@ use actix_web::dev::{Service, ServiceFactory, ServiceRequest, ServiceResponse};
 use actix_web::http::StatusCode;
 use actix_web::test::{self, TestRequest};
 use actix_web::{App, web};
-use api_actix::idempotency::{KeyedTransaction, Recorded, ReplayStore};
+use api_actix::idempotency::{KeyedTransaction, Locked, Recorded, ReplayStore};
 use api_actix::{ApiSettings, configure};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -37,7 +37,7 @@ struct Ledger {
     answers: HashMap<(String, String), (Recorded, DateTime<Utc>)>,
     /// Every `begin`'s scope, in order.
     scopes: Vec<String>,
-    /// Every `recorded`'s horizon, in order.
+    /// The horizon of every lock taken, in order.
     horizons: Vec<DateTime<Utc>>,
     /// How each transaction ended, in order.
     ended: Vec<&'static str>,
@@ -84,9 +84,11 @@ impl ReplayStore for Keys {
         &self,
         scope: &str,
         key: &str,
-    ) -> Result<Option<Box<dyn KeyedTransaction>>, ServiceError> {
+        since: DateTime<Utc>,
+    ) -> Result<Option<Locked>, ServiceError> {
         self.begins.fetch_add(1, Ordering::SeqCst);
-        self.ledger().scopes.push(scope.to_owned());
+        let mut ledger = self.ledger();
+        ledger.scopes.push(scope.to_owned());
         let in_use = self
             .in_use_for
             .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
@@ -94,12 +96,22 @@ impl ReplayStore for Keys {
         if in_use {
             return Ok(None);
         }
-        Ok(Some(Box::new(Transaction {
-            ledger: Arc::clone(&self.ledger),
-            use_cases: Arc::clone(&self.use_cases),
-            id: (scope.to_owned(), key.to_owned()),
-            commit_fails: self.commit_fails,
-        })))
+        ledger.horizons.push(since);
+        let id = (scope.to_owned(), key.to_owned());
+        let recorded = ledger
+            .answers
+            .get(&id)
+            .filter(|(_, at)| *at >= since)
+            .map(|(answer, _)| answer.clone());
+        Ok(Some(Locked {
+            transaction: Box::new(Transaction {
+                ledger: Arc::clone(&self.ledger),
+                use_cases: Arc::clone(&self.use_cases),
+                id,
+                commit_fails: self.commit_fails,
+            }),
+            recorded,
+        }))
     }
 }
 
@@ -112,16 +124,6 @@ struct Transaction {
 
 #[async_trait]
 impl KeyedTransaction for Transaction {
-    async fn recorded(&self, since: DateTime<Utc>) -> Result<Option<Recorded>, ServiceError> {
-        let mut ledger = self.ledger.lock().unwrap();
-        ledger.horizons.push(since);
-        Ok(ledger
-            .answers
-            .get(&self.id)
-            .filter(|(_, at)| *at >= since)
-            .map(|(answer, _)| answer.clone()))
-    }
-
     fn use_cases(&self) -> Arc<dyn CustomerUseCases> {
         Arc::clone(&self.use_cases)
     }

@@ -24,7 +24,7 @@ pub use totals::SearchTotals;
 mod statistics;
 mod totals;
 mod transaction;
-pub use transaction::{InTransaction, PgTransaction, ReplayRecord, purge_replays};
+pub use transaction::{InTransaction, KeyLock, PgTransaction, ReplayRecord, purge_replays};
 mod version;
 mod writes;
 
@@ -120,7 +120,10 @@ impl<C: Connections> CustomerStore for PgCustomerRepository<C> {
         draft: &CustomerDraft,
     ) -> Result<Customer, RepositoryError> {
         let attribution = self.attribution(None);
-        self.write(true, &attribution, async |conn| {
+        // Guarded only where a taken value fails a statement: on a Citus coordinator, the
+        // lookup tables' claims (see `writes::insert`).
+        let distributed = self.connections.distributed();
+        self.write(distributed, &attribution, async |conn| {
             writes::insert(
                 conn,
                 customer_id,

@@ -10,7 +10,8 @@
 //! transaction, it closes it, and PostgreSQL rolls back what a closed connection held.
 //!
 //! Concurrent requests with the same key meet at a transaction-scoped advisory lock on the
-//! key ([`PgTransaction::lock_key`]), taken before the record is looked up: the second
+//! key ([`PgTransaction::lock_key`]), taken before the record is looked up (in the same round
+//! trip): the second
 //! finds the lock taken (and answers "still running", or tries again later), or takes it
 //! after the first ended and then finds its record, as the lock is released only by the
 //! first one's commit or rollback.
@@ -20,7 +21,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
-use diesel::sql_types::{Bool, Text};
+use diesel::sql_types::{Array, Bool, Bytea, Nullable, SmallInt, Text, Timestamptz};
 use diesel_async::pooled_connection::deadpool::Object;
 use diesel_async::{AnsiTransactionManager, AsyncPgConnection, RunQueryDsl, TransactionManager};
 use domain::RepositoryError;
@@ -119,19 +120,31 @@ pub struct ReplayRecord {
     pub customer_id: Option<String>,
 }
 
-#[derive(Queryable)]
-struct RecordRow {
-    fingerprint: Vec<u8>,
-    status: i16,
-    header_names: Vec<String>,
-    header_values: Vec<String>,
-    body: Vec<u8>,
+/// What taking a key's lock found ([`PgTransaction::lock_key`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum KeyLock {
+    /// Another transaction holds the key.
+    InUse,
+    /// This transaction holds the key, whose record is this (`None`: none, or expired).
+    Held(Option<ReplayRecord>),
 }
 
+/// A row of `idempotency_lock_and_find`: the record's columns are `NULL` when the key was in
+/// use or has no record.
 #[derive(QueryableByName)]
-struct Locked {
+struct LockedRecord {
     #[diesel(sql_type = Bool)]
     locked: bool,
+    #[diesel(sql_type = Nullable<Bytea>)]
+    fingerprint: Option<Vec<u8>>,
+    #[diesel(sql_type = Nullable<SmallInt>)]
+    status: Option<i16>,
+    #[diesel(sql_type = Nullable<Array<Text>>)]
+    header_names: Option<Vec<String>>,
+    #[diesel(sql_type = Nullable<Array<Text>>)]
+    header_values: Option<Vec<String>>,
+    #[diesel(sql_type = Nullable<Bytea>)]
+    body: Option<Vec<u8>>,
 }
 
 /// An open transaction (see the module documentation).
@@ -186,73 +199,55 @@ impl PgTransaction {
         ))
     }
 
-    /// Takes the transaction's lock on `(scope, key)`, held until commit or rollback;
-    /// `false` when another transaction holds it. It never waits: a caller that wants to
-    /// wait ends its transaction and tries again later, holding no connection meanwhile.
-    ///
-    /// # Errors
-    /// A database failure.
-    pub async fn lock_key(&self, scope: &str, key: &str) -> Result<bool, RepositoryError> {
-        // One 64-bit lock per key: two keys that share a hash only wait for each other.
-        let sql =
-            "SELECT pg_try_advisory_xact_lock(hashtextextended($1 || chr(10) || $2, 17)) AS locked";
-        let mut conn = self.connection.conn().await?;
-        let row: Locked = self.timeouts.mapped(
-            complete::one_row(
-                diesel::sql_query(sql)
-                    .bind::<Text, _>(scope)
-                    .bind::<Text, _>(key),
-                &mut *conn,
-            )
-            .await,
-        )?;
-        Ok(row.locked)
-    }
-
-    /// The record of `(scope, key)` stored at or after `since` (older ones have expired).
+    /// Takes the transaction's lock on `(scope, key)`, held until commit or rollback, and
+    /// reads the key's record stored at or after `since` (older ones have expired) once it
+    /// holds it: one round trip (the `idempotency_lock_and_find` migration says why one
+    /// statement). It never waits: a caller that wants to wait ends its transaction and
+    /// tries again later, holding no connection meanwhile.
     ///
     /// # Errors
     /// A database failure, or a stored status out of range.
-    pub async fn find_replay(
+    pub async fn lock_key(
         &self,
         scope: &str,
         key: &str,
         since: DateTime<Utc>,
-    ) -> Result<Option<ReplayRecord>, RepositoryError> {
+    ) -> Result<KeyLock, RepositoryError> {
         let mut conn = self.connection.conn().await?;
-        let row: Option<RecordRow> = self.timeouts.mapped(
-            complete::optional_row(
-                records::table
-                    .filter(records::scope.eq(scope))
-                    .filter(records::key.eq(key))
-                    .filter(records::created_at.ge(since))
-                    .select((
-                        records::fingerprint,
-                        records::status,
-                        records::header_names,
-                        records::header_values,
-                        records::body,
-                    )),
+        let row: LockedRecord = self.timeouts.mapped(
+            complete::one_row(
+                diesel::sql_query(
+                    "SELECT locked, fingerprint, status, header_names, header_values, body \
+                     FROM idempotency_lock_and_find($1, $2, $3)",
+                )
+                .bind::<Text, _>(scope)
+                .bind::<Text, _>(key)
+                .bind::<Timestamptz, _>(since),
                 &mut *conn,
             )
             .await,
         )?;
-        row.map(|row| {
-            Ok(ReplayRecord {
-                fingerprint: row.fingerprint,
-                status: u16::try_from(row.status).map_err(|_| {
-                    RepositoryError::Unexpected(format!("stored status {}", row.status))
-                })?,
-                headers: row
-                    .header_names
-                    .into_iter()
-                    .zip(row.header_values)
-                    .collect(),
-                body: row.body,
-                customer_id: None,
-            })
-        })
-        .transpose()
+        if !row.locked {
+            return Ok(KeyLock::InUse);
+        }
+        let (Some(fingerprint), Some(status), Some(names), Some(values), Some(body)) = (
+            row.fingerprint,
+            row.status,
+            row.header_names,
+            row.header_values,
+            row.body,
+        ) else {
+            return Ok(KeyLock::Held(None));
+        };
+        let status = u16::try_from(status)
+            .map_err(|_| RepositoryError::Unexpected(format!("stored status {status}")))?;
+        Ok(KeyLock::Held(Some(ReplayRecord {
+            fingerprint,
+            status,
+            headers: names.into_iter().zip(values).collect(),
+            body,
+            customer_id: None,
+        })))
     }
 
     /// Stores the answer for `(scope, key)`, replacing an expired record of the same key.

@@ -19,7 +19,7 @@ use diesel::prelude::*;
 use diesel::sql_types::{Array, Bool, Text};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use domain::{
-    BulkWritten, Customer, CustomerChanges, CustomerDraft, CustomerId, Precondition,
+    BulkWritten, Conflict, Customer, CustomerChanges, CustomerDraft, CustomerId, Precondition,
     RepositoryError, Username, Verification, Written,
 };
 
@@ -40,23 +40,75 @@ pub(super) async fn insert(
     distributed: bool,
 ) -> Result<Customer, RepositoryError> {
     use customers::dsl as c;
+    let row = NewCustomerRow::new(customer_id, username, draft);
+    let values = (
+        row,
+        c::version.eq(customer_events_attribute_new(attribution)),
+    );
+    // Every column bound, `NULL`s included (see `NewCustomerRow`): one SQL text, prepared
+    // once per connection.
     if distributed {
         claim_username(conn, username.as_str(), customer_id.as_str()).await?;
         claim_email(conn, draft.email.as_str(), customer_id.as_str()).await?;
+        let statement = diesel::insert_into(customers::table)
+            .values(values)
+            .returning(CustomerRow::as_returning());
+        return complete::one_row::<_, _, CustomerRow>(statement, conn)
+            .await
+            .map_err(from_diesel)?
+            .into_customer();
     }
-    let row = NewCustomerRow::new(customer_id, username, draft);
-    // Every column bound, `NULL`s included (see `NewCustomerRow`): one SQL text, prepared
-    // once per connection.
+    // A taken id, username or email inserts nothing instead of failing: no error aborts a
+    // transaction the insert runs in (a keyed create's), so it needs no savepoint; which
+    // one was taken is asked only then.
     let statement = diesel::insert_into(customers::table)
-        .values((
-            row,
-            c::version.eq(customer_events_attribute_new(attribution)),
-        ))
+        .values(values)
+        .on_conflict_do_nothing()
         .returning(CustomerRow::as_returning());
-    complete::one_row::<_, _, CustomerRow>(statement, conn)
+    match complete::optional_row::<_, _, CustomerRow>(statement, conn)
         .await
         .map_err(from_diesel)?
-        .into_customer()
+    {
+        Some(row) => row.into_customer(),
+        None => Err(RepositoryError::Conflict(
+            taken(conn, username, draft.email.as_str()).await?,
+        )),
+    }
+}
+
+/// What an insert that inserted nothing conflicted with: the email (case ignored, as its
+/// unique index), else the username, else the customer id. A conflicting row removed since
+/// reads as a customer id's conflict, which the service answers with fresh candidates.
+async fn taken(
+    conn: &mut AsyncPgConnection,
+    username: &Username,
+    email: &str,
+) -> Result<Conflict, RepositoryError> {
+    #[derive(QueryableByName)]
+    struct Taken {
+        #[diesel(sql_type = Bool)]
+        email: bool,
+        #[diesel(sql_type = Bool)]
+        username: bool,
+    }
+    let taken: Taken = complete::one_row(
+        diesel::sql_query(
+            "SELECT EXISTS (SELECT FROM customers WHERE lower(email) = lower($1)) AS email, \
+                    EXISTS (SELECT FROM customers WHERE username = $2) AS username",
+        )
+        .bind::<Text, _>(email)
+        .bind::<Text, _>(username.as_str()),
+        conn,
+    )
+    .await
+    .map_err(from_diesel)?;
+    Ok(if taken.email {
+        Conflict::Email
+    } else if taken.username {
+        Conflict::Username
+    } else {
+        Conflict::CustomerId
+    })
 }
 
 /// Takes `username` for `customer_id` in the lookup table (distributed layout): a taken

@@ -149,11 +149,13 @@ async fn an_erasure_leaves_a_tombstone_and_no_personal_value_anywhere() {
     assert!(left.contains(id.as_str()));
     // The answer stands for "erased" now: 410, nothing else.
     let (tx, _) = PgTransaction::begin(t.db.pool()).await.unwrap();
-    let stored = tx
-        .find_replay("scope", "key", window.month_start)
+    let infra_postgres::KeyLock::Held(Some(stored)) = tx
+        .lock_key("scope", "key", window.month_start)
         .await
         .unwrap()
-        .unwrap();
+    else {
+        panic!("the erased customer's answer is gone");
+    };
     assert_eq!(
         (stored.status, stored.headers, stored.body),
         (410, vec![], vec![])

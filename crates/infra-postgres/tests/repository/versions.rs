@@ -6,7 +6,7 @@ use domain::{
     CustomerChanges, CustomerId, CustomerReads, CustomerStore, Patch, Precondition, Verification,
     Written,
 };
-use infra_postgres::{PgTransaction, ReplayRecord, purge_replays};
+use infra_postgres::{KeyLock, PgTransaction, ReplayRecord, purge_replays};
 
 use crate::support::{ctx, person, unpinned};
 
@@ -173,7 +173,10 @@ async fn a_transaction_keeps_nothing_unless_it_commits_and_then_keeps_the_change
     let now = chrono::Utc::now();
 
     let (tx, repo) = PgTransaction::begin(&pool).await.unwrap();
-    assert!(tx.lock_key("scope", "k1").await.unwrap());
+    assert_eq!(
+        tx.lock_key("scope", "k1", now).await.unwrap(),
+        KeyLock::Held(None)
+    );
     let c = person_in(&repo, "Ann").await;
     tx.save_replay("scope", "k1", &record("first"), now)
         .await
@@ -182,7 +185,10 @@ async fn a_transaction_keeps_nothing_unless_it_commits_and_then_keeps_the_change
     assert_eq!(t.repo.find_by_customer_id(&c).await.unwrap(), None);
 
     let (tx, repo) = PgTransaction::begin(&pool).await.unwrap();
-    assert_eq!(tx.find_replay("scope", "k1", now).await.unwrap(), None);
+    assert_eq!(
+        tx.lock_key("scope", "k1", now).await.unwrap(),
+        KeyLock::Held(None)
+    );
     let c = person_in(&repo, "Bob").await;
     tx.save_replay("scope", "k1", &record("second"), now)
         .await
@@ -194,13 +200,19 @@ async fn a_transaction_keeps_nothing_unless_it_commits_and_then_keeps_the_change
 
     let (tx, _repo) = PgTransaction::begin(&pool).await.unwrap();
     assert_eq!(
-        tx.find_replay("scope", "k1", now).await.unwrap(),
-        Some(record("second"))
+        tx.lock_key("scope", "k1", now).await.unwrap(),
+        KeyLock::Held(Some(record("second")))
     );
-    // Expired: stored before `since`.
+    // Expired: stored before `since`. (A transaction holding a key takes it again.)
     let later = now + Duration::hours(1);
-    assert_eq!(tx.find_replay("scope", "k1", later).await.unwrap(), None);
-    assert_eq!(tx.find_replay("other", "k1", now).await.unwrap(), None);
+    assert_eq!(
+        tx.lock_key("scope", "k1", later).await.unwrap(),
+        KeyLock::Held(None)
+    );
+    assert_eq!(
+        tx.lock_key("other", "k1", now).await.unwrap(),
+        KeyLock::Held(None)
+    );
 }
 
 async fn person_in(
@@ -215,30 +227,36 @@ async fn person_in(
     .customer_id
 }
 
+/// Whether `tx` took the key (`s`, `key`).
+async fn takes(tx: &PgTransaction, scope: &str, key: &str) -> bool {
+    let since = chrono::Utc::now() - Duration::hours(1);
+    tx.lock_key(scope, key, since).await.unwrap() != KeyLock::InUse
+}
+
 #[tokio::test]
 async fn a_key_is_locked_by_one_transaction_at_a_time_until_it_ends() {
     let t = ctx().await;
     let pool = t.repo.pool().clone();
     let (first, _r1) = PgTransaction::begin(&pool).await.unwrap();
     let (second, _r2) = PgTransaction::begin(&pool).await.unwrap();
-    assert!(first.lock_key("s", "key").await.unwrap());
-    assert!(!second.lock_key("s", "key").await.unwrap());
+    assert!(takes(&first, "s", "key").await);
+    assert!(!takes(&second, "s", "key").await);
     // Another key, or the same key in another scope, is free.
-    assert!(second.lock_key("s", "other").await.unwrap());
-    assert!(second.lock_key("t", "key").await.unwrap());
+    assert!(takes(&second, "s", "other").await);
+    assert!(takes(&second, "t", "key").await);
     // Free again once the holder ends, by commit or by rollback.
     first.commit().await.unwrap();
-    assert!(second.lock_key("s", "key").await.unwrap());
+    assert!(takes(&second, "s", "key").await);
     second.rollback().await.unwrap();
     let (third, r3) = PgTransaction::begin(&pool).await.unwrap();
-    assert!(third.lock_key("s", "key").await.unwrap());
+    assert!(takes(&third, "s", "key").await);
     // Dropped (a cancelled request), even while its repository lives on: rolled back a
     // moment later, and its lock with it.
     drop(third);
     let (fourth, _r4) = PgTransaction::begin(&pool).await.unwrap();
     let mut free = false;
     for _ in 0..100 {
-        if fourth.lock_key("s", "key").await.unwrap() {
+        if takes(&fourth, "s", "key").await {
             free = true;
             break;
         }
@@ -249,6 +267,36 @@ async fn a_key_is_locked_by_one_transaction_at_a_time_until_it_ends() {
         r3.find_by_customer_id(&CustomerId::parse("CUST_00000001").unwrap())
             .await
             .is_err()
+    );
+}
+
+/// The lock is taken before the record is read, and the read sees what the lock's last
+/// holder committed: a transaction that found the key in use, then takes it after the
+/// holder committed, gets the holder's answer, never "no answer yet".
+#[tokio::test]
+async fn the_next_holder_of_a_key_reads_the_answer_its_last_holder_committed() {
+    let t = ctx().await;
+    let pool = t.repo.pool().clone();
+    let now = chrono::Utc::now();
+    let since = now - Duration::hours(1);
+    let (holder, _r1) = PgTransaction::begin(&pool).await.unwrap();
+    let (waiter, _r2) = PgTransaction::begin(&pool).await.unwrap();
+    assert_eq!(
+        holder.lock_key("s", "key", since).await.unwrap(),
+        KeyLock::Held(None)
+    );
+    assert_eq!(
+        waiter.lock_key("s", "key", since).await.unwrap(),
+        KeyLock::InUse
+    );
+    holder
+        .save_replay("s", "key", &record("the answer"), now)
+        .await
+        .unwrap();
+    holder.commit().await.unwrap();
+    assert_eq!(
+        waiter.lock_key("s", "key", since).await.unwrap(),
+        KeyLock::Held(Some(record("the answer")))
     );
 }
 
@@ -274,7 +322,10 @@ async fn purging_removes_only_records_older_than_the_cut_in_bounded_batches() {
     assert_eq!(purge_replays(&pool, cut, 2).await.unwrap(), 1);
     assert_eq!(purge_replays(&pool, cut, 2).await.unwrap(), 0);
     let (tx, _repo) = PgTransaction::begin(&pool).await.unwrap();
-    assert!(tx.find_replay("s", "fresh", cut).await.unwrap().is_some());
+    assert!(matches!(
+        tx.lock_key("s", "fresh", cut).await.unwrap(),
+        KeyLock::Held(Some(_))
+    ));
 }
 
 #[tokio::test]

@@ -1,0 +1,1 @@
+DROP FUNCTION idempotency_lock_and_find(text, text, timestamptz);
