@@ -425,8 +425,15 @@ async fn a_key_in_use_is_409_at_once_unless_waiting_is_on() {
         ..ApiSettings::default()
     };
     let waiting = test::init_service(app(&keys, settings)).await;
+    let started = std::time::Instant::now();
     let waited = send(&waiting, keyed_create(&create_body()).to_request()).await;
     assert_eq!(waited.status, StatusCode::OK);
+    // Three looks at a key in use, each followed by a 25 ms pause, not a busy loop.
+    assert!(
+        started.elapsed() >= std::time::Duration::from_millis(75),
+        "{:?}",
+        started.elapsed()
+    );
     assert_eq!(
         keys.begins.load(Ordering::SeqCst),
         4,
@@ -550,5 +557,23 @@ async fn a_keyed_body_over_the_limit_is_413_before_the_key_is_taken() {
     let big = json!({"first_name": "John", "last_name": "Doe", "email": "john.doe@example.com", "notes": "x".repeat(100)});
     let answer = send(&app, keyed_create(&big).to_request()).await;
     assert_eq!(answer.status, StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(answer.json()["code"], "payload_too_large");
+    assert_eq!(keys.begins.load(Ordering::SeqCst), 0);
+}
+
+#[actix_web::test]
+async fn a_keyed_body_that_cannot_be_read_is_refused_as_it_is_without_the_key_taken() {
+    let keys = Arc::new(Keys::new(keyed(untouched())));
+    let app = test::init_service(app(&keys, ApiSettings::default())).await;
+    // Said to be gzip, and no gzip at all: the body cannot be read, which is no 413.
+    let corrupt = TestRequest::post()
+        .uri("/api/v1/customers/")
+        .insert_header(("Idempotency-Key", KEY))
+        .insert_header(("content-type", "application/json"))
+        .insert_header(("content-encoding", "gzip"))
+        .set_payload("not gzip at all");
+    let answer = send(&app, corrupt.to_request()).await;
+    assert!(answer.status.is_client_error(), "{}", answer.status);
+    assert_ne!(answer.status, StatusCode::PAYLOAD_TOO_LARGE);
     assert_eq!(keys.begins.load(Ordering::SeqCst), 0);
 }
