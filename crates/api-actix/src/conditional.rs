@@ -20,6 +20,13 @@ pub fn etag(version: u64) -> (header::HeaderName, String) {
     (header::ETAG, format!("\"{version}\""))
 }
 
+/// 200 confirming a write with `message`, the customer's version after it as the `ETag`.
+pub fn versioned_message(version: u64, message: &str) -> actix_web::HttpResponse {
+    actix_web::HttpResponse::Ok()
+        .insert_header(etag(version))
+        .json(crate::dto::MessageResponse::new(message))
+}
+
 /// One element of an `If-Match` / `If-None-Match` list.
 #[derive(Debug, PartialEq, Eq)]
 enum Tag {

@@ -9,7 +9,7 @@ use super::responses::{
     KeyReused, KeyedWrite, NotModified, ServerErrors, Stale,
 };
 use crate::ApiSettings;
-use crate::conditional::{IfMatch, IfNoneMatch, etag, fresh_or_not_modified};
+use crate::conditional::{IfMatch, IfNoneMatch, etag, fresh_or_not_modified, versioned_message};
 use crate::dto::{
     CreateCustomerRequest, CustomerListResponse, CustomerResponse, ListParams, MessageResponse,
     UpdateCustomerRequest,
@@ -274,9 +274,7 @@ pub async fn deactivate_customer(
         .deactivate(&customer_id, expected)
         .await
         .map_err(ApiError::in_path)?;
-    Ok(HttpResponse::Ok()
-        .insert_header(etag(version))
-        .json(MessageResponse::new("Customer deleted successfully")))
+    Ok(versioned_message(version, "Customer deleted successfully"))
 }
 
 /// Hard (permanent) delete: the customer is removed for good. Not to be confused with

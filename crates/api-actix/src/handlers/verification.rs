@@ -6,7 +6,7 @@ use super::Service;
 use super::responses::{
     CustomerErased, CustomerNotFound, KeyReused, KeyedWrite, ServerErrors, Stale,
 };
-use crate::conditional::{IfMatch, etag};
+use crate::conditional::{IfMatch, versioned_message};
 use crate::dto::MessageResponse;
 use crate::error::ApiError;
 
@@ -43,9 +43,10 @@ pub async fn verify_email(
         .verify_email(&customer_id, expected)
         .await
         .map_err(ApiError::in_path)?;
-    Ok(HttpResponse::Ok()
-        .insert_header(etag(version))
-        .json(MessageResponse::new("Customer email verified successfully")))
+    Ok(versioned_message(
+        version,
+        "Customer email verified successfully",
+    ))
 }
 
 /// Marks the customer's phone as verified.
@@ -81,9 +82,10 @@ pub async fn verify_phone(
         .verify_phone(&customer_id, expected)
         .await
         .map_err(ApiError::in_path)?;
-    Ok(HttpResponse::Ok()
-        .insert_header(etag(version))
-        .json(MessageResponse::new("Customer phone verified successfully")))
+    Ok(versioned_message(
+        version,
+        "Customer phone verified successfully",
+    ))
 }
 
 /// Records that the customer logged in now.
@@ -119,7 +121,8 @@ pub async fn record_login(
         .record_login(&customer_id, expected)
         .await
         .map_err(ApiError::in_path)?;
-    Ok(HttpResponse::Ok()
-        .insert_header(etag(version))
-        .json(MessageResponse::new("Last login updated successfully")))
+    Ok(versioned_message(
+        version,
+        "Last login updated successfully",
+    ))
 }
