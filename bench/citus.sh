@@ -44,11 +44,9 @@ die() {
 [[ -x $BIN ]] || die "$BIN is missing (cargo build --release -p customer-api)"
 scripts/ensure-tools.sh wrk
 
-CITUS_SCRIPTS=${CITUS_DIR:-}
-for candidate in "$ROOT/../shared/citus" /work/shared/citus; do
-    [[ -z $CITUS_SCRIPTS && -x $candidate/cluster.sh ]] && CITUS_SCRIPTS=$(cd -- "$candidate" && pwd -P)
-done
-[[ -n $CITUS_SCRIPTS ]] || die "Citus's source and scripts not found (../shared/citus); set CITUS_DIR"
+# shellcheck source=scripts/citus-source.sh
+source "$ROOT/scripts/citus-source.sh"
+CITUS_SCRIPTS=$(citus_source "$ROOT") || die "no Citus to run"
 "$CITUS_SCRIPTS/build.sh" >&2
 
 psql_at() { psql -qAtX -v ON_ERROR_STOP=1 "$@"; }

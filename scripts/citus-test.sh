@@ -12,19 +12,9 @@ set -euo pipefail
 
 here=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd -P)
 repo=$(dirname -- "$here")
-citus=${CITUS_DIR:-}
-if [[ -z $citus ]]; then
-    for candidate in "$repo/../shared/citus" /work/shared/citus; do
-        if [[ -x $candidate/cluster.sh ]]; then
-            citus=$(cd -- "$candidate" && pwd -P)
-            break
-        fi
-    done
-fi
-[[ -n $citus && -x $citus/cluster.sh ]] || {
-    echo "citus-test.sh: Citus's source and scripts not found (../shared/citus); set CITUS_DIR" >&2
-    exit 2
-}
+# shellcheck source=scripts/citus-source.sh
+source "$here/citus-source.sh"
+citus=$(citus_source "$repo") || exit 2
 
 "$citus/build.sh"
 

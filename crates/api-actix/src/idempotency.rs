@@ -424,6 +424,30 @@ mod tests {
     }
 
     #[test]
+    fn a_locked_key_shows_its_answer_in_debug_output() {
+        struct Nothing;
+        #[async_trait]
+        impl KeyedTransaction for Nothing {
+            fn use_cases(&self) -> Arc<dyn CustomerUseCases> {
+                unreachable!("not used")
+            }
+            async fn rollback(self: Box<Self>) {}
+            async fn commit_with(
+                self: Box<Self>,
+                _: Recorded,
+                _: DateTime<Utc>,
+            ) -> Result<(), ServiceError> {
+                Ok(())
+            }
+        }
+        let locked = Locked {
+            transaction: Box::new(Nothing),
+            recorded: None,
+        };
+        assert_eq!(format!("{locked:?}"), "Locked { recorded: None, .. }");
+    }
+
+    #[test]
     fn only_an_emptied_410_stands_for_an_erased_customer() {
         let emptied = Recorded {
             fingerprint: vec![1],
