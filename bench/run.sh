@@ -224,6 +224,15 @@ mkdir -p "$OUT/pgbench"
 for script in bench/pgbench/*.sql; do
     sed "s/@COLUMNS@/$COLUMNS/g" "$script" >"$OUT/pgbench/${script##*/}"
 done
+# The overview's limit: the repository's own statement, over the counts the database keeps
+# with every write, its parameters written in for the same whole-UTC-day windows, the same
+# average age and the same 100 largest places.
+day="(now() AT TIME ZONE 'UTC')"
+sed -e "s/[$]1/to_char($day, 'YYYY-MM-DD')/g" \
+    -e "s/[$]2/to_char($day - interval '7 days', 'YYYY-MM-DD')/g" \
+    -e "s/[$]3/to_char($day - interval '30 days', 'YYYY-MM-DD')/g" \
+    -e "s/[$]4/date_part('epoch', now())/g" -e "s/[$]5/31557600.0/g" -e "s/[$]6/100/g" \
+    -e '$ s/$/;/' crates/infra-postgres/sql/overview.sql >"$OUT/pgbench/statistics.sql"
 pgbench_pick() { # $1: field of the sample, $2: one statement, %s where the sample's value goes; $3: the sample (sample)
     echo "\\set k random(1, 100)"
     head -n 100 "$OUT/${3:-sample}.tsv" | cut -f"$1" | awk -v statement="$2" '{

@@ -28,33 +28,9 @@ const SECONDS_PER_YEAR: f64 = 31_557_600.0;
 /// Days are kept as `YYYY-MM-DD` texts, which sort as the dates do. The mean age is now
 /// minus the mean date of birth (both as epoch seconds, the date of birth as UTC wall time).
 /// Groups are summed over their slots (and cities over their countries); `<> ''` leaves out
-/// empty values; groups that counted down to zero are skipped.
-const OVERVIEW_SQL: &str = "\
-WITH totals AS (
-    SELECT coalesce(sum(customers) FILTER (WHERE kind = 'all'), 0)::int8 AS total,
-           coalesce(sum(active) FILTER (WHERE kind = 'all'), 0)::int8 AS active,
-           coalesce(sum(verified) FILTER (WHERE kind = 'all'), 0)::int8 AS verified,
-           coalesce(sum(customers) FILTER (WHERE kind = 'day' AND value >= $1), 0)::int8 AS today,
-           coalesce(sum(customers) FILTER (WHERE kind = 'day' AND value >= $2), 0)::int8 AS week,
-           coalesce(sum(customers) FILTER (WHERE kind = 'day' AND value >= $3), 0)::int8 AS month,
-           ($4 - (sum(born_sum) FILTER (WHERE kind = 'all')
-                  / nullif(sum(born) FILTER (WHERE kind = 'all'), 0))::float8) / $5 AS average_age
-    FROM customer_counts
-    WHERE kind = 'all' OR (kind = 'day' AND value >= $3)
-), groups AS (
-    SELECT kind, value, sum(customers)::int8 AS count,
-           row_number() OVER (PARTITION BY kind ORDER BY sum(customers) DESC, value) AS rank
-    FROM customer_counts
-    WHERE kind IN ('country', 'city', 'gender') AND value <> ''
-    GROUP BY kind, value HAVING sum(customers) > 0
-)
-SELECT 'all' AS kind, '' AS name, total AS count, active, verified, today, week, month,
-       average_age, 0::int8 AS rank
-FROM totals
-UNION ALL
-SELECT kind, value, count, 0, 0, 0, 0, 0, NULL, rank
-FROM groups WHERE kind = 'gender' OR rank <= $6
-ORDER BY kind, rank";
+/// empty values; groups that counted down to zero are skipped. (`make bench` runs the same
+/// file through pgbench as the overview's limit, its parameters written in.)
+const OVERVIEW_SQL: &str = include_str!("../../sql/overview.sql");
 
 /// One row of [`OVERVIEW_SQL`].
 #[derive(QueryableByName)]
