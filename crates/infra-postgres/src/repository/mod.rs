@@ -13,6 +13,7 @@
 mod connections;
 pub use connections::{Conn, Connections, Pooled};
 mod erasure;
+mod events;
 mod history;
 pub use history::{FEED_RECHECK, feed_lag, purge_events};
 mod places;

@@ -24,7 +24,7 @@ use diesel::sql_types::{Array, BigInt, Bool, Text, Timestamptz};
 use diesel_async::{AnsiTransactionManager, AsyncPgConnection, RunQueryDsl, TransactionManager};
 use domain::{EventKind, FeedPosition, FeedRead, RepositoryError};
 
-use super::history::{EVENT_COLUMNS, EventRow, purge_sql, unexpected};
+use super::events::{EVENT_COLUMNS, EventRow, purge_sql, unexpected};
 use crate::complete;
 use crate::errors::from_diesel;
 
