@@ -26,6 +26,8 @@ status=0
 cargo mutants --package "$crate" --jobs "${MUTANTS_JOBS:-1}" --output "$out" "$@" || status=$?
 
 report=$out/mutants.out
+# cargo-mutants writes no report when it finds no mutant to test.
+mkdir -p "$report"
 count() { [[ -s $report/$1.txt ]] && wc -l <"$report/$1.txt" || echo 0; }
 # Survivors that are known equivalent mutants cargo-mutants cannot exclude itself (see
 # .cargo/mutants-equivalent.txt) are set aside, not counted.
