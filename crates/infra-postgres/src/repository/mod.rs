@@ -43,6 +43,7 @@ use domain::{
     Verification, Written,
 };
 
+use crate::changes::CustomerChangeset;
 use crate::errors::TimeoutMessage;
 use crate::pool::Pool;
 
@@ -192,7 +193,8 @@ impl<C: Connections> CustomerStore for PgCustomerRepository<C> {
         };
         let attribution = self.attribution(Some(kind));
         self.write(false, &attribution, async |conn| {
-            writes::mark_verified(conn, id, what, expected, &attribution).await
+            let changes = CustomerChangeset::verified(what);
+            writes::set_one(conn, id, expected, &attribution, changes).await
         })
         .await
     }
@@ -206,7 +208,8 @@ impl<C: Connections> CustomerStore for PgCustomerRepository<C> {
     ) -> Result<Written<u64>, RepositoryError> {
         let attribution = self.attribution(Some(EventKind::LoggedIn));
         self.write(false, &attribution, async |conn| {
-            writes::record_login(conn, id, at, expected, &attribution).await
+            let changes = CustomerChangeset::logged_in(at);
+            writes::set_one(conn, id, expected, &attribution, changes).await
         })
         .await
     }
@@ -219,7 +222,8 @@ impl<C: Connections> CustomerStore for PgCustomerRepository<C> {
     ) -> Result<Written<u64>, RepositoryError> {
         let attribution = self.attribution(Some(EventKind::Deactivated));
         self.write(false, &attribution, async |conn| {
-            writes::deactivate(conn, id, expected, &attribution).await
+            let changes = CustomerChangeset::deactivated();
+            writes::set_one(conn, id, expected, &attribution, changes).await
         })
         .await
     }

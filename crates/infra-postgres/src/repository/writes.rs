@@ -13,14 +13,13 @@
 
 use std::collections::HashSet;
 
-use chrono::{DateTime, Utc};
 use diesel::IntoSql;
 use diesel::prelude::*;
 use diesel::sql_types::{Array, Bool, Text};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use domain::{
     BulkWritten, Conflict, Customer, CustomerChanges, CustomerDraft, CustomerId, Precondition,
-    RepositoryError, Username, Verification, Written,
+    RepositoryError, Username, Written,
 };
 
 use super::reads::find_by_customer_id;
@@ -437,59 +436,9 @@ type OneCustomer = diesel::dsl::Filter<
     >,
 >;
 
-pub(super) async fn mark_verified(
-    conn: &mut AsyncPgConnection,
-    id: &CustomerId,
-    what: Verification,
-    expected: &Precondition,
-    attribution: &str,
-) -> Result<Written<u64>, RepositoryError> {
-    set_one(
-        conn,
-        id,
-        expected,
-        attribution,
-        CustomerChangeset::verified(what),
-    )
-    .await
-}
-
-pub(super) async fn record_login(
-    conn: &mut AsyncPgConnection,
-    id: &CustomerId,
-    at: DateTime<Utc>,
-    expected: &Precondition,
-    attribution: &str,
-) -> Result<Written<u64>, RepositoryError> {
-    set_one(
-        conn,
-        id,
-        expected,
-        attribution,
-        CustomerChangeset::logged_in(at),
-    )
-    .await
-}
-
-pub(super) async fn deactivate(
-    conn: &mut AsyncPgConnection,
-    id: &CustomerId,
-    expected: &Precondition,
-    attribution: &str,
-) -> Result<Written<u64>, RepositoryError> {
-    set_one(
-        conn,
-        id,
-        expected,
-        attribution,
-        CustomerChangeset::deactivated(),
-    )
-    .await
-}
-
 /// Writes `changes` (one column: a verification, a login, a deactivation) to the customer
 /// if `expected` holds; its new version.
-async fn set_one(
+pub(super) async fn set_one(
     conn: &mut AsyncPgConnection,
     id: &CustomerId,
     expected: &Precondition,
