@@ -21,8 +21,8 @@ pub use error::{
 pub use models::*;
 pub use ports::{
     Clock, CustomerHistory, CustomerReads, CustomerSearch, CustomerStore, DataVersion,
-    DataVersions, IdSource, LocationLevel, RandomIds, RandomSuffixes, StatisticsSource, Storage,
-    SuffixSource, SystemClock, Verification,
+    DataVersions, IdSource, LocationLevel, RandomIds, RandomSuffixes, SearchDocuments,
+    StatisticsSource, Storage, SuffixSource, SystemClock, Verification,
 };
 pub use service::{CustomerService, CustomerUseCases};
 
@@ -31,7 +31,7 @@ pub use admission::MockSharedAdmission;
 #[cfg(any(test, feature = "mock"))]
 pub use ports::{
     MockClock, MockCustomerHistory, MockCustomerReads, MockCustomerSearch, MockCustomerStore,
-    MockDataVersions, MockIdSource, MockStatisticsSource, MockSuffixSource,
+    MockDataVersions, MockIdSource, MockSearchDocuments, MockStatisticsSource, MockSuffixSource,
 };
 #[cfg(any(test, feature = "mock"))]
 pub use service::MockCustomerUseCases;

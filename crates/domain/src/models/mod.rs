@@ -3,6 +3,7 @@
 mod customer;
 mod erasure;
 mod history;
+mod index;
 mod input;
 mod query;
 pub(crate) mod rules;
@@ -16,6 +17,7 @@ pub use history::{
     CustomerEvent, EventKind, FeedPage, FeedPosition, FeedQuery, FeedRead, FieldChange, FieldValue,
     Provenance, ReadAffinity, RequestContext, Timeline, TimelineQuery, UnknownEventKind,
 };
+pub use index::{ChangedCustomer, IndexChanges, SearchDocument};
 pub use input::{BulkUpdate, CustomerChanges, CustomerDraft, CustomerPatch, NewCustomer, Patch};
 pub use query::{
     Cursor, CustomerPage, ListQuery, LocationFilter, PageRequest, SearchCriteria, SortField,

@@ -11,12 +11,13 @@ use crate::error::RepositoryError;
 
 mod storage;
 pub use storage::{
-    CustomerHistory, CustomerReads, CustomerSearch, CustomerStore, StatisticsSource, Storage,
+    CustomerHistory, CustomerReads, CustomerSearch, CustomerStore, SearchDocuments,
+    StatisticsSource, Storage,
 };
 #[cfg(any(test, feature = "mock"))]
 pub use storage::{
     MockCustomerHistory, MockCustomerReads, MockCustomerSearch, MockCustomerStore,
-    MockStatisticsSource,
+    MockSearchDocuments, MockStatisticsSource,
 };
 
 /// Which verification flag to set.

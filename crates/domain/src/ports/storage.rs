@@ -27,9 +27,10 @@ use super::{LocationLevel, Verification};
 use crate::error::RepositoryError;
 use crate::models::{
     BulkWritten, Customer, CustomerChanges, CustomerDraft, CustomerEvent, CustomerId, CustomerPage,
-    CustomerStatistics, ErasureReason, EventKind, FeedPosition, FeedRead, ListQuery, LocationCount,
-    LocationFilter, PageRequest, Precondition, Provenance, RequestContext, SearchCriteria,
-    StatisticsWindow, Tags, TimelineQuery, Tombstone, Username, Written,
+    CustomerStatistics, ErasureReason, EventKind, FeedPosition, FeedRead, IndexChanges, ListQuery,
+    LocationCount, LocationFilter, PageRequest, Precondition, Provenance, RequestContext,
+    SearchCriteria, SearchDocument, StatisticsWindow, Tags, TimelineQuery, Tombstone, Username,
+    Written,
 };
 
 /// The writes, and the reads a write decides on (which usernames are free): all of them
@@ -230,6 +231,48 @@ pub trait CustomerHistory: Send + Sync + 'static {
     /// Returns once new events may have become visible, or after `at_most`: a wake-up, never
     /// a promise (the feed is read again to find out).
     async fn await_events(&self, at_most: Duration);
+}
+
+/// What a search index kept beside the storage needs from it: every customer's searchable
+/// fields, which customers changed since a feed position, and the customers a page names.
+/// Not one of the [`Storage`] ports: the binary hands it to the index it composes.
+///
+/// How an index stays exact with it: it reads [`SearchDocuments::index_start`] first, then
+/// every document, then the changes after that start; reading the changes after the last
+/// settled one it saw again before each search, it has every change committed before the
+/// search began.
+#[cfg_attr(any(test, feature = "mock"), mockall::automock)]
+#[async_trait]
+pub trait SearchDocuments: Send + Sync + 'static {
+    /// Where the changes start that the documents read from now on may not show yet; `None`
+    /// when this storage cannot feed an index (its changes have no single order).
+    async fn index_start(&self) -> Result<Option<FeedPosition>, RepositoryError>;
+
+    /// Up to `limit` documents of customers whose `id` is above `after_id`, by `id`;
+    /// erased customers have none.
+    async fn documents_after(
+        &self,
+        after_id: i64,
+        limit: u32,
+    ) -> Result<Vec<SearchDocument>, RepositoryError>;
+
+    /// The documents of these customers (by `customer_id`); a customer deleted or erased
+    /// has none.
+    async fn documents_of(
+        &self,
+        customer_ids: &[String],
+    ) -> Result<Vec<SearchDocument>, RepositoryError>;
+
+    /// Up to `limit` committed changes after `after`, in feed order (see [`IndexChanges`]).
+    async fn changes_after(
+        &self,
+        after: FeedPosition,
+        limit: u32,
+    ) -> Result<IndexChanges, RepositoryError>;
+
+    /// The customers with these ids (`Customer::id`) that exist and are not erased, in any
+    /// order.
+    async fn customers_by_id(&self, ids: &[i64]) -> Result<Vec<Customer>, RepositoryError>;
 }
 
 /// A statistics port chosen at start-up (coalesced, or the adapter itself).

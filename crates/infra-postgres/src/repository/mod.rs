@@ -11,6 +11,7 @@
 //! `DataVersions` is only the pooled one, so a cache can never wrap a transaction.
 
 mod connections;
+mod documents;
 pub use connections::{Conn, Connections, Pooled};
 mod erasure;
 mod events;
@@ -37,10 +38,10 @@ use chrono::{DateTime, Utc};
 use domain::{
     BulkWritten, Customer, CustomerChanges, CustomerDraft, CustomerEvent, CustomerHistory,
     CustomerId, CustomerPage, CustomerReads, CustomerSearch, CustomerStatistics, CustomerStore,
-    ErasureReason, EventKind, FeedPosition, FeedRead, ListQuery, LocationCount, LocationFilter,
-    LocationLevel, PageRequest, Precondition, Provenance, RepositoryError, RequestContext,
-    SearchCriteria, StatisticsSource, StatisticsWindow, Tags, TimelineQuery, Tombstone, Username,
-    Verification, Written,
+    ErasureReason, EventKind, FeedPosition, FeedRead, IndexChanges, ListQuery, LocationCount,
+    LocationFilter, LocationLevel, PageRequest, Precondition, Provenance, RepositoryError,
+    RequestContext, SearchCriteria, SearchDocument, SearchDocuments, StatisticsSource,
+    StatisticsWindow, Tags, TimelineQuery, Tombstone, Username, Verification, Written,
 };
 
 use crate::changes::CustomerChangeset;
@@ -356,6 +357,57 @@ impl<C: Connections> CustomerSearch for PgCustomerRepository<C> {
     #[tracing::instrument(level = "debug", name = "db.search", skip_all)]
     async fn search(&self, criteria: &SearchCriteria) -> Result<CustomerPage, RepositoryError> {
         self.call(async |conn| search::search(conn, criteria, self.totals).await)
+            .await
+    }
+}
+
+/// What the search index reads (see `documents`); none on a Citus coordinator.
+#[async_trait]
+impl<C: Connections> SearchDocuments for PgCustomerRepository<C> {
+    #[tracing::instrument(level = "debug", name = "db.index_start", skip_all)]
+    async fn index_start(&self) -> Result<Option<FeedPosition>, RepositoryError> {
+        // Decided on the connection: a pool knows its layout once it opened one.
+        self.call(async |conn| {
+            if self.connections.distributed() {
+                return Ok(None);
+            }
+            documents::index_start(conn).await.map(Some)
+        })
+        .await
+    }
+
+    #[tracing::instrument(level = "debug", name = "db.documents_after", skip_all)]
+    async fn documents_after(
+        &self,
+        after_id: i64,
+        limit: u32,
+    ) -> Result<Vec<SearchDocument>, RepositoryError> {
+        self.call(async |conn| documents::documents_after(conn, after_id, limit).await)
+            .await
+    }
+
+    #[tracing::instrument(level = "debug", name = "db.documents_of", skip_all)]
+    async fn documents_of(
+        &self,
+        customer_ids: &[String],
+    ) -> Result<Vec<SearchDocument>, RepositoryError> {
+        self.call(async |conn| documents::documents_of(conn, customer_ids).await)
+            .await
+    }
+
+    #[tracing::instrument(level = "debug", name = "db.changes_after", skip_all)]
+    async fn changes_after(
+        &self,
+        after: FeedPosition,
+        limit: u32,
+    ) -> Result<IndexChanges, RepositoryError> {
+        self.call(async |conn| documents::changes_after(conn, after, limit).await)
+            .await
+    }
+
+    #[tracing::instrument(level = "debug", name = "db.customers_by_id", skip_all)]
+    async fn customers_by_id(&self, ids: &[i64]) -> Result<Vec<Customer>, RepositoryError> {
+        self.call(async |conn| documents::customers_by_id(conn, ids).await)
             .await
     }
 }
