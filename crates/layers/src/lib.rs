@@ -11,12 +11,16 @@
 //! - [`CachedSearch`]: search results reused while the storage's data version is the same,
 //!   the same search asked together computed once (a [`Coalescer`] joining the running
 //!   computation of its version and criteria).
+//! - [`IndexedSearch`]: searches answered from a [`SearchIndex`] in memory, caught up with
+//!   the storage's changes before each one, exact totals at any size.
 
 mod coalesce;
+mod index;
 mod search;
 mod shared;
 mod statistics;
 
 pub use coalesce::Coalescer;
+pub use index::{IndexedSearch, SearchIndex, SearchIndexCounts};
 pub use search::{CachedSearch, SearchCache, SearchCacheCounts};
 pub use statistics::{CoalescedStatistics, StatisticsCoalescer};

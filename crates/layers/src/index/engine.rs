@@ -1,0 +1,438 @@
+//! The index itself, in memory and synchronous: each customer's searchable fields in a slot,
+//! a bitmap of slots per byte trigram of the text and per stored place, language and tag,
+//! and the search that intersects the bitmaps, checks every candidate against every filter
+//! and sorts the matches.
+//!
+//! It answers exactly what the storage's own search answers, or declines:
+//! - Text is compared as the storage lower-cased it (the documents carry its `lower()`); a
+//!   term is lower-cased here only when it is ASCII, where every lower-casing agrees. A
+//!   search with a term outside ASCII is declined.
+//! - The order is by a timestamp or `id`, tie-broken by `id` in the same direction, a
+//!   missing `last_login_at` last in both directions. A search sorted by text is declined:
+//!   the storage's collation decides that order.
+//! - Trigrams only narrow the candidates: every candidate is checked on its text, so a term
+//!   shorter than three bytes is matched too (by checking every customer the other filters
+//!   leave).
+
+use std::borrow::Cow;
+use std::cmp::Ordering;
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use domain::{SearchCriteria, SearchDocument, SortField, SortOrder};
+use memchr::memmem;
+use roaring::RoaringBitmap;
+
+/// `SearchDocument::text`'s separator, as a byte.
+const SEPARATOR: u8 = 0x1f;
+
+/// The columns of `SearchDocument::text`, in order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Column {
+    FirstName = 0,
+    LastName = 1,
+    Email = 2,
+    Phone = 4,
+    CompanyName = 5,
+}
+
+/// One customer, as the index keeps it.
+#[derive(Debug)]
+struct Doc {
+    id: i64,
+    version: u64,
+    text: Box<str>,
+    has_phone: bool,
+    has_company: bool,
+    city: Option<u32>,
+    state: Option<u32>,
+    country: Option<u32>,
+    language: Option<u32>,
+    tags: Box<[u32]>,
+    is_active: bool,
+    is_verified: bool,
+    created_at: i64,
+    updated_at: i64,
+    last_login_at: Option<i64>,
+}
+
+impl Doc {
+    /// The `index`th column of the text (the whole text is column-free).
+    fn column(&self, column: Column) -> &[u8] {
+        self.text
+            .as_bytes()
+            .split(|b| *b == SEPARATOR)
+            .nth(column as usize)
+            .unwrap_or_default()
+    }
+}
+
+/// Microseconds since the epoch, as the storage keeps a timestamp (rounded down).
+fn micros(at: DateTime<Utc>) -> i64 {
+    at.timestamp_micros()
+}
+
+/// The distinct values of one filtered field, each with the slots holding it.
+#[derive(Debug, Default)]
+struct Values {
+    ids: HashMap<Box<str>, u32>,
+    names: Vec<Box<str>>,
+    slots: Vec<RoaringBitmap>,
+}
+
+impl Values {
+    fn id(&mut self, name: &str) -> u32 {
+        if let Some(id) = self.ids.get(name) {
+            return *id;
+        }
+        let id = u32::try_from(self.names.len()).unwrap_or(u32::MAX);
+        self.ids.insert(name.into(), id);
+        self.names.push(name.into());
+        self.slots.push(RoaringBitmap::new());
+        id
+    }
+
+    fn add(&mut self, name: &str, slot: u32) -> u32 {
+        let id = self.id(name);
+        self.slots[id as usize].insert(slot);
+        id
+    }
+
+    fn remove(&mut self, id: u32, slot: u32) {
+        if let Some(slots) = self.slots.get_mut(id as usize) {
+            slots.remove(slot);
+        }
+    }
+
+    /// The values containing `term` (already lower-cased, as the values are).
+    fn containing(&self, term: &str) -> Vec<u32> {
+        let finder = memmem::Finder::new(term.as_bytes());
+        (0u32..)
+            .zip(&self.names)
+            .filter(|(_, name)| finder.find(name.as_bytes()).is_some())
+            .map(|(id, _)| id)
+            .collect()
+    }
+
+    /// Every slot holding one of `ids`: borrowed when there is one.
+    fn slots_of(&self, ids: &[u32]) -> Cow<'_, RoaringBitmap> {
+        match ids {
+            [one] => Cow::Borrowed(&self.slots[*one as usize]),
+            _ => {
+                let mut all = RoaringBitmap::new();
+                for id in ids {
+                    all |= &self.slots[*id as usize];
+                }
+                Cow::Owned(all)
+            }
+        }
+    }
+}
+
+/// The distinct byte trigrams of a text.
+fn trigrams(text: &[u8]) -> Vec<[u8; 3]> {
+    let mut grams: Vec<[u8; 3]> = text.windows(3).map(|w| [w[0], w[1], w[2]]).collect();
+    grams.sort_unstable();
+    grams.dedup();
+    grams
+}
+
+/// A page of matches: the customers' ids and versions in order, and how many match.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Hits {
+    pub(crate) page: Vec<(i64, u64)>,
+    pub(crate) total: u64,
+}
+
+/// Every customer the index holds.
+#[derive(Debug, Default)]
+pub(crate) struct Engine {
+    docs: Vec<Option<Doc>>,
+    free: Vec<u32>,
+    slots: HashMap<Box<str>, u32>,
+    live: RoaringBitmap,
+    grams: HashMap<[u8; 3], RoaringBitmap>,
+    cities: Values,
+    states: Values,
+    countries: Values,
+    languages: Values,
+    tags: Values,
+}
+
+/// A substring filter on the text: anywhere in it, or in one column.
+struct TextFilter {
+    term: String,
+    column: Option<Column>,
+}
+
+impl Engine {
+    /// How many customers it holds.
+    pub(crate) fn len(&self) -> u64 {
+        self.live.len()
+    }
+
+    /// Stores the customer's document, replacing the one it had.
+    pub(crate) fn put(&mut self, document: SearchDocument) {
+        self.remove(&document.customer_id);
+        let slot = match self.free.pop() {
+            Some(slot) => slot,
+            None => {
+                self.docs.push(None);
+                u32::try_from(self.docs.len() - 1).unwrap_or(u32::MAX)
+            }
+        };
+        for gram in trigrams(document.text.as_bytes()) {
+            self.grams.entry(gram).or_default().insert(slot);
+        }
+        let mut tags: Vec<u32> = document
+            .tags
+            .iter()
+            .map(|tag| self.tags.add(tag, slot))
+            .collect();
+        tags.sort_unstable();
+        tags.dedup();
+        let doc = Doc {
+            id: document.id,
+            version: document.version,
+            text: document.text.into_boxed_str(),
+            has_phone: document.has_phone,
+            has_company: document.has_company,
+            city: document.city.map(|v| self.cities.add(&v, slot)),
+            state: document.state.map(|v| self.states.add(&v, slot)),
+            country: document.country.map(|v| self.countries.add(&v, slot)),
+            language: document
+                .preferred_language
+                .map(|v| self.languages.add(&v, slot)),
+            tags: tags.into_boxed_slice(),
+            is_active: document.is_active,
+            is_verified: document.is_verified,
+            created_at: micros(document.created_at),
+            updated_at: micros(document.updated_at),
+            last_login_at: document.last_login_at.map(micros),
+        };
+        self.slots
+            .insert(document.customer_id.into_boxed_str(), slot);
+        self.live.insert(slot);
+        self.docs[slot as usize] = Some(doc);
+    }
+
+    /// Forgets the customer, if it holds it.
+    pub(crate) fn remove(&mut self, customer_id: &str) {
+        let Some(slot) = self.slots.remove(customer_id) else {
+            return;
+        };
+        let Some(doc) = self.docs.get_mut(slot as usize).and_then(Option::take) else {
+            return;
+        };
+        for gram in trigrams(doc.text.as_bytes()) {
+            if let Some(slots) = self.grams.get_mut(&gram) {
+                slots.remove(slot);
+            }
+        }
+        for (values, id) in [
+            (&mut self.cities, doc.city),
+            (&mut self.states, doc.state),
+            (&mut self.countries, doc.country),
+            (&mut self.languages, doc.language),
+        ] {
+            if let Some(id) = id {
+                values.remove(id, slot);
+            }
+        }
+        for tag in &doc.tags {
+            self.tags.remove(*tag, slot);
+        }
+        self.live.remove(slot);
+        self.free.push(slot);
+    }
+
+    /// The page and total the storage's search would answer, or `None` when this search is
+    /// one the index declines (see the module).
+    pub(crate) fn search(&self, criteria: &SearchCriteria) -> Option<Hits> {
+        if !matches!(
+            criteria.sort_by,
+            SortField::CreatedAt | SortField::UpdatedAt | SortField::LastLoginAt | SortField::Id
+        ) {
+            return None;
+        }
+        let lowered = |term: &Option<String>| -> Option<Option<String>> {
+            match term {
+                None => Some(None),
+                Some(t) if t.is_ascii() => Some(Some(t.to_ascii_lowercase())),
+                Some(_) => None,
+            }
+        };
+        let mut texts = Vec::new();
+        for (term, column) in [
+            (&criteria.query, None),
+            (&criteria.first_name, Some(Column::FirstName)),
+            (&criteria.last_name, Some(Column::LastName)),
+            (&criteria.email, Some(Column::Email)),
+            (&criteria.phone, Some(Column::Phone)),
+            (&criteria.company_name, Some(Column::CompanyName)),
+        ] {
+            if let Some(term) = lowered(term)? {
+                texts.push(TextFilter { term, column });
+            }
+        }
+        let city = lowered(&criteria.city)?.map(|t| self.cities.containing(&t));
+        let state = lowered(&criteria.state)?.map(|t| self.states.containing(&t));
+        let country = lowered(&criteria.country)?.map(|t| self.countries.containing(&t));
+        let empty = || {
+            Some(Hits {
+                page: Vec::new(),
+                total: 0,
+            })
+        };
+        // No stored value contains the separator: a term holding it matches nothing.
+        if texts.iter().any(|f| f.term.as_bytes().contains(&SEPARATOR)) {
+            return empty();
+        }
+        let language = match &criteria.preferred_language {
+            None => None,
+            Some(tag) => match self
+                .languages
+                .ids
+                .get(tag.as_str().to_ascii_lowercase().as_str())
+            {
+                Some(id) => Some(*id),
+                None => return empty(),
+            },
+        };
+        let mut tags = Vec::new();
+        for tag in criteria.tags.iter().flat_map(|t| t.as_slice()) {
+            match self.tags.ids.get(tag.as_str()) {
+                Some(id) => tags.push(*id),
+                None => return empty(),
+            }
+        }
+
+        // The candidates: the smallest bitmaps first, each intersection only shrinks; none
+        // is copied but the first intersection.
+        let mut narrowing: Vec<Cow<'_, RoaringBitmap>> = Vec::new();
+        for filter in &texts {
+            for gram in trigrams(filter.term.as_bytes()) {
+                match self.grams.get(&gram) {
+                    Some(slots) => narrowing.push(Cow::Borrowed(slots)),
+                    None => return empty(),
+                }
+            }
+        }
+        for (values, ids) in [
+            (&self.cities, &city),
+            (&self.states, &state),
+            (&self.countries, &country),
+        ] {
+            if let Some(ids) = ids {
+                narrowing.push(values.slots_of(ids));
+            }
+        }
+        if let Some(id) = language {
+            narrowing.push(Cow::Borrowed(&self.languages.slots[id as usize]));
+        }
+        for id in &tags {
+            narrowing.push(Cow::Borrowed(&self.tags.slots[*id as usize]));
+        }
+        narrowing.sort_by_key(|slots| slots.len());
+        let candidates: Cow<'_, RoaringBitmap> = match narrowing.as_slice() {
+            [] => Cow::Borrowed(&self.live),
+            [only] => Cow::Borrowed(only.as_ref()),
+            [first, second, rest @ ..] => {
+                let mut all = first.as_ref() & second.as_ref();
+                for next in rest {
+                    if all.is_empty() {
+                        break;
+                    }
+                    all &= next.as_ref();
+                }
+                Cow::Owned(all)
+            }
+        };
+
+        let finders: Vec<(memmem::Finder<'_>, Option<Column>)> = texts
+            .iter()
+            .map(|f| (memmem::Finder::new(f.term.as_bytes()), f.column))
+            .collect();
+        let after = criteria.created_after.map(micros);
+        let before = criteria.created_before.map(micros);
+        let in_place = |value: Option<u32>, ids: &Option<Vec<u32>>| match ids {
+            None => true,
+            Some(ids) => value.is_some_and(|v| ids.contains(&v)),
+        };
+        let matches = |doc: &Doc| {
+            finders.iter().all(|(finder, column)| {
+                let haystack = match column {
+                    None => doc.text.as_bytes(),
+                    Some(Column::Phone) if !doc.has_phone => return false,
+                    Some(Column::CompanyName) if !doc.has_company => return false,
+                    Some(column) => doc.column(*column),
+                };
+                finder.find(haystack).is_some()
+            }) && in_place(doc.city, &city)
+                && in_place(doc.state, &state)
+                && in_place(doc.country, &country)
+                && language.is_none_or(|id| doc.language == Some(id))
+                && tags.iter().all(|t| doc.tags.binary_search(t).is_ok())
+                && criteria.is_active.is_none_or(|v| doc.is_active == v)
+                && criteria.is_verified.is_none_or(|v| doc.is_verified == v)
+                && after.is_none_or(|t| doc.created_at >= t)
+                && before.is_none_or(|t| doc.created_at <= t)
+        };
+        let mut found: Vec<&Doc> = candidates
+            .iter()
+            .filter_map(|slot| self.docs.get(slot as usize)?.as_ref())
+            .filter(|doc| matches(doc))
+            .collect();
+        let total = found.len() as u64;
+        let order = |a: &&Doc, b: &&Doc| compare(a, b, criteria.sort_by, criteria.sort_order);
+        let offset = usize::try_from(criteria.page.offset).unwrap_or(usize::MAX);
+        if offset >= found.len() {
+            return Some(Hits {
+                page: Vec::new(),
+                total,
+            });
+        }
+        let end = offset
+            .saturating_add(criteria.page.limit as usize)
+            .min(found.len());
+        if end < found.len() {
+            found.select_nth_unstable_by(end - 1, order);
+        }
+        found.truncate(end);
+        found.sort_unstable_by(order);
+        Some(Hits {
+            page: found[offset..]
+                .iter()
+                .map(|doc| (doc.id, doc.version))
+                .collect(),
+            total,
+        })
+    }
+}
+
+/// The storage's order: the field, then `id`, both in the direction asked; a missing value
+/// last in either direction.
+fn compare(a: &Doc, b: &Doc, field: SortField, order: SortOrder) -> Ordering {
+    let key = |doc: &Doc| -> Option<i64> {
+        match field {
+            SortField::UpdatedAt => Some(doc.updated_at),
+            SortField::LastLoginAt => doc.last_login_at,
+            SortField::Id => Some(doc.id),
+            _ => Some(doc.created_at),
+        }
+    };
+    let directed = |o: Ordering| match order {
+        SortOrder::Asc => o,
+        SortOrder::Desc => o.reverse(),
+    };
+    match (key(a), key(b)) {
+        (Some(x), Some(y)) => directed(x.cmp(&y).then(a.id.cmp(&b.id))),
+        (None, None) => directed(a.id.cmp(&b.id)),
+        (Some(_), None) => Ordering::Less,
+        (None, Some(_)) => Ordering::Greater,
+    }
+}
+
+#[cfg(test)]
+#[path = "engine_tests.rs"]
+mod tests;
