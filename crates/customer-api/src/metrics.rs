@@ -18,7 +18,7 @@ use std::sync::{PoisonError, RwLock};
 use std::time::Duration;
 
 use api_actix::security::SharedLimitCounts;
-use layers::SearchCacheCounts;
+use layers::{SearchCacheCounts, SearchIndexCounts};
 use metrics::{
     Counter, Histogram, counter, describe_counter, describe_gauge, describe_histogram, gauge,
     histogram,
@@ -123,6 +123,27 @@ fn describe() {
         "search_cache_misses_total",
         "Searches computed (the database changed, or the search was not kept)."
     );
+    describe_gauge!(
+        "search_index_ready",
+        "1 while the search index answers searches (with [search] index), 0 while it is built."
+    );
+    describe_gauge!(
+        "search_index_documents",
+        "Customers the search index holds."
+    );
+    describe_counter!(
+        "search_index_answered_total",
+        "Searches the search index answered."
+    );
+    describe_counter!(
+        "search_index_declined_total",
+        "Searches PostgreSQL answered instead of the index: the index was not built yet, or \
+         the search had a term outside ASCII or a sort by a text field."
+    );
+    describe_counter!(
+        "search_index_retried_total",
+        "Searches the index ran again because a write changed a customer of the page."
+    );
     describe_counter!(
         "db_reads_total",
         "Requests served by each server, counted at their first read (with [database] replica_urls)."
@@ -184,6 +205,7 @@ impl Metrics {
         &self,
         pool: PoolGauges,
         search_cache: SearchCacheCounts,
+        search_index: Option<SearchIndexCounts>,
         feed_lag: Option<Duration>,
         replicas: Option<infra_postgres::ReplicaStatus>,
         shared_limit: Option<SharedLimitCounts>,
@@ -216,6 +238,13 @@ impl Metrics {
             gauge!("db_pool_waiting").set(pool.waiting as f64);
             counter!("search_cache_hits_total").absolute(search_cache.hits);
             counter!("search_cache_misses_total").absolute(search_cache.misses);
+            if let Some(index) = search_index {
+                gauge!("search_index_ready").set(f64::from(u8::from(index.ready)));
+                gauge!("search_index_documents").set(index.documents as f64);
+                counter!("search_index_answered_total").absolute(index.answered);
+                counter!("search_index_declined_total").absolute(index.declined);
+                counter!("search_index_retried_total").absolute(index.retried);
+            }
         });
         self.handle.render()
     }
@@ -260,6 +289,13 @@ mod tests {
                 waiting: 0,
             },
             SearchCacheCounts { hits: 7, misses: 3 },
+            Some(SearchIndexCounts {
+                ready: true,
+                documents: 41,
+                answered: 5,
+                declined: 2,
+                retried: 1,
+            }),
             Some(Duration::from_millis(1500)),
             Some(infra_postgres::ReplicaStatus {
                 primary_reads: 4,
@@ -297,6 +333,15 @@ mod tests {
         assert!(text.contains("le=\"+Inf\"} 3"));
         assert!(text.contains("db_pool_max_size 16"));
         assert!(text.contains("search_cache_hits_total 7"));
+        for line in [
+            "search_index_ready 1",
+            "search_index_documents 41",
+            "search_index_answered_total 5",
+            "search_index_declined_total 2",
+            "search_index_retried_total 1",
+        ] {
+            assert!(text.contains(line), "{line} missing");
+        }
         assert!(text.contains("search_cache_misses_total 3"));
         assert!(text.contains("events_feed_lag_seconds 1.5"), "{text}");
     }
@@ -310,6 +355,7 @@ mod tests {
         let text = m.render(
             PoolGauges::default(),
             SearchCacheCounts { hits: 0, misses: 0 },
+            None,
             Some(Duration::ZERO),
             None,
             None,

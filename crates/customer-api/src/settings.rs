@@ -140,6 +140,12 @@ pub struct SearchSettings {
     /// it is estimated (`infra_postgres::SearchTotals`).
     #[garde(range(min = 1, max = 1_000_000))]
     pub exact_total_up_to: u32,
+    /// Searches answered from an index in memory (`layers::SearchIndex`).
+    #[garde(skip)]
+    pub index: bool,
+    /// How often the index reads the changes when no search asks.
+    #[garde(range(min = 10))]
+    pub index_refresh_ms: u64,
 }
 
 /// The HTTP listener.

@@ -19,7 +19,9 @@ use domain::{
 use infra_postgres::{
     PgCustomerRepository, Pool, PoolSettings, Replicas, RoutedReads, SearchTotals,
 };
-use layers::{CachedSearch, CoalescedStatistics, SearchCache, SearchCacheCounts};
+use layers::{
+    CachedSearch, CoalescedStatistics, IndexedSearch, SearchCache, SearchCacheCounts, SearchIndex,
+};
 
 use crate::consistency::consistency;
 use crate::metrics::{Metrics, PoolGauges};
@@ -78,6 +80,12 @@ impl Application {
         let pools = WorkerPools::build(&pool_settings, workers)?;
         let replicas = worker_replicas(settings, workers)?;
         let layers = Layers::from_settings(settings);
+        if let Some(index) = &layers.index {
+            let source =
+                PgCustomerRepository::new(background_pool(&pool_settings, "search index")?);
+            let every = Duration::from_millis(settings.search.index_refresh_ms);
+            tokio::spawn(Arc::clone(index).maintain(source, every));
+        }
         let services: Vec<_> = pools
             .0
             .iter()
@@ -104,6 +112,7 @@ impl Application {
             .collect();
         let pools = web::Data::new(pools);
         let search_cache = web::Data::new(layers.search_cache.clone());
+        let search_index = web::Data::new(layers.index.clone());
         let api = api_settings(settings);
         let replays: Vec<web::Data<dyn ReplayStore>> = pools
             .0
@@ -142,6 +151,7 @@ impl Application {
                 .app_data(metrics.clone())
                 .app_data(pools.clone())
                 .app_data(search_cache.clone())
+                .app_data(search_index.clone())
                 .app_data(replica_status.clone())
                 .app_data(services[worker].clone())
                 .app_data(replays[worker].clone())
@@ -377,6 +387,7 @@ async fn metrics_endpoint(
     pools: web::Data<WorkerPools>,
     pool: web::Data<Pool>,
     search_cache: web::Data<Option<Arc<SearchCache>>>,
+    search_index: web::Data<Option<Arc<SearchIndex>>>,
     replicas: web::Data<Option<Replicas>>,
     security: web::Data<security::Security>,
 ) -> HttpResponse {
@@ -398,6 +409,7 @@ async fn metrics_endpoint(
         .body(metrics.render(
             pools.gauges(),
             search_cache,
+            search_index.as_ref().as_ref().map(|index| index.counts()),
             feed_lag,
             replicas.as_ref().as_ref().map(Replicas::status),
             security.shared_limit_counts(),
@@ -416,6 +428,8 @@ struct Layers {
     statistics: Option<Arc<layers::StatisticsCoalescer>>,
     /// `[search] exact_total_up_to`: how exact a search's total is.
     totals: SearchTotals,
+    /// `[search] index`: searches answered from memory, maintained by a background job.
+    index: Option<Arc<SearchIndex>>,
 }
 
 impl Layers {
@@ -428,6 +442,7 @@ impl Layers {
                 .coalesce
                 .then(CoalescedStatistics::<PgCustomerRepository>::coalescer),
             totals: SearchTotals::exact_up_to(settings.search.exact_total_up_to),
+            index: settings.search.index.then(SearchIndex::new),
         }
     }
 
@@ -462,10 +477,15 @@ impl Layers {
     where
         R: CustomerReads + CustomerSearch + CustomerHistory + DataVersions + Clone,
     {
+        let search = IndexedSearch::new(
+            CachedSearch::new(reads.clone(), self.search_cache.clone()),
+            store.clone(),
+            self.index.clone(),
+        );
         Arc::new(CustomerService::new(Storage {
             store,
             reads: reads.clone(),
-            search: CachedSearch::new(reads.clone(), self.search_cache.clone()),
+            search,
             statistics,
             history: reads,
         }))

@@ -168,6 +168,25 @@ async fn spawn_app_on(db: TestDatabase, url: &str, extra: &[(&str, &str)]) -> Te
     }
 }
 
+/// Another instance of the service over `app`'s database (reached directly), with the
+/// `test` settings and `extra`; its base URL.
+pub async fn another_instance(app: &TestApp, extra: &[(&str, &str)]) -> String {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../config");
+    let mut vars = vec![("APP__DATABASE__URL".to_string(), app.db_url.clone())];
+    vars.extend(
+        extra
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned())),
+    );
+    let settings = Settings::load_from(&dir, AppEnv::Test, &vars).expect("test settings load");
+    let instance = Application::build(&settings)
+        .await
+        .expect("application builds");
+    let base = format!("http://127.0.0.1:{}", instance.port());
+    tokio::spawn(instance.run_until_stopped());
+    base
+}
+
 impl TestApp {
     /// `base` + `/api/v1/customers` + `path`.
     pub fn url(&self, path: &str) -> String {

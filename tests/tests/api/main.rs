@@ -20,6 +20,7 @@ mod examples;
 mod history;
 mod hostile;
 mod idempotency;
+mod index;
 mod language;
 mod operations;
 mod original_script;
