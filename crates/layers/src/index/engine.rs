@@ -249,6 +249,28 @@ impl Engine {
     /// The page and total the storage's search would answer, or `None` when this search is
     /// one the index declines (see the module).
     pub(crate) fn search(&self, criteria: &SearchCriteria) -> Option<Hits> {
+        // Every filter named, none left out: a filter added to the criteria does not
+        // compile here until the index applies it (or declines the searches using it).
+        let SearchCriteria {
+            query: _,
+            first_name: _,
+            last_name: _,
+            email: _,
+            phone: _,
+            city: _,
+            state: _,
+            country: _,
+            is_active: _,
+            is_verified: _,
+            company_name: _,
+            tags: _,
+            preferred_language: _,
+            created_after: _,
+            created_before: _,
+            sort_by: _,
+            sort_order: _,
+            page: _,
+        } = criteria;
         if !matches!(
             criteria.sort_by,
             SortField::CreatedAt | SortField::UpdatedAt | SortField::LastLoginAt | SortField::Id
