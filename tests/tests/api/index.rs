@@ -1,12 +1,12 @@
-//! Searches answered by the search index in memory (`[search] index`, on in every
-//! configuration): what one instance writes, another instance's next search finds, with
-//! the same answers as PostgreSQL's own search.
+//! Searches answered by the search index in memory (`[search] index = true`): what one
+//! instance writes, another instance's next search finds, with the same answers as
+//! PostgreSQL's own search.
 
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
-use crate::helpers::{another_instance, customer, spawn_app};
+use crate::helpers::{another_instance, customer, spawn_app_with};
 
 async fn metric(client: &reqwest::Client, base: &str, name: &str) -> f64 {
     let text = client
@@ -44,8 +44,9 @@ async fn search(client: &reqwest::Client, base: &str, body: &Value) -> (u64, Vec
 
 #[tokio::test]
 async fn a_write_through_one_instance_is_found_by_the_next_search_of_another() {
-    let app = spawn_app().await;
-    let other = another_instance(&app, &[]).await;
+    let on = [("APP__SEARCH__INDEX", "true")];
+    let app = spawn_app_with(&on).await;
+    let other = another_instance(&app, &on).await;
     let client = &app.client;
     // On a Citus cluster there is no index: PostgreSQL answers the same.
     let citus = std::env::var(test_db::CITUS_VAR).is_ok_and(|v| v == "1");
