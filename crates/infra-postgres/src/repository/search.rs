@@ -18,8 +18,9 @@ use crate::sql::{PlannedEachTime, contains_pattern, lower};
 type Query<'a> = customers::BoxedQuery<'a, Pg>;
 
 /// What joins the columns in `search_text`, the lower-cased concatenation of the six columns
-/// the free-text query searches (the `search_text` migration).
-const SEARCH_TEXT_SEPARATOR: char = '\u{1f}';
+/// the free-text query searches (the `search_text` migration): the separator of the search
+/// index's documents, which carry that column as it is.
+const SEARCH_TEXT_SEPARATOR: char = domain::SearchDocument::SEPARATOR;
 
 /// The criteria's filters; built once for the page and once for its total. The free-text
 /// query is one `LIKE` over `search_text` (trigram-indexed with the country); the other

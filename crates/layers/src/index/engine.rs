@@ -23,8 +23,8 @@ use domain::{SearchCriteria, SearchDocument, SortField, SortOrder};
 use memchr::memmem;
 use roaring::RoaringBitmap;
 
-/// `SearchDocument::text`'s separator, as a byte.
-const SEPARATOR: u8 = 0x1f;
+/// `SearchDocument::text`'s separator, as a byte (it is ASCII).
+const SEPARATOR: u8 = SearchDocument::SEPARATOR as u8;
 
 /// The columns of `SearchDocument::text`, in order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
