@@ -54,6 +54,17 @@ pub struct ReplicaSettings {
     pub check_every: Duration,
 }
 
+impl ReplicaSettings {
+    /// How long one measure of a server may take: the larger of the interval and the lag
+    /// bound. A replica slower than that could not serve a read within the bound anyway; one
+    /// merely slower than the interval (a busy machine, a new connection) is still good, and
+    /// taking it out for a backoff would send every read to the primary for nothing.
+    #[must_use]
+    pub fn check_bound(&self) -> Duration {
+        self.check_every.max(self.max_lag)
+    }
+}
+
 /// A position in the write-ahead log (`pg_lsn`), as a number.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub struct WalPosition(u64);
@@ -261,19 +272,21 @@ impl Replicas {
         }
     }
 
-    /// One round of the monitor.
+    /// One round of the monitor: the primary's position, then every replica's at once (so a
+    /// silent one delays no other's measure), each within [`ReplicaSettings::check_bound`].
     pub async fn measure(&self, primary: &Pool) {
         let shared = &self.shared;
-        // Each measure within one interval: a server that does not answer in time is out
-        // (a replica) or skipped (the primary) until the next.
-        let bound = shared.settings.check_every;
+        let bound = shared.settings.check_bound();
+        // The sample's time is when it was asked for: every commit acknowledged before then
+        // is at or before the position the primary answers.
+        let asked = Instant::now();
         match position(primary, "pg_current_wal_lsn()", bound).await {
             Ok(at) => {
                 let mut history = shared
                     .history
                     .lock()
                     .unwrap_or_else(PoisonError::into_inner);
-                history.push_back((Instant::now(), at));
+                history.push_back((asked, at));
                 // Enough history to tell any staleness up to twice the bound.
                 let keep = shared.settings.max_lag * 2 + shared.settings.check_every;
                 while history
@@ -286,24 +299,24 @@ impl Replicas {
             }
             Err(error) => tracing::warn!(%error, "cannot read the primary's WAL position"),
         }
-        for replica in 0..self.pools.len() {
-            if !shared.is_in(replica) {
-                continue;
-            }
-            match self.replayed(replica, bound).await {
-                Ok(replayed) => {
-                    let stale = self.staleness_of(replayed);
-                    let health = &shared.health[replica];
-                    health
-                        .stale_ms
-                        .store(stale.map_or(u64::MAX, millis), Ordering::Relaxed);
-                    health
-                        .measured_at_ms
-                        .store(shared.now_ms(), Ordering::Relaxed);
+        let checks = (0..self.pools.len())
+            .filter(|&replica| shared.is_in(replica))
+            .map(|replica| async move {
+                match self.replayed(replica, bound).await {
+                    Ok(replayed) => {
+                        let stale = self.staleness_of(replayed);
+                        let health = &shared.health[replica];
+                        health
+                            .stale_ms
+                            .store(stale.map_or(u64::MAX, millis), Ordering::Relaxed);
+                        health
+                            .measured_at_ms
+                            .store(shared.now_ms(), Ordering::Relaxed);
+                    }
+                    Err(error) => shared.failed(replica, &error),
                 }
-                Err(error) => shared.failed(replica, &error),
-            }
-        }
+            });
+        futures::future::join_all(checks).await;
     }
 
     /// How stale a server that replayed up to `replayed` is, by the primary's history:
@@ -524,6 +537,17 @@ mod tests {
             .lock()
             .unwrap()
             .push_back((Instant::now() - ago, WalPosition(at)));
+    }
+
+    #[test]
+    fn a_measure_may_take_as_long_as_the_lag_bound_when_that_is_longer_than_the_interval() {
+        let settings = settings();
+        assert_eq!(settings.check_bound(), Duration::from_millis(1000));
+        let slow_checks = ReplicaSettings {
+            check_every: Duration::from_millis(2000),
+            ..settings
+        };
+        assert_eq!(slow_checks.check_bound(), Duration::from_millis(2000));
     }
 
     #[test]

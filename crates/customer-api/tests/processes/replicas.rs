@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 
 use crate::common::cluster::Replica;
-use crate::common::{PrivatePostgres, Service, eventually, metric};
+use crate::common::{PrivatePostgres, Service, eventually, metric, metric_value};
 
 /// The staleness bound the service is started with.
 const MAX_LAG: Duration = Duration::from_millis(1000);
@@ -19,6 +19,8 @@ async fn counted(service: &Service, client: &reqwest::Client, series: &str) -> u
 const REPLICA_READS: &str = "db_reads_total{target=\"replica0\"}";
 const PRIMARY_READS: &str = "db_reads_total{target=\"primary\"}";
 const FALLBACKS: &str = "db_replica_fallbacks_total";
+const REPLICA_UP: &str = "db_replica_up{replica=\"replica0\"}";
+const REPLICA_LAG: &str = "db_replica_lag_seconds{replica=\"replica0\"}";
 
 /// GET of a customer, with or without a token: the status.
 async fn get(service: &Service, client: &reqwest::Client, id: &str, token: Option<&str>) -> u16 {
@@ -94,10 +96,19 @@ async fn reads_follow_their_token_to_a_replica_or_the_primary_and_survive_the_re
         .await
     );
 
-    // Caught up: a read without a token is the replica's.
+    // Caught up: a read without a token is the replica's, once the service has measured it
+    // within the bound (a busy machine may take a while over its first connection).
     let (first, _) = create(&service, &client, "first@example.com").await;
     replica.catch_up(&pg);
-    tokio::time::sleep(Duration::from_millis(300)).await; // a measure of its staleness
+    assert!(
+        eventually(Duration::from_secs(20), async || {
+            let measured = metric_value(&client, &service.base, REPLICA_LAG).await;
+            metric_value(&client, &service.base, REPLICA_UP).await == Some(1.0)
+                && measured.is_some_and(|lag| (0.0..=0.5).contains(&lag))
+        })
+        .await,
+        "the replica is measured in and fresh"
+    );
     let before = counted(&service, &client, REPLICA_READS).await;
     assert_eq!(get(&service, &client, &first, None).await, 200);
     assert_eq!(counted(&service, &client, REPLICA_READS).await, before + 1);
