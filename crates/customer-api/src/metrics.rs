@@ -131,6 +131,10 @@ fn describe() {
         "search_index_documents",
         "Customers the search index holds."
     );
+    describe_gauge!(
+        "search_index_remembered_terms",
+        "Frequent search terms whose exact matches the search index keeps current."
+    );
     describe_counter!(
         "search_index_answered_total",
         "Searches the search index answered."
@@ -241,6 +245,7 @@ impl Metrics {
             if let Some(index) = search_index {
                 gauge!("search_index_ready").set(f64::from(u8::from(index.ready)));
                 gauge!("search_index_documents").set(index.documents as f64);
+                gauge!("search_index_remembered_terms").set(index.remembered_terms as f64);
                 counter!("search_index_answered_total").absolute(index.answered);
                 counter!("search_index_declined_total").absolute(index.declined);
                 counter!("search_index_retried_total").absolute(index.retried);
@@ -292,6 +297,7 @@ mod tests {
             Some(SearchIndexCounts {
                 ready: true,
                 documents: 41,
+                remembered_terms: 3,
                 answered: 5,
                 declined: 2,
                 retried: 1,
@@ -336,6 +342,7 @@ mod tests {
         for line in [
             "search_index_ready 1",
             "search_index_documents 41",
+            "search_index_remembered_terms 3",
             "search_index_answered_total 5",
             "search_index_declined_total 2",
             "search_index_retried_total 1",

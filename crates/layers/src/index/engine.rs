@@ -13,10 +13,18 @@
 //! - Trigrams only narrow the candidates: every candidate is checked on its text, so a term
 //!   shorter than three bytes is matched too (by checking every customer the other filters
 //!   leave).
+//! - A term whose trigrams leave many candidates (a frequent name, a country's common
+//!   surname) is checked once over all of them, and the exact set of its matches is then
+//!   remembered: every put and remove keeps each remembered set exact, so a later search with
+//!   that term intersects it instead of checking its text again. At most
+//!   `REMEMBERED_TERMS` are remembered, the least used going first.
+//! - What a search reads of every match (flags, timestamps, id, version) sits side by side
+//!   for all customers, apart from their text: checking and sorting thousands of matches
+//!   reads a few cache lines each, not a document.
 
 use std::borrow::Cow;
-use std::cmp::Ordering;
 use std::collections::HashMap;
+use std::sync::{Arc, Mutex, PoisonError};
 
 use chrono::{DateTime, Utc};
 use domain::{SearchCriteria, SearchDocument, SortField, SortOrder};
@@ -26,8 +34,15 @@ use roaring::RoaringBitmap;
 /// `SearchDocument::text`'s separator, as a byte (it is ASCII).
 const SEPARATOR: u8 = SearchDocument::SEPARATOR as u8;
 
+/// How many candidates a term's trigrams must leave for its exact matches to be
+/// remembered: below that, checking them each time costs little.
+const REMEMBER_FROM: u64 = 2_048;
+/// How many terms' matches are remembered at most (each costs every put a substring check,
+/// and its bitmap's memory).
+const REMEMBERED_TERMS: usize = 512;
+
 /// The columns of `SearchDocument::text`, in order.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 enum Column {
     FirstName = 0,
     LastName = 1,
@@ -36,11 +51,9 @@ enum Column {
     CompanyName = 5,
 }
 
-/// One customer, as the index keeps it.
+/// One customer's text and filtered values, as the index keeps them.
 #[derive(Debug)]
 struct Doc {
-    id: i64,
-    version: u64,
     text: Box<str>,
     has_phone: bool,
     has_company: bool,
@@ -49,6 +62,30 @@ struct Doc {
     country: Option<u32>,
     language: Option<u32>,
     tags: Box<[u32]>,
+}
+
+impl Doc {
+    /// What a term of `column` (or of the whole text: `None`) is looked for in; `None` for
+    /// a phone or company the customer does not have.
+    fn haystack(&self, column: Option<Column>) -> Option<&[u8]> {
+        match column {
+            None => Some(self.text.as_bytes()),
+            Some(Column::Phone) if !self.has_phone => None,
+            Some(Column::CompanyName) if !self.has_company => None,
+            Some(column) => self
+                .text
+                .as_bytes()
+                .split(|b| *b == SEPARATOR)
+                .nth(column as usize),
+        }
+    }
+}
+
+/// What a search reads of each match: the filters no bitmap answers, and the order.
+#[derive(Debug, Clone, Copy, Default)]
+struct Keys {
+    id: i64,
+    version: u64,
     is_active: bool,
     is_verified: bool,
     created_at: i64,
@@ -56,15 +93,39 @@ struct Doc {
     last_login_at: Option<i64>,
 }
 
-impl Doc {
-    /// The `index`th column of the text (the whole text is column-free).
-    fn column(&self, column: Column) -> &[u8] {
-        self.text
-            .as_bytes()
-            .split(|b| *b == SEPARATOR)
-            .nth(column as usize)
-            .unwrap_or_default()
-    }
+/// A match's place in the order asked for, smallest first: a missing value after every
+/// other, then the value and `id`, each flipped for a descending order (`!x` reverses the
+/// order of every `i64`).
+type Rank = (bool, i64, i64);
+
+fn rank(keys: &Keys, field: SortField, order: SortOrder) -> Rank {
+    let value = match field {
+        SortField::UpdatedAt => Some(keys.updated_at),
+        SortField::LastLoginAt => keys.last_login_at,
+        SortField::Id => Some(keys.id),
+        _ => Some(keys.created_at),
+    };
+    let directed = |x: i64| match order {
+        SortOrder::Asc => x,
+        SortOrder::Desc => !x,
+    };
+    (
+        value.is_none(),
+        value.map_or(0, directed),
+        directed(keys.id),
+    )
+}
+
+/// Where a text term is looked for: the whole text (`None`) or one column.
+type TermKey = (Option<Column>, Box<str>);
+
+/// The exact matches of one remembered term.
+#[derive(Debug)]
+struct Remembered {
+    slots: Arc<RoaringBitmap>,
+    finder: memmem::Finder<'static>,
+    /// Searches that used it since it was remembered, halved whenever a term is evicted.
+    uses: u32,
 }
 
 /// Microseconds since the epoch, as the storage keeps a timestamp (rounded down).
@@ -145,9 +206,10 @@ pub(crate) struct Hits {
 }
 
 /// Every customer the index holds.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(crate) struct Engine {
     docs: Vec<Option<Doc>>,
+    keys: Vec<Keys>,
     free: Vec<u32>,
     slots: HashMap<Box<str>, u32>,
     live: RoaringBitmap,
@@ -157,6 +219,29 @@ pub(crate) struct Engine {
     countries: Values,
     languages: Values,
     tags: Values,
+    /// Frequent terms' exact matches (see the module); searches share them.
+    remembered: Mutex<HashMap<TermKey, Remembered>>,
+    remember_from: u64,
+}
+
+impl Default for Engine {
+    fn default() -> Self {
+        Self {
+            docs: Vec::new(),
+            keys: Vec::new(),
+            free: Vec::new(),
+            slots: HashMap::new(),
+            live: RoaringBitmap::new(),
+            grams: HashMap::new(),
+            cities: Values::default(),
+            states: Values::default(),
+            countries: Values::default(),
+            languages: Values::default(),
+            tags: Values::default(),
+            remembered: Mutex::new(HashMap::new()),
+            remember_from: REMEMBER_FROM,
+        }
+    }
 }
 
 /// A substring filter on the text: anywhere in it, or in one column.
@@ -166,6 +251,24 @@ struct TextFilter {
 }
 
 impl Engine {
+    /// An engine that remembers every term whose trigrams leave `candidates` or more (so
+    /// tests over a few customers use remembered terms too).
+    #[cfg(test)]
+    pub(crate) fn remembering_from(candidates: u64) -> Self {
+        Self {
+            remember_from: candidates,
+            ..Self::default()
+        }
+    }
+
+    /// How many terms' matches it remembers.
+    pub(crate) fn remembered_terms(&self) -> usize {
+        self.remembered
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .len()
+    }
+
     /// How many customers it holds.
     pub(crate) fn len(&self) -> u64 {
         self.live.len()
@@ -178,6 +281,7 @@ impl Engine {
             Some(slot) => slot,
             None => {
                 self.docs.push(None);
+                self.keys.push(Keys::default());
                 u32::try_from(self.docs.len() - 1).unwrap_or(u32::MAX)
             }
         };
@@ -192,8 +296,6 @@ impl Engine {
         tags.sort_unstable();
         tags.dedup();
         let doc = Doc {
-            id: document.id,
-            version: document.version,
             text: document.text.into_boxed_str(),
             has_phone: document.has_phone,
             has_company: document.has_company,
@@ -204,12 +306,30 @@ impl Engine {
                 .preferred_language
                 .map(|v| self.languages.add(&v, slot)),
             tags: tags.into_boxed_slice(),
+        };
+        self.keys[slot as usize] = Keys {
+            id: document.id,
+            version: document.version,
             is_active: document.is_active,
             is_verified: document.is_verified,
             created_at: micros(document.created_at),
             updated_at: micros(document.updated_at),
             last_login_at: document.last_login_at.map(micros),
         };
+        // No search runs during a put (it has the engine to itself), so no search shares a
+        // remembered set and `make_mut` never copies one.
+        for ((column, _), remembered) in self
+            .remembered
+            .get_mut()
+            .unwrap_or_else(PoisonError::into_inner)
+        {
+            if doc
+                .haystack(*column)
+                .is_some_and(|text| remembered.finder.find(text).is_some())
+            {
+                Arc::make_mut(&mut remembered.slots).insert(slot);
+            }
+        }
         self.slots
             .insert(document.customer_id.into_boxed_str(), slot);
         self.live.insert(slot);
@@ -241,6 +361,16 @@ impl Engine {
         }
         for tag in &doc.tags {
             self.tags.remove(*tag, slot);
+        }
+        for remembered in self
+            .remembered
+            .get_mut()
+            .unwrap_or_else(PoisonError::into_inner)
+            .values_mut()
+        {
+            if remembered.slots.contains(slot) {
+                Arc::make_mut(&mut remembered.slots).remove(slot);
+            }
         }
         self.live.remove(slot);
         self.free.push(slot);
@@ -329,10 +459,23 @@ impl Engine {
             }
         }
 
-        // The candidates: the smallest bitmaps first, each intersection only shrinks; none
-        // is copied but the first intersection.
-        let mut narrowing: Vec<Cow<'_, RoaringBitmap>> = Vec::new();
+        // A remembered term is a bitmap of its exact matches; the others are narrowed by
+        // their trigrams and checked on each candidate's text.
+        let mut exact: Vec<Arc<RoaringBitmap>> = Vec::new();
+        let mut checked: Vec<&TextFilter> = Vec::new();
         for filter in &texts {
+            match self.exact_matches(filter) {
+                Some(slots) => exact.push(slots),
+                None => checked.push(filter),
+            }
+        }
+
+        // The candidates: the smallest bitmaps first, each intersection only shrinks; none
+        // is copied but the first intersection. Every bitmap here is exact but the
+        // trigrams'.
+        let mut narrowing: Vec<Cow<'_, RoaringBitmap>> =
+            exact.iter().map(|slots| Cow::Borrowed(&**slots)).collect();
+        for filter in &checked {
             for gram in trigrams(filter.term.as_bytes()) {
                 match self.grams.get(&gram) {
                     Some(slots) => narrowing.push(Cow::Borrowed(slots)),
@@ -371,42 +514,38 @@ impl Engine {
             }
         };
 
-        let finders: Vec<(memmem::Finder<'_>, Option<Column>)> = texts
+        // What the bitmaps do not answer: the flags, the dates, the text of the terms not
+        // remembered.
+        let finders: Vec<(memmem::Finder<'_>, Option<Column>)> = checked
             .iter()
             .map(|f| (memmem::Finder::new(f.term.as_bytes()), f.column))
             .collect();
         let after = criteria.created_after.map(micros);
         let before = criteria.created_before.map(micros);
-        let in_place = |value: Option<u32>, ids: &Option<Vec<u32>>| match ids {
-            None => true,
-            Some(ids) => value.is_some_and(|v| ids.contains(&v)),
+        let kept = |keys: &Keys| {
+            criteria.is_active.is_none_or(|v| keys.is_active == v)
+                && criteria.is_verified.is_none_or(|v| keys.is_verified == v)
+                && after.is_none_or(|t| keys.created_at >= t)
+                && before.is_none_or(|t| keys.created_at <= t)
         };
-        let matches = |doc: &Doc| {
-            finders.iter().all(|(finder, column)| {
-                let haystack = match column {
-                    None => doc.text.as_bytes(),
-                    Some(Column::Phone) if !doc.has_phone => return false,
-                    Some(Column::CompanyName) if !doc.has_company => return false,
-                    Some(column) => doc.column(*column),
-                };
-                finder.find(haystack).is_some()
-            }) && in_place(doc.city, &city)
-                && in_place(doc.state, &state)
-                && in_place(doc.country, &country)
-                && language.is_none_or(|id| doc.language == Some(id))
-                && tags.iter().all(|t| doc.tags.binary_search(t).is_ok())
-                && criteria.is_active.is_none_or(|v| doc.is_active == v)
-                && criteria.is_verified.is_none_or(|v| doc.is_verified == v)
-                && after.is_none_or(|t| doc.created_at >= t)
-                && before.is_none_or(|t| doc.created_at <= t)
+        let found_in = |slot: u32| {
+            finders.is_empty()
+                || self.docs[slot as usize].as_ref().is_some_and(|doc| {
+                    finders.iter().all(|(finder, column)| {
+                        doc.haystack(*column)
+                            .is_some_and(|text| finder.find(text).is_some())
+                    })
+                })
         };
-        let mut found: Vec<&Doc> = candidates
+        let mut found: Vec<(Rank, u32)> = candidates
             .iter()
-            .filter_map(|slot| self.docs.get(slot as usize)?.as_ref())
-            .filter(|doc| matches(doc))
+            .filter(|&slot| kept(&self.keys[slot as usize]) && found_in(slot))
+            .map(|slot| {
+                let keys = &self.keys[slot as usize];
+                (rank(keys, criteria.sort_by, criteria.sort_order), slot)
+            })
             .collect();
         let total = found.len() as u64;
-        let order = |a: &&Doc, b: &&Doc| compare(a, b, criteria.sort_by, criteria.sort_order);
         let offset = usize::try_from(criteria.page.offset).unwrap_or(usize::MAX);
         if offset >= found.len() {
             return Some(Hits {
@@ -417,41 +556,96 @@ impl Engine {
         let end = offset
             .saturating_add(criteria.page.limit as usize)
             .min(found.len());
+        // Ranks are distinct (they end with the id): an unstable sort is the order.
         if end < found.len() {
-            found.select_nth_unstable_by(end - 1, order);
+            found.select_nth_unstable(end - 1);
         }
         found.truncate(end);
-        found.sort_unstable_by(order);
+        found.sort_unstable();
         Some(Hits {
             page: found[offset..]
                 .iter()
-                .map(|doc| (doc.id, doc.version))
+                .map(|(_, slot)| {
+                    let keys = &self.keys[*slot as usize];
+                    (keys.id, keys.version)
+                })
                 .collect(),
             total,
         })
     }
-}
 
-/// The storage's order: the field, then `id`, both in the direction asked; a missing value
-/// last in either direction.
-fn compare(a: &Doc, b: &Doc, field: SortField, order: SortOrder) -> Ordering {
-    let key = |doc: &Doc| -> Option<i64> {
-        match field {
-            SortField::UpdatedAt => Some(doc.updated_at),
-            SortField::LastLoginAt => doc.last_login_at,
-            SortField::Id => Some(doc.id),
-            _ => Some(doc.created_at),
+    /// The exact matches of a term whose trigrams leave many candidates: remembered, or
+    /// found now by checking every candidate and remembered from now on. `None` for a term
+    /// with few candidates, checked in each search instead.
+    fn exact_matches(&self, filter: &TextFilter) -> Option<Arc<RoaringBitmap>> {
+        let key: TermKey = (filter.column, filter.term.as_str().into());
+        {
+            let mut remembered = self
+                .remembered
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner);
+            if let Some(known) = remembered.get_mut(&key) {
+                known.uses = known.uses.saturating_add(1);
+                return Some(Arc::clone(&known.slots));
+            }
         }
-    };
-    let directed = |o: Ordering| match order {
-        SortOrder::Asc => o,
-        SortOrder::Desc => o.reverse(),
-    };
-    match (key(a), key(b)) {
-        (Some(x), Some(y)) => directed(x.cmp(&y).then(a.id.cmp(&b.id))),
-        (None, None) => directed(a.id.cmp(&b.id)),
-        (Some(_), None) => Ordering::Less,
-        (None, Some(_)) => Ordering::Greater,
+        let grams = trigrams(filter.term.as_bytes());
+        let mut narrowing = Vec::with_capacity(grams.len());
+        for gram in &grams {
+            narrowing.push(self.grams.get(gram)?);
+        }
+        narrowing.sort_by_key(|slots| slots.len());
+        let candidates: Cow<'_, RoaringBitmap> = match narrowing.as_slice() {
+            [] => Cow::Borrowed(&self.live),
+            [only] => Cow::Borrowed(*only),
+            [first, rest @ ..] => {
+                let mut all = (*first).clone();
+                for next in rest {
+                    all &= *next;
+                }
+                Cow::Owned(all)
+            }
+        };
+        if candidates.len() < self.remember_from {
+            return None;
+        }
+        let finder = memmem::Finder::new(filter.term.as_bytes()).into_owned();
+        let slots = Arc::new(
+            candidates
+                .iter()
+                .filter(|&slot| {
+                    self.docs[slot as usize].as_ref().is_some_and(|doc| {
+                        doc.haystack(filter.column)
+                            .is_some_and(|text| finder.find(text).is_some())
+                    })
+                })
+                .collect::<RoaringBitmap>(),
+        );
+        let mut remembered = self
+            .remembered
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        if remembered.len() >= REMEMBERED_TERMS && !remembered.contains_key(&key) {
+            let least = remembered
+                .iter()
+                .min_by_key(|(_, r)| r.uses)
+                .map(|(key, _)| key.clone());
+            if let Some(least) = least {
+                remembered.remove(&least);
+            }
+            for r in remembered.values_mut() {
+                r.uses /= 2;
+            }
+        }
+        remembered.insert(
+            key,
+            Remembered {
+                slots: Arc::clone(&slots),
+                finder,
+                uses: 1,
+            },
+        );
+        Some(slots)
     }
 }
 

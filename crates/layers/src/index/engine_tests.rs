@@ -1,3 +1,5 @@
+use std::cmp::Ordering;
+
 use chrono::{TimeZone, Utc};
 use domain::{LanguageTag, PageRequest, Tags};
 use rand::rngs::StdRng;
@@ -162,11 +164,27 @@ fn pages_follow_one_another_without_overlap_and_past_the_end_are_empty() {
 /// the same answers for hundreds of random searches over random customers.
 #[test]
 fn random_searches_answer_what_checking_every_customer_answers() {
-    const NAMES: [&str; 6] = ["ann", "anna", "joHN", "li", "smith", "o'neil"];
+    random_searches_against(Engine::default());
+}
+
+/// The same with every term remembered (each has at least one candidate here), and the
+/// remembered matches kept exact through removals and changes between the searches.
+#[test]
+fn random_searches_with_remembered_terms_answer_the_same() {
+    let engine = random_searches_against(Engine::remembering_from(1));
+    assert!(
+        engine.remembered_terms() > 20,
+        "{}",
+        engine.remembered_terms()
+    );
+}
+
+const NAMES: [&str; 6] = ["ann", "anna", "joHN", "li", "smith", "o'neil"];
+
+fn random_searches_against(mut engine: Engine) -> Engine {
     const PLACES: [&str; 4] = ["usa", "uk", "south korea", "ukraine"];
     const TAGS: [&str; 3] = ["vip", "new", "b2b"];
     let mut rng = StdRng::seed_from_u64(7);
-    let mut engine = Engine::default();
     let mut all = Vec::new();
     for id in 1..=400 {
         let pick =
@@ -198,7 +216,8 @@ fn random_searches_answer_what_checking_every_customer_answers() {
         engine.put(d.clone());
         all.push(d);
     }
-    // Some go, some come back changed.
+    let mut nonempty = random_searches(&engine, &all, &mut rng);
+    // Some go, some come back changed (their text too), then the same searches again.
     for id in (1..=400).step_by(7) {
         engine.remove(&format!("CUST_{id:08X}"));
         all.retain(|d| d.id != id);
@@ -206,11 +225,20 @@ fn random_searches_answer_what_checking_every_customer_answers() {
     for d in all.iter_mut().step_by(5) {
         d.is_active = !d.is_active;
         d.version = 2;
+        d.text = d.text.replacen("ann", "bea", 1).replacen("smi", "smj", 1);
         engine.put(d.clone());
     }
+    let mut rng = StdRng::seed_from_u64(7);
+    nonempty += random_searches(&engine, &all, &mut rng);
+    // The searches find something often enough to compare pages, not only empty ones.
+    assert!(nonempty > 200, "{nonempty} of 400 searches found a page");
+    engine
+}
 
+/// 200 random searches, each compared with [`plainly`]: how many found a page.
+fn random_searches(engine: &Engine, all: &[SearchDocument], rng: &mut StdRng) -> usize {
     let mut nonempty = 0;
-    for _ in 0..400 {
+    for _ in 0..200 {
         let maybe = |rng: &mut StdRng, from: &[&str]| {
             rng.random_bool(0.4)
                 .then(|| from[rng.random_range(0..from.len())].to_owned())
@@ -222,18 +250,18 @@ fn random_searches_answer_what_checking_every_customer_answers() {
             })
         };
         let c = SearchCriteria {
-            query: fragment(&mut rng),
-            first_name: fragment(&mut rng),
+            query: fragment(rng),
+            first_name: fragment(rng),
             last_name: if rng.random_bool(0.2) {
-                fragment(&mut rng)
+                fragment(rng)
             } else {
                 None
             },
             phone: rng.random_bool(0.1).then(|| "55".to_owned()),
             company_name: rng.random_bool(0.1).then(|| "AC".to_owned()),
-            country: maybe(&mut rng, &["US", "uk", "KOREA", ""]),
+            country: maybe(rng, &["US", "uk", "KOREA", ""]),
             city: if rng.random_bool(0.2) {
-                maybe(&mut rng, &["a", "uk"])
+                maybe(rng, &["a", "uk"])
             } else {
                 None
             },
@@ -267,11 +295,10 @@ fn random_searches_answer_what_checking_every_customer_answers() {
         let hits = engine
             .search(&c)
             .unwrap_or_else(|| panic!("declined {c:?}"));
-        assert_eq!(hits, plainly(&all, &c), "{c:?}");
+        assert_eq!(hits, plainly(all, &c), "{c:?}");
         nonempty += usize::from(!hits.page.is_empty());
     }
-    // The searches find something often enough to compare pages, not only empty ones.
-    assert!(nonempty > 100, "{nonempty} of 400 searches found a page");
+    nonempty
 }
 
 /// The rules read literally, one customer at a time.
@@ -335,4 +362,25 @@ fn plainly(all: &[SearchDocument], c: &SearchCriteria) -> Hits {
             .map(|d| (d.id, d.version))
             .collect(),
     }
+}
+
+#[test]
+fn at_most_so_many_terms_are_remembered_and_a_term_in_use_stays() {
+    let mut engine = Engine::remembering_from(1);
+    for id in 0..600 {
+        engine.put(document(id, &format!("name{id:03}"), "smith"));
+    }
+    for round in 0..600 {
+        // One term in every search, and a new one each time.
+        assert_eq!(engine.search(&criteria("smith")).unwrap().total, 600);
+        let hits = engine
+            .search(&criteria(&format!("name{round:03}")))
+            .unwrap();
+        assert_eq!((ids(&hits), hits.total), (vec![round], 1));
+    }
+    assert_eq!(engine.remembered_terms(), REMEMBERED_TERMS);
+    let key: TermKey = (None, "smith".into());
+    assert!(engine.remembered.lock().unwrap().contains_key(&key));
+    // Forgotten terms are found again all the same.
+    assert_eq!(engine.search(&criteria("name000")).unwrap().total, 1);
 }

@@ -59,6 +59,8 @@ pub struct SearchIndexCounts {
     pub ready: bool,
     /// Customers it holds.
     pub documents: u64,
+    /// Frequent terms whose exact matches it keeps current.
+    pub remembered_terms: usize,
     /// Searches it answered.
     pub answered: u64,
     /// Searches it declined (see the module) or could not answer yet, answered by the
@@ -95,13 +97,11 @@ impl SearchIndex {
     }
 
     pub fn counts(&self) -> SearchIndexCounts {
+        let engine = self.engine.read().unwrap_or_else(PoisonError::into_inner);
         SearchIndexCounts {
             ready: self.is_ready(),
-            documents: self
-                .engine
-                .read()
-                .unwrap_or_else(PoisonError::into_inner)
-                .len(),
+            documents: engine.len(),
+            remembered_terms: engine.remembered_terms(),
             answered: self.answered.load(Ordering::Relaxed),
             declined: self.declined.load(Ordering::Relaxed),
             retried: self.retried.load(Ordering::Relaxed),
