@@ -274,10 +274,10 @@ stop_service() { # $1: pid (none: nothing to stop)
         wait "$1" 2>/dev/null || true
     fi
 }
-SERVICE_PID="" SERVICE2_PID="" BASE_PID="" BASE2_PID="" BASE2_REFUSED=0
+SERVICE_PID="" SERVICE2_PID="" BASE_PID="" BASE2_PID="" BASE2_REFUSED=0 INDEX_PID=""
 cleanup() {
     local pid
-    for pid in "$SERVICE_PID" "$SERVICE2_PID" "$BASE_PID" "$BASE2_PID"; do
+    for pid in "$SERVICE_PID" "$SERVICE2_PID" "$BASE_PID" "$BASE2_PID" "$INDEX_PID"; do
         stop_service "$pid"
     done
 }
@@ -446,6 +446,38 @@ minimal_scenario() { # name, wrk script
         'BEGIN { printf "| %s | %.0f | %.0f | %s |", n, s, m, (m > 0) ? sprintf("%.2f", s / m) : "-" }')")
 }
 
+# The scenario given, against one more instance with [search] index on (INDEX_PORT), started
+# for it once its index is built and stopped after; writes under writes still go through the
+# deployed instance, so the indexed one finds them through the change history, as a second
+# instance would. Its build time and memory go into the notes.
+INDEX_PORT=$((PORT + 4))
+index_note=""
+with_index() { # scenario name, then the rest of scenario's arguments
+    local name=$1 shown=$1 pid started built rss
+    ((UNDER_WRITES == 0)) || shown="$name, under writes"
+    [[ -z $ONLY || $shown =~ $ONLY ]] || return 0
+    started=$SECONDS
+    start_service "$BIN" "$BENCH_URL" "$INDEX_PORT" "$OUT/service-index.log" \
+        APP__SEARCH__INDEX=true APP__DATABASE__MIGRATE_ON_START=false APP__DATABASE__COUNTS_COMPACT_INTERVAL_SECS=0
+    pid=$STARTED_PID INDEX_PID=$STARTED_PID
+    wait_healthy "$pid" "$INDEX_PORT" || die "the indexed instance exited: $(tail -n 5 "$OUT/service-index.log")"
+    built=""
+    for _ in $(seq 1 600); do
+        curl -fsS "http://127.0.0.1:$INDEX_PORT/metrics" | grep -qx 'search_index_ready 1' && { built=1; break; }
+        kill -0 "$pid" 2>/dev/null || break
+        sleep 0.5
+    done
+    [[ -n $built ]] || { stop_service "$pid"; die "the indexed instance built no index in 300 s: $(tail -n 5 "$OUT/service-index.log")"; }
+    built=$((SECONDS - started))
+    rss=$(awk '/^VmRSS/ {print $2}' "/proc/$pid/status")
+    shift
+    WRK_PORT=$INDEX_PORT scenario "$name" "$@"
+    rss=$(awk '/^VmHWM/ {print $2}' "/proc/$pid/status")
+    index_note="The indexed instance ([search] index = true) was ready $built s after its start (the index's build included), with a peak resident memory of $((rss / 1024)) MiB; it remembered $(curl -fsS "http://127.0.0.1:$INDEX_PORT/metrics" | sed -n 's/^search_index_remembered_terms //p') frequent terms."
+    stop_service "$pid"
+    INDEX_PID=""
+}
+
 half=$((ROWS / 2))
 cursor=$(printf 'c1.%x' $((LIMIT * 9999)))
 log "warming up"
@@ -459,6 +491,8 @@ read_scenarios() {
     scenario "search (text + country)" search.lua "" "$OUT"/pgbench/search.sql ""
     # The same searches, each asked once: what computing a search costs the service.
     scenario "search, each one new" search.lua "BENCH_DISTINCT=1" "$OUT"/pgbench/search.sql ""
+    # The same, answered by the search index of another instance.
+    with_index "search, each one new, index" search.lua "BENCH_DISTINCT=1" "$OUT"/pgbench/search.sql ""
     scenario "list first page" get_path.lua "BENCH_PATH=/api/v1/customers/?limit=$LIMIT" \
         "$OUT"/pgbench/list_offset.sql "offset=0 limit=$LIMIT"
     scenario "list skip=$half" get_path.lua "BENCH_PATH=/api/v1/customers/?limit=$LIMIT&skip=$half" \
@@ -784,6 +818,7 @@ fi
     echo "Peak resident memory of the service (VmHWM): $((rss_kib / 1024)) MiB"
     [[ -z $base_rss_kib ]] || echo "Peak resident memory of the baseline $BASE_SHORT: $((base_rss_kib / 1024)) MiB"
     [[ -z $slots_note ]] || { echo; echo "$slots_note"; }
+    [[ -z $index_note ]] || { echo; echo "$index_note"; }
     [[ -z $feed_note ]] || { echo; echo "$feed_note"; }
     [[ -z $many_note ]] || { echo; echo "$many_note"; }
     [[ -z $recomputed_note ]] || { echo; echo "$recomputed_note"; }

@@ -10,6 +10,8 @@
 //! committed before its read began. On a Citus coordinator there is no index: each worker
 //! has its own transaction ids, so no position orders every change.
 
+use std::sync::LazyLock;
+
 use diesel::prelude::*;
 use diesel::sql_types::{Array, BigInt, Bool, Nullable, Text, Timestamptz};
 use domain::{
@@ -21,6 +23,7 @@ use crate::complete;
 use crate::errors::from_diesel;
 use crate::rows::{CustomerRow, into_customers};
 use crate::schema::customers;
+use crate::sql::{bind, const_sql};
 
 /// The columns of a document, named as [`DocumentRow`]'s fields.
 const DOCUMENT_COLUMNS: &str = "id, customer_id, version, search_text AS text, \
@@ -28,6 +31,22 @@ const DOCUMENT_COLUMNS: &str = "id, customer_id, version, search_text AS text, \
     lower(city) AS city, lower(state) AS state, lower(country) AS country, \
     lower(preferred_language) AS preferred_language, tags, is_active, is_verified, \
     created_at, updated_at, last_login_at";
+
+// Every statement here is prepared once per connection and kept (`const_sql`): an index
+// asks for the changes before every search, and planning them each time cost PostgreSQL
+// more than running them. The document statements are built once from the column list.
+static DOCUMENTS_AFTER: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "SELECT {DOCUMENT_COLUMNS} FROM customers \
+         WHERE erased_at IS NULL AND id > $1 ORDER BY id LIMIT $2"
+    )
+});
+static DOCUMENTS_OF: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "SELECT {DOCUMENT_COLUMNS} FROM customers \
+         WHERE erased_at IS NULL AND customer_id = ANY($1)"
+    )
+});
 
 #[derive(QueryableByName)]
 struct DocumentRow {
@@ -99,12 +118,13 @@ pub(super) async fn documents_after(
     limit: u32,
 ) -> Result<Vec<SearchDocument>, RepositoryError> {
     let rows: Vec<DocumentRow> = complete::rows(
-        diesel::sql_query(format!(
-            "SELECT {DOCUMENT_COLUMNS} FROM customers \
-             WHERE erased_at IS NULL AND id > $1 ORDER BY id LIMIT $2"
-        ))
-        .bind::<BigInt, _>(after_id)
-        .bind::<BigInt, _>(i64::from(limit)),
+        const_sql(
+            DOCUMENTS_AFTER.as_str(),
+            (
+                bind::<BigInt, _>(after_id),
+                bind::<BigInt, _>(i64::from(limit)),
+            ),
+        ),
         conn,
     )
     .await
@@ -117,11 +137,10 @@ pub(super) async fn documents_of(
     customer_ids: &[String],
 ) -> Result<Vec<SearchDocument>, RepositoryError> {
     let rows: Vec<DocumentRow> = complete::rows(
-        diesel::sql_query(format!(
-            "SELECT {DOCUMENT_COLUMNS} FROM customers \
-             WHERE erased_at IS NULL AND customer_id = ANY($1)"
-        ))
-        .bind::<Array<Text>, _>(customer_ids),
+        const_sql(
+            DOCUMENTS_OF.as_str(),
+            (bind::<Array<Text>, _>(customer_ids),),
+        ),
         conn,
     )
     .await
@@ -141,7 +160,10 @@ pub(super) async fn index_start(
     conn: &mut diesel_async::AsyncPgConnection,
 ) -> Result<FeedPosition, RepositoryError> {
     let horizon: Horizon = complete::one_row(
-        diesel::sql_query("SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint AS xmin"),
+        const_sql(
+            "SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint AS xmin",
+            (),
+        ),
         conn,
     )
     .await
@@ -174,7 +196,7 @@ pub(super) async fn changes_after(
     limit: u32,
 ) -> Result<IndexChanges, RepositoryError> {
     let rows: Vec<ChangeRow> = complete::rows(
-        diesel::sql_query(
+        const_sql(
             "SELECT p.purged, e.transaction, e.event, e.customer_id, e.settled \
              FROM (SELECT EXISTS (SELECT 1 FROM customer_events_purged \
                                   WHERE (xid, id) > ($1::text::xid8, $2)) AS purged) AS p \
@@ -183,10 +205,12 @@ pub(super) async fn changes_after(
                         xid < pg_snapshot_xmin(pg_current_snapshot()) AS settled \
                  FROM customer_events WHERE (xid, id) > ($1::text::xid8, $2) \
                  ORDER BY xid, id LIMIT $3) AS e ON true",
-        )
-        .bind::<Text, _>(after.transaction.to_string())
-        .bind::<BigInt, _>(after.event)
-        .bind::<BigInt, _>(i64::from(limit)),
+            (
+                bind::<Text, _>(after.transaction.to_string()),
+                bind::<BigInt, _>(after.event),
+                bind::<BigInt, _>(i64::from(limit)),
+            ),
+        ),
         conn,
     )
     .await
@@ -227,4 +251,31 @@ pub(super) async fn customers_by_id(
     .await
     .map_err(from_diesel)?;
     into_customers(rows)
+}
+
+#[cfg(test)]
+mod tests {
+    use diesel_async::{AsyncConnection, AsyncPgConnection};
+
+    use super::*;
+    use test_db::TestDatabase;
+
+    #[tokio::test]
+    async fn what_an_index_asks_before_every_search_is_prepared_once_per_connection() {
+        let db = TestDatabase::new().await;
+        let mut conn = AsyncPgConnection::establish(db.url()).await.unwrap();
+        let seen = test_db::record_statements(&mut conn);
+        for _ in 0..3 {
+            let start = index_start(&mut conn).await.unwrap();
+            changes_after(&mut conn, start, 100).await.unwrap();
+            documents_of(&mut conn, &["CUST_NONE".to_owned()])
+                .await
+                .unwrap();
+            documents_after(&mut conn, 0, 10).await.unwrap();
+        }
+        let seen = seen.lock().unwrap();
+        // Four texts, each prepared once, although each ran three times.
+        assert_eq!(seen.cached.len(), 4, "{seen:?}");
+        assert_eq!(seen.started.len(), 12, "{seen:?}");
+    }
 }
