@@ -201,3 +201,65 @@ async fn reads_follow_their_token_to_a_replica_or_the_primary_and_survive_the_re
         "the replica is taken back after its backoff"
     );
 }
+
+/// With `[search] index` on, a search is answered by the index, which reads the changes and
+/// the page from the primary: a write the paused replica has not replayed is found at once,
+/// with its token or without, and no search waits for the replica or reads it.
+#[tokio::test]
+#[ignore = "starts its own PostgreSQL and a streaming replica; run with make chaos"]
+async fn an_indexed_search_finds_a_write_the_paused_replica_has_not_replayed() {
+    let pg = PrivatePostgres::start();
+    let replica = Replica::start(&pg);
+    let service = Service::start(
+        &pg.url,
+        &[
+            ("APP__DATABASE__REPLICA_URLS", replica.url.as_str()),
+            ("APP__DATABASE__REPLICA_WAIT_MS", "50"),
+            ("APP__DATABASE__MAX_REPLICA_LAG_MS", "1000"),
+            ("APP__RATE_LIMIT__ENABLED", "false"),
+            ("APP__SEARCH__INDEX", "true"),
+        ],
+    )
+    .await;
+    let client = reqwest::Client::new();
+    assert!(
+        eventually(Duration::from_secs(20), async || {
+            metric_value(&client, &service.base, "search_index_ready").await == Some(1.0)
+        })
+        .await,
+        "the index was never built"
+    );
+
+    replica.pause_replay();
+    let (_, token) = create(&service, &client, "indexed@example.com").await;
+    let (replica_reads, fallbacks) = (
+        counted(&service, &client, REPLICA_READS).await,
+        counted(&service, &client, FALLBACKS).await,
+    );
+    let answered = counted(&service, &client, "search_index_answered_total").await;
+    let started = Instant::now();
+    assert_eq!(
+        search(&service, &client, "indexed@example.com", Some(&token)).await,
+        (1, false)
+    );
+    assert_eq!(
+        search(&service, &client, "indexed@example.com", None).await,
+        (1, false),
+        "found without a token too, though the replica is behind"
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(
+        counted(&service, &client, "search_index_answered_total").await,
+        answered + 2
+    );
+    assert_eq!(
+        counted(&service, &client, REPLICA_READS).await,
+        replica_reads
+    );
+    assert_eq!(counted(&service, &client, FALLBACKS).await, fallbacks);
+    replica.resume_replay();
+}

@@ -18,12 +18,18 @@
 //!   remembered: every put and remove keeps each remembered set exact, so a later search with
 //!   that term intersects it instead of checking its text again. At most
 //!   `REMEMBERED_TERMS` are remembered, the least used going first.
+//! - The flags are bitmaps too, and a date bound every customer meets is no filter. When
+//!   every filter left is a bitmap (a remembered term, a place, a language, a tag, a flag),
+//!   the total is the size of their intersection, and a page in the default order
+//!   (`created_at`) is found by walking the customers in that order until it is full,
+//!   rather than by ranking every match: a common term in a large country no longer costs
+//!   a look at each of its matches. The walk stops, and every match is ranked instead, when
+//!   it would take longer than that.
 //! - What a search reads of every match (flags, timestamps, id, version) sits side by side
-//!   for all customers, apart from their text: checking and sorting thousands of matches
-//!   reads a few cache lines each, not a document.
+//!   for all customers, apart from their text.
 
 use std::borrow::Cow;
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use chrono::{DateTime, Utc};
@@ -114,6 +120,24 @@ fn rank(keys: &Keys, field: SortField, order: SortOrder) -> Rank {
         value.map_or(0, directed),
         directed(keys.id),
     )
+}
+
+/// The flags' bitmaps, by their place in `Engine::flags`.
+const ACTIVE: usize = 0;
+const INACTIVE: usize = 1;
+const VERIFIED: usize = 2;
+const UNVERIFIED: usize = 3;
+
+/// The two flag bitmaps a customer is in.
+fn flag_bitmaps(keys: &Keys) -> [usize; 2] {
+    [
+        if keys.is_active { ACTIVE } else { INACTIVE },
+        if keys.is_verified {
+            VERIFIED
+        } else {
+            UNVERIFIED
+        },
+    ]
 }
 
 /// Where a text term is looked for: the whole text (`None`) or one column.
@@ -213,6 +237,13 @@ pub(crate) struct Engine {
     free: Vec<u32>,
     slots: HashMap<Box<str>, u32>,
     live: RoaringBitmap,
+    /// `[active, inactive, verified, unverified]`: the flags' exact bitmaps.
+    flags: [RoaringBitmap; 4],
+    /// Every customer by `(created_at, id)`, for pages in that order.
+    by_created: BTreeSet<(i64, i64, u32)>,
+    /// The earliest and latest `created_at` ever put (a removal leaves them: a bound
+    /// outside them is met by every customer all the same).
+    created_range: Option<(i64, i64)>,
     grams: HashMap<[u8; 3], RoaringBitmap>,
     cities: Values,
     states: Values,
@@ -232,6 +263,9 @@ impl Default for Engine {
             free: Vec::new(),
             slots: HashMap::new(),
             live: RoaringBitmap::new(),
+            flags: Default::default(),
+            by_created: BTreeSet::new(),
+            created_range: None,
             grams: HashMap::new(),
             cities: Values::default(),
             states: Values::default(),
@@ -307,7 +341,7 @@ impl Engine {
                 .map(|v| self.languages.add(&v, slot)),
             tags: tags.into_boxed_slice(),
         };
-        self.keys[slot as usize] = Keys {
+        let keys = Keys {
             id: document.id,
             version: document.version,
             is_active: document.is_active,
@@ -316,6 +350,15 @@ impl Engine {
             updated_at: micros(document.updated_at),
             last_login_at: document.last_login_at.map(micros),
         };
+        for flag in flag_bitmaps(&keys) {
+            self.flags[flag].insert(slot);
+        }
+        self.by_created.insert((keys.created_at, keys.id, slot));
+        self.created_range = Some(match self.created_range {
+            None => (keys.created_at, keys.created_at),
+            Some((low, high)) => (low.min(keys.created_at), high.max(keys.created_at)),
+        });
+        self.keys[slot as usize] = keys;
         // No search runs during a put (it has the engine to itself), so no search shares a
         // remembered set and `make_mut` never copies one.
         for ((column, _), remembered) in self
@@ -372,6 +415,11 @@ impl Engine {
                 Arc::make_mut(&mut remembered.slots).remove(slot);
             }
         }
+        let keys = self.keys[slot as usize];
+        for flag in flag_bitmaps(&keys) {
+            self.flags[flag].remove(slot);
+        }
+        self.by_created.remove(&(keys.created_at, keys.id, slot));
         self.live.remove(slot);
         self.free.push(slot);
     }
@@ -498,6 +546,14 @@ impl Engine {
         for id in &tags {
             narrowing.push(Cow::Borrowed(&self.tags.slots[*id as usize]));
         }
+        for (wanted, set, unset) in [
+            (criteria.is_active, ACTIVE, INACTIVE),
+            (criteria.is_verified, VERIFIED, UNVERIFIED),
+        ] {
+            if let Some(wanted) = wanted {
+                narrowing.push(Cow::Borrowed(&self.flags[if wanted { set } else { unset }]));
+            }
+        }
         narrowing.sort_by_key(|slots| slots.len());
         let candidates: Cow<'_, RoaringBitmap> = match narrowing.as_slice() {
             [] => Cow::Borrowed(&self.live),
@@ -514,18 +570,40 @@ impl Engine {
             }
         };
 
-        // What the bitmaps do not answer: the flags, the dates, the text of the terms not
-        // remembered.
+        // What the bitmaps do not answer: the dates (unless every customer meets them) and
+        // the text of the terms not remembered.
         let finders: Vec<(memmem::Finder<'_>, Option<Column>)> = checked
             .iter()
             .map(|f| (memmem::Finder::new(f.term.as_bytes()), f.column))
             .collect();
-        let after = criteria.created_after.map(micros);
-        let before = criteria.created_before.map(micros);
+        let (earliest, latest) = self.created_range.unwrap_or((i64::MAX, i64::MIN));
+        let after = criteria.created_after.map(micros).filter(|t| *t > earliest);
+        let before = criteria.created_before.map(micros).filter(|t| *t < latest);
+        let offset = usize::try_from(criteria.page.offset).unwrap_or(usize::MAX);
+        let wanted = offset.saturating_add(criteria.page.limit as usize);
+        if finders.is_empty() && after.is_none() && before.is_none() {
+            let total = candidates.len();
+            if criteria.sort_by == SortField::CreatedAt {
+                let budget = usize::try_from(total).unwrap_or(usize::MAX);
+                if let Some(slots) =
+                    self.walk_created(&candidates, criteria.sort_order, wanted, budget)
+                {
+                    return Some(Hits {
+                        page: slots
+                            .iter()
+                            .skip(offset)
+                            .map(|slot| {
+                                let keys = &self.keys[*slot as usize];
+                                (keys.id, keys.version)
+                            })
+                            .collect(),
+                        total,
+                    });
+                }
+            }
+        }
         let kept = |keys: &Keys| {
-            criteria.is_active.is_none_or(|v| keys.is_active == v)
-                && criteria.is_verified.is_none_or(|v| keys.is_verified == v)
-                && after.is_none_or(|t| keys.created_at >= t)
+            after.is_none_or(|t| keys.created_at >= t)
                 && before.is_none_or(|t| keys.created_at <= t)
         };
         let found_in = |slot: u32| {
@@ -546,16 +624,13 @@ impl Engine {
             })
             .collect();
         let total = found.len() as u64;
-        let offset = usize::try_from(criteria.page.offset).unwrap_or(usize::MAX);
         if offset >= found.len() {
             return Some(Hits {
                 page: Vec::new(),
                 total,
             });
         }
-        let end = offset
-            .saturating_add(criteria.page.limit as usize)
-            .min(found.len());
+        let end = wanted.min(found.len());
         // Ranks are distinct (they end with the id): an unstable sort is the order.
         if end < found.len() {
             found.select_nth_unstable(end - 1);
@@ -572,6 +647,38 @@ impl Engine {
                 .collect(),
             total,
         })
+    }
+
+    /// The first `wanted` of `matches` in `created_at` order (then `id`, both in `order`),
+    /// walking every customer in that order; `None` once that took `budget` steps (ranking
+    /// every match is then cheaper).
+    fn walk_created(
+        &self,
+        matches: &RoaringBitmap,
+        order: SortOrder,
+        wanted: usize,
+        budget: usize,
+    ) -> Option<Vec<u32>> {
+        let mut found = Vec::with_capacity(wanted.min(1024));
+        if wanted == 0 || matches.is_empty() {
+            return Some(found);
+        }
+        let all: Box<dyn Iterator<Item = &(i64, i64, u32)>> = match order {
+            SortOrder::Asc => Box::new(self.by_created.iter()),
+            SortOrder::Desc => Box::new(self.by_created.iter().rev()),
+        };
+        for (step, (_, _, slot)) in all.enumerate() {
+            if step >= budget {
+                return None;
+            }
+            if matches.contains(*slot) {
+                found.push(*slot);
+                if found.len() == wanted {
+                    break;
+                }
+            }
+        }
+        Some(found)
     }
 
     /// The exact matches of a term whose trigrams leave many candidates: remembered, or
