@@ -122,6 +122,24 @@ fn rank(keys: &Keys, field: SortField, order: SortOrder) -> Rank {
     )
 }
 
+/// How many customers are in every one of `sets` (smallest first; every one in `live`
+/// when there is none), building no intersection of the last two.
+fn intersection_len(live: &RoaringBitmap, sets: &[&RoaringBitmap]) -> u64 {
+    match sets {
+        [] => live.len(),
+        [only] => only.len(),
+        [first, second] => first.intersection_len(second),
+        [first, second, rest @ ..] => {
+            let mut all = *first & *second;
+            let (last, between) = rest.split_last().unwrap_or((second, &[]));
+            for next in between {
+                all &= *next;
+            }
+            all.intersection_len(last)
+        }
+    }
+}
+
 /// The flags' bitmaps, by their place in `Engine::flags`.
 const ACTIVE: usize = 0;
 const INACTIVE: usize = 1;
@@ -555,6 +573,41 @@ impl Engine {
             }
         }
         narrowing.sort_by_key(|slots| slots.len());
+
+        // What the bitmaps do not answer: the dates (unless every customer meets them) and
+        // the text of the terms not remembered.
+        let finders: Vec<(memmem::Finder<'_>, Option<Column>)> = checked
+            .iter()
+            .map(|f| (memmem::Finder::new(f.term.as_bytes()), f.column))
+            .collect();
+        let (earliest, latest) = self.created_range.unwrap_or((i64::MAX, i64::MIN));
+        let after = criteria.created_after.map(micros).filter(|t| *t > earliest);
+        let before = criteria.created_before.map(micros).filter(|t| *t < latest);
+        let offset = usize::try_from(criteria.page.offset).unwrap_or(usize::MAX);
+        let wanted = offset.saturating_add(criteria.page.limit as usize);
+        if finders.is_empty()
+            && after.is_none()
+            && before.is_none()
+            && criteria.sort_by == SortField::CreatedAt
+        {
+            // Counted and walked without building the intersection of the two largest.
+            let sets: Vec<&RoaringBitmap> = narrowing.iter().map(AsRef::as_ref).collect();
+            let total = intersection_len(&self.live, &sets);
+            let budget = usize::try_from(total).unwrap_or(usize::MAX);
+            if let Some(slots) = self.walk_created(&sets, criteria.sort_order, wanted, budget) {
+                return Some(Hits {
+                    page: slots
+                        .iter()
+                        .skip(offset)
+                        .map(|slot| {
+                            let keys = &self.keys[*slot as usize];
+                            (keys.id, keys.version)
+                        })
+                        .collect(),
+                    total,
+                });
+            }
+        }
         let candidates: Cow<'_, RoaringBitmap> = match narrowing.as_slice() {
             [] => Cow::Borrowed(&self.live),
             [only] => Cow::Borrowed(only.as_ref()),
@@ -569,39 +622,6 @@ impl Engine {
                 Cow::Owned(all)
             }
         };
-
-        // What the bitmaps do not answer: the dates (unless every customer meets them) and
-        // the text of the terms not remembered.
-        let finders: Vec<(memmem::Finder<'_>, Option<Column>)> = checked
-            .iter()
-            .map(|f| (memmem::Finder::new(f.term.as_bytes()), f.column))
-            .collect();
-        let (earliest, latest) = self.created_range.unwrap_or((i64::MAX, i64::MIN));
-        let after = criteria.created_after.map(micros).filter(|t| *t > earliest);
-        let before = criteria.created_before.map(micros).filter(|t| *t < latest);
-        let offset = usize::try_from(criteria.page.offset).unwrap_or(usize::MAX);
-        let wanted = offset.saturating_add(criteria.page.limit as usize);
-        if finders.is_empty() && after.is_none() && before.is_none() {
-            let total = candidates.len();
-            if criteria.sort_by == SortField::CreatedAt {
-                let budget = usize::try_from(total).unwrap_or(usize::MAX);
-                if let Some(slots) =
-                    self.walk_created(&candidates, criteria.sort_order, wanted, budget)
-                {
-                    return Some(Hits {
-                        page: slots
-                            .iter()
-                            .skip(offset)
-                            .map(|slot| {
-                                let keys = &self.keys[*slot as usize];
-                                (keys.id, keys.version)
-                            })
-                            .collect(),
-                        total,
-                    });
-                }
-            }
-        }
         let kept = |keys: &Keys| {
             after.is_none_or(|t| keys.created_at >= t)
                 && before.is_none_or(|t| keys.created_at <= t)
@@ -649,18 +669,19 @@ impl Engine {
         })
     }
 
-    /// The first `wanted` of `matches` in `created_at` order (then `id`, both in `order`),
-    /// walking every customer in that order; `None` once that took `budget` steps (ranking
-    /// every match is then cheaper).
+    /// The first `wanted` customers in every one of `matches` (all of them when there is
+    /// none), in `created_at` order (then `id`, both in `order`), walking every customer in
+    /// that order; `None` once that took `budget` steps (ranking every match is then
+    /// cheaper).
     fn walk_created(
         &self,
-        matches: &RoaringBitmap,
+        matches: &[&RoaringBitmap],
         order: SortOrder,
         wanted: usize,
         budget: usize,
     ) -> Option<Vec<u32>> {
         let mut found = Vec::with_capacity(wanted.min(1024));
-        if wanted == 0 || matches.is_empty() {
+        if wanted == 0 || budget == 0 {
             return Some(found);
         }
         let all: Box<dyn Iterator<Item = &(i64, i64, u32)>> = match order {
@@ -671,7 +692,7 @@ impl Engine {
             if step >= budget {
                 return None;
             }
-            if matches.contains(*slot) {
+            if matches.iter().all(|set| set.contains(*slot)) {
                 found.push(*slot);
                 if found.len() == wanted {
                     break;
