@@ -72,21 +72,28 @@ async fn create(service: &Service, client: &reqwest::Client, email: &str) -> (St
     (body["customer_id"].as_str().unwrap().to_owned(), token)
 }
 
+/// A PostgreSQL, a streaming replica of it, and the service reading from both (waiting 50
+/// ms for the replica, serving tokenless reads from it within `MAX_LAG`), with `extra`
+/// settings.
+async fn with_a_replica(extra: &[(&str, &str)]) -> (PrivatePostgres, Replica, Service) {
+    let pg = PrivatePostgres::start();
+    let replica = Replica::start(&pg);
+    let lag = MAX_LAG.as_millis().to_string();
+    let mut settings = vec![
+        ("APP__DATABASE__REPLICA_URLS", replica.url.as_str()),
+        ("APP__DATABASE__REPLICA_WAIT_MS", "50"),
+        ("APP__DATABASE__MAX_REPLICA_LAG_MS", lag.as_str()),
+        ("APP__RATE_LIMIT__ENABLED", "false"),
+    ];
+    settings.extend_from_slice(extra);
+    let service = Service::start(&pg.url, &settings).await;
+    (pg, replica, service)
+}
+
 #[tokio::test]
 #[ignore = "starts its own PostgreSQL and a streaming replica; run with make chaos"]
 async fn reads_follow_their_token_to_a_replica_or_the_primary_and_survive_the_replicas_loss() {
-    let pg = PrivatePostgres::start();
-    let replica = Replica::start(&pg);
-    let service = Service::start(
-        &pg.url,
-        &[
-            ("APP__DATABASE__REPLICA_URLS", replica.url.as_str()),
-            ("APP__DATABASE__REPLICA_WAIT_MS", "50"),
-            ("APP__DATABASE__MAX_REPLICA_LAG_MS", "1000"),
-            ("APP__RATE_LIMIT__ENABLED", "false"),
-        ],
-    )
-    .await;
+    let (pg, replica, service) = with_a_replica(&[]).await;
     let client = reqwest::Client::new();
     assert!(
         eventually(Duration::from_secs(20), async || service
@@ -208,19 +215,7 @@ async fn reads_follow_their_token_to_a_replica_or_the_primary_and_survive_the_re
 #[tokio::test]
 #[ignore = "starts its own PostgreSQL and a streaming replica; run with make chaos"]
 async fn an_indexed_search_finds_a_write_the_paused_replica_has_not_replayed() {
-    let pg = PrivatePostgres::start();
-    let replica = Replica::start(&pg);
-    let service = Service::start(
-        &pg.url,
-        &[
-            ("APP__DATABASE__REPLICA_URLS", replica.url.as_str()),
-            ("APP__DATABASE__REPLICA_WAIT_MS", "50"),
-            ("APP__DATABASE__MAX_REPLICA_LAG_MS", "1000"),
-            ("APP__RATE_LIMIT__ENABLED", "false"),
-            ("APP__SEARCH__INDEX", "true"),
-        ],
-    )
-    .await;
+    let (_pg, replica, service) = with_a_replica(&[("APP__SEARCH__INDEX", "true")]).await;
     let client = reqwest::Client::new();
     assert!(
         eventually(Duration::from_secs(20), async || {
