@@ -7,7 +7,7 @@ use serde_json::json;
 
 use std::sync::atomic::Ordering;
 
-use crate::helpers::{TestApp, customer, spawn_app_with};
+use crate::helpers::{TestApp, customer, metrics_text, spawn_app_with};
 
 /// The app with a pool wait long enough for every one of a burst of requests to get one of
 /// the test settings' four connections on a loaded two-core machine (the 1 s of the test
@@ -173,15 +173,7 @@ async fn every_search_counts_every_create_acknowledged_before_it_was_asked() {
             .map(|c| c["email"].as_str().unwrap().to_owned())
             .collect();
         answers.push(emails);
-        let metrics = app
-            .client
-            .get(format!("{}/metrics", app.base))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let metrics = metrics_text(&app.client, &app.base).await;
         assert!(metrics.contains("search_cache_misses_total"), "{metrics}");
         if cache == "0" {
             assert!(metrics.contains("search_cache_hits_total 0"), "{metrics}");

@@ -297,6 +297,28 @@ impl Answer {
 }
 
 /// Status and JSON body (`Null` when the body is not JSON).
+/// The `/metrics` text of the instance at `base`.
+pub async fn metrics_text(client: &reqwest::Client, base: &str) -> String {
+    client
+        .get(format!("{base}/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
+}
+
+/// The value of the series `name` (with its labels, as `/metrics` writes them) of the
+/// instance at `base`; 0 when it has none yet.
+pub async fn metric(client: &reqwest::Client, base: &str, name: &str) -> f64 {
+    metrics_text(client, base)
+        .await
+        .lines()
+        .find_map(|line| line.strip_prefix(&format!("{name} ")))
+        .map_or(0.0, |v| v.trim().parse().unwrap())
+}
+
 pub async fn into_parts(res: reqwest::Response) -> (u16, Value) {
     let status = res.status().as_u16();
     let text = res.text().await.expect("body");

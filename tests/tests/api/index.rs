@@ -6,21 +6,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
-use crate::helpers::{another_instance, customer, spawn_app_with};
-
-async fn metric(client: &reqwest::Client, base: &str, name: &str) -> f64 {
-    let text = client
-        .get(format!("{base}/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    text.lines()
-        .find_map(|line| line.strip_prefix(&format!("{name} ")))
-        .map_or(0.0, |v| v.trim().parse().unwrap())
-}
+use crate::helpers::{another_instance, customer, metric, spawn_app_with};
 
 async fn search(client: &reqwest::Client, base: &str, body: &Value) -> (u64, Vec<String>) {
     let answer: Value = client

@@ -1,6 +1,6 @@
 //! Health, documentation, metrics and request ids.
 
-use crate::helpers::spawn_app;
+use crate::helpers::{metrics_text, spawn_app};
 
 #[tokio::test]
 async fn health_is_200_when_the_database_answers() {
@@ -68,15 +68,7 @@ async fn the_openapi_document_lists_every_route_and_docs_are_served() {
 async fn metrics_count_requests_by_route_pattern_without_personal_data() {
     let app = spawn_app().await;
     app.get("/email/secret.person@example.com").await;
-    let text = app
-        .client
-        .get(format!("{}/metrics", app.base))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let text = metrics_text(&app.client, &app.base).await;
     assert!(
         text.contains("route=\"/api/v1/customers/email/{email}\",method=\"GET\",status=\"404\"} 1"),
         "{text}"
