@@ -140,6 +140,10 @@ fn intersection_len(live: &RoaringBitmap, sets: &[&RoaringBitmap]) -> u64 {
     }
 }
 
+/// How many times smaller than the next the smallest bitmap of a search must be for its
+/// slots to be looked up in the others rather than intersected with them.
+const PROBE_RATIO: u64 = 16;
+
 /// The flags' bitmaps, by their place in `Engine::flags`.
 const ACTIVE: usize = 0;
 const INACTIVE: usize = 1;
@@ -611,6 +615,20 @@ impl Engine {
         let candidates: Cow<'_, RoaringBitmap> = match narrowing.as_slice() {
             [] => Cow::Borrowed(&self.live),
             [only] => Cow::Borrowed(only.as_ref()),
+            [first, second, rest @ ..]
+                if first.len().saturating_mul(PROBE_RATIO) < second.len() =>
+            {
+                // Far smaller than the others: each of its slots looked up in them costs
+                // less than merging their containers.
+                Cow::Owned(
+                    first
+                        .iter()
+                        .filter(|&slot| {
+                            second.contains(slot) && rest.iter().all(|set| set.contains(slot))
+                        })
+                        .collect(),
+                )
+            }
             [first, second, rest @ ..] => {
                 let mut all = first.as_ref() & second.as_ref();
                 for next in rest {

@@ -384,3 +384,35 @@ fn at_most_so_many_terms_are_remembered_and_a_term_in_use_stays() {
     // Forgotten terms are found again all the same.
     assert_eq!(engine.search(&criteria("name000")).unwrap().total, 1);
 }
+
+#[test]
+fn a_filter_far_rarer_than_the_others_is_looked_up_in_each_of_them() {
+    let mut engine = Engine::default();
+    let mut all = Vec::new();
+    for id in 1..=2000 {
+        let mut d = document(id, "ann", "lee");
+        d.tags = if id % 97 == 0 {
+            vec!["rare".to_owned()]
+        } else {
+            Vec::new()
+        };
+        d.country = (id % 2 == 0).then(|| "usa".to_owned());
+        d.is_active = id % 3 != 0;
+        engine.put(d.clone());
+        all.push(d);
+    }
+    let c = SearchCriteria {
+        tags: Some(Tags::parse("rare").unwrap_or_default()),
+        country: Some("USA".to_owned()),
+        is_active: Some(true),
+        created_after: Some(at(5)),
+        page: PageRequest {
+            offset: 0,
+            limit: 100,
+        },
+        ..SearchCriteria::default()
+    };
+    let hits = engine.search(&c).unwrap();
+    assert_eq!(hits, plainly(&all, &c));
+    assert_eq!(hits.total, 7, "{hits:?}");
+}
