@@ -122,6 +122,35 @@ fn rank(keys: &Keys, field: SortField, order: SortOrder) -> Rank {
     )
 }
 
+/// The customers in every one of `sets` (smallest first; `live` when there is none):
+/// borrowed when there is one.
+fn intersection<'a>(live: &'a RoaringBitmap, sets: &[&'a RoaringBitmap]) -> Cow<'a, RoaringBitmap> {
+    match sets {
+        [] => Cow::Borrowed(live),
+        [only] => Cow::Borrowed(*only),
+        [first, second, ..] if first.len().saturating_mul(PROBE_RATIO) < second.len() => {
+            // Far smaller than the others: each of its slots looked up in them costs less
+            // than merging their containers.
+            Cow::Owned(
+                first
+                    .iter()
+                    .filter(|&slot| sets[1..].iter().all(|set| set.contains(slot)))
+                    .collect(),
+            )
+        }
+        [first, second, rest @ ..] => {
+            let mut all = *first & *second;
+            for next in rest {
+                if all.is_empty() {
+                    break;
+                }
+                all &= *next;
+            }
+            Cow::Owned(all)
+        }
+    }
+}
+
 /// How many customers are in every one of `sets` (smallest first; every one in `live`
 /// when there is none), building no intersection of the last two.
 fn intersection_len(live: &RoaringBitmap, sets: &[&RoaringBitmap]) -> u64 {
@@ -577,6 +606,7 @@ impl Engine {
             }
         }
         narrowing.sort_by_key(|slots| slots.len());
+        let sets: Vec<&RoaringBitmap> = narrowing.iter().map(AsRef::as_ref).collect();
 
         // What the bitmaps do not answer: the dates (unless every customer meets them) and
         // the text of the terms not remembered.
@@ -595,7 +625,6 @@ impl Engine {
             && criteria.sort_by == SortField::CreatedAt
         {
             // Counted and walked without building the intersection of the two largest.
-            let sets: Vec<&RoaringBitmap> = narrowing.iter().map(AsRef::as_ref).collect();
             let total = intersection_len(&self.live, &sets);
             let budget = usize::try_from(total).unwrap_or(usize::MAX);
             if let Some(slots) = self.walk_created(&sets, criteria.sort_order, wanted, budget) {
@@ -612,34 +641,7 @@ impl Engine {
                 });
             }
         }
-        let candidates: Cow<'_, RoaringBitmap> = match narrowing.as_slice() {
-            [] => Cow::Borrowed(&self.live),
-            [only] => Cow::Borrowed(only.as_ref()),
-            [first, second, rest @ ..]
-                if first.len().saturating_mul(PROBE_RATIO) < second.len() =>
-            {
-                // Far smaller than the others: each of its slots looked up in them costs
-                // less than merging their containers.
-                Cow::Owned(
-                    first
-                        .iter()
-                        .filter(|&slot| {
-                            second.contains(slot) && rest.iter().all(|set| set.contains(slot))
-                        })
-                        .collect(),
-                )
-            }
-            [first, second, rest @ ..] => {
-                let mut all = first.as_ref() & second.as_ref();
-                for next in rest {
-                    if all.is_empty() {
-                        break;
-                    }
-                    all &= next.as_ref();
-                }
-                Cow::Owned(all)
-            }
-        };
+        let candidates = intersection(&self.live, &sets);
         let kept = |keys: &Keys| {
             after.is_none_or(|t| keys.created_at >= t)
                 && before.is_none_or(|t| keys.created_at <= t)
@@ -741,17 +743,7 @@ impl Engine {
             narrowing.push(self.grams.get(gram)?);
         }
         narrowing.sort_by_key(|slots| slots.len());
-        let candidates: Cow<'_, RoaringBitmap> = match narrowing.as_slice() {
-            [] => Cow::Borrowed(&self.live),
-            [only] => Cow::Borrowed(*only),
-            [first, rest @ ..] => {
-                let mut all = (*first).clone();
-                for next in rest {
-                    all &= *next;
-                }
-                Cow::Owned(all)
-            }
-        };
+        let candidates = intersection(&self.live, &narrowing);
         if candidates.len() < self.remember_from {
             return None;
         }
