@@ -463,7 +463,7 @@ with_index() { # scenario name, then the rest of scenario's arguments
     wait_healthy "$pid" "$INDEX_PORT" || die "the indexed instance exited: $(tail -n 5 "$OUT/service-index.log")"
     built=""
     for _ in $(seq 1 600); do
-        curl -fsS "http://127.0.0.1:$INDEX_PORT/metrics" | grep -qx 'search_index_ready 1' && { built=1; break; }
+        curl -fsS --max-time 5 "http://127.0.0.1:$INDEX_PORT/metrics" | grep -qx 'search_index_ready 1' && { built=1; break; }
         kill -0 "$pid" 2>/dev/null || break
         sleep 0.5
     done
@@ -473,7 +473,7 @@ with_index() { # scenario name, then the rest of scenario's arguments
     shift
     WRK_PORT=$INDEX_PORT scenario "$name" "$@"
     rss=$(awk '/^VmHWM/ {print $2}' "/proc/$pid/status")
-    index_note="The indexed instance ([search] index = true) was ready $built s after its start (the index's build included), with a peak resident memory of $((rss / 1024)) MiB; it remembered $(curl -fsS "http://127.0.0.1:$INDEX_PORT/metrics" | sed -n 's/^search_index_remembered_terms //p') frequent terms."
+    index_note="The indexed instance ([search] index = true) was ready $built s after its start (the index's build included), with a peak resident memory of $((rss / 1024)) MiB; it remembered $(curl -fsS --max-time 5 "http://127.0.0.1:$INDEX_PORT/metrics" | sed -n 's/^search_index_remembered_terms //p') frequent terms."
     stop_service "$pid"
     INDEX_PID=""
 }
