@@ -162,7 +162,13 @@ async fn spawn_app_on(db: TestDatabase, url: &str, extra: &[(&str, &str)]) -> Te
     tokio::spawn(app.run_until_stopped());
     TestApp {
         base,
-        client: reqwest::Client::new(),
+        // Idle connections are dropped before the server's keep-alive (actix: 5 s) closes
+        // them: reusing one the server is closing fails the request with IncompleteMessage
+        // (the feed follower's long polls met it on the Citus run).
+        client: reqwest::Client::builder()
+            .pool_idle_timeout(std::time::Duration::from_secs(2))
+            .build()
+            .expect("an HTTP client"),
         db_url: db.url().to_owned(),
         _db: db,
     }
